@@ -1,0 +1,34 @@
+# carnk-ld tasks. `make build` and `make test` work on a fresh machine with only Python 3.11:
+# they create .venv and install the project and its test dependencies into it.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help build check test lint clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH (or run make PYTHON=python3)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+build: $(STAMP)  ## build the release into build/
+	$(BIN)/carnk-ld build
+
+check: $(STAMP)  ## run every gate without writing a release
+	$(BIN)/carnk-ld check
+
+test: $(STAMP)  ## lint and run the whole test suite
+	$(BIN)/ruff check carnk_ld tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff only
+	$(BIN)/ruff check carnk_ld tests
+
+clean:  ## remove the virtual environment and caches (not the committed release)
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

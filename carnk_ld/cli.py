@@ -1,0 +1,82 @@
+"""The ``carnk-ld`` command line: argument parsing and exit codes only.
+
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from carnk_ld.constants import VERSION as __version__
+from carnk_ld.constants import DEFAULT_OUT, project_root
+from carnk_ld.errors import CarnkError, ValidationFailed
+from carnk_ld.pipeline import check_corpus, run_build
+
+ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Corpus tree to build (ontology/, shapes/, documents/, facts/). Default: this checkout.",
+)
+
+
+@click.group(
+    epilog="Exit codes: 0 ok; 1 SHACL validation failed; 2 bad input (file, line and problem are printed)."
+)
+@click.version_option(__version__, prog_name="carnk-ld")
+def main() -> None:
+    """Publish CAR-NK cell therapy knowledge as validated linked data."""
+
+
+def _fail(exc: CarnkError, root: Path) -> None:
+    if root.resolve() != Path.cwd().resolve():
+        click.echo(f"in corpus {root}:", err=True)
+    if isinstance(exc, ValidationFailed):
+        click.echo(exc.report_text.rstrip(), err=True)
+        click.echo(f"build failed: {exc.violations} SHACL results; the previous release is untouched", err=True)
+    else:
+        click.echo(str(exc), err=True)
+        click.echo("build failed: bad input; the previous release is untouched", err=True)
+    sys.exit(exc.exit_code)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Release directory. Default: {DEFAULT_OUT}/ under the root.",
+)
+def build(root: Path | None, out: Path | None) -> None:
+    """Load, assemble, validate and publish the release.
+
+    Example: carnk-ld build --root my-corpus --out /tmp/release
+    """
+    root = root or project_root()
+    out = out or root / DEFAULT_OUT
+    try:
+        summary = run_build(root, out)
+    except CarnkError as exc:
+        _fail(exc, root)
+    click.echo(summary.render())
+
+
+@main.command()
+@ROOT_OPTION
+def check(root: Path | None) -> None:
+    """Run every gate (inputs, assembly, SHACL) without writing a release.
+
+    Example: carnk-ld check --root my-corpus
+    """
+    root = root or project_root()
+    try:
+        _, kg, result = check_corpus(root)
+    except CarnkError as exc:
+        _fail(exc, root)
+    if not result.conforms:
+        _fail(ValidationFailed(result.text(), len(result.violations)), root)
+    click.echo(f"ok: {len(kg.all_triples())} triples, SHACL conforms")

@@ -1,0 +1,73 @@
+"""Errors that end a build, each carrying the exit code the CLI reports.
+
+Every error names where the problem is (file and line, or a term IRI) because curators
+fix inputs by hand and need to find the spot without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class CarnkError(Exception):
+    """Base class; ``exit_code`` is what ``carnk-ld`` exits with."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in an input file (1-based line and column)."""
+
+    path: Path
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        text = str(self.path)
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        return text
+
+
+class InputError(CarnkError):
+    """Bad input: a file is missing, malformed, or contradicts another input (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, location: Location | Path | str, message: str, hint: str | None = None):
+        self.location = location if isinstance(location, Location) else Location(Path(location))
+        self.message = message
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Format as ``file:line: error: message`` plus an optional hint line."""
+        text = f"{self.location}: error: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class InputErrors(CarnkError):
+    """Several input errors found in one pass, reported together so curators fix them at once."""
+
+    exit_code = 2
+
+    def __init__(self, errors: list[InputError]):
+        self.errors = errors
+        super().__init__("\n".join(e.render() for e in errors))
+
+
+class ValidationFailed(CarnkError):
+    """The assembled graph does not conform to the SHACL shapes (exit 1)."""
+
+    exit_code = 1
+
+    def __init__(self, report_text: str, violations: int):
+        self.report_text = report_text
+        self.violations = violations
+        super().__init__(report_text)

@@ -1,0 +1,168 @@
+"""Stage 3: assemble the knowledge graph from the ontology and resolved facts.
+
+Pure: no files are read or written. The result keeps one triple list per named graph of
+the release (ontology, facts, provenance) and a map from each node to the input file and
+line it came from, so validation errors can point curators at their own lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from carnk_ld.documents import Document
+from carnk_ld.errors import Location
+from carnk_ld.facts import Fact, FactSet
+from carnk_ld.ontology import Ontology
+from carnk_ld.vocab import CARNK, DCTERMS, OA, PROV, RDF, RDFS, XSD
+
+N = ox.NamedNode
+
+
+@dataclass
+class KnowledgeGraph:
+    """The release content: triples per component, plus where each node came from."""
+
+    ontology: list[ox.Triple]
+    facts: list[ox.Triple]
+    provenance: list[ox.Triple]
+    sources: dict[str, Location] = field(default_factory=dict)
+    coverage: list[tuple[str, ...]] = field(default_factory=list)
+
+    def all_triples(self) -> list[ox.Triple]:
+        """The union of all components, without duplicates, in a stable order."""
+        return sort_triples(set(self.ontology) | set(self.facts) | set(self.provenance))
+
+
+def _int(value: int, datatype: ox.NamedNode = XSD.nonNegativeInteger) -> ox.Literal:
+    return ox.Literal(str(value), datatype=datatype)
+
+
+def _str(value: str) -> ox.Literal:
+    return ox.Literal(value)
+
+
+def sort_triples(triples: set[ox.Triple] | list[ox.Triple]) -> list[ox.Triple]:
+    """Sort triples so serialisations are byte-identical across runs (rdf:type first)."""
+
+    def key(t: ox.Triple) -> tuple[int, str, int, str, str]:
+        subject_rank = 1 if isinstance(t.subject, ox.BlankNode) else 0
+        return (subject_rank, str(t.subject), 0 if t.predicate == RDF.type else 1, str(t.predicate), str(t.object))
+
+    return sorted(triples, key=key)
+
+
+def canonical_ontology(ontology: Ontology) -> list[ox.Triple]:
+    """Ontology triples with blank nodes relabelled by RDFC-1.0, so labels are stable."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in ontology.triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sort_triples({q.triple for q in dataset})
+
+
+def build_graph(ontology: Ontology, factsets: list[FactSet]) -> KnowledgeGraph:
+    """Turn the ontology and resolved facts into the release's three named graphs."""
+    facts: set[ox.Triple] = set()
+    prov: set[ox.Triple] = set()
+    kg = KnowledgeGraph(canonical_ontology(ontology), [], [])
+    for term_iri in ontology.terms:
+        line = ontology.line_of(term_iri)
+        kg.sources[term_iri] = Location(ontology.path, line)
+    for factset in sorted(factsets, key=lambda f: f.document.doc_id):
+        doc = factset.document
+        _document(doc, factset, prov, kg)
+        for fact in factset.facts:
+            _fact(fact, doc, facts, prov)
+            location = Location(factset.path, fact.line)
+            for iri in (fact.iri, f"{fact.iri}/evidence", f"{fact.iri}/quote", f"{fact.iri}/position"):
+                kg.sources[iri] = location
+        for study in factset.studies:
+            s = N(study.iri)
+            facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalStudy))
+            facts.add(ox.Triple(s, RDFS.label, _str(study.label)))
+            facts.add(ox.Triple(s, CARNK.patientCount, _int(study.patients)))
+            kg.sources[study.iri] = Location(factset.path, study.line)
+            for outcome in study.outcomes:
+                o = N(outcome.iri)
+                facts.add(ox.Triple(s, CARNK.hasOutcome, o))
+                facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
+                facts.add(ox.Triple(o, CARNK.responderCount, _int(outcome.responders)))
+                kg.sources[outcome.iri] = Location(factset.path, outcome.line)
+    kg.facts = sort_triples(facts)
+    kg.provenance = sort_triples(prov)
+    return kg
+
+
+def _document(doc: Document, factset: FactSet, prov: set[ox.Triple], kg: KnowledgeGraph) -> None:
+    d = N(doc.iri)
+    prov.add(ox.Triple(d, RDF.type, CARNK.Document))
+    prov.add(ox.Triple(d, DCTERMS.title, _str(doc.path.name)))
+    prov.add(ox.Triple(d, DCTERMS["format"], _str("text/plain; charset=utf-8")))
+    prov.add(ox.Triple(d, CARNK.sha256, _str(doc.sha256)))
+    prov.add(ox.Triple(d, CARNK.characterCount, _int(len(doc.text))))
+    kg.sources[doc.iri] = Location(doc.path)
+    excluded = {e.segment.index: e for e in factset.exclusions}
+    yielded: dict[int, list[str]] = {}
+    for fact in factset.facts:
+        yielded.setdefault(fact.evidence.segment.index, []).append(fact.fact_id)
+    for seg in doc.segments:
+        s = N(doc.segment_iri(seg.index))
+        kg.sources[s.value] = Location(doc.path, seg.line)
+        prov.add(ox.Triple(s, RDF.type, CARNK.ListItem if seg.kind == "list_item" else CARNK.Sentence))
+        prov.add(ox.Triple(s, CARNK.segmentOf, d))
+        prov.add(ox.Triple(s, CARNK.segmentIndex, _int(seg.index, XSD.positiveInteger)))
+        prov.add(ox.Triple(s, CARNK.segmentStart, _int(seg.start)))
+        prov.add(ox.Triple(s, CARNK.segmentEnd, _int(seg.end)))
+        prov.add(ox.Triple(s, CARNK.segmentText, _str(seg.text)))
+        if seg.list_intro is not None:
+            prov.add(ox.Triple(s, CARNK.listIntroducedBy, N(doc.segment_iri(seg.list_intro))))
+        if seg.index in excluded:
+            exclusion = excluded[seg.index]
+            prov.add(ox.Triple(s, CARNK.exclusionReason, CARNK[exclusion.reason]))
+            if exclusion.note:
+                prov.add(ox.Triple(s, RDFS.comment, _str(exclusion.note)))
+            kg.coverage.append(
+                (doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "excluded", exclusion.reason, exclusion.note or "", seg.text)
+            )
+        else:
+            ids = " ".join(sorted(yielded.get(seg.index, [])))
+            kg.coverage.append((doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "facts", ids, "", seg.text))
+
+
+def _fact(fact: Fact, doc: Document, facts: set[ox.Triple], prov: set[ox.Triple]) -> None:
+    st = N(fact.iri)
+    subject, predicate, obj = N(fact.subject), N(fact.predicate), N(fact.object)
+    if fact.plain:
+        facts.add(ox.Triple(subject, predicate, obj))
+    facts.add(ox.Triple(st, RDF.type, CARNK.Statement))
+    facts.add(ox.Triple(st, DCTERMS.identifier, _str(fact.fact_id)))
+    facts.add(ox.Triple(st, RDF.subject, subject))
+    facts.add(ox.Triple(st, RDF.predicate, predicate))
+    facts.add(ox.Triple(st, RDF.object, obj))
+    facts.add(ox.Triple(st, CARNK.polarity, CARNK[fact.polarity]))
+    facts.add(ox.Triple(st, CARNK.modality, CARNK[fact.modality]))
+    if fact.frequency:
+        facts.add(ox.Triple(st, CARNK.frequency, CARNK[fact.frequency]))
+    if fact.compared_to:
+        facts.add(ox.Triple(st, CARNK.comparedTo, N(fact.compared_to)))
+    if fact.note:
+        facts.add(ox.Triple(st, RDFS.comment, _str(fact.note)))
+    ev = fact.evidence
+    evidence = N(f"{fact.iri}/evidence")
+    quote = N(f"{fact.iri}/quote")
+    position = N(f"{fact.iri}/position")
+    prov.add(ox.Triple(st, PROV.wasDerivedFrom, N(doc.segment_iri(ev.segment.index))))
+    prov.add(ox.Triple(st, CARNK.evidence, evidence))
+    prov.add(ox.Triple(evidence, RDF.type, OA.SpecificResource))
+    prov.add(ox.Triple(evidence, OA.hasSource, N(doc.iri)))
+    prov.add(ox.Triple(evidence, OA.hasSelector, quote))
+    prov.add(ox.Triple(evidence, OA.hasSelector, position))
+    prov.add(ox.Triple(quote, RDF.type, OA.TextQuoteSelector))
+    prov.add(ox.Triple(quote, OA.exact, _str(ev.quote)))
+    if ev.prefix:
+        prov.add(ox.Triple(quote, OA.prefix, _str(ev.prefix)))
+    if ev.suffix:
+        prov.add(ox.Triple(quote, OA.suffix, _str(ev.suffix)))
+    prov.add(ox.Triple(position, RDF.type, OA.TextPositionSelector))
+    prov.add(ox.Triple(position, OA.start, _int(ev.start)))
+    prov.add(ox.Triple(position, OA.end, _int(ev.end)))

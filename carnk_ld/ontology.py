@@ -1,0 +1,147 @@
+"""Load the hand-edited ontology and index its terms for the later stages.
+
+The index answers the questions the fact resolver asks (is this term declared, what kind
+is it, is A a subclass of B, what are a property's domain and range) without a reasoner,
+and remembers the line each term is declared on so errors can point there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
+from carnk_ld.errors import InputError
+from carnk_ld.rdfio import parse_rdf_file
+from carnk_ld.vocab import OWL, RDF, RDFS
+
+_KINDS = {
+    OWL.Class: "class",
+    OWL.ObjectProperty: "object property",
+    OWL.DatatypeProperty: "datatype property",
+    OWL.AnnotationProperty: "annotation property",
+    OWL.NamedIndividual: "individual",
+}
+OWL_THING = PREFIXES["owl"] + "Thing"
+
+
+@dataclass
+class Term:
+    """One declared ontology term."""
+
+    iri: str
+    kind: str
+    label: str | None = None
+    domain: str | None = None
+    range: str | None = None
+    types: set[str] = field(default_factory=set)
+
+    @property
+    def local_name(self) -> str:
+        """The part after the carnk: namespace (the name curators write)."""
+        return self.iri[len(BASE) :] if self.iri.startswith(BASE) else self.iri
+
+
+@dataclass
+class Ontology:
+    """The parsed ontology: its triples plus an index of terms and the asserted hierarchy."""
+
+    path: Path
+    triples: list[ox.Triple]
+    terms: dict[str, Term]
+    parents: dict[str, set[str]]
+    lines: dict[str, int]
+    version_info: str
+
+    def ancestors(self, iri: str) -> set[str]:
+        """The class and all its asserted superclasses (reflexive, transitive)."""
+        seen = {iri}
+        stack = [iri]
+        while stack:
+            for parent in self.parents.get(stack.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    def is_subclass(self, sub: str, sup: str) -> bool:
+        """True when ``sub`` is ``sup`` or an asserted descendant of it (owl:Thing holds all)."""
+        return sup == OWL_THING or sup in self.ancestors(sub)
+
+    def line_of(self, iri: str) -> int | None:
+        """The line of ontology/carnk.ttl where the term is declared."""
+        return self.lines.get(iri)
+
+
+def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
+    """Parse and index the ontology, failing on what would make the release wrong."""
+    shown = display_path or path
+    if not path.is_file():
+        raise InputError(shown, "ontology file not found", "every corpus needs ontology/carnk.ttl")
+    triples = parse_rdf_file(path, display_path=shown)
+    text = path.read_text(encoding="utf-8")
+    terms: dict[str, Term] = {}
+    parents: dict[str, set[str]] = defaultdict(set)
+    version_info = None
+    version_iri = None
+    ontology_node = ox.NamedNode(ONTOLOGY_IRI)
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        if p == OWL.imports:
+            raise InputError(
+                shown,
+                f"owl:imports of <{o.value}> is not allowed",
+                "builds never fetch from the network; merge the needed axioms into the file",
+            )
+        if s == ontology_node and p == OWL.versionInfo and isinstance(o, ox.Literal):
+            version_info = o.value
+        if s == ontology_node and p == OWL.versionIRI and isinstance(o, ox.NamedNode):
+            version_iri = o.value
+        if not isinstance(s, ox.NamedNode):
+            continue
+        if p == RDF.type and o in _KINDS:
+            term = terms.setdefault(s.value, Term(s.value, _KINDS[o]))
+            if o == OWL.Class or term.kind == "individual":
+                term.kind = _KINDS[o] if term.kind != "class" else "class"
+        elif p == RDF.type and isinstance(o, ox.NamedNode):
+            terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        if not isinstance(s, ox.NamedNode) or s.value not in terms:
+            continue
+        term = terms[s.value]
+        if p == RDFS.label and isinstance(o, ox.Literal) and term.label is None:
+            term.label = o.value
+        elif p == RDFS.subClassOf and isinstance(o, ox.NamedNode):
+            parents[s.value].add(o.value)
+        elif p == RDFS.domain and isinstance(o, ox.NamedNode):
+            term.domain = o.value
+        elif p == RDFS.range and isinstance(o, ox.NamedNode):
+            term.range = o.value
+    if not any(t.subject == ontology_node and t.object == OWL.Ontology for t in triples):
+        raise InputError(shown, f"no owl:Ontology with IRI <{ONTOLOGY_IRI}>")
+    if version_info is None or version_iri is None:
+        raise InputError(shown, "the ontology needs owl:versionInfo and owl:versionIRI")
+    if not version_iri.endswith("/" + version_info):
+        raise InputError(
+            shown,
+            f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
+            f"use <{ONTOLOGY_IRI}/{version_info}>",
+        )
+    return Ontology(path, triples, terms, dict(parents), _declaration_lines(text), version_info)
+
+
+def _declaration_lines(text: str) -> dict[str, int]:
+    """Map carnk: term IRIs to the first line where they start a Turtle subject block."""
+    lines: dict[str, int] = {}
+    pattern = re.compile(r"^(?:carnk:([A-Za-z0-9_.-]+)|<([^>]+)>)\s")
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = pattern.match(line)
+        if match:
+            iri = BASE + match.group(1) if match.group(1) else match.group(2)
+            lines.setdefault(iri, number)
+    return lines

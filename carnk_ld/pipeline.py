@@ -1,0 +1,173 @@
+"""Chain the stages into one build: load, resolve, assemble, validate, publish.
+
+Nothing is written until every input has been read and the graph validates, so a bad
+input never leaves a partial release behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from carnk_ld.constants import DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE, SHAPES_DIR
+from carnk_ld.documents import Document, read_document
+from carnk_ld.errors import CarnkError, InputError, InputErrors, ValidationFailed
+from carnk_ld.facts import FactSet, load_facts
+from carnk_ld.graph import KnowledgeGraph, build_graph
+from carnk_ld.ontology import Ontology, load_ontology
+from carnk_ld.publish import publish_release, render_release
+from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
+
+
+@dataclass
+class BuildSummary:
+    """What a build did, for the closing summary and for tests."""
+
+    documents: int = 0
+    segments: int = 0
+    segment_kinds: dict[str, int] = field(default_factory=dict)
+    facts: int = 0
+    plain_triples: int = 0
+    negated: int = 0
+    excluded: int = 0
+    studies: int = 0
+    triples: dict[str, int] = field(default_factory=dict)
+    conforms: bool = False
+    violations: int = 0
+    seconds: float = 0.0
+    out: Path | None = None
+
+    def render(self) -> str:
+        """A short human-readable summary."""
+        kinds = ", ".join(f"{n} {k.replace('_', ' ')}s" for k, n in sorted(self.segment_kinds.items()))
+        lines = [
+            f"documents:  {self.documents}",
+            f"segments:   {self.segments} ({kinds}); {self.excluded} excluded with a reason",
+            f"facts:      {self.facts} statements ({self.negated} negated), "
+            f"{self.plain_triples} published as plain triples; {self.studies} clinical studies",
+            "triples:    " + ", ".join(f"{k} {v}" for k, v in self.triples.items()),
+            f"validation: {'conforms' if self.conforms else 'FAILED'} ({self.violations} results)",
+            f"time:       {self.seconds:.2f} s",
+        ]
+        if self.out is not None:
+            lines.append(f"release:    {self.out}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Corpus:
+    """All inputs of one tree, read and resolved."""
+
+    root: Path
+    ontology: Ontology
+    documents: dict[str, Document]
+    factsets: list[FactSet]
+
+
+def _listing(directory: Path, suffix: str, what: str) -> list[Path]:
+    """Files of a corpus directory; anything unexpected is an error, never skipped silently."""
+    if not directory.is_dir():
+        raise InputError(directory.name, f"missing {what} directory", f"create {directory.name}/")
+    files = []
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or path.name == "README.md":
+            continue
+        if path.is_symlink() or not path.is_file() or path.suffix != suffix:
+            raise InputError(
+                Path(directory.name) / path.name,
+                f"unexpected entry in {directory.name}/: only regular *{suffix} files are read",
+                f"move it out of {directory.name}/ or rename it to *{suffix}",
+            )
+        files.append(path)
+    return files
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Read the ontology, documents and facts of a corpus tree; collect errors across files."""
+    ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+    errors: list[InputError] = []
+    documents: dict[str, Document] = {}
+    for path in _listing(root / DOCUMENTS_DIR, ".txt", "documents"):
+        try:
+            documents[path.name] = read_document(path, display_path=Path(DOCUMENTS_DIR) / path.name)
+        except InputError as exc:
+            errors.append(exc)
+    if not documents and not errors:
+        errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
+    factsets: list[FactSet] = []
+    covered: set[str] = set()
+    for path in _listing(root / FACTS_DIR, ".yaml", "facts"):
+        shown = Path(FACTS_DIR) / path.name
+        try:
+            factset = load_facts(path, documents, ontology, display_path=shown)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            covered.add(path.stem + ".txt")
+            continue
+        except InputError as exc:
+            errors.append(exc)
+            covered.add(path.stem + ".txt")
+            continue
+        factsets.append(factset)
+        covered.add(factset.document.path.name)
+    for name, document in sorted(documents.items()):
+        if name not in covered:
+            errors.append(
+                InputError(
+                    Path(DOCUMENTS_DIR) / name,
+                    f"document has no facts file ({len(document.segments)} segments unaccounted)",
+                    f"curate its facts in facts/{document.doc_id}.yaml",
+                )
+            )
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    return Corpus(root, ontology, documents, factsets)
+
+
+def check_corpus(root: Path) -> tuple[Corpus, KnowledgeGraph, ValidationResult]:
+    """Every gate without writing anything: load, assemble and validate."""
+    corpus = load_corpus(root)
+    shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
+    kg = build_graph(corpus.ontology, corpus.factsets)
+    result = validate_graph(kg.all_triples(), shapes, kg.sources)
+    return corpus, kg, result
+
+
+def run_build(root: Path, out: Path) -> BuildSummary:
+    """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
+    started = time.perf_counter()
+    corpus, kg, result = check_corpus(root)
+    summary = BuildSummary()
+    summary.documents = len(corpus.documents)
+    kinds = Counter(s.kind for d in corpus.documents.values() for s in d.segments)
+    summary.segment_kinds = dict(kinds)
+    summary.segments = sum(kinds.values())
+    all_facts = [f for fs in corpus.factsets for f in fs.facts]
+    summary.facts = len(all_facts)
+    summary.plain_triples = len({(f.subject, f.predicate, f.object) for f in all_facts if f.plain})
+    summary.negated = sum(1 for f in all_facts if f.polarity == "Negated")
+    summary.excluded = sum(len(fs.exclusions) for fs in corpus.factsets)
+    summary.studies = sum(len(fs.studies) for fs in corpus.factsets)
+    summary.conforms = result.conforms
+    summary.violations = len(result.violations)
+    if not result.conforms:
+        raise ValidationFailed(result.text(), len(result.violations))
+    files = render_release(kg, result.text())
+    publish_release(files, out)
+    everything = kg.all_triples()
+    summary.triples = {
+        "all": len(everything),
+        "ontology": len(kg.ontology),
+        "facts": len(kg.facts),
+        "provenance": len(kg.provenance),
+        "carnk.nq quads": files["carnk.nq"].count(b"\n"),
+        "ontology.owl": len(kg.ontology),
+    }
+    summary.seconds = time.perf_counter() - started
+    summary.out = out
+    return summary
+
+
+__all__ = ["BuildSummary", "CarnkError", "Corpus", "check_corpus", "load_corpus", "run_build"]

@@ -1,0 +1,179 @@
+"""A strict reader for hand-edited YAML.
+
+YAML 1.1 loaders quietly turn ``no`` into ``False`` and ``0777`` into 511, follow
+aliases (billion-laughs bombs), honour tags, and keep the last of two duplicate keys.
+For curated data each of these silently changes what the curator wrote, so this reader
+refuses tags, anchors and aliases and duplicate keys, and returns every scalar as the
+text that was written, with its line number. The schema (in :mod:`carnk_ld.facts`)
+decides what the text means.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import yaml
+
+from carnk_ld.errors import InputError, Location
+
+_INT_RE = re.compile(r"^(?:0|[1-9][0-9]*)$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass(frozen=True)
+class YScalar:
+    """A scalar exactly as written; ``plain`` is False when it was quoted or a block scalar."""
+
+    value: str
+    line: int
+    plain: bool
+
+
+@dataclass(frozen=True)
+class YSeq:
+    """A sequence with the line it starts on."""
+
+    items: list[YNode]
+    line: int
+
+
+@dataclass(frozen=True)
+class YMap:
+    """A mapping; keys keep their own lines for error messages."""
+
+    items: dict[str, tuple[int, YNode]]
+    line: int
+
+
+YNode = Union[YScalar, YSeq, YMap]
+
+
+def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
+    """Parse one YAML document strictly into :class:`YNode` objects."""
+    shown = display_path or path
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                raise InputError(
+                    Location(shown, line),
+                    f"YAML alias *{event.anchor} is not allowed",
+                    "write the value out in full; aliases hide what a fact says and allow YAML bombs",
+                )
+            if getattr(event, "anchor", None):
+                raise InputError(Location(shown, line), f"YAML anchor &{event.anchor} is not allowed")
+            if getattr(event, "tag", None) and not isinstance(event, (yaml.DocumentStartEvent,)):
+                raise InputError(
+                    Location(shown, line),
+                    f"YAML tag {event.tag} is not allowed",
+                    "remove the tag; values are interpreted by the facts schema",
+                )
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise InputError(Location(shown, line, column), f"YAML syntax error: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(shown, f"YAML error: {exc}") from None
+    if len(documents) != 1 or documents[0] is None:
+        raise InputError(shown, "expected exactly one YAML document")
+    return _convert(documents[0], shown)
+
+
+def _convert(node: yaml.Node, shown: Path) -> YNode:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        return YScalar(node.value, line, node.style is None)
+    if isinstance(node, yaml.SequenceNode):
+        return YSeq([_convert(child, shown) for child in node.value], line)
+    assert isinstance(node, yaml.MappingNode)
+    items: dict[str, tuple[int, YNode]] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise InputError(Location(shown, key_line), "mapping keys must be plain text")
+        if key_node.value == "<<":
+            raise InputError(Location(shown, key_line), "YAML merge keys (<<) are not allowed")
+        if key_node.value in items:
+            first = items[key_node.value][0]
+            raise InputError(
+                Location(shown, key_line),
+                f"duplicate key {key_node.value!r} (first defined on line {first})",
+                "YAML keeps only the last value; remove one of them",
+            )
+        items[key_node.value] = (key_line, _convert(value_node, shown))
+    return YMap(items, line)
+
+
+class Reader:
+    """Schema helpers that turn :class:`YNode` values into Python values or errors with lines."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def error(self, line: int, message: str, hint: str | None = None) -> InputError:
+        """An :class:`InputError` at ``line`` of this file."""
+        return InputError(Location(self.path, line), message, hint)
+
+    def mapping(self, node: YNode, what: str, required: set[str], optional: set[str]) -> YMap:
+        """Check that ``node`` is a mapping with exactly the allowed keys."""
+        if not isinstance(node, YMap):
+            raise self.error(node.line, f"{what} must be a mapping of keys to values")
+        allowed = required | optional
+        for key, (line, _) in node.items.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
+                raise self.error(line, f"unknown key {key!r} in {what}", hint)
+        for key in sorted(required):
+            if key not in node.items:
+                raise self.error(node.line, f"{what} is missing the required key {key!r}")
+        return node
+
+    def sequence(self, node: YNode, what: str) -> YSeq:
+        """Check that ``node`` is a sequence."""
+        if not isinstance(node, YSeq):
+            raise self.error(node.line, f"{what} must be a list")
+        return node
+
+    def text(self, node: YNode, what: str) -> str:
+        """A non-empty string, exactly as written."""
+        if not isinstance(node, YScalar):
+            raise self.error(node.line, f"{what} must be a single value, not a list or mapping")
+        if node.plain and node.value in _NULLS:
+            raise self.error(node.line, f"{what} is empty")
+        if not node.value.strip():
+            raise self.error(node.line, f"{what} is empty")
+        return node.value
+
+    def integer(self, node: YNode, what: str) -> int:
+        """A non-negative decimal integer written without quotes or leading zeros."""
+        if not isinstance(node, YScalar) or not node.plain or not _INT_RE.match(node.value):
+            value = node.value if isinstance(node, YScalar) else "a list or mapping"
+            hint = None
+            if isinstance(node, YScalar) and re.match(r"^0[0-9]+$", node.value):
+                hint = "leading zeros are ambiguous (YAML 1.1 reads 0777 as octal); write the plain number"
+            raise self.error(node.line, f"{what} must be a non-negative whole number, got {value!r}", hint)
+        return int(node.value)
+
+    def choice(self, node: YNode, what: str, choices: dict[str, str]) -> str:
+        """One of a fixed set of words, mapped to its meaning."""
+        value = self.text(node, what)
+        if value not in choices:
+            close = difflib.get_close_matches(value, list(choices), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else None
+            raise self.error(
+                node.line, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint
+            )
+        return choices[value]

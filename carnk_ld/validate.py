@@ -1,0 +1,118 @@
+"""Stage 4: validate the assembled graph with pySHACL.
+
+The data graph is the whole release (ontology included), so ``sh:targetClass`` reaches
+instances of subclasses through the ontology's ``rdfs:subClassOf`` triples; without the
+ontology pySHACL would silently find no focus nodes for them. Each result is rendered
+with the file and line its focus node came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from rdflib.namespace import SH
+
+from carnk_ld.errors import InputError, Location
+from carnk_ld.rdfio import parse_rdf_file
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result, flattened for people."""
+
+    severity: str
+    focus: str
+    path: str
+    message: str
+    value: str
+    source: Location | None
+
+    def render(self) -> str:
+        """``file:line: Violation: message`` with the focus node and path."""
+        where = f"{self.source}: " if self.source else ""
+        detail = f"focus <{self.focus}>"
+        if self.path:
+            detail += f", path {self.path}"
+        if self.value:
+            detail += f", value {self.value}"
+        return f"{where}{self.severity}: {self.message}\n    {detail}"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The outcome of SHACL validation."""
+
+    conforms: bool
+    violations: tuple[Violation, ...]
+
+    def text(self) -> str:
+        """A readable, deterministic report."""
+        if not self.violations:
+            return "SHACL validation: conforms (0 results)\n"
+        lines = [f"SHACL validation: {'conforms' if self.conforms else 'DOES NOT CONFORM'} ({len(self.violations)} results)"]
+        lines += [v.render() for v in self.violations]
+        return "\n".join(lines) + "\n"
+
+
+def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.Graph:
+    """Parse every ``*.ttl`` under ``shapes/`` strictly, then hand them to rdflib for pySHACL."""
+    files = sorted(shapes_dir.glob("*.ttl"))
+    if not files:
+        raise InputError(display_dir or shapes_dir, "no SHACL shapes (*.ttl) found", "a corpus needs shapes/*.ttl")
+    triples: list[ox.Triple] = []
+    for path in files:
+        shown = (display_dir / path.name) if display_dir else path
+        triples.extend(parse_rdf_file(path, display_path=shown))
+    return to_rdflib(triples)
+
+
+def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
+    """Copy triples into an rdflib graph through N-Triples (fast and lossless)."""
+    graph = rdflib.Graph()
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
+
+
+def validate_graph(
+    triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
+) -> ValidationResult:
+    """Run pySHACL (SHACL-AF enabled for SPARQL targets) and flatten the report."""
+    data = to_rdflib(triples)
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    sources = sources or {}
+    violations = []
+    for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        value = report.value(result, SH.value)
+        severity = report.value(result, SH.resultSeverity)
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        violations.append(
+            Violation(
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                focus=str(focus),
+                path=_render_path(report, path),
+                message="; ".join(messages) or "constraint violated",
+                value=value.n3() if value is not None else "",
+                source=sources.get(str(focus)),
+            )
+        )
+    violations.sort(key=lambda v: (str(v.source or ""), v.focus, v.path, v.message, v.value))
+    return ValidationResult(bool(conforms), tuple(violations))
+
+
+def _render_path(report: rdflib.Graph, path: rdflib.term.Node | None) -> str:
+    if path is None:
+        return ""
+    if isinstance(path, rdflib.URIRef):
+        return report.namespace_manager.normalizeUri(path)
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + _render_path(report, inverse)
+    return "(complex path)"
