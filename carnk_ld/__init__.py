@@ -7,9 +7,11 @@ facts against them, :mod:`carnk_ld.graph` assembles the knowledge graph,
 release. :mod:`carnk_ld.pipeline` chains them and :mod:`carnk_ld.cli` is the command line.
 """
 
-from carnk_ld.constants import VERSION as __version__
+from carnk_ld.constants import VERSION
 from carnk_ld.errors import CarnkError, InputError, ValidationFailed
 from carnk_ld.pipeline import BuildSummary, run_build
+
+__version__ = VERSION
 
 __all__ = [
     # pipeline

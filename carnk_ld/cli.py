@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from carnk_ld.constants import VERSION as __version__
-from carnk_ld.constants import DEFAULT_OUT, project_root
+from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
 from carnk_ld.errors import CarnkError, ValidationFailed
 from carnk_ld.pipeline import check_corpus, run_build
 
@@ -23,10 +22,8 @@ ROOT_OPTION = click.option(
 )
 
 
-@click.group(
-    epilog="Exit codes: 0 ok; 1 SHACL validation failed; 2 bad input (file, line and problem are printed)."
-)
-@click.version_option(__version__, prog_name="carnk-ld")
+@click.group(epilog="Exit codes: 0 ok; 1 SHACL validation failed; 2 bad input (file, line and problem are printed).")
+@click.version_option(VERSION, prog_name="carnk-ld")
 def main() -> None:
     """Publish CAR-NK cell therapy knowledge as validated linked data."""
 

@@ -25,9 +25,7 @@ _BULLET_RE = re.compile(r"^(?:[-*\u2022\u2013]|\d{1,3}[.)])\s+")
 #: Sentence end: terminal punctuation, closing quotes/brackets, citation markers like [1][2].
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?:\[\d+(?:[,\u2013-]\d+)*\])*")
 #: Tokens after which a full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    {"e.g", "i.e", "al", "vs", "Dr", "Fig", "Figs", "approx", "cf", "No", "Ref", "Refs", "St"}
-)
+_ABBREVIATIONS = frozenset({"e.g", "i.e", "al", "vs", "Dr", "Fig", "Figs", "approx", "cf", "No", "Ref", "Refs", "St"})
 
 
 @dataclass(frozen=True)
@@ -121,8 +119,11 @@ def segment_text(text: str) -> list[Segment]:
     terminal punctuation (or with a bullet) are its items, until a blank line or a line of
     prose. Lines with a bullet ('- ', '* ', '1.') are list items anywhere.
 
-    >>> [(s.kind, s.text) for s in segment_text("Sources:\\nBlood\\nCord blood\\nIt works. Fine.")]
-    [('sentence', 'Sources:'), ('list_item', 'Blood'), ('list_item', 'Cord blood'), ('sentence', 'It works.'), ('sentence', 'Fine.')]
+    >>> segments = segment_text("Sources:\\nBlood\\nCord blood\\nIt works. Fine.")
+    >>> [s.kind for s in segments]
+    ['sentence', 'list_item', 'list_item', 'sentence', 'sentence']
+    >>> [s.text for s in segments][3:]
+    ['It works.', 'Fine.']
     """
     segments: list[Segment] = []
     list_intro: int | None = None

@@ -18,7 +18,7 @@ from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
-from carnk_ld.strictyaml import Reader, YMap, YNode, YScalar, load_yaml
+from carnk_ld.strictyaml import Reader, YNode, YScalar, load_yaml
 
 FACT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 IS_A = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -172,8 +172,7 @@ class _Resolver:
         label = self.ont.terms[expected].label if expected in self.ont.terms else expected
         raise self.r.error(
             line,
-            f"{what} {_local(iri)} is not a kind of {_local(expected)} ({label}), "
-            f"which {_local(prop)} expects",
+            f"{what} {_local(iri)} is not a kind of {_local(expected)} ({label}), which {_local(prop)} expects",
             "pick another term or predicate, or add the subclass axiom to the ontology",
         )
 
@@ -183,7 +182,9 @@ class _Resolver:
         text = self.doc.text
         starts = _find_all(text, quote)
         if not starts:
-            raise self.r.error(node.line, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote))
+            raise self.r.error(
+                node.line, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote)
+            )
         if len(starts) > 1:
             lines = ", ".join(str(self.doc.line_of(s)) for s in starts)
             raise self.r.error(
@@ -260,7 +261,9 @@ _FACT_KEYS = {"id", "quote", "subject", "predicate", "object"}
 _FACT_OPTIONAL = {"polarity", "modality", "frequency", "compared_to", "note"}
 
 
-def load_facts(path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None) -> FactSet:
+def load_facts(
+    path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None
+) -> FactSet:
     """Read one facts file and resolve it; see the module docstring for what is checked."""
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
@@ -296,7 +299,9 @@ def load_facts(path: Path, documents: dict[str, Document], ontology: Ontology, *
             evidence = res.evidence(m.items["quote"][1])
             segment = evidence.segment
             if segment.index in excluded_at:
-                raise reader.error(m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}")
+                raise reader.error(
+                    m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
+                )
             excluded_at[segment.index] = m.line
             reason = reader.choice(m.items["reason"][1], "reason", EXCLUSION_REASONS)
             note = reader.text(m.items["note"][1], "note") if "note" in m.items else None
@@ -327,7 +332,13 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     compared_to = None
     if "compared_to" in items:
         compared_to = res.term(items["compared_to"][1], "compared_to", ("class",))
-        res.check_class_in(compared_to, res.ont.terms[BASE + "comparedTo"].range, items["compared_to"][1].line, "compared_to", BASE + "comparedTo")
+        res.check_class_in(
+            compared_to,
+            res.ont.terms[BASE + "comparedTo"].range,
+            items["compared_to"][1].line,
+            "compared_to",
+            BASE + "comparedTo",
+        )
     if is_a:
         predicate = IS_A
         if polarity == "Affirmed" and not res.ont.is_subclass(subject, obj):
@@ -341,7 +352,20 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         prop = res.ont.terms[predicate]
         res.check_class_in(subject, prop.domain, items["subject"][1].line, "subject", predicate)
         res.check_class_in(obj, prop.range, items["object"][1].line, "object", predicate)
-    return Fact(res.fact_iri(fact_id), fact_id, subject, predicate, obj, polarity, modality, frequency, compared_to, note, evidence, m.line)
+    return Fact(
+        res.fact_iri(fact_id),
+        fact_id,
+        subject,
+        predicate,
+        obj,
+        polarity,
+        modality,
+        frequency,
+        compared_to,
+        note,
+        evidence,
+        m.line,
+    )
 
 
 _STUDY_KEYS = {"id", "label", "quote", "intervention", "population", "patients"}
@@ -364,7 +388,20 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
             raise r.error(line, f"generated fact id {fact_id!r} collides with the fact on line {res.seen_ids[fact_id]}")
         res.seen_ids[fact_id] = line
         factset.facts.append(
-            Fact(res.fact_iri(fact_id), fact_id, study_iri, BASE + predicate, obj, polarity, "Asserted", None, None, None, ev, line)
+            Fact(
+                res.fact_iri(fact_id),
+                fact_id,
+                study_iri,
+                BASE + predicate,
+                obj,
+                polarity,
+                "Asserted",
+                None,
+                None,
+                None,
+                ev,
+                line,
+            )
         )
 
     def typed_term(key: str, prop: str) -> str:
@@ -373,11 +410,25 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
         res.check_class_in(iri, res.ont.terms[BASE + prop].range, value_node.line, key, BASE + prop)
         return iri
 
-    statement("intervention", "studiedIntervention", typed_term("intervention", "studiedIntervention"), evidence, items["intervention"][0])
+    statement(
+        "intervention",
+        "studiedIntervention",
+        typed_term("intervention", "studiedIntervention"),
+        evidence,
+        items["intervention"][0],
+    )
     if "cell_source" in items:
-        statement("cell-source", "cellSource", typed_term("cell_source", "cellSource"), evidence, items["cell_source"][0])
+        statement(
+            "cell-source", "cellSource", typed_term("cell_source", "cellSource"), evidence, items["cell_source"][0]
+        )
     population_ev = res.evidence(items["population_quote"][1]) if "population_quote" in items else evidence
-    statement("population", "studyPopulation", typed_term("population", "studyPopulation"), population_ev, items["population"][0])
+    statement(
+        "population",
+        "studyPopulation",
+        typed_term("population", "studyPopulation"),
+        population_ev,
+        items["population"][0],
+    )
     outcomes: list[Outcome] = []
     if "outcomes" in items:
         for onode in r.sequence(items["outcomes"][1], "outcomes").items:
@@ -386,7 +437,9 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
             if not FACT_ID_RE.match(oid):
                 raise r.error(om.items["id"][1].line, f"outcome id {oid!r} must use lowercase letters, digits and '-'")
             otype = res.term(om.items["type"][1], "outcome type", ("class",))
-            res.check_class_in(otype, BASE + "ClinicalOutcome", om.items["type"][1].line, "outcome type", BASE + "hasOutcome")
+            res.check_class_in(
+                otype, BASE + "ClinicalOutcome", om.items["type"][1].line, "outcome type", BASE + "hasOutcome"
+            )
             responders = r.integer(om.items["responders"][1], "responders")
             if responders > patients:
                 raise r.error(

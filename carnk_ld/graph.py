@@ -122,7 +122,16 @@ def _document(doc: Document, factset: FactSet, prov: set[ox.Triple], kg: Knowled
             if exclusion.note:
                 prov.add(ox.Triple(s, RDFS.comment, _str(exclusion.note)))
             kg.coverage.append(
-                (doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "excluded", exclusion.reason, exclusion.note or "", seg.text)
+                (
+                    doc.doc_id,
+                    str(seg.index),
+                    str(seg.start),
+                    str(seg.end),
+                    "excluded",
+                    exclusion.reason,
+                    exclusion.note or "",
+                    seg.text,
+                )
             )
         else:
             ids = " ".join(sorted(yielded.get(seg.index, [])))

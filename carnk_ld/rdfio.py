@@ -30,6 +30,4 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None) -> list[ox.T
         return [q.triple for q in quads]
     except SyntaxError as exc:
         message = exc.msg or str(exc)
-        raise InputError(
-            Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}"
-        ) from None
+        raise InputError(Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}") from None

@@ -14,7 +14,6 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import yaml
 
@@ -49,7 +48,7 @@ class YMap:
     line: int
 
 
-YNode = Union[YScalar, YSeq, YMap]
+YNode = YScalar | YSeq | YMap
 
 
 def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
@@ -173,7 +172,5 @@ class Reader:
         if value not in choices:
             close = difflib.get_close_matches(value, list(choices), n=1)
             hint = f"did you mean {close[0]!r}?" if close else None
-            raise self.error(
-                node.line, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint
-            )
+            raise self.error(node.line, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
         return choices[value]

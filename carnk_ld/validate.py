@@ -53,7 +53,9 @@ class ValidationResult:
         """A readable, deterministic report."""
         if not self.violations:
             return "SHACL validation: conforms (0 results)\n"
-        lines = [f"SHACL validation: {'conforms' if self.conforms else 'DOES NOT CONFORM'} ({len(self.violations)} results)"]
+        lines = [
+            f"SHACL validation: {'conforms' if self.conforms else 'DOES NOT CONFORM'} ({len(self.violations)} results)"
+        ]
         lines += [v.render() for v in self.violations]
         return "\n".join(lines) + "\n"
 
