@@ -1,0 +1,83 @@
+"""Shared fixtures: a private copy of the project's corpus and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from carnk_ld.cli import main
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+INPUT_DIRS = ("ontology", "shapes", "documents", "facts")
+
+
+@dataclass
+class Result:
+    """Outcome of one CLI run."""
+
+    exit_code: int
+    output: str
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the project's inputs that a test may break without touching the checkout."""
+    root = tmp_path / "corpus"
+    for name in INPUT_DIRS:
+        shutil.copytree(PROJECT / name, root / name)
+    return root
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Run ``carnk-ld`` in-process and capture stdout and stderr together."""
+
+    def run(*args: str) -> Result:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        return Result(result.exit_code, result.output)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the project's own corpus, built once for read-only tests."""
+    out = tmp_path_factory.mktemp("release") / "build"
+    result = CliRunner().invoke(main, ["build", "--root", str(PROJECT), "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def run_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m carnk_ld`` in a separate interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "carnk_ld", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def tree_bytes(directory: Path) -> dict[str, bytes]:
+    """Every file of a directory by name, to compare releases byte for byte."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace text in a corpus file, failing loudly if the text is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based line number of the first line containing ``needle``."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
