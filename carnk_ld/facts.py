@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -286,26 +287,37 @@ def load_facts(
         )
     res = _Resolver(shown, document, ontology)
     factset = FactSet(shown, document)
-    if "facts" in top.items:
-        for item in reader.sequence(top.items["facts"][1], "facts").items:
-            factset.facts.append(_relation_fact(res, item))
-    if "studies" in top.items:
-        for item in reader.sequence(top.items["studies"][1], "studies").items:
-            _study(res, item, factset)
-    if "excluded" in top.items:
-        excluded_at: dict[int, int] = {}
-        for item in reader.sequence(top.items["excluded"][1], "excluded").items:
-            m = reader.mapping(item, "an excluded segment", {"quote", "reason"}, {"note"})
-            evidence = res.evidence(m.items["quote"][1])
-            segment = evidence.segment
-            if segment.index in excluded_at:
-                raise reader.error(
-                    m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
-                )
-            excluded_at[segment.index] = m.line
-            reason = reader.choice(m.items["reason"][1], "reason", EXCLUSION_REASONS)
-            note = reader.text(m.items["note"][1], "note") if "note" in m.items else None
-            factset.exclusions.append(Exclusion(segment, reason, note, m.line))
+    errors: list[InputError] = []
+
+    def each(key: str, handle: Callable[[YNode], None]) -> None:
+        """Resolve every item of a section, collecting errors so curators see them all at once."""
+        if key not in top.items:
+            return
+        for item in reader.sequence(top.items[key][1], key).items:
+            try:
+                handle(item)
+            except InputError as exc:
+                errors.append(exc)
+
+    each("facts", lambda item: factset.facts.append(_relation_fact(res, item)))
+    each("studies", lambda item: _study(res, item, factset))
+    excluded_at: dict[int, int] = {}
+
+    def exclusion(item: YNode) -> None:
+        m = reader.mapping(item, "an excluded segment", {"quote", "reason"}, {"note"})
+        segment = res.evidence(m.items["quote"][1]).segment
+        if segment.index in excluded_at:
+            raise reader.error(
+                m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
+            )
+        excluded_at[segment.index] = m.line
+        reason = reader.choice(m.items["reason"][1], "reason", EXCLUSION_REASONS)
+        note = reader.text(m.items["note"][1], "note") if "note" in m.items else None
+        factset.exclusions.append(Exclusion(segment, reason, note, m.line))
+
+    each("excluded", exclusion)
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
     _check_coverage(factset)
     return factset
 

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE, PREFIXES, VERSION
 from carnk_ld.errors import InputError
 from carnk_ld.graph import KnowledgeGraph, sort_triples
-from carnk_ld.vocab import RDF
+from carnk_ld.vocab import RDF, compact_iri
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 _LANG_STRING = PREFIXES["rdf"] + "langString"
@@ -65,18 +65,8 @@ def jsonld_context() -> dict[str, object]:
     return {"@context": context}
 
 
-def _compact(iri: str) -> str:
-    best = ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            rest = iri[len(namespace) :]
-            if rest and not rest.startswith("//"):
-                best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
-
-
 def _node_ref(term: ox.NamedNode | ox.BlankNode) -> str:
-    return _compact(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
+    return compact_iri(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
 
 def _jsonld_value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> object:
@@ -85,7 +75,7 @@ def _jsonld_value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> object:
             return {"@value": term.value, "@language": term.language}
         if term.datatype.value == _XSD_STRING:
             return term.value
-        return {"@value": term.value, "@type": _compact(term.datatype.value)}
+        return {"@value": term.value, "@type": compact_iri(term.datatype.value)}
     return {"@id": _node_ref(term)}
 
 
@@ -99,7 +89,7 @@ def to_jsonld(triples: list[ox.Triple]) -> bytes:
         if t.predicate == RDF.type and not isinstance(t.object, ox.Literal):
             types.setdefault(ref, []).append(_node_ref(t.object))
         else:
-            props.setdefault(_compact(t.predicate.value), []).append(_jsonld_value(t.object))
+            props.setdefault(compact_iri(t.predicate.value), []).append(_jsonld_value(t.object))
     graph = []
     for ref, props in nodes.items():
         node: dict[str, object] = {"@id": ref}

@@ -18,6 +18,7 @@ from rdflib.namespace import SH
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.rdfio import parse_rdf_file
+from carnk_ld.vocab import compact_iri
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _render_path(report: rdflib.Graph, path: rdflib.term.Node | None) -> str:
     if path is None:
         return ""
     if isinstance(path, rdflib.URIRef):
-        return report.namespace_manager.normalizeUri(path)
+        return compact_iri(str(path))
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
         return "^" + _render_path(report, inverse)

@@ -37,3 +37,20 @@ SKOS = Namespace(PREFIXES["skos"])
 
 #: IAO:0000115, the OBO "definition" annotation property.
 DEFINITION = OBO.IAO_0000115
+
+
+def compact_iri(iri: str) -> str:
+    """Shorten an IRI with the project's prefixes (longest namespace wins); keep it whole otherwise.
+
+    >>> compact_iri("https://w3id.org/carnk/kg/doc/x")
+    'kg:doc/x'
+    >>> compact_iri("https://example.org/x")
+    'https://example.org/x'
+    """
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
+            rest = iri[len(namespace) :]
+            if rest and not rest.startswith("//"):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri

@@ -145,3 +145,13 @@ def test_default_out_is_build_under_the_root(cli, corpus: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (corpus / "build" / "SHA256SUMS").is_file()
     assert not list(corpus.glob(".build.*")), "staging directories must not be left behind"
+
+
+def test_errors_in_several_facts_are_reported_together(cli, corpus: Path, tmp_path: Path) -> None:
+    facts = corpus / "facts" / "carnk-overview.yaml"
+    edit(facts, '"NK cell lines"', '"NK cell line s"')
+    edit(facts, "object: UmbilicalCordBlood\n", "object: UmbilicalCordBlod\n")
+    result = build(cli, corpus, tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"facts/carnk-overview.yaml:{line_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
+    assert f"facts/carnk-overview.yaml:{line_of(facts, 'NK cell line s')}: error: quote not found" in result.output
