@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
-from carnk_ld.errors import CarnkError, ValidationFailed
+from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.pipeline import check_corpus, run_build
 
 ROOT_OPTION = click.option(
@@ -22,7 +22,10 @@ ROOT_OPTION = click.option(
 )
 
 
-@click.group(epilog="Exit codes: 0 ok; 1 SHACL validation failed; 2 bad input (file, line and problem are printed).")
+@click.group(
+    epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
+    "2 bad input (file, line and problem are printed)."
+)
 @click.version_option(VERSION, prog_name="carnk-ld")
 def main() -> None:
     """Publish CAR-NK cell therapy knowledge as validated linked data."""
@@ -34,6 +37,9 @@ def _fail(exc: CarnkError, root: Path) -> None:
     if isinstance(exc, ValidationFailed):
         click.echo(exc.report_text.rstrip(), err=True)
         click.echo(f"build failed: {exc.violations} SHACL results; the previous release is untouched", err=True)
+    elif isinstance(exc, QualityGateFailed):
+        click.echo(str(exc), err=True)
+        click.echo("build failed: quality gate; the previous release is untouched", err=True)
     else:
         click.echo(str(exc), err=True)
         click.echo("build failed: bad input; the previous release is untouched", err=True)
@@ -71,9 +77,11 @@ def check(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        _, kg, result = check_corpus(root)
+        checked = check_corpus(root)
     except CarnkError as exc:
         _fail(exc, root)
-    if not result.conforms:
-        _fail(ValidationFailed(result.text(), len(result.violations)), root)
-    click.echo(f"ok: {len(kg.all_triples())} triples, SHACL conforms")
+    counts = ", ".join(f"{sum(1 for f in checked.findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
+    click.echo(
+        f"ok: {len(checked.graph.all_triples())} triples; reasoning coherent; SHACL conforms; "
+        f"ontology QC 0 ERROR, {counts}"
+    )

@@ -22,6 +22,7 @@ ONTOLOGY_DIR = "ontology"
 SHAPES_DIR = "shapes"
 DOCUMENTS_DIR = "documents"
 FACTS_DIR = "facts"
+CHECKS_DIR = "queries/checks"
 DEFAULT_OUT = "build"
 
 ONTOLOGY_FILE = "carnk.ttl"

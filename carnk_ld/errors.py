@@ -62,6 +62,12 @@ class InputErrors(CarnkError):
         super().__init__("\n".join(e.render() for e in errors))
 
 
+class QualityGateFailed(CarnkError):
+    """Well-formed input that fails a quality gate: reasoning or the ontology QC report (exit 1)."""
+
+    exit_code = 1
+
+
 class ValidationFailed(CarnkError):
     """The assembled graph does not conform to the SHACL shapes (exit 1)."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
-from carnk_ld.errors import InputError
+from carnk_ld.errors import InputError, Location
 from carnk_ld.rdfio import parse_rdf_file
 from carnk_ld.vocab import OWL, RDF, RDFS
 
@@ -132,7 +132,55 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
             f"use <{ONTOLOGY_IRI}/{version_info}>",
         )
-    return Ontology(path, triples, terms, dict(parents), _declaration_lines(text), version_info)
+    lines = _declaration_lines(text)
+    cycle = find_subclass_cycle(parents)
+    if cycle:
+        first = cycle[0]
+        chain = " -> ".join(_short(c) for c in [*cycle, first])
+        raise InputError(
+            Location(shown, lines.get(first)),
+            f"rdfs:subClassOf cycle: {chain}",
+            "a class cannot be its own strict superclass; remove one of these axioms "
+            "(use owl:equivalentClass if the classes are meant to be the same)",
+        )
+    return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+def _short(iri: str) -> str:
+    return "carnk:" + iri[len(BASE) :] if iri.startswith(BASE) else f"<{iri}>"
+
+
+def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
+    """The classes of one ``rdfs:subClassOf`` cycle (in order), or None; deterministic.
+
+    >>> find_subclass_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}})
+    ['a', 'b', 'c']
+    >>> find_subclass_cycle({"a": {"b"}, "b": set()}) is None
+    True
+    """
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for root in sorted(parents):
+        if state.get(root):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(root, sorted(parents.get(root, ())))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            nxt = todo.pop(0)
+            if nxt == node or state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, sorted(parents.get(nxt, ()))))
+    return None
 
 
 def _declaration_lines(text: str) -> dict[str, int]:

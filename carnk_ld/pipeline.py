@@ -11,13 +11,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carnk_ld.constants import DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE, SHAPES_DIR
+from carnk_ld import qc
+from carnk_ld.constants import CHECKS_DIR, DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE, SHAPES_DIR
 from carnk_ld.documents import Document, read_document
-from carnk_ld.errors import CarnkError, InputError, InputErrors, ValidationFailed
+from carnk_ld.errors import CarnkError, InputError, InputErrors, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import KnowledgeGraph, build_graph
 from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.publish import publish_release, render_release
+from carnk_ld.reason import Hierarchy, reason, reasoner_input
 from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
 
 
@@ -36,6 +38,9 @@ class BuildSummary:
     triples: dict[str, int] = field(default_factory=dict)
     conforms: bool = False
     violations: int = 0
+    reasoner: str = ""
+    new_inferred_edges: int = 0
+    qc_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     out: Path | None = None
 
@@ -48,7 +53,9 @@ class BuildSummary:
             f"facts:      {self.facts} statements ({self.negated} negated), "
             f"{self.plain_triples} published as plain triples; {self.studies} clinical studies",
             "triples:    " + ", ".join(f"{k} {v}" for k, v in self.triples.items()),
+            f"reasoning:  coherent ({self.reasoner}); {self.new_inferred_edges} inferred subclass edges not asserted",
             f"validation: {'conforms' if self.conforms else 'FAILED'} ({self.violations} results)",
+            "ontology QC: " + ", ".join(f"{n} {s}" for s, n in self.qc_counts.items()),
             f"time:       {self.seconds:.2f} s",
         ]
         if self.out is not None:
@@ -126,19 +133,43 @@ def load_corpus(root: Path) -> Corpus:
     return Corpus(root, ontology, documents, factsets)
 
 
-def check_corpus(root: Path) -> tuple[Corpus, KnowledgeGraph, ValidationResult]:
-    """Every gate without writing anything: load, assemble and validate."""
+@dataclass
+class Checked:
+    """A corpus that passed every gate, with what the gates produced for the release."""
+
+    corpus: Corpus
+    graph: KnowledgeGraph
+    validation: ValidationResult
+    hierarchy: Hierarchy
+    checks: list[qc.Check]
+    findings: list[qc.Finding]
+
+
+def check_corpus(root: Path) -> Checked:
+    """Run every gate without writing anything; raise on the first gate that fails.
+
+    Order: inputs (syntax, quotes, terms, coverage), reasoning (HermiT), SHACL, ontology QC.
+    """
     corpus = load_corpus(root)
     shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
+    checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
     kg = build_graph(corpus.ontology, corpus.factsets)
+    hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
     result = validate_graph(kg.all_triples(), shapes, kg.sources)
-    return corpus, kg, result
+    if not result.conforms:
+        raise ValidationFailed(result.text(), len(result.violations))
+    findings = qc.run_checks(checks, qc.dataset_store(kg), corpus.ontology)
+    errors = qc.errors_of(findings)
+    if errors:
+        raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
+    return Checked(corpus, kg, result, hierarchy, checks, findings)
 
 
 def run_build(root: Path, out: Path) -> BuildSummary:
     """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
     started = time.perf_counter()
-    corpus, kg, result = check_corpus(root)
+    checked = check_corpus(root)
+    corpus, kg = checked.corpus, checked.graph
     summary = BuildSummary()
     summary.documents = len(corpus.documents)
     kinds = Counter(s.kind for d in corpus.documents.values() for s in d.segments)
@@ -150,11 +181,12 @@ def run_build(root: Path, out: Path) -> BuildSummary:
     summary.negated = sum(1 for f in all_facts if f.polarity == "Negated")
     summary.excluded = sum(len(fs.exclusions) for fs in corpus.factsets)
     summary.studies = sum(len(fs.studies) for fs in corpus.factsets)
-    summary.conforms = result.conforms
-    summary.violations = len(result.violations)
-    if not result.conforms:
-        raise ValidationFailed(result.text(), len(result.violations))
-    files = render_release(kg, result.text())
+    summary.conforms = checked.validation.conforms
+    summary.violations = len(checked.validation.violations)
+    summary.reasoner = checked.hierarchy.reasoner
+    summary.new_inferred_edges = len(checked.hierarchy.new_edges())
+    summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
+    files = render_release(checked)
     publish_release(files, out)
     everything = kg.all_triples()
     summary.triples = {
@@ -163,11 +195,10 @@ def run_build(root: Path, out: Path) -> BuildSummary:
         "facts": len(kg.facts),
         "provenance": len(kg.provenance),
         "carnk.nq quads": files["carnk.nq"].count(b"\n"),
-        "ontology.owl": len(kg.ontology),
     }
     summary.seconds = time.perf_counter() - started
     summary.out = out
     return summary
 
 
-__all__ = ["BuildSummary", "CarnkError", "Corpus", "check_corpus", "load_corpus", "run_build"]
+__all__ = ["BuildSummary", "CarnkError", "Checked", "Corpus", "check_corpus", "load_corpus", "run_build"]

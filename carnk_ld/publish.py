@@ -16,13 +16,19 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from carnk_ld import qc
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE, PREFIXES, VERSION
 from carnk_ld.errors import InputError
-from carnk_ld.graph import KnowledgeGraph, sort_triples
+from carnk_ld.graph import sort_triples
+from carnk_ld.reason import hierarchy_rows, inferred_triples
 from carnk_ld.vocab import RDF, compact_iri
+
+if TYPE_CHECKING:
+    from carnk_ld.pipeline import Checked
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 _LANG_STRING = PREFIXES["rdf"] + "langString"
@@ -116,9 +122,12 @@ def to_tsv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> bytes:
 COVERAGE_HEADER = ("document", "segment", "start", "end", "status", "facts_or_reason", "note", "text")
 
 
-def render_release(kg: KnowledgeGraph, validation_text: str) -> dict[str, bytes]:
+def render_release(checked: Checked) -> dict[str, bytes]:
     """All release files as name -> bytes (pure)."""
+    kg = checked.graph
     everything = kg.all_triples()
+    ontology = checked.corpus.ontology
+    inferred = sort_triples(set(kg.ontology) | set(inferred_triples(checked.hierarchy)))
     return {
         "carnk.ttl": to_turtle(everything),
         "carnk.nt": to_ntriples(everything),
@@ -127,8 +136,16 @@ def render_release(kg: KnowledgeGraph, validation_text: str) -> dict[str, bytes]
         "context.jsonld": (json.dumps(jsonld_context(), indent=1) + "\n").encode("utf-8"),
         "ontology.owl": to_rdfxml(kg.ontology),
         "coverage.tsv": to_tsv(COVERAGE_HEADER, kg.coverage),
-        "validation-report.txt": validation_text.encode("utf-8"),
+        "validation-report.txt": checked.validation.text().encode("utf-8"),
+        "ontology-inferred.ttl": _header("Turtle: ontology plus the subclass axioms HermiT infers")
+        + ox.serialize(inferred, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
+        "class-hierarchy.tsv": to_tsv(HIERARCHY_HEADER, hierarchy_rows(ontology, checked.hierarchy)),
+        "qc-report.tsv": to_tsv(qc.REPORT_HEADER, qc.report_rows(checked.findings)),
+        "qc-report.txt": qc.report_text(checked.checks, checked.findings).encode("utf-8"),
     }
+
+
+HIERARCHY_HEADER = ("class", "label", "asserted_parents", "inferred_parents", "inferred_ancestors")
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -16,7 +16,7 @@ from carnk_ld.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
-INPUT_DIRS = ("ontology", "shapes", "documents", "facts")
+INPUT_DIRS = ("ontology", "shapes", "documents", "facts", "queries")
 
 
 @dataclass

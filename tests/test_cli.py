@@ -16,7 +16,8 @@ def build(cli, root: Path, out: Path):
 def test_help_documents_the_exit_codes(cli) -> None:
     result = cli("--help")
     assert result.exit_code == 0
-    assert "0 ok; 1 SHACL validation failed; 2 bad input" in result.output
+    assert "0 ok; 1 SHACL validation failed or a quality gate failed" in result.output
+    assert "2 bad input" in result.output
 
 
 def test_build_prints_a_summary(cli, corpus: Path, tmp_path: Path) -> None:

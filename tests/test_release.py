@@ -22,8 +22,12 @@ EXPECTED_FILES = {
     "carnk.nt",
     "carnk.ttl",
     "context.jsonld",
+    "class-hierarchy.tsv",
     "coverage.tsv",
+    "ontology-inferred.ttl",
     "ontology.owl",
+    "qc-report.tsv",
+    "qc-report.txt",
     "validation-report.txt",
 }
 
@@ -122,6 +126,13 @@ def test_rebuild_in_separate_processes_is_byte_identical(tmp_path: Path) -> None
         result = run_process("build", "--root", str(PROJECT), "--out", str(out))
         assert result.returncode == 0, result.stderr
     assert tree_bytes(first) == tree_bytes(second)
+
+
+def test_release_does_not_depend_on_where_the_corpus_lives(corpus: Path, release: Path) -> None:
+    out = corpus / "elsewhere"
+    result = run_process("build", "--root", ".", "--out", "elsewhere", cwd=corpus)
+    assert result.returncode == 0, result.stderr
+    assert tree_bytes(out) == tree_bytes(release)
 
 
 def test_committed_release_is_what_the_inputs_build(release: Path) -> None:

