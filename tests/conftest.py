@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,10 +57,13 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def run_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_process(
+    *args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m carnk_ld`` in a separate interpreter."""
+    env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-m", "carnk_ld", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "carnk_ld", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env
     )
 
 
