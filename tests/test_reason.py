@@ -47,7 +47,8 @@ def test_unsatisfiable_class_is_named_with_label_and_line(cli, corpus: Path, tmp
 def test_individual_in_disjoint_classes_makes_the_ontology_inconsistent(cli, corpus: Path, tmp_path: Path) -> None:
     append(
         corpus,
-        "\ncarnk:Affirmed a carnk:Modality .\n[] a owl:AllDisjointClasses ; owl:members ( carnk:Polarity carnk:Modality ) .\n",
+        "\ncarnk:Affirmed a carnk:Modality .\n"
+        "[] a owl:AllDisjointClasses ; owl:members ( carnk:Polarity carnk:Modality ) .\n",
     )
     result = build(cli, corpus, tmp_path)
     assert result.exit_code == 1
@@ -58,7 +59,8 @@ def test_facts_individuals_are_reasoned_over(cli, corpus: Path, tmp_path: Path) 
     """An outcome typed into a class disjoint with its own is caught by HermiT, not only by SHACL."""
     append(
         corpus,
-        "\ncarnk:ClinicalOutcome owl:disjointWith carnk:ClinicalStudy .\ncarnk:CompleteResponse rdfs:subClassOf carnk:ClinicalStudy .\n",
+        "\ncarnk:ClinicalOutcome owl:disjointWith carnk:ClinicalStudy .\n"
+        "carnk:CompleteResponse rdfs:subClassOf carnk:ClinicalStudy .\n",
     )
     result = build(cli, corpus, tmp_path)
     assert result.exit_code == 1

@@ -1,0 +1,132 @@
+"""Ontology QC: every check fires on its own violation, and ERROR findings fail the build."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from carnk_ld import qc
+from carnk_ld.graph import KnowledgeGraph, build_graph
+from carnk_ld.pipeline import load_corpus
+from tests.conftest import PROJECT, line_of
+
+C = "https://w3id.org/carnk/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+DEF = "http://purl.obolibrary.org/obo/IAO_0000115"
+EXACT = "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"
+
+
+@pytest.fixture(scope="module")
+def base() -> tuple[KnowledgeGraph, object]:
+    corpus = load_corpus(PROJECT)
+    return build_graph(corpus.ontology, corpus.factsets), corpus.ontology
+
+
+@pytest.fixture(scope="module")
+def checks() -> list[qc.Check]:
+    return qc.load_checks(PROJECT / "queries" / "checks")
+
+
+def t(s: str, p: str, o: str | ox.Literal) -> ox.Triple:
+    obj = o if isinstance(o, ox.Literal) else ox.NamedNode(o)
+    return ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj)
+
+
+def en(text: str) -> ox.Literal:
+    return ox.Literal(text, language="en")
+
+
+Edit = Callable[[KnowledgeGraph], KnowledgeGraph]
+
+
+def without(s: str, p: str) -> Edit:
+    def run(kg: KnowledgeGraph) -> KnowledgeGraph:
+        kept = [x for x in kg.ontology if not (x.subject.value == s and x.predicate.value == p)]
+        assert len(kept) < len(kg.ontology)
+        return replace(kg, ontology=kept)
+
+    return run
+
+
+def plus(*triples: ox.Triple, graph: str = "ontology") -> Edit:
+    def run(kg: KnowledgeGraph) -> KnowledgeGraph:
+        return replace(kg, **{graph: [*getattr(kg, graph), *triples]})
+
+    return run
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+NEW_CLASS = (
+    t(C + "Orphan", RDF_TYPE, OWL + "Class"),
+    t(C + "Orphan", RDFS + "label", en("orphan")),
+    t(C + "Orphan", DEF, en("A class for tests.")),
+)
+
+CASES: dict[str, tuple[Edit, str]] = {
+    "missing-label": (without(C + "NKCell", RDFS + "label"), C + "NKCell"),
+    "missing-definition": (without(C + "NKCell", DEF), C + "NKCell"),
+    "multiple-labels": (plus(t(C + "NKCell", RDFS + "label", en("natural killer cell"))), C + "NKCell"),
+    "duplicate-label": (plus(t(C + "TCell", RDFS + "label", en("NK Cell"))), C + "TCell"),
+    "label-whitespace": (plus(t(C + "NKCell", EXACT, en(" NK cell"))), C + "NKCell"),
+    "ontology-metadata": (without(C + "ontology", "http://purl.org/dc/terms/license"), C + "ontology"),
+    "deprecated-reference": (plus(t(C + "NKCell", OWL + "deprecated", TRUE)), C + "CARNKCell"),
+    "property-domain-range": (without(C + "targets", RDFS + "range"), C + "targets"),
+    "undeclared-term": (plus(t(C + "CARNKCell", C + "derivedFrom", C + "Spleen"), graph="facts"), C + "Spleen"),
+    "missing-superclass": (plus(*NEW_CLASS), C + "Orphan"),
+    "missing-synonym": (plus(*NEW_CLASS), C + "Orphan"),
+}
+
+
+def test_every_check_has_a_violating_case(checks: list[qc.Check]) -> None:
+    assert {c.rule for c in checks} == set(CASES), "a check that no test makes fail is a defect"
+
+
+def test_the_project_ontology_has_no_error_or_warning(base, checks) -> None:
+    kg, ontology = base
+    findings = qc.run_checks(checks, qc.dataset_store(kg), ontology)
+    assert [f for f in findings if f.severity != "INFO"] == []
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_each_check_finds_its_violation(base, checks, rule: str) -> None:
+    kg, ontology = base
+    edit, entity = CASES[rule]
+    findings = qc.run_checks(checks, qc.dataset_store(edit(kg)), ontology)
+    hits = [f for f in findings if f.rule == rule]
+    assert any(f.entity == entity for f in hits), [f.render() for f in hits]
+    clean = qc.run_checks(checks, qc.dataset_store(kg), ontology)
+    assert not any(f.rule == rule and f.entity == entity for f in clean)
+
+
+def test_qc_error_fails_the_build_naming_term_label_and_line(cli, corpus: Path, tmp_path: Path) -> None:
+    ontology = corpus / "ontology" / "carnk.ttl"
+    text = ontology.read_text(encoding="utf-8")
+    ontology.write_text(text + "\ncarnk:NKCell owl:deprecated true .\n", encoding="utf-8")
+    result = cli("build", "--root", str(corpus), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    line = line_of(ontology, "carnk:CARNKCell a owl:Class")
+    assert f"ontology/carnk.ttl:{line}: ERROR deprecated-reference: <{C}CARNKCell> (CAR NK cell)" in result.output
+    assert "fix: point the reference at the replacement term" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_without_severity_is_refused(tmp_path: Path) -> None:
+    from carnk_ld.errors import InputError
+
+    (tmp_path / "x-violation.rq").write_text("SELECT ?entity ?property ?value WHERE {}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no valid '# severity:' header"):
+        qc.load_checks(tmp_path)
+
+
+def test_qc_report_is_published(release: Path) -> None:
+    text = (release / "qc-report.txt").read_text(encoding="utf-8")
+    assert text.startswith("Ontology QC: 11 checks; 0 ERROR, 0 WARN,")
+    rows = (release / "qc-report.tsv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "severity\trule\tentity\tlabel\tproperty\tvalue"
+    assert all(row.startswith("INFO\t") for row in rows[1:])
