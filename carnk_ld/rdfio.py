@@ -12,11 +12,15 @@ import pyoxigraph as ox
 
 from carnk_ld.errors import InputError, Location
 
-_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS}
+_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 
 
-def parse_rdf_file(path: Path, *, display_path: Path | None = None) -> list[ox.Triple]:
-    """Parse a Turtle or N-Triples file into triples; a syntax error names file, line, column."""
+def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: str | None = None) -> list[ox.Triple]:
+    """Parse a Turtle or N-Triples file into triples; a syntax error names file, line, column.
+
+    Without ``base_iri`` a relative IRI is an error: resolving it against the file's own
+    location would make the release depend on where the corpus lives.
+    """
     shown = display_path or path
     fmt = _FORMATS.get(path.suffix)
     if fmt is None:
@@ -26,7 +30,7 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None) -> list[ox.T
     except OSError as exc:
         raise InputError(shown, f"cannot read file: {exc.strerror}") from None
     try:
-        quads = ox.parse(data, format=fmt, base_iri=None)
+        quads = ox.parse(data, format=fmt, base_iri=base_iri)
         return [q.triple for q in quads]
     except SyntaxError as exc:
         message = exc.msg or str(exc)

@@ -31,6 +31,7 @@ class Violation:
     message: str
     value: str
     source: Location | None
+    shape: str = ""  # the node shape the failing constraint belongs to
 
     def render(self) -> str:
         """``file:line: Violation: message`` with the focus node and path."""
@@ -96,6 +97,7 @@ def validate_graph(
         value = report.value(result, SH.value)
         severity = report.value(result, SH.resultSeverity)
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        source_shape = report.value(result, SH.sourceShape)
         violations.append(
             Violation(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -104,10 +106,21 @@ def validate_graph(
                 message="; ".join(messages) or "constraint violated",
                 value=value.n3() if value is not None else "",
                 source=sources.get(str(focus)),
+                shape=_node_shape(shapes, source_shape),
             )
         )
     violations.sort(key=lambda v: (str(v.source or ""), v.focus, v.path, v.message, v.value))
     return ValidationResult(bool(conforms), tuple(violations))
+
+
+def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:
+    """The named node shape a result comes from (property shapes are usually blank nodes)."""
+    if shape is None:
+        return ""
+    if isinstance(shape, rdflib.URIRef) and (shape, rdflib.RDF.type, SH.NodeShape) in shapes:
+        return str(shape)
+    parent = shapes.value(None, SH.property, shape)
+    return str(parent) if parent is not None else str(shape)
 
 
 def _render_path(report: rdflib.Graph, path: rdflib.term.Node | None) -> str:

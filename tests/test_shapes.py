@@ -1,0 +1,117 @@
+"""Shapes are tested like pySHACL tests shapes: data files with their expected results.
+
+Each ``tests/shapes/<shape>-<nn>.ttl`` holds data plus a ``test:case`` saying which shape it
+exercises, whether it conforms, and the exact results expected (focus node, path, node
+shape). The data is validated with the project's shapes and ontology; the results must match
+exactly. A node shape without a violating case is a defect (it may check nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from carnk_ld.ontology import load_ontology
+from carnk_ld.validate import load_shapes, validate_graph
+from carnk_ld.vocab import compact_iri
+from tests.conftest import PROJECT
+
+CASES_DIR = Path(__file__).resolve().parent / "shapes"
+TEST = "https://w3id.org/carnk/test#"
+SH = "http://www.w3.org/ns/shacl#"
+CASE_FILES = sorted(CASES_DIR.glob("*.ttl"))
+
+
+@dataclass
+class ShapeCase:
+    shape: str
+    conforms: bool
+    needs_ontology: bool
+    expected: set[tuple[str, str, str]]
+    data: list[ox.Triple]
+
+
+def _path(triples: dict[str, dict[str, list[ox.Term]]], node: ox.Term) -> str:
+    if isinstance(node, ox.NamedNode):
+        return compact_iri(node.value)
+    inverse = triples.get(node.value, {}).get(SH + "inversePath")
+    assert inverse, f"unsupported expected path {node}"
+    return "^" + compact_iri(inverse[0].value)
+
+
+def read_case(path: Path) -> ShapeCase:
+    triples = [q.triple for q in ox.parse(path=str(path))]
+    props: dict[str, dict[str, list[ox.Term]]] = {}
+    for t in triples:
+        props.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
+    case = props[TEST + "case"]
+    shape = case[TEST + "shape"][0].value
+    meta_subjects = {TEST + "case"}
+    expected = set()
+    for node in case.get(TEST + "expect", []):
+        meta_subjects.add(node.value)
+        spec = props[node.value]
+        path_node = spec.get(TEST + "path", [None])[0]
+        if path_node is not None and isinstance(path_node, ox.BlankNode):
+            meta_subjects.add(path_node.value)
+        focus = spec[TEST + "focus"][0].value
+        expected.add(
+            (
+                focus,
+                _path(props, path_node) if path_node else "",
+                spec.get(TEST + "shape", [ox.NamedNode(shape)])[0].value,
+            )
+        )
+    data = [t for t in triples if t.subject.value not in meta_subjects]
+    return ShapeCase(
+        shape=shape,
+        conforms=case[TEST + "conforms"][0].value == "true",
+        needs_ontology=case.get(TEST + "needsOntology", [ox.Literal("false")])[0].value == "true",
+        expected=expected,
+        data=data,
+    )
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_shapes(PROJECT / "shapes")
+
+
+@pytest.fixture(scope="module")
+def ontology_triples() -> list[ox.Triple]:
+    return load_ontology(PROJECT / "ontology" / "carnk.ttl").triples
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_shape_case(path: Path, shapes, ontology_triples) -> None:
+    case = read_case(path)
+    result = validate_graph(case.data + ontology_triples, shapes)
+    actual = {(v.focus, v.path, v.shape) for v in result.violations}
+    assert result.conforms == case.conforms, result.text()
+    assert actual == case.expected, result.text()
+    if case.needs_ontology:
+        blind = validate_graph(case.data, shapes)
+        assert not {(v.focus, v.path, v.shape) for v in blind.violations} & case.expected, (
+            "expected pySHACL to miss subclass instances without the ontology; the case no longer shows why "
+            "the ontology is part of the data graph"
+        )
+
+
+def test_every_node_shape_has_a_conforming_and_a_violating_case(shapes) -> None:
+    import rdflib
+
+    node_shapes = {str(s) for s in shapes.subjects(rdflib.RDF.type, rdflib.URIRef(SH + "NodeShape"))}
+    cases = [read_case(p) for p in CASE_FILES]
+    for shape in sorted(node_shapes):
+        assert any(c.shape == shape and c.conforms for c in cases), f"{shape} has no conforming case"
+        assert any(c.shape == shape and not c.conforms for c in cases), f"{shape} has no violating case"
+
+
+def test_case_files_are_named_after_their_shape() -> None:
+    for path in CASE_FILES:
+        case = read_case(path)
+        expected = case.shape.rsplit("/", 1)[-1].removesuffix("Shape").lower()
+        assert path.stem.rsplit("-", 1)[0] == expected, path.name
