@@ -158,7 +158,7 @@ def check_corpus(root: Path) -> Checked:
     result = validate_graph(kg.all_triples(), shapes, kg.sources)
     if not result.conforms:
         raise ValidationFailed(result.text(), len(result.violations))
-    findings = qc.run_checks(checks, qc.dataset_store(kg), corpus.ontology)
+    findings = qc.run_checks(checks, qc.dataset_store(kg), corpus.ontology, kg.sources)
     errors = qc.errors_of(findings)
     if errors:
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")

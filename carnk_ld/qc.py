@@ -53,7 +53,8 @@ class Finding:
         """``file:line: ERROR rule: entity (label) property value`` plus the fix."""
         where = f"{self.location}: " if self.location else ""
         label = f" ({self.label})" if self.label else ""
-        detail = " ".join(x for x in (compact_iri(self.property), self.value) if x)
+        value = compact_iri(self.value) if self.value.startswith(("http://", "https://")) else self.value
+        detail = " ".join(x for x in (compact_iri(self.property), value) if x)
         text = f"{where}{self.severity} {self.rule}: <{self.entity}>{label} {detail}"
         return text if self.severity == "INFO" else f"{text}\n    fix: {self.fix}"
 
@@ -105,8 +106,14 @@ def dataset_store(kg: KnowledgeGraph) -> ox.Store:
     return store
 
 
-def run_checks(checks: list[Check], store: ox.Store, ontology: Ontology) -> list[Finding]:
-    """Run every check against the union of the release graphs; findings sorted for a stable report."""
+def run_checks(
+    checks: list[Check], store: ox.Store, ontology: Ontology, sources: dict[str, Location] | None = None
+) -> list[Finding]:
+    """Run every check against the union of the release graphs; findings sorted for a stable report.
+
+    ``sources`` (node IRI to file and line) lets findings on facts point at the facts file.
+    """
+    sources = sources or {}
     findings = []
     for check in checks:
         solutions = store.query(check.query, use_default_graph_as_union=True)
@@ -116,7 +123,9 @@ def run_checks(checks: list[Check], store: ox.Store, ontology: Ontology) -> list
             entity, prop, value = (row[name] for name in _VARS)
             entity_iri = _text(entity)
             term = ontology.terms.get(entity_iri)
-            location = Location(ontology.path, ontology.line_of(entity_iri)) if term else None
+            location = sources.get(entity_iri) or (
+                Location(ontology.path, ontology.line_of(entity_iri)) if term else None
+            )
             findings.append(
                 Finding(
                     check.severity,

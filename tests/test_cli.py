@@ -6,6 +6,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import edit, line_of, run_process, tree_bytes
 
 
@@ -156,3 +158,47 @@ def test_errors_in_several_facts_are_reported_together(cli, corpus: Path, tmp_pa
     assert result.exit_code == 2
     assert f"facts/carnk-overview.yaml:{line_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
     assert f"facts/carnk-overview.yaml:{line_of(facts, 'NK cell line s')}: error: quote not found" in result.output
+
+
+GATE_BREAKERS = {
+    "ontology syntax": ("ontology/carnk.ttl", 'rdfs:label "T cell"@en', 'rdfs:label "T cell@en', 2),
+    "subclass cycle": (
+        "ontology/carnk.ttl",
+        "carnk:Cell a owl:Class ;",
+        "carnk:Cell a owl:Class ;\n    rdfs:subClassOf carnk:NKCell ;",
+        2,
+    ),  # noqa: E501
+    "unsatisfiable class": (
+        "ontology/carnk.ttl",
+        "rdfs:subClassOf carnk:TCell ;",
+        "rdfs:subClassOf carnk:TCell , carnk:NKCell ;",
+        1,
+    ),  # noqa: E501
+    "QC error": (
+        "ontology/carnk.ttl",
+        "carnk:NKCell a owl:Class ;",
+        "carnk:NKCell a owl:Class ;\n    owl:deprecated true ;",
+        1,
+    ),  # noqa: E501
+    "unknown facts key": ("facts/carnk-overview.yaml", "patients: 11", "patients: 11\n    label_extra: 1", 2),
+    "SHACL": ("ontology/carnk.ttl", '    obo:IAO_0000115 "Administration into a vein."@en ;\n', "", 1),
+    "quote": ("facts/carnk-overview.yaml", '"Hematopoietic stem cells"', '"Hematopoietic stem cell s"', 2),
+    "YAML alias": ("facts/carnk-overview.yaml", "  - id: carnk-from-hsc", "  - id: &x carnk-from-hsc", 2),
+}
+
+
+@pytest.mark.parametrize("gate", sorted(GATE_BREAKERS))
+def test_every_gate_failure_leaves_the_previous_release_byte_identical(
+    cli, corpus: Path, tmp_path: Path, gate: str
+) -> None:
+    out = tmp_path / "out"
+    assert build(cli, corpus, out).exit_code == 0
+    before = tree_bytes(out)
+    relative, old, new, code = GATE_BREAKERS[gate]
+    edit(corpus / relative, old, new)
+    result = build(cli, corpus, out)
+    assert result.exit_code == code, result.output
+    assert f"{Path(relative)}:" in result.output, result.output
+    assert "previous release is untouched" in result.output
+    assert tree_bytes(out) == before
+    assert not list(tmp_path.glob(".out.*")), "no staging directory may be left behind"

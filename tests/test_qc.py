@@ -130,3 +130,17 @@ def test_qc_report_is_published(release: Path) -> None:
     rows = (release / "qc-report.tsv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "severity\trule\tentity\tlabel\tproperty\tvalue"
     assert all(row.startswith("INFO\t") for row in rows[1:])
+
+
+def test_deprecated_term_inside_an_owl_axiom_is_reported_on_the_named_class(base, checks) -> None:
+    kg, ontology = base
+    restriction = ox.BlankNode("r")
+    edit = plus(
+        t(C + "NKCell", OWL + "deprecated", TRUE),
+        ox.Triple(ox.NamedNode(C + "NKCellTherapy"), ox.NamedNode(RDFS + "subClassOf"), restriction),
+        ox.Triple(restriction, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "NKCell")),
+    )
+    findings = qc.run_checks(checks, qc.dataset_store(edit(kg)), ontology)
+    hits = {(f.entity, f.property) for f in findings if f.rule == "deprecated-reference"}
+    assert (C + "NKCellTherapy", RDFS + "subClassOf") in hits
+    assert not any(f.entity.startswith(("_:", "c14n")) or not f.entity.startswith("http") for f in findings)
