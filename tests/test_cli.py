@@ -167,19 +167,19 @@ GATE_BREAKERS = {
         "carnk:Cell a owl:Class ;",
         "carnk:Cell a owl:Class ;\n    rdfs:subClassOf carnk:NKCell ;",
         2,
-    ),  # noqa: E501
+    ),
     "unsatisfiable class": (
         "ontology/carnk.ttl",
         "rdfs:subClassOf carnk:TCell ;",
         "rdfs:subClassOf carnk:TCell , carnk:NKCell ;",
         1,
-    ),  # noqa: E501
+    ),
     "QC error": (
         "ontology/carnk.ttl",
         "carnk:NKCell a owl:Class ;",
         "carnk:NKCell a owl:Class ;\n    owl:deprecated true ;",
         1,
-    ),  # noqa: E501
+    ),
     "unknown facts key": ("facts/carnk-overview.yaml", "patients: 11", "patients: 11\n    label_extra: 1", 2),
     "SHACL": ("ontology/carnk.ttl", '    obo:IAO_0000115 "Administration into a vein."@en ;\n', "", 1),
     "quote": ("facts/carnk-overview.yaml", '"Hematopoietic stem cells"', '"Hematopoietic stem cell s"', 2),
