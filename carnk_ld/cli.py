@@ -12,7 +12,8 @@ import click
 
 from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
-from carnk_ld.pipeline import check_corpus, run_build
+from carnk_ld.mappings import coverage
+from carnk_ld.pipeline import check_corpus, load_corpus, run_build
 
 ROOT_OPTION = click.option(
     "--root",
@@ -66,6 +67,29 @@ def build(root: Path | None, out: Path | None) -> None:
     except CarnkError as exc:
         _fail(exc, root)
     click.echo(summary.render())
+
+
+@main.command()
+@ROOT_OPTION
+def mappings(root: Path | None) -> None:
+    """Report how the ontology's classes are covered by mappings, per vocabulary.
+
+    Example: carnk-ld mappings
+    """
+    root = root or project_root()
+    try:
+        corpus = load_corpus(root)
+    except CarnkError as exc:
+        _fail(exc, root)
+    overall, rows = coverage(corpus.mappings, corpus.ontology)
+    click.echo(
+        f"{overall['classes']} classes: {overall['exact']} with an exact match, "
+        f"{overall['close_or_broad_only']} with only close/broad/narrow/related matches, "
+        f"{overall['no_term']} with no term found (sssom:NoTermFound)"
+    )
+    click.echo(f"{'vocabulary':<12}{'exact':>8}{'other only':>12}{'classes':>9}")
+    for vocab, exact, other, total in rows:
+        click.echo(f"{vocab:<12}{exact:>8}{other:>12}{total:>9}")
 
 
 @main.command()

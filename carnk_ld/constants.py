@@ -16,6 +16,8 @@ ONTOLOGY_IRI = BASE + "ontology"
 GRAPH_ONTOLOGY = KG + "graph/ontology"
 GRAPH_FACTS = KG + "graph/facts"
 GRAPH_PROVENANCE = KG + "graph/provenance"
+GRAPH_MAPPINGS = KG + "graph/mappings"
+GRAPH_METADATA = KG + "graph/metadata"
 
 #: Directory names of a corpus tree (``--root``).
 ONTOLOGY_DIR = "ontology"
@@ -23,6 +25,8 @@ SHAPES_DIR = "shapes"
 DOCUMENTS_DIR = "documents"
 FACTS_DIR = "facts"
 CHECKS_DIR = "queries/checks"
+MAPPINGS_DIR = "mappings"
+MAPPINGS_FILE = "carnk.sssom.tsv"
 DEFAULT_OUT = "build"
 
 ONTOLOGY_FILE = "carnk.ttl"
@@ -40,6 +44,10 @@ PREFIXES: dict[str, str] = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "sssom": "https://w3id.org/sssom/",
+    "semapv": "https://w3id.org/semapv/vocab/",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 

@@ -11,9 +11,18 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from carnk_ld.constants import (
+    GRAPH_FACTS,
+    GRAPH_MAPPINGS,
+    GRAPH_METADATA,
+    GRAPH_ONTOLOGY,
+    GRAPH_PROVENANCE,
+    KG,
+)
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
 from carnk_ld.facts import Fact, FactSet
+from carnk_ld.mappings import MappingSet, linkset_triples, mapping_triples
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import CARNK, DCTERMS, OA, PROV, RDF, RDFS, XSD
 
@@ -27,12 +36,24 @@ class KnowledgeGraph:
     ontology: list[ox.Triple]
     facts: list[ox.Triple]
     provenance: list[ox.Triple]
+    mappings: list[ox.Triple] = field(default_factory=list)
+    metadata: list[ox.Triple] = field(default_factory=list)
     sources: dict[str, Location] = field(default_factory=dict)
     coverage: list[tuple[str, ...]] = field(default_factory=list)
 
+    def graphs(self) -> dict[str, list[ox.Triple]]:
+        """The named graphs of the release, by graph IRI."""
+        return {
+            GRAPH_ONTOLOGY: self.ontology,
+            GRAPH_FACTS: self.facts,
+            GRAPH_PROVENANCE: self.provenance,
+            GRAPH_MAPPINGS: self.mappings,
+            GRAPH_METADATA: self.metadata,
+        }
+
     def all_triples(self) -> list[ox.Triple]:
         """The union of all components, without duplicates, in a stable order."""
-        return sort_triples(set(self.ontology) | set(self.facts) | set(self.provenance))
+        return sort_triples(set().union(*self.graphs().values()))
 
 
 def _int(value: int, datatype: ox.NamedNode = XSD.nonNegativeInteger) -> ox.Literal:
@@ -60,8 +81,8 @@ def canonical_ontology(ontology: Ontology) -> list[ox.Triple]:
     return sort_triples({q.triple for q in dataset})
 
 
-def build_graph(ontology: Ontology, factsets: list[FactSet]) -> KnowledgeGraph:
-    """Turn the ontology and resolved facts into the release's three named graphs."""
+def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: MappingSet | None = None) -> KnowledgeGraph:
+    """Turn the ontology, resolved facts and mappings into the release's named graphs."""
     facts: set[ox.Triple] = set()
     prov: set[ox.Triple] = set()
     kg = KnowledgeGraph(canonical_ontology(ontology), [], [])
@@ -90,7 +111,42 @@ def build_graph(ontology: Ontology, factsets: list[FactSet]) -> KnowledgeGraph:
                 kg.sources[outcome.iri] = Location(factset.path, outcome.line)
     kg.facts = sort_triples(facts)
     kg.provenance = sort_triples(prov)
+    if mapping_set is not None:
+        kg.mappings = sort_triples(set(mapping_triples(mapping_set)))
+        for m in mapping_set.mappings:
+            kg.sources.setdefault(m.subject, Location(ontology.path, ontology.line_of(m.subject)))
+    kg.metadata = sort_triples(set(_dataset_description(ontology, kg, mapping_set)))
     return kg
+
+
+DATASET = KG + "dataset"
+_VOID = "http://rdfs.org/ns/void#"
+_DCAT = "http://www.w3.org/ns/dcat#"
+
+
+def _dataset_description(ontology: Ontology, kg: KnowledgeGraph, mapping_set: MappingSet | None) -> list[ox.Triple]:
+    """VoID and DCAT description of the release: its graphs with triple counts and its linksets."""
+    dataset = N(DATASET)
+    triples = [
+        ox.Triple(dataset, RDF.type, N(_VOID + "Dataset")),
+        ox.Triple(dataset, RDF.type, N(_DCAT + "Dataset")),
+        ox.Triple(dataset, DCTERMS.title, _str("CAR-NK cell therapy knowledge graph")),
+        ox.Triple(dataset, DCTERMS.license, N("https://creativecommons.org/licenses/by/4.0/")),
+        ox.Triple(dataset, N(_DCAT + "version"), _str(ontology.version_info)),
+        ox.Triple(dataset, N(_VOID + "vocabulary"), N("https://w3id.org/carnk/")),
+    ]
+    for name, graph in kg.graphs().items():
+        if name == GRAPH_METADATA:
+            continue
+        subset = N(name)
+        triples += [
+            ox.Triple(dataset, N(_VOID + "subset"), subset),
+            ox.Triple(subset, RDF.type, N(_VOID + "Dataset")),
+            ox.Triple(subset, N(_VOID + "triples"), _int(len(graph), XSD.integer)),
+        ]
+    if mapping_set is not None:
+        triples += linkset_triples(mapping_set, dataset)
+    return triples
 
 
 def _document(doc: Document, factset: FactSet, prov: set[ox.Triple], kg: KnowledgeGraph) -> None:

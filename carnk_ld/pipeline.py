@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carnk_ld import qc
-from carnk_ld.constants import CHECKS_DIR, DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE, SHAPES_DIR
+from carnk_ld.constants import (
+    CHECKS_DIR,
+    DOCUMENTS_DIR,
+    FACTS_DIR,
+    MAPPINGS_DIR,
+    MAPPINGS_FILE,
+    ONTOLOGY_DIR,
+    ONTOLOGY_FILE,
+    SHAPES_DIR,
+)
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import KnowledgeGraph, build_graph
+from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.publish import publish_release, render_release
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
@@ -41,6 +51,8 @@ class BuildSummary:
     reasoner: str = ""
     new_inferred_edges: int = 0
     qc_counts: dict[str, int] = field(default_factory=dict)
+    links: int = 0
+    mapping_coverage: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     out: Path | None = None
 
@@ -56,6 +68,10 @@ class BuildSummary:
             f"reasoning:  coherent ({self.reasoner}); {self.new_inferred_edges} inferred subclass edges not asserted",
             f"validation: {'conforms' if self.conforms else 'FAILED'} ({self.violations} results)",
             "ontology QC: " + ", ".join(f"{n} {s}" for s, n in self.qc_counts.items()),
+            f"mappings:   {self.links} links; of {self.mapping_coverage.get('classes', 0)} classes "
+            f"{self.mapping_coverage.get('exact', 0)} exact, "
+            f"{self.mapping_coverage.get('close_or_broad_only', 0)} only close/broad/narrow/related, "
+            f"{self.mapping_coverage.get('no_term', 0)} no term found",
             f"time:       {self.seconds:.2f} s",
         ]
         if self.out is not None:
@@ -71,6 +87,7 @@ class Corpus:
     ontology: Ontology
     documents: dict[str, Document]
     factsets: list[FactSet]
+    mappings: MappingSet
 
 
 def _listing(directory: Path, suffix: str, what: str) -> list[Path]:
@@ -128,9 +145,18 @@ def load_corpus(root: Path) -> Corpus:
                     f"curate its facts in facts/{document.doc_id}.yaml",
                 )
             )
-    if errors:
+    mapping_set = None
+    try:
+        mapping_set = load_mappings(
+            root / MAPPINGS_DIR / MAPPINGS_FILE, ontology, display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE
+        )
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    except InputError as exc:
+        errors.append(exc)
+    if errors or mapping_set is None:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return Corpus(root, ontology, documents, factsets)
+    return Corpus(root, ontology, documents, factsets, mapping_set)
 
 
 @dataclass
@@ -153,7 +179,7 @@ def check_corpus(root: Path) -> Checked:
     corpus = load_corpus(root)
     shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
     checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
-    kg = build_graph(corpus.ontology, corpus.factsets)
+    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
     hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
     result = validate_graph(kg.all_triples(), shapes, kg.sources)
     if not result.conforms:
@@ -186,6 +212,8 @@ def run_build(root: Path, out: Path) -> BuildSummary:
     summary.reasoner = checked.hierarchy.reasoner
     summary.new_inferred_edges = len(checked.hierarchy.new_edges())
     summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
+    summary.links = sum(1 for m in corpus.mappings.mappings if not m.no_term)
+    summary.mapping_coverage, _ = coverage(corpus.mappings, corpus.ontology)
     files = render_release(checked)
     publish_release(files, out)
     everything = kg.all_triples()
@@ -194,6 +222,8 @@ def run_build(root: Path, out: Path) -> BuildSummary:
         "ontology": len(kg.ontology),
         "facts": len(kg.facts),
         "provenance": len(kg.provenance),
+        "mappings": len(kg.mappings),
+        "metadata": len(kg.metadata),
         "carnk.nq quads": files["carnk.nq"].count(b"\n"),
     }
     summary.seconds = time.perf_counter() - started

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from carnk_ld import qc
-from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE, PREFIXES, VERSION
+from carnk_ld.constants import PREFIXES, VERSION
 from carnk_ld.errors import InputError
 from carnk_ld.graph import sort_triples
+from carnk_ld.mappings import coverage, render_sssom
 from carnk_ld.reason import hierarchy_rows, inferred_triples
 from carnk_ld.vocab import RDF, compact_iri
 
@@ -131,7 +132,7 @@ def render_release(checked: Checked) -> dict[str, bytes]:
     return {
         "carnk.ttl": to_turtle(everything),
         "carnk.nt": to_ntriples(everything),
-        "carnk.nq": to_nquads({GRAPH_ONTOLOGY: kg.ontology, GRAPH_FACTS: kg.facts, GRAPH_PROVENANCE: kg.provenance}),
+        "carnk.nq": to_nquads(kg.graphs()),
         "carnk.jsonld": to_jsonld(everything),
         "context.jsonld": (json.dumps(jsonld_context(), indent=1) + "\n").encode("utf-8"),
         "ontology.owl": to_rdfxml(kg.ontology),
@@ -142,7 +143,28 @@ def render_release(checked: Checked) -> dict[str, bytes]:
         "class-hierarchy.tsv": to_tsv(HIERARCHY_HEADER, hierarchy_rows(ontology, checked.hierarchy)),
         "qc-report.tsv": to_tsv(qc.REPORT_HEADER, qc.report_rows(checked.findings)),
         "qc-report.txt": qc.report_text(checked.checks, checked.findings).encode("utf-8"),
+        "carnk.sssom.tsv": render_sssom(checked.corpus.mappings),
+        "carnk.sssom.ttl": _header("Turtle: the SSSOM mapping set as RDF")
+        + ox.serialize(sort_triples(kg.mappings), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
+        "mapping-coverage.tsv": to_tsv(MAPPING_COVERAGE_HEADER, mapping_coverage_rows(checked)),
+        "void.ttl": _header("Turtle: VoID/DCAT description of the release")
+        + ox.serialize(sort_triples(kg.metadata), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
     }
+
+
+MAPPING_COVERAGE_HEADER = ("scope", "classes_exact", "classes_close_or_broad_only", "classes_linked_or_no_term")
+
+
+def mapping_coverage_rows(checked: Checked) -> list[tuple[str, ...]]:
+    """Coverage of the ontology's classes: overall, then per target vocabulary."""
+    overall, rows = coverage(checked.corpus.mappings, checked.corpus.ontology)
+    first = (
+        "all vocabularies",
+        str(overall["exact"]),
+        str(overall["close_or_broad_only"]),
+        f"{overall['classes'] - overall['no_term']} linked, {overall['no_term']} no term found",
+    )
+    return [first, *rows]
 
 
 HIERARCHY_HEADER = ("class", "label", "asserted_parents", "inferred_parents", "inferred_ancestors")

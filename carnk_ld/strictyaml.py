@@ -60,6 +60,11 @@ def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
         raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    return parse_yaml_text(text, shown)
+
+
+def parse_yaml_text(text: str, shown: Path) -> YNode:
+    """Parse YAML text strictly; line numbers are those of ``text`` (reported against ``shown``)."""
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             line = event.start_mark.line + 1

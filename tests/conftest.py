@@ -17,7 +17,7 @@ from carnk_ld.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
-INPUT_DIRS = ("ontology", "shapes", "documents", "facts", "queries")
+INPUT_DIRS = ("ontology", "shapes", "documents", "facts", "queries", "mappings")
 
 
 @dataclass
@@ -85,3 +85,10 @@ def line_of(path: Path, needle: str) -> int:
         if needle in line:
             return number
     raise AssertionError(f"{needle!r} not in {path}")
+
+
+def add_no_term_row(root: Path, local: str, label: str) -> None:
+    """Give a test-only class the mapping row every class needs (an explicit sssom:NoTermFound)."""
+    path = root / "mappings" / "carnk.sssom.tsv"
+    row = f"carnk:{local}\t{label}\tskos:exactMatch\tsssom:NoTermFound\t\tsemapv:ManualMappingCuration\t\ttest class"
+    path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")

@@ -9,7 +9,7 @@ import pytest
 
 from carnk_ld.ontology import find_subclass_cycle
 from carnk_ld.reason import find_java
-from tests.conftest import edit, line_of, run_process
+from tests.conftest import add_no_term_row, edit, line_of, run_process
 
 ONTOLOGY = Path("ontology") / "carnk.ttl"
 
@@ -33,6 +33,7 @@ carnk:NKTHybrid a owl:Class ;
 
 def test_unsatisfiable_class_is_named_with_label_and_line(cli, corpus: Path, tmp_path: Path) -> None:
     append(corpus, NEW_CLASS)
+    add_no_term_row(corpus, "NKTHybrid", "NK-T hybrid")
     result = build(cli, corpus, tmp_path)
     assert result.exit_code == 1
     line = line_of(corpus / ONTOLOGY, "carnk:NKTHybrid a owl:Class")

@@ -12,7 +12,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
-from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
+from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
 from tests.conftest import PROJECT, run_process, tree_bytes
 
 EXPECTED_FILES = {
@@ -20,14 +20,18 @@ EXPECTED_FILES = {
     "carnk.jsonld",
     "carnk.nq",
     "carnk.nt",
+    "carnk.sssom.tsv",
+    "carnk.sssom.ttl",
     "carnk.ttl",
     "context.jsonld",
     "class-hierarchy.tsv",
     "coverage.tsv",
     "ontology-inferred.ttl",
     "ontology.owl",
+    "mapping-coverage.tsv",
     "qc-report.tsv",
     "qc-report.txt",
+    "void.ttl",
     "validation-report.txt",
 }
 
@@ -107,7 +111,7 @@ def test_ontology_rdfxml_is_the_ontology_graph(release: Path) -> None:
 def test_nquads_have_one_graph_per_component_and_no_blank_nodes_outside_owl(release: Path) -> None:
     quads = list(ox.parse(path=str(release / "carnk.nq")))
     graphs = {q.graph_name.value for q in quads}
-    assert graphs == {GRAPH_ONTOLOGY, GRAPH_FACTS, GRAPH_PROVENANCE}
+    assert graphs == {GRAPH_ONTOLOGY, GRAPH_FACTS, GRAPH_PROVENANCE, GRAPH_MAPPINGS, GRAPH_METADATA}
     for quad in quads:
         if quad.graph_name.value != GRAPH_ONTOLOGY:
             assert not isinstance(quad.subject, ox.BlankNode), quad

@@ -1,0 +1,464 @@
+"""Mappings to external vocabularies: a curated SSSOM file, checked and published as RDF.
+
+``mappings/carnk.sssom.tsv`` is SSSOM 1.0 TSV: a YAML header in ``#`` comment lines, then
+one mapping per row. Every object CURIE is checked offline with bioregistry (known prefix,
+local ID matching the prefix's pattern, standardised prefix and form), and the header's
+``curie_map`` must expand each prefix to bioregistry's preferred RDF URI prefix, so the
+IRIs in the release are the ones other linked data uses. Every class of the ontology needs
+at least one row, a mapping or an explicit ``sssom:NoTermFound``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from carnk_ld.constants import BASE, KG
+from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.ontology import Ontology
+from carnk_ld.strictyaml import Reader, YMap, parse_yaml_text
+from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SSSOM = "https://w3id.org/sssom/"
+SEMAPV = "https://w3id.org/semapv/vocab/"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+NO_TERM = "sssom:NoTermFound"
+
+PREDICATES = {
+    "skos:exactMatch": "exact",
+    "skos:closeMatch": "close",
+    "skos:broadMatch": "broad",
+    "skos:narrowMatch": "narrow",
+    "skos:relatedMatch": "related",
+}
+REQUIRED_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
+KNOWN_COLUMNS = (
+    *REQUIRED_COLUMNS,
+    "subject_label",
+    "object_label",
+    "object_source",
+    "object_source_version",
+    "comment",
+)
+RELEASE_COLUMNS = (
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "object_source_version",
+    "comment",
+)
+REQUIRED_METADATA = {"curie_map", "mapping_set_id", "license", "mapping_date"}
+OPTIONAL_METADATA = {
+    "mapping_set_title",
+    "mapping_set_description",
+    "mapping_set_version",
+    "mapping_provider",
+    "subject_source",
+    "subject_source_version",
+    "comment",
+}
+#: URI prefixes for vocabularies whose bioregistry entry has no RDF URI format.
+RDF_FALLBACK = {"hgnc": "https://identifiers.org/hgnc:"}
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One row of the mapping set."""
+
+    line: int
+    subject: str  # IRI of the carnk term
+    subject_label: str
+    predicate: str  # CURIE, one of PREDICATES
+    object_curie: str  # standardised CURIE, or NO_TERM
+    object_iri: str | None
+    object_label: str
+    justification: str
+    object_source_version: str
+    comment: str
+
+    @property
+    def no_term(self) -> bool:
+        """True for an explicit 'no term found' row."""
+        return self.object_curie == NO_TERM
+
+    @property
+    def vocabulary(self) -> str:
+        """The object's prefix (its vocabulary), lower case."""
+        return self.object_curie.split(":", 1)[0].lower()
+
+
+@dataclass
+class MappingSet:
+    """The parsed, validated SSSOM mapping set."""
+
+    path: Path
+    metadata: dict[str, str]
+    curie_map: dict[str, str]
+    mappings: list[Mapping]
+
+
+def standardize_curie(curie: str) -> tuple[str, str]:
+    """Return ``(standard CURIE, RDF IRI)`` or raise ``ValueError`` saying what is wrong.
+
+    >>> standardize_curie("NCIT:C15262")
+    ('NCIT:C15262', 'http://purl.obolibrary.org/obo/NCIT_C15262')
+    >>> standardize_curie("mesh:D007167")[1]
+    'http://id.nlm.nih.gov/mesh/D007167'
+    """
+    import bioregistry
+
+    if ":" not in curie:
+        raise ValueError(f"{curie!r} is not a CURIE (prefix:identifier)")
+    prefix, local = curie.split(":", 1)
+    norm = bioregistry.normalize_prefix(prefix)
+    if norm is None:
+        raise ValueError(f"unknown prefix {prefix!r} (not in bioregistry)")
+    preferred = bioregistry.get_preferred_prefix(norm) or norm
+    standard_local = bioregistry.standardize_identifier(norm, local)
+    pattern = bioregistry.get_pattern(norm)
+    if pattern and not re.match(pattern, standard_local):
+        raise ValueError(f"{local!r} does not match the {preferred} identifier pattern {pattern}")
+    standard = f"{preferred}:{standard_local}"
+    if standard != curie:
+        raise ValueError(f"{curie!r} is not in bioregistry's standard form; write {standard}")
+    uri_prefix = rdf_uri_prefix(norm)
+    if uri_prefix is None:
+        raise ValueError(f"bioregistry knows no URI format for {preferred}")
+    return standard, uri_prefix + standard_local
+
+
+def rdf_uri_prefix(prefix: str) -> str | None:
+    """Bioregistry's preferred RDF URI prefix (identifiers.org for HGNC, which has none)."""
+    import bioregistry
+
+    norm = bioregistry.normalize_prefix(prefix)
+    if norm is None:
+        return None
+    resource = bioregistry.get_resource(norm)
+    uri_prefix = resource.get_rdf_uri_prefix() if resource else None
+    return uri_prefix or RDF_FALLBACK.get(norm) or bioregistry.get_uri_prefix(norm)
+
+
+def read_sssom(
+    path: Path, *, display_path: Path | None = None
+) -> tuple[dict[str, str], YMap, list[str], list[tuple[int, list[str]]]]:
+    """Split an SSSOM TSV into its metadata, column names and numbered rows."""
+    shown = display_path or path
+    if not path.is_file():
+        raise InputError(shown, "mapping set not found", "every corpus needs mappings/carnk.sssom.tsv")
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line[2:] if line.startswith("# ") else line[1:])
+    node = parse_yaml_text("\n".join(header) + "\n", shown) if header else None
+    reader = Reader(shown)
+    if not isinstance(node, YMap):
+        raise InputError(Location(shown, 1), "SSSOM header must be a YAML mapping in '# ' comment lines")
+    meta = reader.mapping(node, "the SSSOM header", REQUIRED_METADATA, OPTIONAL_METADATA)
+    metadata = {k: reader.text(v, k) for k, (_, v) in meta.items.items() if k != "curie_map"}
+    first = len(header)
+    if first >= len(lines):
+        raise InputError(Location(shown, first + 1), "SSSOM file has no column header")
+    columns = lines[first].split("\t")
+    for column in columns:
+        if column not in KNOWN_COLUMNS:
+            raise InputError(
+                Location(shown, first + 1), f"unknown SSSOM column {column!r}", f"known: {', '.join(KNOWN_COLUMNS)}"
+            )
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            raise InputError(Location(shown, first + 1), f"missing required SSSOM column {column!r}")
+    rows = []
+    for number, line in enumerate(lines[first + 1 :], start=first + 2):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) != len(columns):
+            raise InputError(
+                Location(shown, number), f"row has {len(cells)} cells, the header has {len(columns)} columns"
+            )
+        rows.append((number, cells))
+    return metadata, meta, columns, rows
+
+
+def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None = None) -> MappingSet:
+    """Read and validate the mapping set; every problem is reported with its line."""
+    shown = display_path or path
+    metadata, meta, columns, rows = read_sssom(path, display_path=shown)
+    reader = Reader(shown)
+    curie_line, curie_node = meta.items["curie_map"]
+    curie_map_node = reader.mapping(curie_node, "curie_map", set(), set(_keys(curie_node)))
+    curie_map = {k: reader.text(v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
+    if not _DATE_RE.match(metadata["mapping_date"]):
+        raise InputError(Location(shown, meta.items["mapping_date"][0]), "mapping_date must be YYYY-MM-DD")
+    errors: list[InputError] = []
+    for prefix, uri in sorted(curie_map.items()):
+        if prefix in ("carnk", "semapv", "skos", "sssom"):
+            continue
+        expected = rdf_uri_prefix(prefix)
+        if expected is None:
+            errors.append(InputError(Location(shown, curie_line), f"curie_map prefix {prefix!r} is not in bioregistry"))
+        elif uri != expected:
+            errors.append(
+                InputError(
+                    Location(shown, curie_line),
+                    f"curie_map expands {prefix} to {uri}, but its preferred RDF form is {expected}",
+                    "use bioregistry's RDF URI prefix so IRIs match other linked data",
+                )
+            )
+    mappings: list[Mapping] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, cells in rows:
+        row = dict(zip(columns, cells, strict=True))
+        try:
+            mappings.append(_mapping(row, number, shown, ontology, curie_map))
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        key = (mappings[-1].subject, mappings[-1].predicate, mappings[-1].object_curie)
+        if key in seen:
+            errors.append(InputError(Location(shown, number), f"duplicate mapping (first on line {seen[key]})"))
+        seen[key] = number
+    covered = {m.subject for m in mappings}
+    for iri, term in sorted(ontology.terms.items()):
+        if term.kind == "class" and iri.startswith(BASE) and iri not in covered:
+            errors.append(
+                InputError(
+                    Location(ontology.path, ontology.line_of(iri)),
+                    f"class <{iri}> ({term.label}) has no mapping and no sssom:NoTermFound entry",
+                    f"add a row to {shown}: a mapping, or sssom:NoTermFound naming the vocabularies checked",
+                )
+            )
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    return MappingSet(shown, metadata, curie_map, mappings)
+
+
+def _keys(node: object) -> list[str]:
+    return list(node.items) if isinstance(node, YMap) else []
+
+
+def _mapping(row: dict[str, str], line: int, shown: Path, ontology: Ontology, curie_map: dict[str, str]) -> Mapping:
+    where = Location(shown, line)
+    subject = row["subject_id"].strip()
+    if subject != row["subject_id"] or not subject.startswith("carnk:"):
+        raise InputError(where, f"subject_id {row['subject_id']!r} must be a carnk: CURIE without spaces")
+    subject_iri = BASE + subject.removeprefix("carnk:")
+    term = ontology.terms.get(subject_iri)
+    if term is None or term.kind != "class":
+        raise InputError(where, f"subject_id {subject} is not a class of the ontology")
+    if row.get("subject_label") and row["subject_label"] != term.label:
+        raise InputError(
+            where, f"subject_label {row['subject_label']!r} differs from the ontology's label {term.label!r}"
+        )
+    predicate = row["predicate_id"]
+    if predicate not in PREDICATES:
+        raise InputError(where, f"predicate_id {predicate!r} is not one of {', '.join(PREDICATES)}")
+    justification = row["mapping_justification"]
+    if not justification.startswith("semapv:") or len(justification) <= len("semapv:"):
+        raise InputError(
+            where, f"mapping_justification {justification!r} must be a semapv: term, e.g. semapv:ManualMappingCuration"
+        )
+    obj = row["object_id"]
+    label = row.get("object_label", "")
+    comment = row.get("comment", "")
+    if obj == NO_TERM:
+        if predicate != "skos:exactMatch" or label:
+            raise InputError(where, "a sssom:NoTermFound row uses skos:exactMatch and has no object_label")
+        if not comment:
+            raise InputError(where, "a sssom:NoTermFound row needs a comment naming the vocabularies checked")
+        iri = None
+    else:
+        try:
+            obj, iri = standardize_curie(obj)
+        except ValueError as exc:
+            raise InputError(
+                where, f"invalid object_id: {exc}", "check the identifier in the vocabulary's own release files"
+            ) from None
+        prefix = obj.split(":", 1)[0]
+        if prefix not in curie_map:
+            raise InputError(where, f"prefix {prefix} of {obj} is not in the header's curie_map")
+        if curie_map[prefix] + obj.split(":", 1)[1] != iri:
+            raise InputError(where, f"curie_map expands {obj} to {curie_map[prefix]}…, not the preferred {iri}")
+        if not label:
+            raise InputError(where, f"object_label is empty for {obj}", "copy the label as the vocabulary spells it")
+    return Mapping(
+        line,
+        subject_iri,
+        term.label or "",
+        predicate,
+        obj,
+        iri,
+        label,
+        justification,
+        row.get("object_source_version", ""),
+        comment,
+    )
+
+
+def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
+    """SKOS links on our terms, hasDbXref for exact matches, and the mapping set as SSSOM RDF.
+
+    Mapping records get IRIs (no blank nodes): ``kg:mapping/<subject>/<predicate>/<object>``.
+    """
+    triples: list[ox.Triple] = []
+    set_iri = ox.NamedNode(KG + "mappingset/carnk")
+    meta = mapping_set.metadata
+    triples += [
+        ox.Triple(set_iri, RDF.type, ox.NamedNode(SSSOM + "MappingSet")),
+        ox.Triple(
+            set_iri, ox.NamedNode(SSSOM + "mapping_set_id"), ox.Literal(meta["mapping_set_id"], datatype=XSD.anyURI)
+        ),
+        ox.Triple(set_iri, DCTERMS.license, ox.NamedNode(meta["license"])),
+        ox.Triple(set_iri, ox.NamedNode(SSSOM + "mapping_date"), ox.Literal(meta["mapping_date"], datatype=XSD.date)),
+    ]
+    for key, prop in (("mapping_set_title", DCTERMS.title), ("mapping_set_description", DCTERMS.description)):
+        if key in meta:
+            triples.append(ox.Triple(set_iri, prop, ox.Literal(meta[key])))
+    if "mapping_set_version" in meta:
+        triples.append(ox.Triple(set_iri, OWL.versionInfo, ox.Literal(meta["mapping_set_version"])))
+    for m in mapping_set.mappings:
+        subject = ox.NamedNode(m.subject)
+        predicate = ox.NamedNode(SKOS + m.predicate.removeprefix("skos:"))
+        target = ox.NamedNode(m.object_iri) if m.object_iri else ox.NamedNode(SSSOM + "NoTermFound")
+        if m.object_iri:
+            triples.append(ox.Triple(subject, predicate, target))
+            if m.predicate == "skos:exactMatch":
+                triples.append(ox.Triple(subject, OBOINOWL.hasDbXref, ox.Literal(m.object_curie)))
+        record = ox.NamedNode(
+            f"{KG}mapping/{m.subject.removeprefix(BASE)}/{m.predicate.removeprefix('skos:')}/"
+            + m.object_curie.replace(":", "_")
+        )
+        triples += [
+            ox.Triple(set_iri, ox.NamedNode(SSSOM + "mappings"), record),
+            ox.Triple(record, RDF.type, OWL.Axiom),
+            ox.Triple(record, OWL.annotatedSource, subject),
+            ox.Triple(record, OWL.annotatedProperty, predicate),
+            ox.Triple(record, OWL.annotatedTarget, target),
+            ox.Triple(
+                record,
+                ox.NamedNode(SSSOM + "mapping_justification"),
+                ox.NamedNode(SEMAPV + m.justification.removeprefix("semapv:")),
+            ),
+        ]
+        if m.object_label:
+            triples.append(ox.Triple(record, ox.NamedNode(SSSOM + "object_label"), ox.Literal(m.object_label)))
+        if m.object_source_version:
+            triples.append(
+                ox.Triple(record, ox.NamedNode(SSSOM + "object_source_version"), ox.Literal(m.object_source_version))
+            )
+        if m.comment:
+            triples.append(ox.Triple(record, RDFS.comment, ox.Literal(m.comment)))
+    return triples
+
+
+def linkset_triples(mapping_set: MappingSet, dataset: ox.NamedNode) -> list[ox.Triple]:
+    """VoID linksets: one per target vocabulary and link predicate, with its link count."""
+    import bioregistry
+
+    counts = Counter((m.vocabulary, m.predicate) for m in mapping_set.mappings if not m.no_term)
+    triples = []
+    for (vocab, predicate), count in sorted(counts.items()):
+        norm = bioregistry.normalize_prefix(vocab) or vocab
+        target = ox.NamedNode(f"https://bioregistry.io/registry/{norm}")
+        linkset = ox.NamedNode(f"{KG}linkset/{norm}/{predicate.removeprefix('skos:')}")
+        triples += [
+            ox.Triple(dataset, ox.NamedNode(VOID + "subset"), linkset),
+            ox.Triple(linkset, RDF.type, ox.NamedNode(VOID + "Linkset")),
+            ox.Triple(linkset, ox.NamedNode(VOID + "subjectsTarget"), dataset),
+            ox.Triple(linkset, ox.NamedNode(VOID + "objectsTarget"), target),
+            ox.Triple(
+                linkset, ox.NamedNode(VOID + "linkPredicate"), ox.NamedNode(SKOS + predicate.removeprefix("skos:"))
+            ),
+            ox.Triple(linkset, ox.NamedNode(VOID + "triples"), ox.Literal(str(count), datatype=XSD.integer)),
+            ox.Triple(target, DCTERMS.title, ox.Literal(bioregistry.get_name(norm) or norm)),
+        ]
+    return triples
+
+
+COVERAGE_HEADER = ("vocabulary", "classes_exact", "classes_close_or_broad_only", "classes_total_linked")
+
+
+def coverage(mapping_set: MappingSet, ontology: Ontology) -> tuple[dict[str, int], list[tuple[str, ...]]]:
+    """Overall and per-vocabulary coverage of the ontology's classes.
+
+    Overall: classes with an exact match, classes with only close/broad/narrow/related
+    matches, and classes with no term found.
+    """
+    classes = sorted(i for i, t in ontology.terms.items() if t.kind == "class" and i.startswith(BASE))
+    by_class: dict[str, set[str]] = defaultdict(set)
+    by_vocab: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for m in mapping_set.mappings:
+        if m.no_term:
+            continue
+        kind = PREDICATES[m.predicate]
+        by_class[m.subject].add(kind)
+        by_vocab[m.vocabulary][m.subject].add(kind)
+    exact = sum(1 for c in classes if "exact" in by_class.get(c, ()))
+    other = sum(1 for c in classes if by_class.get(c) and "exact" not in by_class[c])
+    overall = {
+        "classes": len(classes),
+        "exact": exact,
+        "close_or_broad_only": other,
+        "no_term": len(classes) - exact - other,
+    }
+    rows = []
+    for vocab in sorted(by_vocab):
+        subjects = by_vocab[vocab]
+        v_exact = sum(1 for kinds in subjects.values() if "exact" in kinds)
+        rows.append((vocab, str(v_exact), str(len(subjects) - v_exact), str(len(subjects))))
+    return overall, rows
+
+
+def render_sssom(mapping_set: MappingSet) -> bytes:
+    """The mapping set as normalised SSSOM TSV for the release (sorted, deterministic)."""
+    lines = ["# curie_map:"]
+    for prefix in sorted(mapping_set.curie_map, key=str.lower):
+        uri = mapping_set.curie_map[prefix]
+        lines.append(f'#   {prefix}: "{uri}"')
+    for key in sorted(mapping_set.metadata):
+        lines.append(f"# {key}: {_yaml_scalar(mapping_set.metadata[key])}")
+    columns = (
+        "subject_id",
+        "subject_label",
+        "predicate_id",
+        "object_id",
+        "object_label",
+        "mapping_justification",
+        "object_source_version",
+        "comment",
+    )
+    lines.append("\t".join(columns))
+    order = {p: i for i, p in enumerate(PREDICATES)}
+    for m in sorted(mapping_set.mappings, key=lambda m: (m.subject, order[m.predicate], m.object_curie)):
+        cells = (
+            "carnk:" + m.subject.removeprefix(BASE),
+            m.subject_label,
+            m.predicate,
+            m.object_curie,
+            m.object_label,
+            m.justification,
+            m.object_source_version,
+            m.comment,
+        )
+        lines.append("\t".join(cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _yaml_scalar(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
