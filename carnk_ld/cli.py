@@ -14,6 +14,8 @@ from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.mappings import coverage
 from carnk_ld.pipeline import check_corpus, load_corpus, run_build
+from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
+from carnk_ld.store import store_path
 
 ROOT_OPTION = click.option(
     "--root",
@@ -67,6 +69,51 @@ def build(root: Path | None, out: Path | None) -> None:
     except CarnkError as exc:
         _fail(exc, root)
     click.echo(summary.render())
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-e", "--expression", help="The query text, instead of a FILE.")
+@click.option(
+    "--release",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Release directory to query. Default: build/ of this checkout.",
+)
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    help="name=VALUE: bind ?name to an RDF term: <IRI>, prefix:local, or '\"literal\"' (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds before the query is stopped.")
+def query(
+    file: Path | None, expression: str | None, release: Path | None, binds: tuple[str, ...], fmt: str, timeout: float
+) -> None:
+    """Run a SPARQL query on the release in an embedded Oxigraph store.
+
+    The store is built from the release on first use and reused while the release is
+    unchanged. All named graphs form the default graph. Updates and SERVICE are refused.
+
+    Example: carnk-ld query queries/cq-15-external-matches.rq --bind class=carnk:NKCell
+    """
+    release = release or project_root() / DEFAULT_OUT
+    if (file is None) == (expression is None):
+        click.echo("error: give a query FILE or -e 'QUERY', not both", err=True)
+        sys.exit(2)
+    source = str(file) if file else "-e"
+    text = file.read_text(encoding="utf-8") if file else expression
+    try:
+        bindings = dict(parse_binding(b) for b in binds)
+        outcome = run_query(store_path(release), text, bindings=bindings, fmt=fmt, timeout=timeout, source=source)
+    except CarnkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    if (outcome.kind == "select" and fmt == "table") or (outcome.kind == "ask" and fmt == "table"):
+        click.echo(render_table(outcome.data))
+    else:
+        click.echo(outcome.data.decode("utf-8"), nl=False)
 
 
 @main.command()

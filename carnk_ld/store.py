@@ -1,0 +1,156 @@
+"""Stage 6: stores that answer SPARQL over the release, behind one interface.
+
+:class:`EmbeddedStore` is a pyoxigraph (RocksDB) store built once from the release's
+N-Quads and reused while the release is unchanged (keyed by its ``SHA256SUMS``).
+:class:`RemoteStore` talks to any SPARQL 1.1 Protocol endpoint. Commands and tests depend
+on :class:`SparqlStore` only, so the same competency questions run on both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from carnk_ld.errors import InputError
+
+Row = tuple[ox.NamedNode | ox.BlankNode | ox.Literal | None, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A SELECT result: variable names and rows of terms (None where unbound)."""
+
+    variables: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+class SparqlStore(Protocol):
+    """Anything that answers a SELECT query with optional bound variables."""
+
+    def select(self, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None) -> Table:
+        """Run a SELECT query; ``bindings`` are substituted as RDF terms, never as text."""
+        ...
+
+
+def release_checksum(release: Path) -> str:
+    """A key for the release's content: the SHA-256 of its ``SHA256SUMS`` file."""
+    sums = release / "SHA256SUMS"
+    if not sums.is_file():
+        raise InputError(release, "not a carnk-ld release (no SHA256SUMS)", "run `carnk-ld build` first")
+    return hashlib.sha256(sums.read_bytes()).hexdigest()
+
+
+def verify_release(release: Path) -> None:
+    """Check every file against ``SHA256SUMS`` before it is loaded anywhere."""
+    for line in (release / "SHA256SUMS").read_text(encoding="ascii").splitlines():
+        digest, name = line.split("  ", 1)
+        path = release / name
+        if not path.is_file() or _sha256_file(path) != digest:
+            raise InputError(path, "release file is missing or does not match SHA256SUMS", "rebuild the release")
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def store_path(release: Path) -> Path:
+    """The embedded store of ``release``, building it on first use (next to the release)."""
+    key = release_checksum(release)[:16]
+    cache = release.absolute().parent / f".{release.name}.store"
+    target = cache / key
+    if (target / "COMPLETE").is_file():
+        return target
+    verify_release(release)
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = cache / f"tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    store = ox.Store(str(staging))
+    store.bulk_load(path=str(release / "carnk.nq"), format=ox.RdfFormat.N_QUADS)
+    store.flush()
+    del store
+    (staging / "COMPLETE").write_text(key + "\n", encoding="ascii")
+    try:
+        os.rename(staging, target)
+    except OSError:  # another process built it first
+        shutil.rmtree(staging, ignore_errors=True)
+    for other in cache.iterdir():
+        if other.name != key:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(other)
+    return target
+
+
+class EmbeddedStore:
+    """A read-only pyoxigraph store over the release; queries see all graphs as the default graph."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.store = ox.Store.read_only(str(path))
+
+    @classmethod
+    def for_release(cls, release: Path) -> EmbeddedStore:
+        """Open (building if needed) the embedded store of a release."""
+        return cls(store_path(release))
+
+    def select(self, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None) -> Table:
+        """Run a SELECT query (see :class:`SparqlStore`)."""
+        if bindings:
+            query = add_values(query, bindings)
+        solutions = self.store.query(query, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise InputError("query", "expected a SELECT query")
+        variables = tuple(v.value for v in solutions.variables)
+        return Table(variables, tuple(tuple(row[v] for v in variables) for row in solutions))
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol query endpoint (Oxigraph server, Fuseki, GraphDB, Virtuoso)."""
+
+    def __init__(self, endpoint: str, *, timeout: float = 60.0, default_graph_union: str | None = None):
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.default_graph_union = default_graph_union
+
+    def select(self, query: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None) -> Table:
+        """Run a SELECT query; bindings are sent as a VALUES block built from RDF terms."""
+        import requests
+
+        if bindings:
+            query = add_values(query, bindings)
+        params = {"query": query}
+        if self.default_graph_union:
+            params[self.default_graph_union] = "true"
+        response = requests.post(
+            self.endpoint,
+            data=params,
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=self.timeout,
+        )
+        if response.status_code != 200:
+            raise InputError(self.endpoint, f"query failed: HTTP {response.status_code}: {response.text[:500]}")
+        solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        variables = tuple(v.value for v in solutions.variables)
+        return Table(variables, tuple(tuple(row[v] for v in variables) for row in solutions))
+
+
+def add_values(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """Append a ``VALUES`` clause to a SELECT query; the terms are serialised, not pasted text.
+
+    >>> add_values("SELECT ?x WHERE { ?x ?p ?o }", {"p": ox.NamedNode("http://e/p")})
+    'SELECT ?x WHERE { ?x ?p ?o }\\nVALUES (?p) { (<http://e/p>) }'
+    """
+    names = " ".join(f"?{k}" for k in bindings)
+    values = " ".join(str(v) for v in bindings.values())
+    return f"{query.rstrip()}\nVALUES ({names}) {{ ({values}) }}"
