@@ -1,0 +1,80 @@
+"""Measure loading a large release into Oxigraph server and Virtuoso: atomic PUT vs staged MOVE.
+
+Usage: python benchmarks/load.py --triples 1000000 [--servers oxigraph,virtuoso]
+
+Writes a synthetic release (one named graph of N triples, SHA256SUMS included) into a
+temporary directory, starts each server on loopback with a fresh database, and times
+``carnk-ld load`` in both modes. Results are printed as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from carnk_ld.load import Target, load_release  # noqa: E402
+from tests.servers import ensure_virtuoso, oxigraph_server, virtuoso_server  # noqa: E402
+
+GRAPH = "https://w3id.org/carnk/kg/graph/bench"
+
+
+def synthetic_release(directory: Path, triples: int) -> Path:
+    release = directory / "release"
+    release.mkdir()
+    with open(release / "carnk.nq", "w", encoding="utf-8") as out:
+        for i in range(triples):
+            out.write(
+                f'<https://w3id.org/carnk/kg/bench/s{i // 10}> <https://w3id.org/carnk/p{i % 10}> '
+                f'"value {i}" <{GRAPH}> .\n'
+            )
+    digest = hashlib.sha256((release / "carnk.nq").read_bytes()).hexdigest()
+    (release / "SHA256SUMS").write_text(f"{digest}  carnk.nq\n", encoding="ascii")
+    return release
+
+
+def measure(server, release: Path) -> list[tuple[str, float]]:
+    target = Target(server.gsp, server.query, server.update, server.user, server.password, server.auth, timeout=3600)
+    results = []
+    for mode in ("put", "swap"):
+        started = time.perf_counter()
+        load_release(release, target, mode=mode)
+        results.append((mode, time.perf_counter() - started))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--servers", default="oxigraph,virtuoso")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        release = synthetic_release(Path(tmp), args.triples)
+        for name in args.servers.split(","):
+            work = Path(tmp) / name
+            work.mkdir()
+            if name == "oxigraph":
+                context = oxigraph_server(work)
+            else:
+                binary = ensure_virtuoso()
+                if binary is None:
+                    print("virtuoso: not available", file=sys.stderr)
+                    continue
+                context = virtuoso_server(work, binary)
+            with context as server:
+                for mode, seconds in measure(server, release):
+                    rows.append((name, mode, seconds))
+                    print(f"{name} {mode}: {seconds:.1f} s", file=sys.stderr, flush=True)
+    print(f"| server | mode | {args.triples:,} triples (s) |\n|---|---|---|")
+    for name, mode, seconds in rows:
+        print(f"| {name} | {mode} | {seconds:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
