@@ -433,17 +433,7 @@ def render_sssom(mapping_set: MappingSet) -> bytes:
         lines.append(f'#   {prefix}: "{uri}"')
     for key in sorted(mapping_set.metadata):
         lines.append(f"# {key}: {_yaml_scalar(mapping_set.metadata[key])}")
-    columns = (
-        "subject_id",
-        "subject_label",
-        "predicate_id",
-        "object_id",
-        "object_label",
-        "mapping_justification",
-        "object_source_version",
-        "comment",
-    )
-    lines.append("\t".join(columns))
+    lines.append("\t".join(RELEASE_COLUMNS))
     order = {p: i for i, p in enumerate(PREDICATES)}
     for m in sorted(mapping_set.mappings, key=lambda m: (m.subject, order[m.predicate], m.object_curie)):
         cells = (

@@ -28,7 +28,7 @@ from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import KnowledgeGraph, build_graph
 from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
-from carnk_ld.publish import publish_release, render_release
+from carnk_ld.publish import publish_release, release_lock, render_release
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
 from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
 
@@ -194,6 +194,11 @@ def check_corpus(root: Path) -> Checked:
 def run_build(root: Path, out: Path) -> BuildSummary:
     """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
     started = time.perf_counter()
+    with release_lock(out):
+        return _build_locked(root, out, started)
+
+
+def _build_locked(root: Path, out: Path, started: float) -> BuildSummary:
     checked = check_corpus(root)
     corpus, kg = checked.corpus, checked.graph
     summary = BuildSummary()

@@ -10,11 +10,18 @@ as it was.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,8 +192,53 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class BuildLocked(InputError):
+    """Another build holds the lock on the same output directory."""
+
+
+@contextlib.contextmanager
+def release_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for a whole build; a second build fails fast, naming the holder.
+
+    The lock is an ``flock`` on ``.<out>.lock`` next to the release, so it dies with the
+    process that holds it: a killed build never leaves a stale lock behind.
+    """
+    parent = out.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    path = parent / f".{out.name}.lock"
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown process"
+            raise BuildLocked(
+                out, f"another build is writing this release ({holder})", f"wait for it, or remove {path} if it is gone"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _checkpoint(name: str) -> None:
+    """Test hook: ``CARNK_LD_KILL_AT=<name>`` kills the build here, as a crash or ``kill -9`` would."""
+    if os.environ.get("CARNK_LD_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def publish_release(files: dict[str, bytes], out: Path) -> None:
-    """Write ``files`` to ``out`` atomically; refuse to replace a directory that is not a release."""
+    """Write ``files`` to ``out`` atomically; refuse to replace a directory that is not a release.
+
+    Call with :func:`release_lock` held. Every file is written and fsynced into a staging
+    directory next to ``out``, ``SHA256SUMS`` last; then the staging directory and ``out``
+    are exchanged in one ``renameat2(RENAME_EXCHANGE)`` call, so at every instant ``out``
+    is either the complete old release or the complete new one.
+    """
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / RELEASE_MARKER).is_file())):
         raise InputError(
             out,
@@ -198,23 +250,48 @@ def publish_release(files: dict[str, bytes], out: Path) -> None:
     _remove_stale(parent, out.name)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
     try:
-        for name in sorted(files):
+        for index, name in enumerate(sorted(files)):
             _write_synced(staging / name, files[name])
+            if index == 0:
+                _checkpoint("staging-written")
         sums = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
         _write_synced(staging / RELEASE_MARKER, sums.encode("ascii"))
         os.chmod(staging, 0o755)
         _fsync_dir(staging)
-        old = None
+        _checkpoint("before-swap")
         if out.exists():
-            old = parent / f".{out.name}.old-{os.getpid()}"
-            os.rename(out, old)
-        os.rename(staging, out)
+            _exchange(staging, out.absolute(), parent)
+        else:
+            os.rename(staging, out)
         _fsync_dir(parent)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        _checkpoint("after-swap")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the old release
+
+
+def _exchange(staging: Path, out: Path, parent: Path) -> None:
+    """Swap two directories atomically (Linux renameat2); fall back to two renames elsewhere."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        renameat2 = None
+    if renameat2 is not None:
+        result = renameat2(_AT_FDCWD, os.fsencode(staging), _AT_FDCWD, os.fsencode(out), _RENAME_EXCHANGE)
+        if result == 0:
+            return
+        error = ctypes.get_errno()
+        if error not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise OSError(error, os.strerror(error), str(out))
+    # Fallback: a short window without ``out``; _remove_stale restores it if we die in it.
+    old = parent / f".{out.name}.old-{os.getpid()}"
+    os.rename(out, old)
+    os.rename(staging, out)
+    os.rename(old, staging)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
 
 def _remove_stale(parent: Path, name: str) -> None:
@@ -222,9 +299,6 @@ def _remove_stale(parent: Path, name: str) -> None:
     olds = sorted(parent.glob(f".{name}.old-*"))
     if olds and not (parent / name).exists():
         os.rename(olds[0], parent / name)
-    for stale in parent.glob(f".{name}.staging-*"):
-        with contextlib.suppress(OSError):
-            shutil.rmtree(stale)
-    for stale in parent.glob(f".{name}.old-*"):
+    for stale in [*parent.glob(f".{name}.staging-*"), *parent.glob(f".{name}.old-*")]:
         with contextlib.suppress(OSError):
             shutil.rmtree(stale)
