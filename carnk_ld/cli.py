@@ -14,6 +14,7 @@ from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.load import Target, default_query_endpoint, load_release
 from carnk_ld.mappings import coverage
+from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.pipeline import check_corpus, load_corpus, run_build
 from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
 from carnk_ld.store import store_path
@@ -28,11 +29,17 @@ ROOT_OPTION = click.option(
 
 @click.group(
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed)."
+    "2 bad input (file, line and problem are printed).",
 )
 @click.version_option(VERSION, prog_name="carnk-ld")
-def main() -> None:
-    """Publish CAR-NK cell therapy knowledge as validated linked data."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Publish CAR-NK cell therapy knowledge as validated linked data.
+
+    Every command except ``load`` runs with network access blocked.
+    """
+    if ctx.invoked_subcommand != "load":
+        ctx.with_resource(network_blocked())
 
 
 def _fail(exc: CarnkError, root: Path) -> None:
@@ -69,6 +76,13 @@ def build(root: Path | None, out: Path | None) -> None:
         summary = run_build(root, out)
     except CarnkError as exc:
         _fail(exc, root)
+    except OSError as exc:
+        blocked = last_blocked()
+        if blocked:
+            _fail(NetworkBlocked(f"network access blocked: something tried to reach {blocked}"), root)
+        click.echo(f"error: cannot write the release: {exc.strerror or exc}", err=True)
+        click.echo("build failed; the previous release is untouched", err=True)
+        sys.exit(2)
     click.echo(summary.render())
 
 

@@ -18,6 +18,9 @@ from carnk_ld.constants import KG
 from carnk_ld.errors import InputError, Location
 
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: A source document is a review or a trial summary; anything larger is a mistake (a data
+#: dump, a binary file) and would make every quote lookup slow.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 BOM = "\ufeff"
 
 #: A bullet or number that marks a line as a list item wherever it appears.
@@ -82,6 +85,13 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
             shown,
             f"document name {doc_id!r} cannot be used in an IRI",
             "rename the file using letters, digits, '.', '_' and '-' only",
+        )
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            shown,
+            f"document is {size / 1048576:.1f} MiB, over the {MAX_DOCUMENT_BYTES // 1048576} MiB limit per document",
+            "split it into documents of one article or trial summary each",
         )
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()

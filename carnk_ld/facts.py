@@ -272,6 +272,12 @@ def load_facts(
     top = reader.mapping(root, "the facts file", {"document", "sha256"}, {"facts", "studies", "excluded"})
     doc_line, doc_node = top.items["document"]
     doc_name = reader.text(doc_node, "document")
+    if "/" in doc_name or "\\" in doc_name or doc_name.startswith("."):
+        raise reader.error(
+            doc_line,
+            f"document {doc_name!r} must be a file name inside documents/, not a path",
+            "write just the file name",
+        )
     if doc_name not in documents:
         raise reader.error(doc_line, f"document {doc_name!r} is not in documents/", _suggest(doc_name, list(documents)))
     document = documents[doc_name]

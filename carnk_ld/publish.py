@@ -226,9 +226,17 @@ def release_lock(out: Path) -> Iterator[None]:
 
 
 def _checkpoint(name: str) -> None:
-    """Test hook: ``CARNK_LD_KILL_AT=<name>`` kills the build here, as a crash or ``kill -9`` would."""
-    if os.environ.get("CARNK_LD_KILL_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Test hook: ``CARNK_LD_KILL_AT=<name>[:SIGINT|:ENOSPC]`` interrupts the build here.
+
+    Without a suffix the process is killed (as ``kill -9`` or a power cut would); ``SIGINT``
+    is Ctrl-C; ``ENOSPC`` is a full disk.
+    """
+    point, _, how = os.environ.get("CARNK_LD_KILL_AT", "").partition(":")
+    if point != name:
+        return
+    if how == "ENOSPC":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.kill(os.getpid(), signal.SIGINT if how == "SIGINT" else signal.SIGKILL)
 
 
 def publish_release(files: dict[str, bytes], out: Path) -> None:

@@ -6,13 +6,23 @@ malformed input) and reports the line and column of a syntax error.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from carnk_ld.errors import InputError, Location
 
-_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
+_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+RDF_SUFFIXES = tuple(_FORMATS)
+_DOCTYPE_RE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: str | None = None) -> list[ox.Triple]:
@@ -29,9 +39,49 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(shown, f"cannot read file: {exc.strerror}") from None
+    if fmt == ox.RdfFormat.RDF_XML:
+        match = _DOCTYPE_RE.search(data)
+        if match:
+            raise InputError(
+                Location(shown, data.count(b"\n", 0, match.start()) + 1),
+                "XML with a DOCTYPE or ENTITY declaration is refused",
+                "entity expansion can take minutes for a few hundred bytes or read local files; remove the DOCTYPE",
+            )
+    if fmt == ox.RdfFormat.JSON_LD:
+        _check_jsonld_contexts(data, shown)
     try:
         quads = ox.parse(data, format=fmt, base_iri=base_iri)
         return [q.triple for q in quads]
     except SyntaxError as exc:
         message = exc.msg or str(exc)
         raise InputError(Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}") from None
+
+
+def _check_jsonld_contexts(data: bytes, shown: Path) -> None:
+    """Refuse JSON-LD whose ``@context`` is remote or uses ``@import``: parsing would fetch it."""
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(Location(shown, line), f"JSON syntax error: {exc}") from None
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    check(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    def check(context: object) -> None:
+        for item in context if isinstance(context, list) else [context]:
+            if isinstance(item, str):
+                raise InputError(
+                    shown, f"JSON-LD with a remote @context ({item}) is refused", "inline the context in the file"
+                )
+            if isinstance(item, dict) and "@import" in item:
+                raise InputError(shown, f"JSON-LD @import of {item['@import']} is refused", "inline the context")
+
+    walk(document)

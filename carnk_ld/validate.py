@@ -17,7 +17,7 @@ import rdflib
 from rdflib.namespace import SH
 
 from carnk_ld.errors import InputError, Location
-from carnk_ld.rdfio import parse_rdf_file
+from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file
 from carnk_ld.vocab import compact_iri
 
 
@@ -64,9 +64,18 @@ class ValidationResult:
 
 def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.Graph:
     """Parse every ``*.ttl`` under ``shapes/`` strictly, then hand them to rdflib for pySHACL."""
-    files = sorted(shapes_dir.glob("*.ttl"))
+    if not shapes_dir.is_dir():
+        raise InputError(display_dir or shapes_dir, "missing shapes directory", "a corpus needs shapes/*.ttl")
+    files = []
+    for path in sorted(shapes_dir.iterdir()):
+        if path.name.startswith(".") or path.name == "README.md":
+            continue
+        if path.is_symlink() or not path.is_file() or path.suffix not in RDF_SUFFIXES:
+            shown = (display_dir / path.name) if display_dir else path
+            raise InputError(shown, f"unexpected entry in shapes/: only {', '.join(RDF_SUFFIXES)} files are read")
+        files.append(path)
     if not files:
-        raise InputError(display_dir or shapes_dir, "no SHACL shapes (*.ttl) found", "a corpus needs shapes/*.ttl")
+        raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
