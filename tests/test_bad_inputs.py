@@ -1,0 +1,120 @@
+"""The bad-input catalogue: every broken or hostile input gives a clear error and never a traceback.
+
+Each ``tests/bad_inputs/<case>.yaml`` patches a copy of the corpus and states what must
+happen: the exit code, the file and line named, a message fragment. For failures, the
+previous release must stay byte-identical; inputs that are handled deliberately (BOM,
+CRLF, literals that must round-trip exactly) must build, and their literals must read back
+identically from every serialisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pyld.jsonld
+import pyoxigraph as ox
+import pytest
+import yaml
+
+from tests.conftest import line_of, tree_bytes
+
+CASES = sorted((Path(__file__).resolve().parent / "bad_inputs").glob("*.yaml"))
+
+
+def test_the_catalogue_is_large_enough() -> None:
+    assert len(CASES) >= 40
+
+
+def apply(root: Path, patch: dict) -> None:
+    path = root / patch["file"]
+    if "old" in patch:
+        text = path.read_text(encoding="utf-8")
+        assert patch["old"] in text, f"{patch['old']!r} not in {patch['file']}"
+        path.write_text(text.replace(patch["old"], patch["new"], 1), encoding="utf-8")
+    elif "content" in patch:
+        path.write_text(patch["content"], encoding="utf-8")
+    elif "bytes" in patch:
+        path.write_bytes(bytes.fromhex(patch["bytes"]))
+    elif "prepend_bytes" in patch:
+        path.write_bytes(bytes.fromhex(patch["prepend_bytes"]) + path.read_bytes())
+    elif "append" in patch:
+        path.write_text(path.read_text(encoding="utf-8") + patch["append"], encoding="utf-8")
+    elif patch.get("crlf"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    elif "size_mb" in patch:
+        with open(path, "wb") as handle:  # sparse: the size is what matters
+            handle.truncate(patch["size_mb"] * 1024 * 1024)
+    elif "symlink" in patch:
+        os.symlink(patch["symlink"], path)
+    elif "rename" in patch:
+        path.rename(root / patch["rename"])
+    elif "resha" in patch:
+        digest = hashlib.sha256((root / patch["resha"]).read_bytes()).hexdigest()
+        text = path.read_text(encoding="utf-8")
+        old = text.split("sha256: ", 1)[1].split("\n", 1)[0]
+        path.write_text(text.replace(f"sha256: {old}", f"sha256: {digest}"), encoding="utf-8")
+    else:
+        raise AssertionError(f"unknown patch {patch}")
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory: pytest.TempPathFactory, release: Path) -> Path:
+    return release
+
+
+def literals(release: Path) -> dict[str, set[str]]:
+    """Literal values as read back from each serialisation."""
+    found: dict[str, set[str]] = {}
+    for name, fmt in (
+        ("carnk.nt", ox.RdfFormat.N_TRIPLES),
+        ("carnk.ttl", ox.RdfFormat.TURTLE),
+        ("carnk.nq", ox.RdfFormat.N_QUADS),
+    ):
+        found[name] = {
+            q.object.value for q in ox.parse(path=str(release / name), format=fmt) if isinstance(q.object, ox.Literal)
+        }
+    document = json.loads((release / "carnk.jsonld").read_text(encoding="utf-8"))
+    nquads = pyld.jsonld.to_rdf(document, {"format": "application/n-quads"})
+    found["carnk.jsonld"] = {
+        q.object.value
+        for q in ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS)
+        if isinstance(q.object, ox.Literal)
+    }
+    return found
+
+
+@pytest.mark.parametrize("case_path", CASES, ids=[p.stem for p in CASES])
+def test_bad_input(case_path: Path, corpus: Path, tmp_path: Path, baseline: Path, cli) -> None:
+    case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+    out = tmp_path / "release"
+    shutil.copytree(baseline, out)
+    before = tree_bytes(out)
+    for patch in case["patch"]:
+        apply(corpus, patch)
+    command = case.get("command")
+    if command:
+        result = cli(*command[:1], "--release", str(out), *command[1:])
+    else:
+        result = cli("build", "--root", str(corpus), "--out", str(out))
+    expect = case["expect"]
+    assert result.exit_code == expect["exit"], result.output
+    assert expect["message"] in result.output, result.output
+    if "file" in expect:
+        where = expect["file"]
+        if "line_of" in expect:
+            where += f":{line_of(corpus / expect['file'], expect['line_of'])}:"
+        elif "line" in expect:
+            where += f":{expect['line']}:"
+        assert where in result.output, f"expected {where!r} in:\n{result.output}"
+    if expect["exit"] != 0:
+        assert tree_bytes(out) == before, "a failed build must leave the previous release untouched"
+    elif not command:
+        assert tree_bytes(out) != before
+        for value in case.get("roundtrip", []):
+            for name, values in literals(out).items():
+                assert value in values, f"{value!r} did not round-trip through {name}"
+    assert not [p for p in out.parent.iterdir() if ".staging-" in p.name]
