@@ -157,7 +157,7 @@ def read_sssom(
     if not path.is_file():
         raise InputError(shown, "mapping set not found", "every corpus needs mappings/carnk.sssom.tsv")
     try:
-        lines = path.read_bytes().decode("utf-8").splitlines()
+        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8").split("\n")]
     except UnicodeDecodeError as exc:
         raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
     header = []

@@ -189,7 +189,7 @@ def _declaration_lines(text: str) -> dict[str, int]:
     """Map carnk: term IRIs to the first line where they start a Turtle subject block."""
     lines: dict[str, int] = {}
     pattern = re.compile(r"^(?:carnk:([A-Za-z0-9_.-]+)|<([^>]+)>)\s")
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is not a line end
         match = pattern.match(line)
         if match:
             iri = BASE + match.group(1) if match.group(1) else match.group(2)

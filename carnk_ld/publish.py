@@ -54,16 +54,28 @@ def to_turtle(triples: list[ox.Triple]) -> bytes:
     )
 
 
+def lines_of(data: bytes) -> list[str]:
+    """Split serialised N-Triples/N-Quads into statements on ``\\n`` only.
+
+    ``str.splitlines`` also breaks at U+0085, U+2028, U+2029, VT, FF and FS/GS/RS, which
+    may stand unescaped inside literals; splitting there would cut a literal in two.
+
+    >>> lines_of('<a:s> <a:p> "x\\u2028y" .\\n'.encode())
+    ['<a:s> <a:p> "x\\u2028y" .']
+    """
+    return [line for line in data.decode("utf-8").split("\n") if line]
+
+
 def to_ntriples(triples: list[ox.Triple]) -> bytes:
     """Canonical N-Triples, one triple per line, lines sorted (diff-friendly)."""
-    lines = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()
+    lines = lines_of(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
     return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
 
 
 def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
     """N-Quads with one named graph per release component, lines sorted."""
     quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in graphs.items() for t in ts]
-    lines = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8").splitlines()
+    lines = lines_of(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
 
 

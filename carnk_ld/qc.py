@@ -73,7 +73,7 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         shown = (display_dir / path.name) if display_dir else path
         text = path.read_text(encoding="utf-8")
         meta: dict[str, str] = {}
-        for line in text.splitlines():
+        for line in text.split("\n"):
             match = _HEADER_RE.match(line)
             if match:
                 meta[match.group(1)] = match.group(2)

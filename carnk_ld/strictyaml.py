@@ -65,6 +65,13 @@ def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
 
 def parse_yaml_text(text: str, shown: Path) -> YNode:
     """Parse YAML text strictly; line numbers are those of ``text`` (reported against ``shown``)."""
+    nel = text.find("\x85")
+    if nel >= 0:
+        raise InputError(
+            Location(shown, text.count("\n", 0, nel) + 1),
+            "raw U+0085 (NEXT LINE) character: YAML 1.1 reads it as a line break and would fold it into a space",
+            'write it as \\N inside a double-quoted string ("...\\N...") if you mean it',
+        )
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             line = event.start_mark.line + 1

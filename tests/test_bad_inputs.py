@@ -34,7 +34,8 @@ def apply(root: Path, patch: dict) -> None:
     if "old" in patch:
         text = path.read_text(encoding="utf-8")
         assert patch["old"] in text, f"{patch['old']!r} not in {patch['file']}"
-        path.write_text(text.replace(patch["old"], patch["new"], 1), encoding="utf-8")
+        new = bytes.fromhex(patch["new_hex"]).decode("utf-8") if "new_hex" in patch else patch["new"]
+        path.write_text(text.replace(patch["old"], new, 1), encoding="utf-8")
     elif "content" in patch:
         path.write_text(patch["content"], encoding="utf-8")
     elif "bytes" in patch:

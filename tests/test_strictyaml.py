@@ -80,3 +80,14 @@ def test_unknown_keys_get_a_suggestion(tmp_path: Path) -> None:
     assert "unknown key 'subjct'" in info.value.message
     assert info.value.hint == "did you mean 'subject'?"
     assert info.value.location.line == 2
+
+
+def test_raw_next_line_character_is_refused_not_folded(tmp_path: Path) -> None:
+    """PyYAML folds a raw U+0085 into a space; the curator's text would change silently."""
+    with pytest.raises(InputError) as info:
+        load_yaml(write(tmp_path, "a: ok\nnote: 'x\x85y'\n"))
+    assert info.value.location.line == 2
+    assert "U+0085" in info.value.message
+    escaped = load_yaml(write(tmp_path, 'note: "x\\Ny"\n'))
+    assert isinstance(escaped, YMap)
+    assert escaped.items["note"][1].value == "x\x85y"
