@@ -147,7 +147,7 @@ def test_default_out_is_build_under_the_root(cli, corpus: Path) -> None:
     result = cli("build", "--root", str(corpus))
     assert result.exit_code == 0, result.output
     assert (corpus / "build" / "SHA256SUMS").is_file()
-    assert not list(corpus.glob(".build.*")), "staging directories must not be left behind"
+    assert not list(corpus.glob(".build.staging-*")), "staging directories must not be left behind"
 
 
 def test_errors_in_several_facts_are_reported_together(cli, corpus: Path, tmp_path: Path) -> None:
@@ -201,4 +201,4 @@ def test_every_gate_failure_leaves_the_previous_release_byte_identical(
     assert f"{Path(relative)}:" in result.output, result.output
     assert "previous release is untouched" in result.output
     assert tree_bytes(out) == before
-    assert not list(tmp_path.glob(".out.*")), "no staging directory may be left behind"
+    assert not list(tmp_path.glob(".out.staging-*")) + list(tmp_path.glob(".out.old-*")), "no staging directory left"
