@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from carnk_ld import qc
 from carnk_ld.constants import (
     CHECKS_DIR,
@@ -165,6 +167,7 @@ class Checked:
 
     corpus: Corpus
     graph: KnowledgeGraph
+    triples: list[ox.Triple]  # the sorted union of all graphs, computed once per build
     validation: ValidationResult
     hierarchy: Hierarchy
     checks: list[qc.Check]
@@ -181,14 +184,15 @@ def check_corpus(root: Path) -> Checked:
     checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
     kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
     hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
-    result = validate_graph(kg.all_triples(), shapes, kg.sources)
+    everything = kg.all_triples()
+    result = validate_graph(everything, shapes, kg.sources)
     if not result.conforms:
         raise ValidationFailed(result.text(), len(result.violations))
     findings = qc.run_checks(checks, qc.dataset_store(kg), corpus.ontology, kg.sources)
     errors = qc.errors_of(findings)
     if errors:
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
-    return Checked(corpus, kg, result, hierarchy, checks, findings)
+    return Checked(corpus, kg, everything, result, hierarchy, checks, findings)
 
 
 def run_build(root: Path, out: Path) -> BuildSummary:
@@ -221,9 +225,8 @@ def _build_locked(root: Path, out: Path, started: float) -> BuildSummary:
     summary.mapping_coverage, _ = coverage(corpus.mappings, corpus.ontology)
     files = render_release(checked)
     publish_release(files, out)
-    everything = kg.all_triples()
     summary.triples = {
-        "all": len(everything),
+        "all": len(checked.triples),
         "ontology": len(kg.ontology),
         "facts": len(kg.facts),
         "provenance": len(kg.provenance),

@@ -145,7 +145,7 @@ COVERAGE_HEADER = ("document", "segment", "start", "end", "status", "facts_or_re
 def render_release(checked: Checked) -> dict[str, bytes]:
     """All release files as name -> bytes (pure)."""
     kg = checked.graph
-    everything = kg.all_triples()
+    everything = checked.triples
     ontology = checked.corpus.ontology
     inferred = sort_triples(set(kg.ontology) | set(inferred_triples(checked.hierarchy)))
     return {

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
 from carnk_ld.errors import InputError, Location
 from carnk_ld.graph import KnowledgeGraph
 from carnk_ld.ontology import Ontology
@@ -98,9 +97,9 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
 
 
 def dataset_store(kg: KnowledgeGraph) -> ox.Store:
-    """An in-memory store with the release's three named graphs."""
+    """An in-memory store with the release's named graphs."""
     store = ox.Store()
-    for graph, triples in ((GRAPH_ONTOLOGY, kg.ontology), (GRAPH_FACTS, kg.facts), (GRAPH_PROVENANCE, kg.provenance)):
+    for graph, triples in kg.graphs().items():
         name = ox.NamedNode(graph)
         store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     return store
