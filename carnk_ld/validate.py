@@ -8,6 +8,7 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rdflib.namespace import SH
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file
+from carnk_ld.shacl import Unsupported, fast_results, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
 
@@ -91,9 +93,65 @@ def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
 
 
 def validate_graph(
+    triples: list[ox.Triple],
+    shapes: rdflib.Graph,
+    sources: dict[str, Location] | None = None,
+    *,
+    engine: str = "auto",
+) -> ValidationResult:
+    """Validate with the fast engine where it is exact, otherwise with pySHACL.
+
+    ``engine``: ``auto`` (fast, falling back to pySHACL when the shapes or data need a
+    feature it does not reproduce), ``fast`` (fail instead of falling back) or ``pyshacl``.
+    The environment variable ``CARNK_LD_SHACL`` overrides ``auto``.
+    """
+    engine = os.environ.get("CARNK_LD_SHACL", engine) if engine == "auto" else engine
+    if engine in ("auto", "fast"):
+        try:
+            return fast_validate(triples, shapes, sources)
+        except Unsupported:
+            if engine == "fast":
+                raise
+    return pyshacl_validate(triples, shapes, sources)
+
+
+def fast_validate(
     triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
 ) -> ValidationResult:
-    """Run pySHACL (SHACL-AF enabled for SPARQL targets) and flatten the report."""
+    """The fast engine's results, flattened exactly as :func:`pyshacl_validate` flattens pySHACL's."""
+    sources = sources or {}
+    violations = []
+    conforms = True
+    for r in fast_results(triples, shapes):
+        focus = str(to_rdflib_term(r.focus))
+        if r.severity == "Violation":
+            conforms = False
+        path = ""
+        if r.path is not None:
+            path = ("^" if r.path[0] == "inv" else "") + compact_iri(r.path[1].value)
+        violations.append(
+            Violation(
+                severity=r.severity,
+                focus=focus,
+                path=path,
+                message="; ".join(sorted(set(r.messages))) or "constraint violated",
+                value=to_rdflib_term(r.value).n3() if r.value is not None else "",
+                source=sources.get(focus),
+                shape=r.shape,
+            )
+        )
+    violations.sort(key=_order)
+    return ValidationResult(conforms, tuple(violations))
+
+
+def _order(v: Violation) -> tuple[str, ...]:
+    return (str(v.source or ""), v.focus, v.path, v.message, v.value)
+
+
+def pyshacl_validate(
+    triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
+) -> ValidationResult:
+    """Run pySHACL (SHACL-AF enabled for SPARQL targets) on the whole graph and flatten the report."""
     data = to_rdflib(triples)
     conforms, report, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
@@ -118,7 +176,7 @@ def validate_graph(
                 shape=_node_shape(shapes, source_shape),
             )
         )
-    violations.sort(key=lambda v: (str(v.source or ""), v.focus, v.path, v.message, v.value))
+    violations.sort(key=_order)
     return ValidationResult(bool(conforms), tuple(violations))
 
 

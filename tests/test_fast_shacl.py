@@ -1,0 +1,197 @@
+"""The fast SHACL engine gives exactly pySHACL's results (issue 7's rule for faster validation).
+
+Both engines run on the same graphs and their flattened results are compared whole:
+severity, focus node, path, value, messages, node shape and source location. The graphs
+are every shape test case, and a generated corpus into which violations of every node
+shape (and every constraint kind they use) have been injected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from benchmarks.generate import generate
+from carnk_ld.graph import build_graph
+from carnk_ld.ontology import load_ontology
+from carnk_ld.pipeline import load_corpus
+from carnk_ld.shacl import Unsupported, fast_results
+from carnk_ld.validate import (
+    ValidationResult,
+    Violation,
+    fast_validate,
+    load_shapes,
+    pyshacl_validate,
+    validate_graph,
+)
+from tests.conftest import PROJECT
+from tests.test_shapes import CASE_FILES, read_case
+
+N = ox.NamedNode
+CARNK = "https://w3id.org/carnk/"
+OA = "http://www.w3.org/ns/oa#"
+PROV = "http://www.w3.org/ns/prov#"
+RDF_TYPE = N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> rdflib.Graph:
+    return load_shapes(PROJECT / "shapes")
+
+
+@pytest.fixture(scope="module")
+def ontology_triples() -> list[ox.Triple]:
+    return load_ontology(PROJECT / "ontology" / "carnk.ttl").triples
+
+
+def _both(triples: list[ox.Triple], shapes: rdflib.Graph, sources=None):
+    fast = fast_validate(triples, shapes, sources)
+    slow = pyshacl_validate(triples, shapes, sources)
+    return _blank(fast), _blank(slow)
+
+
+def _blank(result: ValidationResult) -> ValidationResult:
+    """rdflib relabels blank nodes when it parses the data for pySHACL; labels are not comparable."""
+
+    def fix(v: Violation) -> Violation:
+        focus = "_:blank" if ":" not in v.focus else v.focus
+        value = "_:blank" if v.value.startswith("_:") else v.value
+        return replace(v, focus=focus, value=value)
+
+    violations = sorted((fix(v) for v in result.violations), key=lambda v: (v.focus, v.path, v.message, v.value))
+    return ValidationResult(result.conforms, tuple(violations))
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_same_results_as_pyshacl_on_every_shape_case(path: Path, shapes, ontology_triples) -> None:
+    case = read_case(path)
+    for data in (case.data + ontology_triples, case.data):
+        fast, slow = _both(data, shapes)
+        assert fast == slow, f"fast:\n{fast.text()}\npyshacl:\n{slow.text()}"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("generated") / "corpus"
+    generate(6000, root, seed=11)
+    corpus = load_corpus(root)
+    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+    return kg
+
+
+def _first(triples: list[ox.Triple], predicate: str, obj: ox.Term | None = None) -> ox.Triple:
+    return next(t for t in triples if t.predicate.value == predicate and (obj is None or t.object == obj))
+
+
+def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
+    """Break the graph in every way the shapes check; return it and the node shapes that must fire."""
+    data = set(triples)
+    add, remove = data.add, data.discard
+    typed = {}
+    for t in triples:
+        if t.predicate == RDF_TYPE:
+            typed.setdefault(t.object.value, []).append(t.subject)
+    doc = typed[CARNK + "Document"][0]
+    remove(_first(triples, CARNK + "sha256"))  # DocumentShape minCount
+    add(ox.Triple(doc, N("http://purl.org/dc/terms/title"), ox.Literal("second title")))  # maxCount
+    add(ox.Triple(ox.BlankNode("doc"), RDF_TYPE, N(CARNK + "Document")))  # nodeKind, generic message
+    sentence = typed[CARNK + "Sentence"][3]
+    for t in [t for t in triples if t.subject == sentence and t.predicate.value == CARNK + "segmentText"]:
+        remove(t)
+        add(ox.Triple(sentence, t.predicate, ox.Literal("")))  # minLength
+    for t in [t for t in triples if t.subject == sentence and t.predicate.value == CARNK + "segmentStart"]:
+        remove(t)
+        add(ox.Triple(sentence, t.predicate, ox.Literal("999999", datatype=N(XSD + "nonNegativeInteger"))))
+    excluded = _first(triples, CARNK + "exclusionReason")
+    remove(excluded)  # SegmentShape sh:or: neither derived from nor excluded
+    item = typed[CARNK + "ListItem"][0]
+    add(ox.Triple(item, N(CARNK + "segmentOf"), item))  # sh:class and maxCount
+    evidence = typed[OA + "SpecificResource"][2]
+    for t in [t for t in triples if t.subject == evidence and t.predicate.value == OA + "hasSelector"][:1]:
+        remove(t)  # a qualified count falls short
+    quote = typed[OA + "TextQuoteSelector"][5]
+    add(ox.Triple(quote, N(OA + "prefix"), ox.Literal("another prefix")))
+    add(ox.Triple(quote, N(OA + "suffix"), ox.Literal("3", datatype=N(XSD + "integer"))))  # datatype
+    position = typed[OA + "TextPositionSelector"][7]
+    for t in [t for t in triples if t.subject == position and t.predicate.value == OA + "end"]:
+        remove(t)
+        add(ox.Triple(position, t.predicate, ox.Literal("-4", datatype=N(XSD + "nonNegativeInteger"))))
+    statements = typed[CARNK + "Statement"]
+    add(ox.Triple(statements[0], N(CARNK + "polarity"), N(CARNK + "Uncertain")))  # sh:in and maxCount
+    remove(_first([t for t in triples if t.subject == statements[1]], CARNK + "modality"))
+    add(ox.Triple(statements[2], N("http://www.w3.org/1999/02/22-rdf-syntax-ns#object"), ox.Literal("x")))
+    negated = next(
+        t.subject for t in triples if t.predicate.value == CARNK + "polarity" and t.object.value == CARNK + "Negated"
+    )
+    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == negated}
+    add(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))  # SPARQL: a denied claim as a plain triple
+    study = typed[CARNK + "ClinicalStudy"][0]
+    remove(_first([t for t in triples if t.subject == study], "http://www.w3.org/2000/01/rdf-schema#label"))
+    outcome = typed[CARNK + "CompleteResponse"][0]
+    for t in [t for t in triples if t.subject == outcome and t.predicate.value == CARNK + "responderCount"]:
+        remove(t)
+        add(ox.Triple(outcome, t.predicate, ox.Literal("500", datatype=N(XSD + "nonNegativeInteger"))))  # SPARQL
+    add(ox.Triple(typed[CARNK + "ClinicalStudy"][1], N(CARNK + "hasOutcome"), outcome))  # two studies
+    add(ox.Triple(N(CARNK + "UndefinedThing"), RDF_TYPE, N("http://www.w3.org/2002/07/owl#Class")))
+    record = _first(triples, "https://w3id.org/sssom/mappings").object
+    add(ox.Triple(record, N("http://www.w3.org/2002/07/owl#annotatedProperty"), N(CARNK + "notSkos")))
+    add(ox.Triple(N(CARNK + "kg/mappings"), N("https://w3id.org/sssom/mappings"), ox.Literal("a literal record")))
+    fired = {
+        "DocumentShape",
+        "SegmentShape",
+        "EvidenceShape",
+        "TextQuoteSelectorShape",
+        "TextPositionSelectorShape",
+        "StatementShape",
+        "ClinicalStudyShape",
+        "ClinicalOutcomeShape",
+        "OntologyTermShape",
+        "MappingRecordShape",
+    }
+    return sorted(data, key=str), fired
+
+
+def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated, shapes) -> None:
+    triples, must_fire = _inject(generated.all_triples())
+    fast, slow = _both(triples, shapes, generated.sources)
+    assert fast == slow, "\n".join(
+        sorted({v.render() for v in fast.violations} ^ {v.render() for v in slow.violations})
+    )
+    fired = {v.shape.rsplit("/", 1)[-1] for v in fast.violations}
+    assert must_fire <= fired, f"injected violations did not fire: {must_fire - fired}"
+    messages = {v.message for v in fast.violations}
+    assert any("more than the study's" in m for m in messages)  # SPARQL message with substituted values
+    assert any(m.startswith("Value is not of Node Kind") for m in messages)  # pySHACL's generic message
+    assert len(fast.violations) >= 20
+
+
+def test_same_results_on_the_clean_corpus(generated, shapes) -> None:
+    fast, slow = _both(generated.all_triples(), shapes, generated.sources)
+    assert fast == slow and fast.conforms
+
+
+def test_shapes_beyond_the_subset_fall_back_to_pyshacl(shapes, ontology_triples) -> None:
+    extra = rdflib.Graph()
+    extra.parse(
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <https://w3id.org/carnk/shapes/X> a sh:NodeShape ;
+            sh:targetClass <https://w3id.org/carnk/Statement> ;
+            sh:property [ sh:path <https://w3id.org/carnk/polarity> ; sh:hasValue <https://w3id.org/carnk/Affirmed> ;
+                          sh:message "hasValue is not in the fast subset" ] .
+        """,
+        format="turtle",
+    )
+    combined = shapes + extra
+    with pytest.raises(Unsupported):
+        fast_results(ontology_triples, combined)
+    statement = N("https://w3id.org/carnk/kg/fact/x/y")
+    data = [*ontology_triples, ox.Triple(statement, RDF_TYPE, N(CARNK + "Statement"))]
+    auto = validate_graph(data, combined)  # falls back, and still reports the sh:hasValue result
+    assert any(v.message == "hasValue is not in the fast subset" for v in auto.violations)
+    assert _blank(auto) == _blank(pyshacl_validate(data, combined))
