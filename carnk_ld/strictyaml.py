@@ -51,6 +51,10 @@ class YMap:
 YNode = YScalar | YSeq | YMap
 
 
+#: libyaml's parser when PyYAML was built with it (about 10x faster on large facts files).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
     """Parse one YAML document strictly into :class:`YNode` objects."""
     shown = display_path or path
@@ -73,7 +77,7 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
             'write it as \\N inside a double-quoted string ("...\\N...") if you mean it',
         )
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
@@ -89,7 +93,7 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
                     f"YAML tag {event.tag} is not allowed",
                     "remove the tag; values are interpreted by the facts schema",
                 )
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -105,7 +109,7 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
 def _convert(node: yaml.Node, shown: Path) -> YNode:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
-        return YScalar(node.value, line, node.style is None)
+        return YScalar(node.value, line, node.style in (None, ""))
     if isinstance(node, yaml.SequenceNode):
         return YSeq([_convert(child, shown) for child in node.value], line)
     assert isinstance(node, yaml.MappingNode)
