@@ -16,6 +16,7 @@ from carnk_ld.load import Target, default_query_endpoint, load_release
 from carnk_ld.mappings import coverage
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.pipeline import check_corpus, load_corpus, run_build
+from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
 from carnk_ld.store import store_path
 
@@ -68,12 +69,15 @@ def _fail(exc: CarnkError, root: Path) -> None:
 def build(root: Path | None, out: Path | None) -> None:
     """Load, assemble, validate and publish the release.
 
+    On a terminal each stage reports its time, peak memory and counts on stderr
+    (CARNK_LD_PROGRESS=1 forces this, =0 silences it).
+
     Example: carnk-ld build --root my-corpus --out /tmp/release
     """
     root = root or project_root()
     out = out or root / DEFAULT_OUT
     try:
-        summary = run_build(root, out)
+        summary = run_build(root, out, Progress.for_terminal())
     except CarnkError as exc:
         _fail(exc, root)
     except OSError as exc:

@@ -30,6 +30,7 @@ from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import KnowledgeGraph, build_graph
 from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
+from carnk_ld.progress import Progress
 from carnk_ld.publish import publish_release, release_lock, render_release
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
 from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
@@ -174,36 +175,55 @@ class Checked:
     findings: list[qc.Finding]
 
 
-def check_corpus(root: Path) -> Checked:
+def check_corpus(root: Path, progress: Progress | None = None) -> Checked:
     """Run every gate without writing anything; raise on the first gate that fails.
 
     Order: inputs (syntax, quotes, terms, coverage), reasoning (HermiT), SHACL, ontology QC.
     """
-    corpus = load_corpus(root)
-    shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
-    checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
-    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
-    hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
-    everything = kg.all_triples()
-    result = validate_graph(everything, shapes, kg.sources)
+    progress = progress or Progress()
+    with progress.stage("load") as counts:
+        corpus = load_corpus(root)
+        shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
+        checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
+        counts["documents"] = len(corpus.documents)
+        counts["statements"] = sum(len(fs.facts) for fs in corpus.factsets)
+    with progress.stage("assemble") as counts:
+        kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+        everything = kg.all_triples()
+        counts["triples"] = len(everything)
+    with progress.stage("reason") as counts:
+        hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
+        counts["classes"] = len(hierarchy.inferred_all)
+    with progress.stage("store") as counts:
+        store = qc.dataset_store(kg)  # one store for the SHACL SPARQL parts and for QC
+        counts["quads"] = len(store)
+    with progress.stage("validate") as counts:
+        result = validate_graph(everything, shapes, kg.sources, store=store)
+        counts["results"] = len(result.violations)
     if not result.conforms:
         raise ValidationFailed(result.text(), len(result.violations))
-    findings = qc.run_checks(checks, qc.dataset_store(kg), corpus.ontology, kg.sources)
+    with progress.stage("qc") as counts:
+        findings = qc.run_checks(checks, store, corpus.ontology, kg.sources)
+        counts["findings"] = len(findings)
     errors = qc.errors_of(findings)
     if errors:
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
     return Checked(corpus, kg, everything, result, hierarchy, checks, findings)
 
 
-def run_build(root: Path, out: Path) -> BuildSummary:
+def run_build(root: Path, out: Path, progress: Progress | None = None) -> BuildSummary:
     """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
     started = time.perf_counter()
-    with release_lock(out):
-        return _build_locked(root, out, started)
+    progress = progress or Progress()
+    try:
+        with release_lock(out):
+            return _build_locked(root, out, started, progress)
+    finally:
+        progress.save()
 
 
-def _build_locked(root: Path, out: Path, started: float) -> BuildSummary:
-    checked = check_corpus(root)
+def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> BuildSummary:
+    checked = check_corpus(root, progress)
     corpus, kg = checked.corpus, checked.graph
     summary = BuildSummary()
     summary.documents = len(corpus.documents)
@@ -224,7 +244,7 @@ def _build_locked(root: Path, out: Path, started: float) -> BuildSummary:
     summary.links = sum(1 for m in corpus.mappings.mappings if not m.no_term)
     summary.mapping_coverage, _ = coverage(corpus.mappings, corpus.ontology)
     files = render_release(checked)
-    publish_release(files, out)
+    publish_release(files, out, progress)
     summary.triples = {
         "all": len(checked.triples),
         "ontology": len(kg.ontology),

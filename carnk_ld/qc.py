@@ -101,7 +101,7 @@ def dataset_store(kg: KnowledgeGraph) -> ox.Store:
     store = ox.Store()
     for graph, triples in kg.graphs().items():
         name = ox.NamedNode(graph)
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
     return store
 
 

@@ -76,3 +76,20 @@ def to_turtle(triples: list[ox.Triple]) -> bytes:
     return _header("Turtle: ontology, facts and provenance") + ox.serialize(
         sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
     )
+
+
+def to_ntriples(triples: list[ox.Triple]) -> bytes:
+    """Canonical N-Triples, one triple per line, lines sorted (diff-friendly)."""
+    from carnk_ld.publish import lines_of
+
+    lines = lines_of(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
+
+
+def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
+    """N-Quads with one named graph per release component, lines sorted."""
+    from carnk_ld.publish import lines_of
+
+    quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in graphs.items() for t in ts]
+    lines = lines_of(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")

@@ -98,6 +98,7 @@ def validate_graph(
     sources: dict[str, Location] | None = None,
     *,
     engine: str = "auto",
+    store: ox.Store | None = None,
 ) -> ValidationResult:
     """Validate with the fast engine where it is exact, otherwise with pySHACL.
 
@@ -108,7 +109,7 @@ def validate_graph(
     engine = os.environ.get("CARNK_LD_SHACL", engine) if engine == "auto" else engine
     if engine in ("auto", "fast"):
         try:
-            return fast_validate(triples, shapes, sources)
+            return fast_validate(triples, shapes, sources, store=store)
         except Unsupported:
             if engine == "fast":
                 raise
@@ -116,13 +117,17 @@ def validate_graph(
 
 
 def fast_validate(
-    triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
+    triples: list[ox.Triple],
+    shapes: rdflib.Graph,
+    sources: dict[str, Location] | None = None,
+    *,
+    store: ox.Store | None = None,
 ) -> ValidationResult:
     """The fast engine's results, flattened exactly as :func:`pyshacl_validate` flattens pySHACL's."""
     sources = sources or {}
     violations = []
     conforms = True
-    for r in fast_results(triples, shapes):
+    for r in fast_results(triples, shapes, store):
         focus = str(to_rdflib_term(r.focus))
         if r.severity == "Violation":
             conforms = False

@@ -195,3 +195,16 @@ def test_shapes_beyond_the_subset_fall_back_to_pyshacl(shapes, ontology_triples)
     auto = validate_graph(data, combined)  # falls back, and still reports the sh:hasValue result
     assert any(v.message == "hasValue is not in the fast subset" for v in auto.violations)
     assert _blank(auto) == _blank(pyshacl_validate(data, combined))
+
+
+def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated, shapes) -> None:
+    """The build hands validation the QC store, where a triple in two graphs is seen twice."""
+    triples, _ = _inject(generated.all_triples())
+    store = ox.Store()
+    half = len(triples) // 2
+    for name, part in (("https://w3id.org/carnk/kg/graph/a", triples[: half + 500]), ("urn:x:b", triples[half:])):
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, N(name)) for t in part)
+    shared = _blank(fast_validate(triples, shapes, generated.sources, store=store))
+    alone = _blank(fast_validate(triples, shapes, generated.sources))
+    assert shared == alone
+    assert any("more than the study's" in v.message for v in shared.violations)

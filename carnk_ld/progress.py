@@ -1,0 +1,67 @@
+"""Per-stage progress and measurements for long builds.
+
+A build of a large corpus runs for a minute; on a terminal it says what it is doing, with
+counts, after each stage. In CI logs (stderr not a terminal) it stays quiet unless
+``CARNK_LD_PROGRESS=1``. Every stage's wall time and the process's peak RSS after it are
+recorded either way; ``CARNK_LD_TIMINGS=FILE`` writes them as JSON for
+``benchmarks/run.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+
+def peak_rss_mib() -> float:
+    """The process's peak resident set size so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Progress:
+    """Times stages and, when enabled, prints one line per finished stage to stderr."""
+
+    enabled: bool = False
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    stages: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def for_terminal(cls) -> Progress:
+        """Enabled on a terminal, or when ``CARNK_LD_PROGRESS=1``; quiet otherwise."""
+        forced = os.environ.get("CARNK_LD_PROGRESS")
+        enabled = forced == "1" if forced in ("0", "1") else sys.stderr.isatty()
+        return cls(enabled=enabled)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, object]]:
+        """Time the block; the caller may put counts into the yielded dict for the report."""
+        counts: dict[str, object] = {}
+        started = time.perf_counter()
+        yield counts
+        record = {"stage": name, "seconds": round(time.perf_counter() - started, 3), "peak_rss_mib": 0.0}
+        record["peak_rss_mib"] = round(peak_rss_mib(), 1)
+        record.update(counts)
+        self.stages.append(record)
+        if self.enabled:
+            detail = ", ".join(f"{v:,} {k}" if isinstance(v, int) else f"{k} {v}" for k, v in counts.items())
+            self.stream.write(
+                f"carnk-ld: {name:<28} {record['seconds']:7.2f} s  peak {record['peak_rss_mib']:,.0f} MiB"
+                + (f"  ({detail})" if detail else "")
+                + "\n"
+            )
+            self.stream.flush()
+
+    def save(self) -> None:
+        """Write the stage records to ``$CARNK_LD_TIMINGS`` when set."""
+        target = os.environ.get("CARNK_LD_TIMINGS")
+        if target:
+            Path(target).write_text(json.dumps(self.stages, indent=1) + "\n", encoding="utf-8")
