@@ -1,0 +1,304 @@
+"""Benchmark the build at 10k, 100k and 1M triples against a naive rdflib + pySHACL baseline.
+
+Usage: python benchmarks/run.py [--sizes 10000,100000,1000000] [--runs 3]
+                                [--baseline-timeout 900] [--work DIR] [--out benchmarks/RESULTS.md]
+
+For every size: generate a corpus (benchmarks/generate.py), build it ``--runs`` times with
+``carnk-ld build`` in a fresh process (wall time and the child's own peak RSS from
+``wait4``; per-stage times from ``CARNK_LD_TIMINGS``), then push the same release through
+the naive baseline in another process: rdflib parses ``carnk.nq``, pySHACL validates the
+union graph with the project's shapes, rdflib writes Turtle, JSON-LD, N-Triples and
+N-Quads. A baseline that exceeds ``--baseline-timeout`` is killed and reported as a lower
+bound. On the largest corpus it also measures a rebuild after editing one document, and
+every competency question in the embedded store (median of 5 runs each).
+
+Results go to ``--out`` as Markdown with the machine they ran on. Timings are for people
+and issue notes, never assertions in tests (machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate  # noqa: E402
+
+STAGES = ("load", "assemble", "reason", "store", "validate", "qc")
+FORMATS = ("carnk.ttl", "carnk.nt", "carnk.nq", "carnk.jsonld", "ontology.owl")
+
+
+def run_child(argv: list[str], *, env: dict[str, str] | None = None, timeout: float | None = None) -> dict:
+    """Run a process; return wall seconds, its own peak RSS (MiB), exit status, stdout, timed out or not."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if timeout is not None and time.perf_counter() - started > timeout:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                timed_out = True
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return {
+            "seconds": wall,
+            "peak_mib": usage.ru_maxrss / 1024,
+            "status": os.waitstatus_to_exitcode(status),
+            "timed_out": timed_out,
+            "stdout": out.read().decode("utf-8", "replace"),
+            "stderr": err.read().decode("utf-8", "replace")[-2000:],
+        }
+
+
+def build(corpus: Path, out: Path) -> dict:
+    """One ``carnk-ld build`` in a fresh process, with its per-stage timings."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        timings = Path(handle.name)
+    env = dict(os.environ, CARNK_LD_TIMINGS=str(timings), CARNK_LD_PROGRESS="0")
+    result = run_child([sys.executable, "-m", "carnk_ld", "build", "--root", str(corpus), "--out", str(out)], env=env)
+    if result["status"] != 0:
+        raise SystemExit(f"build of {corpus} failed:\n{result['stderr']}")
+    result["stages"] = json.loads(timings.read_text(encoding="utf-8"))
+    timings.unlink()
+    return result
+
+
+def naive(release: Path, shapes: Path) -> None:
+    """The baseline, run in its own process: rdflib + pySHACL on the whole graph, nothing else."""
+    import pyshacl
+    import rdflib
+
+    times = {}
+    started = time.perf_counter()
+    dataset = rdflib.Dataset()
+    dataset.parse(release / "carnk.nq", format="nquads")
+    union = rdflib.Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    times["parse"] = time.perf_counter() - started
+    shapes_graph = rdflib.Graph()
+    for path in sorted(shapes.glob("*.ttl")):
+        shapes_graph.parse(path, format="turtle")
+    mark = time.perf_counter()
+    conforms, _, _ = pyshacl.validate(union, shacl_graph=shapes_graph, advanced=True, inference="none")
+    times["validate"] = time.perf_counter() - mark
+    for fmt in ("turtle", "json-ld", "nt"):
+        mark = time.perf_counter()
+        union.serialize(format=fmt)
+        times[f"write {fmt}"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    dataset.serialize(format="nquads")
+    times["write nquads"] = time.perf_counter() - mark
+    print(json.dumps({"conforms": bool(conforms), "times": times, "triples": len(union)}))
+
+
+def baseline(release: Path, corpus: Path, timeout: float) -> dict:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--naive", str(release), str(corpus / "shapes")]
+    result = run_child(argv, timeout=timeout)
+    if not result["timed_out"]:
+        if result["status"] != 0:
+            raise SystemExit(f"baseline failed:\n{result['stderr']}")
+        result.update(json.loads(result["stdout"].strip().splitlines()[-1]))
+    return result
+
+
+def edit_one_document(corpus: Path) -> str:
+    """Append an excluded sentence to one document and update its facts file (sha256 and exclusion)."""
+    documents = sorted((corpus / "documents").glob("*.txt"))
+    doc = documents[len(documents) // 2]
+    sentence = f"Editorial note added at {time.time_ns()}."
+    text = doc.read_text(encoding="utf-8") + sentence + "\n"
+    doc.write_text(text, encoding="utf-8")
+    facts = corpus / "facts" / (doc.stem + ".yaml")
+    yaml_text = facts.read_text(encoding="utf-8")
+    old_sha = yaml_text.split("sha256: ", 1)[1].split("\n", 1)[0]
+    new_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    yaml_text = yaml_text.replace(old_sha, new_sha, 1)
+    yaml_text += f'  - quote: "{sentence}"\n    reason: not-a-factual-claim\n'
+    facts.write_text(yaml_text, encoding="utf-8")
+    return doc.name
+
+
+def cq_latencies(release: Path) -> dict[str, float]:
+    """Median over 5 runs of every competency question, in the embedded store of the release."""
+    import pyoxigraph as ox
+
+    from carnk_ld.store import EmbeddedStore
+
+    store = EmbeddedStore.for_release(release)
+    statements = store.select("SELECT ?s WHERE { ?s a <https://w3id.org/carnk/Statement> }")
+    fact = statements.rows[len(statements.rows) // 2][0]
+    medians = {}
+    for path in sorted((ROOT / "queries").glob("cq-*.rq")):
+        query = path.read_text(encoding="utf-8")
+        # Questions documented with --bind fact=... are asked about one fact, as users ask them.
+        bindings = {"fact": fact} if "--bind fact=" in query else None
+        store.select(query, bindings)  # first run warms the store's caches
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            store.select(query, bindings)
+            runs.append(time.perf_counter() - started)
+        medians[path.stem + (" (fact bound)" if bindings else "")] = statistics.median(runs)
+    assert isinstance(fact, ox.NamedNode)
+    return medians
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        mem_kib = int(handle.readline().split()[1])
+    from importlib.metadata import version
+
+    libs = ", ".join(f"{name} {version(name)}" for name in ("pyoxigraph", "rdflib", "pyshacl", "owlready2", "PyYAML"))
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem_kib / 1024 / 1024:.1f} GiB RAM; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}; {libs}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline-timeout", type=float, default=900.0)
+    parser.add_argument("--work", type=Path, default=None, help="where corpora are generated (default: a temp dir)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--naive", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.naive:
+        naive(*args.naive)
+        return 0
+    work = args.work or Path(tempfile.mkdtemp(prefix="carnk-bench-"))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for size in sizes:
+        corpus = work / f"corpus-{size}"
+        if not corpus.exists():
+            generate(size, corpus)
+        release = corpus / "build"
+        runs = [build(corpus, release) for _ in range(args.runs)]
+        triples = int(next(s for s in runs[0]["stages"] if s["stage"] == "assemble")["triples"])
+        print(f"{size}: {triples} triples, builds {[round(r['seconds'], 1) for r in runs]} s", flush=True)
+        base = baseline(release, corpus, args.baseline_timeout)
+        print(f"{size}: baseline {base['seconds']:.1f} s{' (killed)' if base['timed_out'] else ''}", flush=True)
+        rows.append({"size": size, "triples": triples, "runs": runs, "baseline": base, "corpus": corpus})
+    largest = rows[-1]
+    name = edit_one_document(largest["corpus"])
+    incremental = build(largest["corpus"], largest["corpus"] / "build")
+    print(f"incremental after editing {name}: {incremental['seconds']:.1f} s", flush=True)
+    cqs = cq_latencies(largest["corpus"] / "build")
+    args.out.write_text(render(rows, incremental, name, cqs, args), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, float], args) -> str:
+    lines = [
+        "# Build benchmark",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `python benchmarks/run.py "
+        f"--sizes {args.sizes} --runs {args.runs} --baseline-timeout {args.baseline_timeout:g}`.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Corpora from `benchmarks/generate.py` (seed 7). Build = `carnk-ld build` in a fresh process: all release "
+        "formats, HermiT, SHACL validation and QC included. Wall time and peak RSS are the median of the runs "
+        "(peak RSS from `wait4` for that process alone). Baseline = the same release through rdflib (parse N-Quads, "
+        "write Turtle, JSON-LD, N-Triples, N-Quads) and pySHACL on the whole graph with the project's shapes, "
+        "in one process; a baseline over the timeout was killed, so its time is a lower bound.",
+        "",
+        "| triples | build wall (median) | runs | peak RSS | baseline | speed-up | time per 1k triples |",
+        "|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        walls = [r["seconds"] for r in row["runs"]]
+        wall = _median(walls)
+        peak = _median([r["peak_mib"] for r in row["runs"]])
+        base = row["baseline"]
+        base_text = f"> {base['seconds']:.0f} s (killed)" if base["timed_out"] else f"{base['seconds']:.1f} s"
+        ratio = base["seconds"] / wall
+        ratio_text = f"> {ratio:.0f}x" if base["timed_out"] else f"{ratio:.1f}x"
+        lines.append(
+            f"| {row['triples']:,} | {wall:.2f} s | {', '.join(f'{w:.1f}' for w in walls)} | {peak:,.0f} MiB | "
+            f"{base_text} | {ratio_text} | {wall / row['triples'] * 1000 * 1000:.1f} ms |"
+        )
+    lines += ["", "Growth (median wall time ratio against the next smaller corpus, and triples ratio):", ""]
+    for small, big in itertools.pairwise(rows):
+        t_small = _median([r["seconds"] for r in small["runs"]])
+        t_big = _median([r["seconds"] for r in big["runs"]])
+        lines.append(
+            f"- {small['triples']:,} → {big['triples']:,} triples ({big['triples'] / small['triples']:.1f}x): "
+            f"time {t_big / t_small:.1f}x"
+        )
+    lines += ["", "## Stages (median seconds; peak RSS of the process after the stage)", ""]
+    header = "| stage | " + " | ".join(f"{row['triples']:,}" for row in rows) + " |"
+    lines += [header, "|---|" + "---:|" * len(rows)]
+    names = [s["stage"] for s in rows[-1]["runs"][0]["stages"]]
+    shown = [n for n in names if n in STAGES or n.removeprefix("write ") in FORMATS]
+    for stage in shown:
+        cells = []
+        for row in rows:
+            secs = [next((s["seconds"] for s in r["stages"] if s["stage"] == stage), 0.0) for r in row["runs"]]
+            peak = [next((s["peak_rss_mib"] for s in r["stages"] if s["stage"] == stage), 0.0) for r in row["runs"]]
+            cells.append(f"{_median(secs):.2f} s / {_median(peak):,.0f} MiB")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines += ["", "## Baseline detail (seconds)", ""]
+    for row in rows:
+        base = row["baseline"]
+        if base["timed_out"]:
+            lines.append(f"- {row['triples']:,} triples: killed after {base['seconds']:.0f} s")
+        else:
+            detail = ", ".join(f"{k} {v:.1f}" for k, v in base["times"].items())
+            lines.append(
+                f"- {row['triples']:,} triples: {detail}; conforms {base['conforms']}; peak {base['peak_mib']:,.0f} MiB"
+            )
+    lines += [
+        "",
+        "## Rebuild after editing one document of the largest corpus",
+        "",
+        f"Appended an excluded sentence to `{edited}` and updated its facts file: rebuild "
+        f"{incremental['seconds']:.2f} s, peak {incremental['peak_mib']:,.0f} MiB. There is no per-document "
+        "cache yet, so this is a full build.",
+        "",
+        "## Competency questions on the largest release (embedded Oxigraph store, median of 5 after a warm-up)",
+        "",
+        "| query | median |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {seconds * 1000:.1f} ms |" for name, seconds in cqs.items()]
+    overall = _median(list(cqs.values()))
+    lines += ["", f"Median over all questions: {overall * 1000:.1f} ms; slowest {max(cqs.values()) * 1000:.1f} ms.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
