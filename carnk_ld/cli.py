@@ -220,7 +220,7 @@ def check(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        checked = check_corpus(root)
+        checked = check_corpus(root, Progress.for_terminal())
     except CarnkError as exc:
         _fail(exc, root)
     counts = ", ".join(f"{sum(1 for f in checked.findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))

@@ -6,6 +6,7 @@ input never leaves a partial release behind.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class BuildSummary:
     triples: dict[str, int] = field(default_factory=dict)
     conforms: bool = False
     violations: int = 0
+    engine: str = ""
     reasoner: str = ""
     new_inferred_edges: int = 0
     qc_counts: dict[str, int] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class BuildSummary:
             f"{self.plain_triples} published as plain triples; {self.studies} clinical studies",
             "triples:    " + ", ".join(f"{k} {v}" for k, v in self.triples.items()),
             f"reasoning:  coherent ({self.reasoner}); {self.new_inferred_edges} inferred subclass edges not asserted",
-            f"validation: {'conforms' if self.conforms else 'FAILED'} ({self.violations} results)",
+            f"validation: {'conforms' if self.conforms else 'FAILED'} ({self.violations} results; {self.engine})",
             "ontology QC: " + ", ".join(f"{n} {s}" for s, n in self.qc_counts.items()),
             f"mappings:   {self.links} links; of {self.mapping_coverage.get('classes', 0)} classes "
             f"{self.mapping_coverage.get('exact', 0)} exact, "
@@ -200,6 +202,7 @@ def check_corpus(root: Path, progress: Progress | None = None) -> Checked:
     with progress.stage("validate") as counts:
         result = validate_graph(everything, shapes, kg.sources, store=store)
         counts["results"] = len(result.violations)
+        counts["engine"] = result.engine
     if not result.conforms:
         raise ValidationFailed(result.text(), len(result.violations))
     with progress.stage("qc") as counts:
@@ -238,12 +241,13 @@ def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> 
     summary.studies = sum(len(fs.studies) for fs in corpus.factsets)
     summary.conforms = checked.validation.conforms
     summary.violations = len(checked.validation.violations)
+    summary.engine = checked.validation.engine
     summary.reasoner = checked.hierarchy.reasoner
     summary.new_inferred_edges = len(checked.hierarchy.new_edges())
     summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
     summary.links = sum(1 for m in corpus.mappings.mappings if not m.no_term)
     summary.mapping_coverage, _ = coverage(corpus.mappings, corpus.ontology)
-    files = render_release(checked)
+    files = render_release(checked, reference=os.environ.get("CARNK_LD_REFERENCE") == "1")
     publish_release(files, out, progress)
     summary.triples = {
         "all": len(checked.triples),

@@ -9,7 +9,7 @@ with the file and line its focus node came from.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -52,6 +52,8 @@ class ValidationResult:
 
     conforms: bool
     violations: tuple[Violation, ...]
+    # Which engine produced the results, and why pySHACL ran if it did (not compared: both give the same results).
+    engine: str = field(default="", compare=False)
 
     def text(self) -> str:
         """A readable, deterministic report."""
@@ -110,9 +112,10 @@ def validate_graph(
     if engine in ("auto", "fast"):
         try:
             return fast_validate(triples, shapes, sources, store=store)
-        except Unsupported:
+        except Unsupported as exc:
             if engine == "fast":
                 raise
+            return replace(pyshacl_validate(triples, shapes, sources), engine=f"pySHACL, because {exc}")
     return pyshacl_validate(triples, shapes, sources)
 
 
@@ -146,7 +149,7 @@ def fast_validate(
             )
         )
     violations.sort(key=_order)
-    return ValidationResult(conforms, tuple(violations))
+    return ValidationResult(conforms, tuple(violations), engine="fast engine, exact to pySHACL")
 
 
 def _order(v: Violation) -> tuple[str, ...]:
@@ -182,7 +185,7 @@ def pyshacl_validate(
             )
         )
     violations.sort(key=_order)
-    return ValidationResult(bool(conforms), tuple(violations))
+    return ValidationResult(bool(conforms), tuple(violations), engine="pySHACL")
 
 
 def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:

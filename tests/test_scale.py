@@ -1,0 +1,84 @@
+"""Scale features users notice: the benchmark corpus generator, build progress, stage timings.
+
+Speed itself is measured by ``benchmarks/run.py`` (numbers in ``benchmarks/RESULTS.md``),
+never asserted here: test machines are noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benchmarks.generate import generate
+from tests.conftest import run_process
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scale") / "corpus"
+    generate(30000, root, seed=3)
+    return root
+
+
+def test_generated_corpus_builds_to_about_the_requested_size(corpus: Path, tmp_path: Path) -> None:
+    timings = tmp_path / "timings.json"
+    out = tmp_path / "release"
+    result = run_process(
+        "build", "--root", str(corpus), "--out", str(out), env_extra={"CARNK_LD_TIMINGS": str(timings)}
+    )
+    assert result.returncode == 0, result.stderr
+    triples = sum(1 for _ in (out / "carnk.nq").open("rb"))
+    assert abs(triples - 30000) <= 3000, triples
+    stages = json.loads(timings.read_text(encoding="utf-8"))
+    names = [s["stage"] for s in stages]
+    for stage in ("load", "assemble", "reason", "store", "validate", "qc", "write carnk.ttl", "write carnk.jsonld"):
+        assert stage in names
+    assert all(s["seconds"] >= 0 and s["peak_rss_mib"] > 0 for s in stages)
+    assert next(s for s in stages if s["stage"] == "assemble")["triples"] == triples
+
+
+def test_generated_corpus_mixes_every_fact_kind(corpus: Path) -> None:
+    keys: dict[str, set[str]] = {}
+    documents = sorted((corpus / "documents").glob("*.txt"))
+    assert len(documents) >= 20
+    for path in sorted((corpus / "facts").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for fact in data["facts"]:
+            for key, value in fact.items():
+                keys.setdefault(key, set()).add(str(value))
+        assert data["studies"][0]["patients"] >= data["studies"][0]["outcomes"][0]["responders"]
+        assert {e["reason"] for e in data["excluded"]} == {"heading", "list-introduction"}
+    assert keys["polarity"] == {"negated"}
+    assert keys["modality"] == {"possible", "implied"}
+    assert keys["frequency"] == {"usually", "often", "sometimes", "uncommon", "minimal-or-none"}
+    assert "is_a" in keys["predicate"] and "compared_to" in keys and "note" in keys
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    generate(3000, tmp_path / "a", seed=9)
+    generate(3000, tmp_path / "b", seed=9)
+    for sub in ("documents", "facts"):
+        a = {p.name: p.read_bytes() for p in (tmp_path / "a" / sub).iterdir()}
+        b = {p.name: p.read_bytes() for p in (tmp_path / "b" / sub).iterdir()}
+        assert a == b
+
+
+def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Path) -> None:
+    from tests.conftest import PROJECT
+
+    quiet = run_process("build", "--root", str(PROJECT), "--out", str(tmp_path / "a"))
+    assert quiet.returncode == 0
+    assert "carnk-ld:" not in quiet.stderr  # not a terminal: CI logs stay clean
+    shown = run_process(
+        "build", "--root", str(PROJECT), "--out", str(tmp_path / "b"), env_extra={"CARNK_LD_PROGRESS": "1"}
+    )
+    assert shown.returncode == 0
+    lines = [line for line in shown.stderr.splitlines() if line.startswith("carnk-ld:")]
+    assert re.match(r"carnk-ld: load +\d+\.\d\d s  peak [\d,]+ MiB  \(1 documents, 56 statements\)", lines[0])
+    assert any(re.match(r"carnk-ld: assemble .*\(3,860 triples\)", line) for line in lines)
+    assert any(line.startswith("carnk-ld: write carnk.nq ") and "bytes)" in line for line in lines)
+    assert (tmp_path / "a" / "carnk.nq").read_bytes() == (tmp_path / "b" / "carnk.nq").read_bytes()
