@@ -24,11 +24,11 @@ check: $(STAMP)  ## run every gate without writing a release
 	$(BIN)/carnk-ld check
 
 test: $(STAMP)  ## lint and run the whole test suite
-	$(BIN)/ruff check carnk_ld tests
+	$(BIN)/ruff check carnk_ld tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)  ## ruff only
-	$(BIN)/ruff check carnk_ld tests
+	$(BIN)/ruff check carnk_ld tests benchmarks
 
 clean:  ## remove the virtual environment and caches (not the committed release)
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
