@@ -82,3 +82,37 @@ def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Pa
     assert any(re.match(r"carnk-ld: assemble .*\(3,860 triples\)", line) for line in lines)
     assert any(line.startswith("carnk-ld: write carnk.nq ") and "bytes)" in line for line in lines)
     assert (tmp_path / "a" / "carnk.nq").read_bytes() == (tmp_path / "b" / "carnk.nq").read_bytes()
+
+
+def test_progress_appears_by_itself_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a real pseudo-terminal (no variable set), the stages are shown."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CARNK_LD_PROGRESS"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carnk_ld", "build", "--root", str(PROJECT), "--out", str(tmp_path / "r")],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closed when the build exited
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=120) == 0
+    os.close(master)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    for stage in ("load", "assemble", "reason", "validate", "qc", "write carnk.ttl"):
+        assert f"carnk-ld: {stage} " in text, text
