@@ -140,8 +140,6 @@ def edit_one_document(corpus: Path) -> str:
 
 def cq_latencies(release: Path) -> dict[str, float]:
     """Median over 5 runs of every competency question, in the embedded store of the release."""
-    import pyoxigraph as ox
-
     from carnk_ld.store import EmbeddedStore
 
     store = EmbeddedStore.for_release(release)
@@ -159,7 +157,6 @@ def cq_latencies(release: Path) -> dict[str, float]:
             store.select(query, bindings)
             runs.append(time.perf_counter() - started)
         medians[path.stem + (" (fact bound)" if bindings else "")] = statistics.median(runs)
-    assert isinstance(fact, ox.NamedNode)
     return medians
 
 
@@ -217,10 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, float], args) -> str:
     lines = [
         "# Build benchmark",
@@ -241,8 +234,8 @@ def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, floa
     ]
     for row in rows:
         walls = [r["seconds"] for r in row["runs"]]
-        wall = _median(walls)
-        peak = _median([r["peak_mib"] for r in row["runs"]])
+        wall = statistics.median(walls)
+        peak = statistics.median([r["peak_mib"] for r in row["runs"]])
         base = row["baseline"]
         base_text = f"> {base['seconds']:.0f} s (killed)" if base["timed_out"] else f"{base['seconds']:.1f} s"
         ratio = base["seconds"] / wall
@@ -253,8 +246,8 @@ def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, floa
         )
     lines += ["", "Growth (median wall time ratio against the next smaller corpus, and triples ratio):", ""]
     for small, big in itertools.pairwise(rows):
-        t_small = _median([r["seconds"] for r in small["runs"]])
-        t_big = _median([r["seconds"] for r in big["runs"]])
+        t_small = statistics.median([r["seconds"] for r in small["runs"]])
+        t_big = statistics.median([r["seconds"] for r in big["runs"]])
         lines.append(
             f"- {small['triples']:,} → {big['triples']:,} triples ({big['triples'] / small['triples']:.1f}x): "
             f"time {t_big / t_small:.1f}x"
@@ -269,7 +262,7 @@ def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, floa
         for row in rows:
             secs = [next((s["seconds"] for s in r["stages"] if s["stage"] == stage), 0.0) for r in row["runs"]]
             peak = [next((s["peak_rss_mib"] for s in r["stages"] if s["stage"] == stage), 0.0) for r in row["runs"]]
-            cells.append(f"{_median(secs):.2f} s / {_median(peak):,.0f} MiB")
+            cells.append(f"{statistics.median(secs):.2f} s / {statistics.median(peak):,.0f} MiB")
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines += ["", "## Baseline detail (seconds)", ""]
     for row in rows:
@@ -295,7 +288,7 @@ def render(rows: list[dict], incremental: dict, edited: str, cqs: dict[str, floa
         "|---|---:|",
     ]
     lines += [f"| {name} | {seconds * 1000:.1f} ms |" for name, seconds in cqs.items()]
-    overall = _median(list(cqs.values()))
+    overall = statistics.median(list(cqs.values()))
     lines += ["", f"Median over all questions: {overall * 1000:.1f} ms; slowest {max(cqs.values()) * 1000:.1f} ms.", ""]
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import pyoxigraph as ox
 
@@ -96,12 +97,8 @@ def sort_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
                 t,
             )
         )
-    decorated.sort(key=_first)
+    decorated.sort(key=itemgetter(0))
     return [t for _, t in decorated]
-
-
-def _first(pair: tuple) -> object:
-    return pair[0]
 
 
 def canonical_ontology(ontology: Ontology) -> list[ox.Triple]:

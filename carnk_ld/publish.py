@@ -115,6 +115,10 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
     standard library's pure-Python encoder.
     """
     compact = _compactor()
+
+    def ref_of(term: ox.NamedNode | ox.BlankNode) -> str:
+        return compact(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
+
     rdf_type = RDF.type
     out: list[str] = ['{\n "@context": ']
     _dump_value(jsonld_context()["@context"], " ", out)
@@ -143,12 +147,12 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
             if current is not None:
                 flush()
             current = subject
-            ref = compact(subject.value) if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
+            ref = ref_of(subject)
             props = {}
             types = []
         obj = t.object
         if t.predicate == rdf_type and not isinstance(obj, ox.Literal):
-            types.append(compact(obj.value) if isinstance(obj, ox.NamedNode) else f"_:{obj.value}")
+            types.append(ref_of(obj))
             continue
         if isinstance(obj, ox.Literal):
             if obj.language:
@@ -157,10 +161,8 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
                 value = obj.value
             else:
                 value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
-        elif isinstance(obj, ox.NamedNode):
-            value = {"@id": compact(obj.value)}
         else:
-            value = {"@id": f"_:{obj.value}"}
+            value = {"@id": ref_of(obj)}
         key = compact(t.predicate.value)
         values = props.get(key)
         if values is None:
@@ -195,32 +197,20 @@ def _dump_value(value: object, indent: str, out: list[str]) -> None:
     """Append ``value`` as ``json.dumps(indent=1)`` would, with ``indent`` as the current prefix."""
     if isinstance(value, str):
         out.append(_encode(value))
-    elif isinstance(value, dict):
+    elif isinstance(value, dict | list):
+        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
         if not value:
-            out.append("{}")
+            out.append(opening + closing)
             return
         inner = indent + " "
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            out.append("\n" + inner if first else ",\n" + inner)
-            first = False
-            out.append(_encode(key))
-            out.append(": ")
+        out.append(opening)
+        items = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        for index, (key, item) in enumerate(items):
+            out.append(("\n" if index == 0 else ",\n") + inner)
+            if key is not None:
+                out.append(_encode(key) + ": ")
             _dump_value(item, inner, out)
-        out.append("\n" + indent + "}")
-    elif isinstance(value, list):
-        if not value:
-            out.append("[]")
-            return
-        inner = indent + " "
-        out.append("[")
-        first = True
-        for item in value:
-            out.append("\n" + inner if first else ",\n" + inner)
-            first = False
-            _dump_value(item, inner, out)
-        out.append("\n" + indent + "]")
+        out.append("\n" + indent + closing)
     else:
         out.append(json.dumps(value))
 
@@ -368,7 +358,7 @@ def _checkpoint(name: str) -> None:
 
 
 def publish_release(
-    files: dict[str, bytes] | dict[str, Callable[[], bytes]],
+    files: dict[str, Callable[[], bytes]],
     out: Path,
     progress: Progress | None = None,
 ) -> None:
@@ -394,8 +384,7 @@ def publish_release(
         progress = progress or Progress()
         for index, name in enumerate(sorted(files)):
             with progress.stage(f"write {name}") as counts:
-                item = files[name]
-                data = item if isinstance(item, bytes) else item()
+                data = files[name]()
                 _write_synced(staging / name, data)
                 digests[name] = hashlib.sha256(data).hexdigest()
                 counts["bytes"] = len(data)
