@@ -108,6 +108,56 @@ def canonical_ontology(ontology: Ontology) -> list[ox.Triple]:
     return sort_triples({q.triple for q in dataset})
 
 
+@dataclass
+class DocumentGraph:
+    """What one document contributes: its facts and provenance triples, sources and coverage rows.
+
+    Every node it creates is scoped to the document (``kg:doc/<id>``, ``kg:fact/<id>/``,
+    ``kg:study/<id>/``), which is what lets a build reuse the part of an unchanged document.
+    """
+
+    facts: list[ox.Triple]
+    provenance: list[ox.Triple]
+    sources: dict[str, Location]
+    coverage: list[tuple[str, ...]]
+
+
+def document_graph(factset: FactSet) -> DocumentGraph:
+    """The triples, sources and coverage rows of one resolved document (insertion-ordered, no repeats)."""
+    facts = _OrderedSet()
+    prov = _OrderedSet()
+    part = KnowledgeGraph([], [], [])
+    doc = factset.document
+    _document(doc, factset, prov, part)
+    for fact in factset.facts:
+        _fact(fact, doc, facts, prov)
+        location = Location(factset.path, fact.line)
+        for iri in (fact.iri, f"{fact.iri}/evidence", f"{fact.iri}/quote", f"{fact.iri}/position"):
+            part.sources[iri] = location
+    for study in factset.studies:
+        s = N(study.iri)
+        facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalStudy))
+        facts.add(ox.Triple(s, RDFS.label, _str(study.label)))
+        facts.add(ox.Triple(s, CARNK.patientCount, _int(study.patients)))
+        part.sources[study.iri] = Location(factset.path, study.line)
+        for outcome in study.outcomes:
+            o = N(outcome.iri)
+            facts.add(ox.Triple(s, CARNK.hasOutcome, o))
+            facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
+            facts.add(ox.Triple(o, CARNK.responderCount, _int(outcome.responders)))
+            part.sources[outcome.iri] = Location(factset.path, outcome.line)
+    return DocumentGraph(list(facts), list(prov), part.sources, part.coverage)
+
+
+def ontology_sources(ontology: Ontology, mapping_set: MappingSet | None) -> dict[str, Location]:
+    """Where each ontology term (and each mapped subject) is declared."""
+    sources = {iri: Location(ontology.path, ontology.line_of(iri)) for iri in ontology.terms}
+    if mapping_set is not None:
+        for m in mapping_set.mappings:
+            sources.setdefault(m.subject, Location(ontology.path, ontology.line_of(m.subject)))
+    return sources
+
+
 def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: MappingSet | None = None) -> KnowledgeGraph:
     """Turn the ontology, resolved facts and mappings into the release's named graphs."""
     # Insertion-ordered sets: deterministic without sorting (every serialiser sorts its output).
@@ -115,36 +165,31 @@ def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: Mappin
     prov = _OrderedSet()
     kg = KnowledgeGraph(canonical_ontology(ontology), [], [])
     for term_iri in ontology.terms:
-        line = ontology.line_of(term_iri)
-        kg.sources[term_iri] = Location(ontology.path, line)
+        kg.sources[term_iri] = Location(ontology.path, ontology.line_of(term_iri))
     for factset in sorted(factsets, key=lambda f: f.document.doc_id):
-        doc = factset.document
-        _document(doc, factset, prov, kg)
-        for fact in factset.facts:
-            _fact(fact, doc, facts, prov)
-            location = Location(factset.path, fact.line)
-            for iri in (fact.iri, f"{fact.iri}/evidence", f"{fact.iri}/quote", f"{fact.iri}/position"):
-                kg.sources[iri] = location
-        for study in factset.studies:
-            s = N(study.iri)
-            facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalStudy))
-            facts.add(ox.Triple(s, RDFS.label, _str(study.label)))
-            facts.add(ox.Triple(s, CARNK.patientCount, _int(study.patients)))
-            kg.sources[study.iri] = Location(factset.path, study.line)
-            for outcome in study.outcomes:
-                o = N(outcome.iri)
-                facts.add(ox.Triple(s, CARNK.hasOutcome, o))
-                facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
-                facts.add(ox.Triple(o, CARNK.responderCount, _int(outcome.responders)))
-                kg.sources[outcome.iri] = Location(factset.path, outcome.line)
+        part = document_graph(factset)
+        facts.update(dict.fromkeys(part.facts))
+        prov.update(dict.fromkeys(part.provenance))
+        kg.sources.update(part.sources)
+        kg.coverage.extend(part.coverage)
     kg.facts = list(facts)
     kg.provenance = list(prov)
     if mapping_set is not None:
-        kg.mappings = sort_triples(set(mapping_triples(mapping_set)))
+        kg.mappings = mapping_graph(mapping_set)
         for m in mapping_set.mappings:
             kg.sources.setdefault(m.subject, Location(ontology.path, ontology.line_of(m.subject)))
-    kg.metadata = sort_triples(set(_dataset_description(ontology, kg, mapping_set)))
+    kg.metadata = metadata_graph(ontology, {name: len(graph) for name, graph in kg.graphs().items()}, mapping_set)
     return kg
+
+
+def mapping_graph(mapping_set: MappingSet) -> list[ox.Triple]:
+    """The mappings named graph: SKOS links, cross-references and the SSSOM records."""
+    return sort_triples(set(mapping_triples(mapping_set)))
+
+
+def metadata_graph(ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None) -> list[ox.Triple]:
+    """The metadata named graph, from the triple count of every other graph."""
+    return sort_triples(set(_dataset_description(ontology, counts, mapping_set)))
 
 
 class _OrderedSet(dict):
@@ -159,7 +204,7 @@ _VOID = "http://rdfs.org/ns/void#"
 _DCAT = "http://www.w3.org/ns/dcat#"
 
 
-def _dataset_description(ontology: Ontology, kg: KnowledgeGraph, mapping_set: MappingSet | None) -> list[ox.Triple]:
+def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None) -> list[ox.Triple]:
     """VoID and DCAT description of the release: its graphs with triple counts and its linksets."""
     dataset = N(DATASET)
     triples = [
@@ -170,14 +215,14 @@ def _dataset_description(ontology: Ontology, kg: KnowledgeGraph, mapping_set: Ma
         ox.Triple(dataset, N(_DCAT + "version"), _str(ontology.version_info)),
         ox.Triple(dataset, N(_VOID + "vocabulary"), N("https://w3id.org/carnk/")),
     ]
-    for name, graph in kg.graphs().items():
+    for name, count in counts.items():
         if name == GRAPH_METADATA:
             continue
         subset = N(name)
         triples += [
             ox.Triple(dataset, N(_VOID + "subset"), subset),
             ox.Triple(subset, RDF.type, N(_VOID + "Dataset")),
-            ox.Triple(subset, N(_VOID + "triples"), _int(len(graph), XSD.integer)),
+            ox.Triple(subset, N(_VOID + "triples"), _int(count, XSD.integer)),
         ]
     if mapping_set is not None:
         triples += linkset_triples(mapping_set, dataset)

@@ -21,7 +21,7 @@ import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,38 +114,58 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
     node is ever held as a dict. ``json.dumps`` with ``indent`` would also fall back to the
     standard library's pure-Python encoder.
     """
+    return jsonld_document(text for _, text in jsonld_nodes(triples if presorted else sort_triples(triples)))
+
+
+def jsonld_document(node_texts: Iterable[str]) -> bytes:
+    """The JSON-LD file around node texts from :func:`jsonld_nodes`, in subject order."""
+    out: list[str] = ['{\n "@context": ']
+    _dump_value(jsonld_context()["@context"], " ", out)
+    out.append(',\n "@graph": [')
+    first = True
+    for text in node_texts:
+        out.append("\n  " if first else ",\n  ")
+        out.append(text)
+        first = False
+    if first:
+        out[-1] = ',\n "@graph": []'
+    out.append("\n}\n" if first else "\n ]\n}\n")
+    return "".join(out).encode("utf-8")
+
+
+def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, str]]:
+    """Each subject of ``triples`` (in :func:`sort_triples` order) with the text of its JSON-LD node.
+
+    A node's text depends on its own triples only, so the nodes of a document can be
+    rendered once, cached, and merged with others by subject (:mod:`carnk_ld.parts`).
+    """
     compact = _compactor()
 
     def ref_of(term: ox.NamedNode | ox.BlankNode) -> str:
         return compact(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
     rdf_type = RDF.type
-    out: list[str] = ['{\n "@context": ']
-    _dump_value(jsonld_context()["@context"], " ", out)
-    out.append(',\n "@graph": [')
-    first = True
     current: object = None
     ref = ""
     props: dict[str, list[object]] = {}
     types: list[str] = []
 
-    def flush() -> None:
-        nonlocal first
+    def node_text() -> str:
         node: dict[str, object] = {"@id": ref}
         if types:
             node["@type"] = types[0] if len(types) == 1 else list(types)
         for key in sorted(props):
             values = props[key]
             node[key] = values[0] if len(values) == 1 else values
-        out.append("\n  " if first else ",\n  ")
-        first = False
+        out: list[str] = []
         _dump_value(node, "  ", out)
+        return "".join(out)
 
-    for t in triples if presorted else sort_triples(triples):
+    for t in triples:
         subject = t.subject
         if subject != current:
             if current is not None:
-                flush()
+                yield current, node_text()
             current = subject
             ref = ref_of(subject)
             props = {}
@@ -170,11 +190,40 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
         else:
             values.append(value)
     if current is not None:
-        flush()
-    if first:
-        out[-1] = ',\n "@graph": []'
-    out.append("\n}\n" if first else "\n ]\n}\n")
-    return "".join(out).encode("utf-8")
+        yield current, node_text()
+
+
+def turtle_blocks(triples: list[ox.Triple]) -> list[bytes]:
+    """The Turtle text of each subject of ``triples`` (in :func:`sort_triples` order), without prefixes.
+
+    Oxigraph writes one subject per block: the first line at column 0, continuation lines
+    indented with a tab, literals with their line ends escaped. So one serialisation can
+    be cut into blocks that concatenate back to :func:`to_turtle`'s body (tested).
+    """
+    if not triples:
+        return []
+    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)[len(turtle_prefix_block()) :]
+    blocks = []
+    start = 0
+    position = body.find(b"\n")
+    while position >= 0:
+        if position + 1 == len(body) or body[position + 1] != 9:  # not a tab: a new subject starts
+            blocks.append(body[start : position + 1])
+            start = position + 1
+        position = body.find(b"\n", position + 1)
+    return blocks
+
+
+_PREFIX_BLOCK: list[bytes] = []
+
+
+def turtle_prefix_block() -> bytes:
+    """The ``@prefix`` lines Oxigraph writes before the first triple (the same for every graph)."""
+    if not _PREFIX_BLOCK:
+        probe = ox.Triple(ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p"), ox.NamedNode("urn:x-carnk:o"))
+        text = ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        _PREFIX_BLOCK.append(text[: text.index(b"<urn:x-carnk:s>")])
+    return _PREFIX_BLOCK[0]
 
 
 def _compactor() -> Callable[[str], str]:
