@@ -15,7 +15,7 @@ from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.load import Target, default_query_endpoint, load_release
 from carnk_ld.mappings import coverage
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
-from carnk_ld.pipeline import check_corpus, load_corpus, run_build
+from carnk_ld.pipeline import check_tree, load_corpus, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
 from carnk_ld.store import store_path
@@ -220,8 +220,8 @@ def check(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        checked = check_corpus(root, Progress.for_terminal())
+        triples, findings = check_tree(root, Progress.for_terminal())
     except CarnkError as exc:
         _fail(exc, root)
-    counts = ", ".join(f"{sum(1 for f in checked.findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
-    click.echo(f"ok: {len(checked.triples)} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")
+    counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
+    click.echo(f"ok: {triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")

@@ -19,6 +19,11 @@ from carnk_ld.constants import (
     CHECKS_DIR,
     DOCUMENTS_DIR,
     FACTS_DIR,
+    GRAPH_FACTS,
+    GRAPH_MAPPINGS,
+    GRAPH_METADATA,
+    GRAPH_ONTOLOGY,
+    GRAPH_PROVENANCE,
     MAPPINGS_DIR,
     MAPPINGS_FILE,
     ONTOLOGY_DIR,
@@ -29,10 +34,12 @@ from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import KnowledgeGraph, build_graph
+from carnk_ld.incremental import Fallback, PartsChecked, check_parts
 from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
+from carnk_ld.parts import Cache
 from carnk_ld.progress import Progress
-from carnk_ld.publish import publish_release, release_lock, render_release
+from carnk_ld.publish import publish_release, release_lock, render_parts_release, render_release
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
 from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
 
@@ -60,6 +67,7 @@ class BuildSummary:
     mapping_coverage: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     out: Path | None = None
+    cache: str = ""  # how the per-document cache served this build ("" on the whole-graph path)
 
     def render(self) -> str:
         """A short human-readable summary."""
@@ -79,6 +87,8 @@ class BuildSummary:
             f"{self.mapping_coverage.get('no_term', 0)} no term found",
             f"time:       {self.seconds:.2f} s",
         ]
+        if self.cache:
+            lines.insert(-1, f"cache:      {self.cache}")
         if self.out is not None:
             lines.append(f"release:    {self.out}")
         return "\n".join(lines)
@@ -225,7 +235,31 @@ def run_build(root: Path, out: Path, progress: Progress | None = None) -> BuildS
         progress.save()
 
 
+def cache_dir(out: Path) -> Path:
+    """Where the per-document cache of a release lives: next to it, like the query store."""
+    return out.absolute().parent / f".{out.name}.cache"
+
+
+def incremental_enabled() -> bool:
+    """The parts path unless ``CARNK_LD_INCREMENTAL=0`` or the reference serialisers are asked for."""
+    return os.environ.get("CARNK_LD_INCREMENTAL", "1") != "0" and os.environ.get("CARNK_LD_REFERENCE") != "1"
+
+
 def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> BuildSummary:
+    fallback = ""
+    if incremental_enabled():
+        cache = Cache(None if os.environ.get("CARNK_LD_CACHE") == "0" else cache_dir(out))
+        try:
+            parts_checked = check_parts(root, cache, progress)
+        except Fallback as exc:
+            fallback = str(exc)
+        else:
+            publish_release(render_parts_release(parts_checked), out, progress)
+            cache.prune()
+            summary = _parts_summary(parts_checked)
+            summary.seconds = time.perf_counter() - started
+            summary.out = out
+            return summary
     checked = check_corpus(root, progress)
     corpus, kg = checked.corpus, checked.graph
     summary = BuildSummary()
@@ -258,9 +292,66 @@ def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> 
         "metadata": len(kg.metadata),
         "carnk.nq quads": sum(len(graph) for graph in kg.graphs().values()),
     }
+    if fallback:
+        summary.cache = f"not used: {fallback}"
     summary.seconds = time.perf_counter() - started
     summary.out = out
     return summary
 
 
-__all__ = ["BuildSummary", "CarnkError", "Checked", "Corpus", "check_corpus", "load_corpus", "run_build"]
+def _parts_summary(checked: PartsChecked) -> BuildSummary:
+    parts = checked.parts
+    summary = BuildSummary()
+    summary.documents = len(parts)
+    kinds: Counter[str] = Counter()
+    for part in parts:
+        kinds.update(part.segment_kinds)
+    summary.segment_kinds = dict(kinds)
+    summary.segments = sum(kinds.values())
+    summary.facts = sum(p.facts for p in parts)
+    summary.plain_triples = len(set().union(*(p.plain for p in parts)))
+    summary.negated = sum(p.negated for p in parts)
+    summary.excluded = sum(p.excluded for p in parts)
+    summary.studies = sum(p.studies for p in parts)
+    summary.conforms = checked.validation.conforms
+    summary.violations = len(checked.validation.violations)
+    summary.engine = checked.validation.engine
+    summary.reasoner = checked.hierarchy.reasoner
+    summary.new_inferred_edges = len(checked.hierarchy.new_edges())
+    summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
+    summary.links = sum(1 for m in checked.mappings.mappings if not m.no_term)
+    summary.mapping_coverage, _ = coverage(checked.mappings, checked.ontology)
+    counts = checked.counts
+    summary.triples = {
+        "all": checked.distinct_triples,
+        "ontology": counts[GRAPH_ONTOLOGY],
+        "facts": counts[GRAPH_FACTS],
+        "provenance": counts[GRAPH_PROVENANCE],
+        "mappings": counts[GRAPH_MAPPINGS],
+        "metadata": counts[GRAPH_METADATA],
+        "carnk.nq quads": sum(counts.values()),
+    }
+    stats = checked.cache.stats
+    reused = stats.hits["part"]
+    where = f" ({checked.cache.directory.name})" if checked.cache.directory is not None else " (disabled)"
+    summary.cache = f"{reused} of {len(parts)} documents reused{where}"
+    if checked.notes:
+        summary.cache += "; " + "; ".join(checked.notes)
+    return summary
+
+
+def check_tree(root: Path, progress: Progress | None = None, out: Path | None = None) -> tuple[int, list[qc.Finding]]:
+    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings."""
+    if incremental_enabled():
+        directory = None if os.environ.get("CARNK_LD_CACHE") == "0" else cache_dir(out or root / "build")
+        try:
+            checked = check_parts(root, Cache(directory, writable=False), progress)
+        except Fallback:
+            pass
+        else:
+            return checked.distinct_triples, checked.findings
+    whole = check_corpus(root, progress)
+    return len(whole.triples), whole.findings
+
+
+__all__ = ["BuildSummary", "CarnkError", "Checked", "Corpus", "check_corpus", "check_tree", "load_corpus", "run_build"]

@@ -14,6 +14,7 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -22,22 +23,26 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from carnk_ld import qc
-from carnk_ld.constants import PREFIXES, VERSION
+from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, PREFIXES, VERSION
 from carnk_ld.errors import InputError
 from carnk_ld.graph import sort_triples
-from carnk_ld.mappings import coverage, render_sssom
+from carnk_ld.mappings import MappingSet, coverage, render_sssom
+from carnk_ld.ontology import Ontology
 from carnk_ld.progress import Progress
-from carnk_ld.reason import hierarchy_rows, inferred_triples
+from carnk_ld.reason import Hierarchy, hierarchy_rows, inferred_triples
 from carnk_ld.vocab import RDF, compact_iri
 
 if TYPE_CHECKING:
+    from carnk_ld.incremental import PartsChecked
     from carnk_ld.pipeline import Checked
+    from carnk_ld.validate import ValidationResult
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 _LANG_STRING = PREFIXES["rdf"] + "langString"
@@ -226,11 +231,19 @@ def turtle_prefix_block() -> bytes:
     return _PREFIX_BLOCK[0]
 
 
+_KG = PREFIXES["kg"]
+#: Compacted IRIs other than the kg: ones (terms and vocabularies: a bounded set), shared by all calls.
+_COMPACTED: dict[str, str] = {}
+assert not any(ns.startswith(_KG) and ns != _KG for ns in PREFIXES.values()), "kg: must be the longest namespace"
+
+
 def _compactor() -> Callable[[str], str]:
     """:func:`compact_iri` with a per-serialisation cache of namespace lookups."""
-    cache: dict[str, str] = {}
+    cache = _COMPACTED
 
     def compact(iri: str) -> str:
+        if iri.startswith(_KG) and len(iri) > len(_KG) and not iri.startswith("//", len(_KG)):
+            return "kg:" + iri[len(_KG) :]  # what compact_iri gives: no longer namespace starts with kg:'s
         found = cache.get(iri)
         if found is None:
             found = cache[iri] = compact_iri(iri)
@@ -266,12 +279,16 @@ def _dump_value(value: object, indent: str, out: list[str]) -> None:
 
 def to_tsv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> bytes:
     """Tab-separated values; tabs and newlines inside cells are escaped so rows stay rows."""
+    return ("\t".join(header) + "\n").encode("utf-8") + b"".join(tsv_row(row) for row in rows)
+
+
+def tsv_row(row: tuple[str, ...]) -> bytes:
+    """One TSV line (with its newline), cells escaped as :func:`to_tsv` does."""
 
     def cell(value: str) -> str:
         return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
-    lines = ["\t".join(header)] + ["\t".join(cell(v) for v in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return ("\t".join(cell(v) for v in row) + "\n").encode("utf-8")
 
 
 COVERAGE_HEADER = ("document", "segment", "start", "end", "status", "facts_or_reason", "note", "text")
@@ -288,15 +305,7 @@ def render_release(checked: Checked, *, reference: bool = False) -> dict[str, Ca
 
     kg = checked.graph
     everything = checked.triples
-    ontology = checked.corpus.ontology
-
-    def inferred() -> bytes:
-        triples = sort_triples(set(kg.ontology) | set(inferred_triples(checked.hierarchy)))
-        return _header("Turtle: ontology plus the subclass axioms HermiT infers") + ox.serialize(
-            triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
-        )
-
-    return {
+    big: dict[str, Callable[[], bytes]] = {
         "carnk.ttl": (lambda: slow.to_turtle(everything))
         if reference
         else lambda: to_turtle(everything, presorted=True),
@@ -305,33 +314,148 @@ def render_release(checked: Checked, *, reference: bool = False) -> dict[str, Ca
         "carnk.jsonld": (lambda: slow.to_jsonld(everything))
         if reference
         else lambda: to_jsonld(everything, presorted=True),
+    }
+    return {
+        **big,
+        **_small_files(
+            Release(
+                kg.ontology,
+                kg.mappings,
+                kg.metadata,
+                kg.coverage,
+                checked.validation,
+                checked.hierarchy,
+                checked.checks,
+                checked.findings,
+                checked.corpus.mappings,
+                checked.corpus.ontology,
+            )
+        ),
+    }
+
+
+@dataclass
+class Release:
+    """What the release files other than the four big serialisations are made from."""
+
+    ontology_graph: list[ox.Triple]
+    mappings_graph: list[ox.Triple]
+    metadata_graph: list[ox.Triple]
+    coverage: list[tuple[str, ...]]
+    validation: ValidationResult
+    hierarchy: Hierarchy
+    checks: list[qc.Check]
+    findings: list[qc.Finding]
+    mapping_set: MappingSet
+    ontology: Ontology
+
+
+def _small_files(r: Release) -> dict[str, Callable[[], bytes]]:
+    def inferred() -> bytes:
+        triples = sort_triples(set(r.ontology_graph) | set(inferred_triples(r.hierarchy)))
+        return _header("Turtle: ontology plus the subclass axioms HermiT infers") + ox.serialize(
+            triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
+        )
+
+    return {
         "context.jsonld": lambda: (json.dumps(jsonld_context(), indent=1) + "\n").encode("utf-8"),
-        "ontology.owl": lambda: to_rdfxml(kg.ontology),
-        "coverage.tsv": lambda: to_tsv(COVERAGE_HEADER, kg.coverage),
-        "validation-report.txt": lambda: checked.validation.text().encode("utf-8"),
+        "ontology.owl": lambda: to_rdfxml(r.ontology_graph),
+        "coverage.tsv": lambda: to_tsv(COVERAGE_HEADER, r.coverage),
+        "validation-report.txt": lambda: r.validation.text().encode("utf-8"),
         "ontology-inferred.ttl": inferred,
-        "class-hierarchy.tsv": lambda: to_tsv(HIERARCHY_HEADER, hierarchy_rows(ontology, checked.hierarchy)),
-        "qc-report.tsv": lambda: to_tsv(qc.REPORT_HEADER, qc.report_rows(checked.findings)),
-        "qc-report.txt": lambda: qc.report_text(checked.checks, checked.findings).encode("utf-8"),
-        "carnk.sssom.tsv": lambda: render_sssom(checked.corpus.mappings),
+        "class-hierarchy.tsv": lambda: to_tsv(HIERARCHY_HEADER, hierarchy_rows(r.ontology, r.hierarchy)),
+        "qc-report.tsv": lambda: to_tsv(qc.REPORT_HEADER, qc.report_rows(r.findings)),
+        "qc-report.txt": lambda: qc.report_text(r.checks, r.findings).encode("utf-8"),
+        "carnk.sssom.tsv": lambda: render_sssom(r.mapping_set),
         "carnk.sssom.ttl": lambda: (
             _header("Turtle: the SSSOM mapping set as RDF")
-            + ox.serialize(sort_triples(kg.mappings), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            + ox.serialize(sort_triples(r.mappings_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         ),
-        "mapping-coverage.tsv": lambda: to_tsv(MAPPING_COVERAGE_HEADER, mapping_coverage_rows(checked)),
+        "mapping-coverage.tsv": lambda: to_tsv(
+            MAPPING_COVERAGE_HEADER, mapping_coverage_rows(r.mapping_set, r.ontology)
+        ),
         "void.ttl": lambda: (
             _header("Turtle: VoID/DCAT description of the release")
-            + ox.serialize(sort_triples(kg.metadata), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            + ox.serialize(sort_triples(r.metadata_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         ),
+    }
+
+
+def render_parts_release(checked: PartsChecked) -> dict[str, Callable[[], bytes]]:
+    """The same files as :func:`render_release`, merged from cached per-document fragments.
+
+    Document parts hold their sorted N-Triples and N-Quads lines and the JSON-LD node and
+    Turtle block of each of their own subjects; G and the parts' triples about shared
+    nodes are rendered here. Subjects never repeat across those pieces (a part's own nodes
+    are its own), so merging by subject or by line gives :func:`render_release`'s bytes.
+    """
+    from carnk_ld.parts import merge_sections
+
+    parts = checked.parts
+    glob = checked.glob
+    shared_nodes = list(jsonld_nodes(checked.global_triples))
+
+    def ordered() -> list[tuple[tuple[int, str], tuple[int, str], int, int]]:
+        """(first subject, last subject, part or -1 for shared nodes, section) in subject order, checked."""
+        order = []
+        for index, part in enumerate(parts):
+            for position, (first, last, _) in enumerate(part.jsonld):
+                order.append(((0, first), (0, last), index, position))
+        for position, (subject, _) in enumerate(shared_nodes):
+            key = (1 if isinstance(subject, ox.BlankNode) else 0, str(subject))
+            order.append((key, key, -1, position))
+        order.sort()
+        for before, after in itertools.pairwise(order):
+            if not before[1] < after[0]:  # pragma: no cover - parts own their subjects (checked when assembled)
+                raise RuntimeError(f"subjects of two release parts interleave at {after[0][1]}")
+        return order
+
+    def jsonld() -> bytes:
+        texts = (
+            shared_nodes[position][1] if index < 0 else parts[index].jsonld[position][2]
+            for _, _, index, position in ordered()
+        )
+        return jsonld_document(texts)
+
+    def turtle() -> list[bytes]:
+        shared_blocks = turtle_blocks(checked.global_triples)
+        chunks = [_header("Turtle: ontology, facts and provenance"), turtle_prefix_block()]
+        for _, _, index, position in ordered():
+            chunks.append(shared_blocks[position] if index < 0 else parts[index].turtle[position])
+        return chunks
+
+    small = _small_files(
+        Release(
+            glob.graphs[GRAPH_ONTOLOGY],
+            glob.graphs[GRAPH_MAPPINGS],
+            glob.graphs[GRAPH_METADATA],
+            [],
+            checked.validation,
+            checked.hierarchy,
+            checked.checks,
+            checked.findings,
+            checked.mappings,
+            checked.ontology,
+        )
+    )
+    small["coverage.tsv"] = lambda: [("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8")] + [
+        part.coverage_tsv for part in parts
+    ]
+    return {
+        "carnk.nt": lambda: merge_sections([part.nt for part in parts], glob.nt),
+        "carnk.nq": lambda: merge_sections([part.nq for part in parts], glob.nq),
+        "carnk.jsonld": jsonld,
+        "carnk.ttl": turtle,
+        **small,
     }
 
 
 MAPPING_COVERAGE_HEADER = ("scope", "classes_exact", "classes_close_or_broad_only", "classes_linked_or_no_term")
 
 
-def mapping_coverage_rows(checked: Checked) -> list[tuple[str, ...]]:
+def mapping_coverage_rows(mapping_set: MappingSet, ontology: Ontology) -> list[tuple[str, ...]]:
     """Coverage of the ontology's classes: overall, then per target vocabulary."""
-    overall, rows = coverage(checked.corpus.mappings, checked.corpus.ontology)
+    overall, rows = coverage(mapping_set, ontology)
     first = (
         "all vocabularies",
         str(overall["exact"]),
@@ -344,11 +468,16 @@ def mapping_coverage_rows(checked: Checked) -> list[tuple[str, ...]]:
 HIERARCHY_HEADER = ("class", "label", "asserted_parents", "inferred_parents", "inferred_ancestors")
 
 
-def _write_synced(path: Path, data: bytes) -> None:
+def _write_synced(path: Path, data: bytes | list[bytes]) -> str:
+    """Write, fsync and return the SHA-256 of the bytes, or of the chunks in order (never joined in memory)."""
+    digest = hashlib.sha256()
     with open(path, "wb") as handle:
-        handle.write(data)
+        for chunk in [data] if isinstance(data, bytes) else data:
+            handle.write(chunk)
+            digest.update(chunk)
         handle.flush()
         os.fsync(handle.fileno())
+    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -407,7 +536,7 @@ def _checkpoint(name: str) -> None:
 
 
 def publish_release(
-    files: dict[str, Callable[[], bytes]],
+    files: dict[str, Callable[[], bytes | list[bytes]]],
     out: Path,
     progress: Progress | None = None,
 ) -> None:
@@ -434,9 +563,8 @@ def publish_release(
         for index, name in enumerate(sorted(files)):
             with progress.stage(f"write {name}") as counts:
                 data = files[name]()
-                _write_synced(staging / name, data)
-                digests[name] = hashlib.sha256(data).hexdigest()
-                counts["bytes"] = len(data)
+                digests[name] = _write_synced(staging / name, data)
+                counts["bytes"] = len(data) if isinstance(data, bytes) else sum(len(chunk) for chunk in data)
                 del data
             if index == 0:
                 _checkpoint("staging-written")

@@ -112,17 +112,30 @@ def run_checks(
 
     ``sources`` (node IRI to file and line) lets findings on facts point at the facts file.
     """
-    sources = sources or {}
+    rows = {check.rule: check_rows(check, store) for check in checks}
+    return findings_of(checks, rows, ontology, sources or {})
+
+
+def check_rows(check: Check, store: ox.Store) -> list[tuple[str, str, str]]:
+    """The (entity, property, value) rows of one check over the store's union of graphs."""
+    solutions = store.query(check.query, use_default_graph_as_union=True)
+    if not isinstance(solutions, ox.QuerySolutions) or {v.value for v in solutions.variables} != set(_VARS):
+        raise InputError(check.path, "a QC check must be a SELECT of ?entity ?property ?value")
+    return [tuple(_text(row[name]) for name in _VARS) for row in solutions]  # type: ignore[misc]
+
+
+def findings_of(
+    checks: list[Check],
+    rows: dict[str, list[tuple[str, str, str]]],
+    ontology: Ontology,
+    sources: dict[str, Location] | object,
+) -> list[Finding]:
+    """Findings from each check's rows, located with ``sources`` (anything with ``.get``)."""
     findings = []
     for check in checks:
-        solutions = store.query(check.query, use_default_graph_as_union=True)
-        if not isinstance(solutions, ox.QuerySolutions) or {v.value for v in solutions.variables} != set(_VARS):
-            raise InputError(check.path, "a QC check must be a SELECT of ?entity ?property ?value")
-        for row in solutions:
-            entity, prop, value = (row[name] for name in _VARS)
-            entity_iri = _text(entity)
+        for entity_iri, prop, value in rows[check.rule]:
             term = ontology.terms.get(entity_iri)
-            location = sources.get(entity_iri) or (
+            location = sources.get(entity_iri) or (  # type: ignore[attr-defined]
                 Location(ontology.path, ontology.line_of(entity_iri)) if term else None
             )
             findings.append(
@@ -130,8 +143,8 @@ def run_checks(
                     check.severity,
                     check.rule,
                     entity_iri,
-                    _text(prop),
-                    _text(value),
+                    prop,
+                    value,
                     (term.label or "") if term else "",
                     location,
                     check.fix,

