@@ -27,6 +27,7 @@ compares the two paths file by file, also after edits with a warm cache.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,7 +324,9 @@ def validate_parts(
     cache: Cache,
     fingerprint: str,
 ) -> ValidationResult:
-    """The fast engine's results over the whole graph, computed as G plus one shard per document."""
+    """The fast engine's results over the whole graph, computed as G plus one shard per batch of documents."""
+    if os.environ.get("CARNK_LD_SHACL", "auto") not in ("auto", "fast"):
+        raise Fallback(f"CARNK_LD_SHACL={os.environ['CARNK_LD_SHACL']} asks for pySHACL on the whole graph")
     try:
         roots = _Shapes(shapes).roots()
     except Unsupported as exc:

@@ -349,9 +349,45 @@ def compute_part(
     factset = load_facts(
         facts_path, {document.path.name: document}, ontology, display_path=Path(FACTS_DIR) / facts_path.name
     )
-    doc_id = document.doc_id
     graph = document_graph(factset)
+    summary = Summary(
+        dict(Counter(s.kind for s in document.segments)),
+        len(factset.facts),
+        sum(1 for f in factset.facts if f.polarity == "Negated"),
+        len(factset.exclusions),
+        len(factset.studies),
+        frozenset((f.subject, f.predicate, f.object) for f in factset.facts if f.plain),
+    )
     graphs = {GRAPH_FACTS: graph.facts, GRAPH_PROVENANCE: graph.provenance}
+    part = part_from_graphs(
+        document.doc_id, key, graphs, graph.sources, graph.coverage, document.path, factset.path, summary
+    )
+    return part, graphs
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The counts a document contributes to the build summary."""
+
+    segment_kinds: dict[str, int]
+    facts: int
+    negated: int
+    excluded: int
+    studies: int
+    plain: frozenset[tuple[str, str, str]]
+
+
+def part_from_graphs(
+    doc_id: str,
+    key: str,
+    graphs: dict[str, list[ox.Triple]],
+    sources: dict[str, Location],
+    coverage: list[tuple[str, ...]],
+    doc_path: Path,
+    facts_path: Path,
+    summary: Summary,
+) -> DocumentPart:
+    """A document's part from its triples per graph (distinct in each graph), whatever produced them."""
     everything = list(dict.fromkeys(t for triples in graphs.values() for t in triples))
     nt_text = sorted_lines(ox.serialize(everything, format=ox.RdfFormat.N_TRIPLES))
     nq_lines = []
@@ -471,21 +507,20 @@ def compute_part(
             types.setdefault(t.subject, set()).add(t.object.value)
     for individual in sorted(types, key=str):
         conjunctions.setdefault(frozenset(types[individual]), individual.value)
-    kinds = Counter(s.kind for s in document.segments)
-    part = DocumentPart(
+    return DocumentPart(
         doc_id=doc_id,
         key=key,
-        facts_path=factset.path,
-        segment_kinds=dict(kinds),
-        facts=len(factset.facts),
-        negated=sum(1 for f in factset.facts if f.polarity == "Negated"),
-        excluded=len(factset.exclusions),
-        studies=len(factset.studies),
-        plain=frozenset((f.subject, f.predicate, f.object) for f in factset.facts if f.plain),
-        coverage_tsv=b"".join(tsv_row(row) for row in graph.coverage),
-        doc_path=document.path,
-        fact_lines={iri: loc.line for iri, loc in graph.sources.items() if loc.path == factset.path},  # type: ignore[misc]
-        doc_lines={iri: loc.line for iri, loc in graph.sources.items() if loc.path != factset.path},
+        facts_path=facts_path,
+        segment_kinds=summary.segment_kinds,
+        facts=summary.facts,
+        negated=summary.negated,
+        excluded=summary.excluded,
+        studies=summary.studies,
+        plain=summary.plain,
+        coverage_tsv=b"".join(tsv_row(row) for row in coverage),
+        doc_path=doc_path,
+        fact_lines={iri: loc.line for iri, loc in sources.items() if loc.path == facts_path},  # type: ignore[misc]
+        doc_lines={iri: loc.line for iri, loc in sources.items() if loc.path != facts_path},
         nt=nt,
         nq=nq,
         own_triples=len(own_sorted),
@@ -504,7 +539,6 @@ def compute_part(
         group_lines_at={k: tuple(v) for k, v in group_lines_at.items()},
         literals=frozenset(literals),
     )
-    return part, graphs
 
 
 def load_parts(

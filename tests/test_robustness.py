@@ -21,7 +21,9 @@ def build_process(corpus: Path, out: Path, kill_at: str | None = None) -> subpro
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.") and "lock" not in p.name)
+    """Staging or swapped-out release directories next to ``out`` (the lock and the cache belong there)."""
+    prefixes = (f".{out.name}.staging-", f".{out.name}.old-")
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(prefixes))
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def test_every_command_but_load_runs_offline(cli, corpus: Path, monkeypatch: pyt
     def fetching(root: Path, progress: object = None) -> None:
         urllib.request.urlopen("http://example.org/imported.owl")
 
-    monkeypatch.setattr(carnk_ld.cli, "check_corpus", fetching)
+    monkeypatch.setattr(carnk_ld.cli, "check_tree", fetching)
     result = cli("check", "--root", str(corpus))
     assert result.exit_code == 2
     assert "network access blocked: something tried to reach http://example.org/imported.owl" in result.output

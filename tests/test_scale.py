@@ -35,8 +35,9 @@ def test_generated_corpus_builds_to_about_the_requested_size(corpus: Path, tmp_p
     assert abs(triples - 30000) <= 3000, triples
     stages = json.loads(timings.read_text(encoding="utf-8"))
     names = [s["stage"] for s in stages]
-    for stage in ("load", "assemble", "reason", "store", "validate", "qc", "write carnk.ttl", "write carnk.jsonld"):
+    for stage in ("load", "assemble", "reason", "validate", "qc", "write carnk.ttl", "write carnk.jsonld"):
         assert stage in names
+    assert next(s for s in stages if s["stage"] == "load")["cached"] == 0  # a first build: nothing to reuse
     assert all(s["seconds"] >= 0 and s["peak_rss_mib"] > 0 for s in stages)
     assert next(s for s in stages if s["stage"] == "assemble")["triples"] == triples
 
@@ -78,7 +79,7 @@ def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Pa
     )
     assert shown.returncode == 0
     lines = [line for line in shown.stderr.splitlines() if line.startswith("carnk-ld:")]
-    assert re.match(r"carnk-ld: load +\d+\.\d\d s  peak [\d,]+ MiB  \(1 documents, 56 statements\)", lines[0])
+    assert re.match(r"carnk-ld: load +\d+\.\d\d s  peak [\d,]+ MiB  \(1 documents, 56 statements, 0 cached\)", lines[0])
     assert any(re.match(r"carnk-ld: assemble .*\(3,860 triples\)", line) for line in lines)
     assert any(line.startswith("carnk-ld: write carnk.nq ") and "bytes)" in line for line in lines)
     assert (tmp_path / "a" / "carnk.nq").read_bytes() == (tmp_path / "b" / "carnk.nq").read_bytes()
