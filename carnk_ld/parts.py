@@ -423,10 +423,15 @@ def part_from_graphs(
             return "study"
         return None
 
+    last: list[object] = [None, None]  # lines of one subject are consecutive: remember the last subject's kind
+
     def kind_of_line(line: bytes) -> str | None:
         if not line.startswith(b"<"):
             return None
-        return kind_of_iri(line[1 : line.index(b">")].decode("utf-8"))
+        subject = line[1 : line.index(b">")]
+        if subject != last[0]:
+            last[0], last[1] = subject, kind_of_iri(subject.decode("utf-8"))
+        return last[1]  # type: ignore[return-value]
 
     nt = _sections(nt_text, kind_of_line)
     nq = _sections(nq_text, kind_of_line)
@@ -440,22 +445,30 @@ def part_from_graphs(
     literals: set[ox.Literal] = set()
     shared: dict[str, tuple[ox.Triple, ...]] = {}
     own_counts: dict[str, int] = {}
+    is_own: dict[object, bool] = {}  # per term: the document's own node? (terms repeat: memoised)
+
+    def own_term(term: object) -> bool:
+        found = is_own.get(term)
+        if found is None:
+            nonlocal local
+            if isinstance(term, ox.BlankNode):
+                local = local or f"blank node {term}"
+            elif isinstance(term, ox.NamedNode):
+                other = scope_of(term.value)
+                if other is not None and other != doc_id:
+                    local = local or f"{term} belongs to document {other}"
+            found = is_own[term] = own(term)
+        return found
+
     for name, triples in graphs.items():
         outside = []
         for t in triples:
-            for term in (t.subject, t.object):
-                if isinstance(term, ox.BlankNode):
-                    local = local or f"blank node {term}"
-                elif isinstance(term, ox.NamedNode):
-                    other = scope_of(term.value)
-                    if other is not None and other != doc_id:
-                        local = local or f"{term} belongs to document {other}"
             p = t.predicate.value
             predicates.add(p)
-            if not own(t.subject):
+            if not own_term(t.subject):
                 shared_subject.add(p)
                 outside.append(t)
-            if not own(t.object):
+            if not own_term(t.object):
                 shared_object.add(p)
             obj = t.object
             if isinstance(obj, ox.NamedNode):
