@@ -55,7 +55,19 @@ from carnk_ld.errors import CarnkError, Location
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
 from carnk_ld.mappings import MappingSet, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
-from carnk_ld.parts import Cache, DocumentPart, batch_of, code_fingerprint, digest, load_parts, scope_of, sorted_lines
+from carnk_ld.parts import (
+    Cache,
+    DocumentPart,
+    ParallelTaskFailed,
+    batch_of,
+    code_fingerprint,
+    digest,
+    load_parts,
+    map_parallel,
+    scope_of,
+    sorted_lines,
+    sorted_nquads,
+)
 from carnk_ld.progress import Progress
 from carnk_ld.reason import Hierarchy, reason
 from carnk_ld.scope import RDF_TYPE, Data, footprint, per_part, why_unbounded
@@ -93,12 +105,7 @@ class Global:
 
     @classmethod
     def of(cls, graphs: dict[str, list[ox.Triple]]) -> Global:
-        lines = []
-        for name, triples in graphs.items():
-            suffix = f" <{name}> .".encode()
-            data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
-        nq = sorted_lines(b"\n".join(lines))
+        nq = sorted_nquads(graphs)
         nt = sorted_lines(ox.serialize(cls._union(graphs), format=ox.RdfFormat.N_TRIPLES))
         groups: dict[tuple[str, str | None], list[bytes]] = {}
         objects: dict[str, set[str] | None] = {}
@@ -181,21 +188,21 @@ def check_parts(root: Path, cache: Cache, progress: Progress | None = None) -> P
     progress = progress or Progress()
     fingerprint = code_fingerprint()
     with progress.stage("load") as counts:
-        ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE
-        ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
-        ontology_digest = _file_digest(ontology_path)
-        shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
-        shape_files = sorted(p for p in (root / SHAPES_DIR).iterdir() if p.suffix in RDF_SUFFIXES)
-        shapes_digest = _file_digest(*shape_files)
-        checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
-        mappings = _mappings(root, ontology, ontology_digest, cache, fingerprint)
-        try:
+        try:  # on bad input the whole-graph path reports every error of every file, in its order
+            ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE
+            ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+            ontology_digest = _file_digest(ontology_path)
+            shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
+            shape_files = sorted(p for p in (root / SHAPES_DIR).iterdir() if p.suffix in RDF_SUFFIXES)
+            shapes_digest = _file_digest(*shape_files)
+            checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
+            mappings = _mappings(root, ontology, ontology_digest, cache, fingerprint)
             parts, fresh = load_parts(_pairs(root), ontology, ontology_digest, cache)
-        except CarnkError as exc:  # the whole-graph path reports every error of every file
+        except (CarnkError, OSError, ParallelTaskFailed) as exc:
             raise Fallback(f"input error: {exc}") from None
         counts["documents"] = len(parts)
-        counts["statements"] = sum(p.facts for p in parts)
-        counts["cached"] = len(parts) - len(fresh)
+        counts["statements"] = sum(p.summary.facts for p in parts)
+        counts["cached"] = cache.stats.hits["part"]
     with progress.stage("assemble") as counts:
         kg_ontology = canonical_ontology(ontology)
         graphs = {GRAPH_ONTOLOGY: kg_ontology, GRAPH_MAPPINGS: mapping_graph(mappings)}
@@ -377,9 +384,9 @@ def validate_parts(
     batches: dict[int, list[DocumentPart]] = {}
     for part in parts:
         batches.setdefault(batch_of(part.doc_id), []).append(part)
+    missing: list[tuple[str, list[DocumentPart], dict[str, list[dict]]]] = []
     for number in sorted(batches):
         batch = batches[number]
-        docs = {part.doc_id for part in batch}
         batch_rows = {q: [row for part in batch for row in by_doc.get(part.doc_id, {}).get(q, [])] for q in queries}
         key = digest(
             fingerprint,
@@ -392,7 +399,12 @@ def validate_parts(
         found = cache.get("shard", key)
         if isinstance(found, list):
             violations.extend(found)
-            continue
+        else:
+            missing.append((key, batch, batch_rows))
+
+    def shard(index: int) -> list:
+        _, batch, batch_rows = missing[index]  # workers inherit ``missing``: only the index is sent
+        docs = {part.doc_id for part in batch}
         own: list[ox.Triple] = []
         for part in batch:
             graphs = fresh.get(part.doc_id)
@@ -401,12 +413,19 @@ def validate_parts(
             else:
                 own.extend(q.triple for q in part.quads())
 
-        def in_batch(node: object, docs: set[str] = docs) -> bool:
+        def in_batch(node: object) -> bool:
             return isinstance(node, ox.NamedNode) and scope_of(node.value) in docs
 
-        shard = list(violations_of(Validator(base + own, roots, rows=batch_rows).run(keep=in_batch), sources))
-        cache.put("shard", key, shard)
-        violations.extend(shard)
+        return list(violations_of(Validator(base + own, roots, rows=batch_rows).run(keep=in_batch), sources))
+
+    try:
+        tasks = list(range(len(missing)))
+        shards = map_parallel(shard, tasks) if len(missing) >= 4 else [shard(task) for task in tasks]
+    except ParallelTaskFailed as exc:
+        raise Fallback(f"a validation shard failed: {exc}") from None
+    for (key, _, _), found in zip(missing, shards, strict=True):
+        cache.put("shard", key, found)
+        violations.extend(found)
     from carnk_ld.validate import _order
 
     violations.sort(key=_order)
@@ -454,7 +473,8 @@ class QueryService:
             predicates[predicate] = None if classes is None or prior is None else prior | classes
         for binder in found.binders:
             values: set[str] = set()
-            for objects in [self.glob.objects.get(binder, frozenset()), *(p.objects.get(binder) for p in self.parts)]:
+            parts_objects = (p.objects.get(binder, frozenset()) for p in self.parts)  # None: too many to list
+            for objects in [self.glob.objects.get(binder, frozenset()), *parts_objects]:
                 if objects is None:
                     return None
                 values |= objects or frozenset()

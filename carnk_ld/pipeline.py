@@ -37,7 +37,7 @@ from carnk_ld.graph import KnowledgeGraph, build_graph
 from carnk_ld.incremental import Fallback, PartsChecked, check_parts
 from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
-from carnk_ld.parts import Cache
+from carnk_ld.parts import Cache, Summary
 from carnk_ld.progress import Progress
 from carnk_ld.publish import publish_release, release_lock, render_parts_release, render_release
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
@@ -262,36 +262,30 @@ def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> 
             return summary
     checked = check_corpus(root, progress)
     corpus, kg = checked.corpus, checked.graph
-    summary = BuildSummary()
-    summary.documents = len(corpus.documents)
-    kinds = Counter(s.kind for d in corpus.documents.values() for s in d.segments)
-    summary.segment_kinds = dict(kinds)
-    summary.segments = sum(kinds.values())
     all_facts = [f for fs in corpus.factsets for f in fs.facts]
-    summary.facts = len(all_facts)
-    summary.plain_triples = len({(f.subject, f.predicate, f.object) for f in all_facts if f.plain})
-    summary.negated = sum(1 for f in all_facts if f.polarity == "Negated")
-    summary.excluded = sum(len(fs.exclusions) for fs in corpus.factsets)
-    summary.studies = sum(len(fs.studies) for fs in corpus.factsets)
-    summary.conforms = checked.validation.conforms
-    summary.violations = len(checked.validation.violations)
-    summary.engine = checked.validation.engine
-    summary.reasoner = checked.hierarchy.reasoner
-    summary.new_inferred_edges = len(checked.hierarchy.new_edges())
-    summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
-    summary.links = sum(1 for m in corpus.mappings.mappings if not m.no_term)
-    summary.mapping_coverage, _ = coverage(corpus.mappings, corpus.ontology)
+    kinds = Counter(s.kind for d in corpus.documents.values() for s in d.segments)
+    summary = _summary(
+        [
+            Summary(
+                dict(kinds),
+                len(all_facts),
+                sum(1 for f in all_facts if f.polarity == "Negated"),
+                sum(len(fs.exclusions) for fs in corpus.factsets),
+                sum(len(fs.studies) for fs in corpus.factsets),
+                frozenset((f.subject, f.predicate, f.object) for f in all_facts if f.plain),
+            )
+        ],
+        checked.validation,
+        checked.hierarchy,
+        checked.findings,
+        corpus.mappings,
+        corpus.ontology,
+    )
+    summary.documents = len(corpus.documents)
     files = render_release(checked, reference=os.environ.get("CARNK_LD_REFERENCE") == "1")
     publish_release(files, out, progress)
-    summary.triples = {
-        "all": len(checked.triples),
-        "ontology": len(kg.ontology),
-        "facts": len(kg.facts),
-        "provenance": len(kg.provenance),
-        "mappings": len(kg.mappings),
-        "metadata": len(kg.metadata),
-        "carnk.nq quads": sum(len(graph) for graph in kg.graphs().values()),
-    }
+    counts = {name: len(graph) for name, graph in kg.graphs().items()}
+    summary.triples = _triples(len(checked.triples), counts)
     if fallback:
         summary.cache = f"not used: {fallback}"
     summary.seconds = time.perf_counter() - started
@@ -299,31 +293,41 @@ def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> 
     return summary
 
 
-def _parts_summary(checked: PartsChecked) -> BuildSummary:
-    parts = checked.parts
+def _summary(
+    documents: list[Summary],
+    validation: ValidationResult,
+    hierarchy: Hierarchy,
+    findings: list[qc.Finding],
+    mapping_set: MappingSet,
+    ontology: Ontology,
+) -> BuildSummary:
+    """What the closing summary says, from per-document counts and the gates' results."""
     summary = BuildSummary()
-    summary.documents = len(parts)
+    summary.documents = len(documents)
     kinds: Counter[str] = Counter()
-    for part in parts:
-        kinds.update(part.segment_kinds)
+    for document in documents:
+        kinds.update(document.segment_kinds)
     summary.segment_kinds = dict(kinds)
     summary.segments = sum(kinds.values())
-    summary.facts = sum(p.facts for p in parts)
-    summary.plain_triples = len(set().union(*(p.plain for p in parts)))
-    summary.negated = sum(p.negated for p in parts)
-    summary.excluded = sum(p.excluded for p in parts)
-    summary.studies = sum(p.studies for p in parts)
-    summary.conforms = checked.validation.conforms
-    summary.violations = len(checked.validation.violations)
-    summary.engine = checked.validation.engine
-    summary.reasoner = checked.hierarchy.reasoner
-    summary.new_inferred_edges = len(checked.hierarchy.new_edges())
-    summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
-    summary.links = sum(1 for m in checked.mappings.mappings if not m.no_term)
-    summary.mapping_coverage, _ = coverage(checked.mappings, checked.ontology)
-    counts = checked.counts
-    summary.triples = {
-        "all": checked.distinct_triples,
+    summary.facts = sum(d.facts for d in documents)
+    summary.plain_triples = len(set().union(*(d.plain for d in documents)))
+    summary.negated = sum(d.negated for d in documents)
+    summary.excluded = sum(d.excluded for d in documents)
+    summary.studies = sum(d.studies for d in documents)
+    summary.conforms = validation.conforms
+    summary.violations = len(validation.violations)
+    summary.engine = validation.engine
+    summary.reasoner = hierarchy.reasoner
+    summary.new_inferred_edges = len(hierarchy.new_edges())
+    summary.qc_counts = {s: sum(1 for f in findings if f.severity == s) for s in qc.SEVERITIES}
+    summary.links = sum(1 for m in mapping_set.mappings if not m.no_term)
+    summary.mapping_coverage, _ = coverage(mapping_set, ontology)
+    return summary
+
+
+def _triples(distinct: int, counts: dict[str, int]) -> dict[str, int]:
+    return {
+        "all": distinct,
         "ontology": counts[GRAPH_ONTOLOGY],
         "facts": counts[GRAPH_FACTS],
         "provenance": counts[GRAPH_PROVENANCE],
@@ -331,10 +335,22 @@ def _parts_summary(checked: PartsChecked) -> BuildSummary:
         "metadata": counts[GRAPH_METADATA],
         "carnk.nq quads": sum(counts.values()),
     }
+
+
+def _parts_summary(checked: PartsChecked) -> BuildSummary:
+    parts = checked.parts
+    summary = _summary(
+        [p.summary for p in parts],
+        checked.validation,
+        checked.hierarchy,
+        checked.findings,
+        checked.mappings,
+        checked.ontology,
+    )
+    summary.triples = _triples(checked.distinct_triples, checked.counts)
     stats = checked.cache.stats
-    reused = stats.hits["part"]
     where = f" ({checked.cache.directory.name})" if checked.cache.directory is not None else " (disabled)"
-    summary.cache = f"{reused} of {len(parts)} documents reused{where}"
+    summary.cache = f"{stats.hits['part']} of {len(parts)} documents reused{where}"
     if checked.notes:
         summary.cache += "; " + "; ".join(checked.notes)
     return summary

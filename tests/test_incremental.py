@@ -439,3 +439,32 @@ def test_asking_for_pyshacl_runs_the_whole_graph_path(tmp_path: Path, monkeypatc
     assert summary.engine == "pySHACL"
     assert summary.cache.startswith("not used: CARNK_LD_SHACL=pyshacl")
     assert tree_bytes(tmp_path / "out") == tree_bytes(PROJECT / "build")
+
+
+def test_parts_computed_in_worker_processes_give_the_same_release(generated: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("carnk_ld.parts.PARALLEL_FROM", 1)  # every cold build computes parts in workers
+    root = tmp_path / "corpus"
+    shutil.copytree(generated, root)
+    summary = _compare(root, tmp_path, monkeypatch, "parallel")
+    assert _reused(summary)[0] == 0
+
+
+def test_an_input_error_in_a_worker_is_reported_as_the_whole_graph_path_reports_it(
+    generated: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from carnk_ld.errors import CarnkError
+
+    monkeypatch.setattr("carnk_ld.parts.PARALLEL_FROM", 1)
+    root = tmp_path / "corpus"
+    shutil.copytree(generated, root)
+    facts = sorted((root / "facts").glob("*.yaml"))[1]
+    edit(facts, "polarity: negated", "polarity: no")
+    messages = []
+    for incremental in (True, False):
+        with pytest.raises(CarnkError) as failure:
+            _build(root, tmp_path / f"out-{incremental}", monkeypatch, incremental=incremental)
+        messages.append(str(failure.value))
+    assert messages[0] == messages[1]
+    assert (
+        f"facts/{facts.name}:" in messages[0] and "polarity must be one of affirmed, negated; got 'no'" in messages[0]
+    )
