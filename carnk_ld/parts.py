@@ -118,9 +118,19 @@ class CacheStats:
 
 
 class Cache:
-    """Values by (kind, key) in files ``<kind>-<key>``; ``directory`` None disables it."""
+    """Values by (kind, key) in files ``<kind>-<key>``; ``directory`` None disables it.
+
+    Cached values are unpickled, so a directory someone else could write to (another user's,
+    or one that others may write into, like a cache under ``/tmp``) is not used at all:
+    ``refused`` then says why. A new cache directory is created readable by its owner only.
+    """
 
     def __init__(self, directory: Path | None, *, writable: bool = True):
+        self.refused = ""
+        if directory is not None:
+            self.refused = untrusted(directory)
+            if self.refused:
+                directory = None
         self.directory = directory
         self.writable = writable and directory is not None
         self.used: set[str] = set()
@@ -165,7 +175,7 @@ class Cache:
             return
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             with os.fdopen(handle, "wb") as out:
                 out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
@@ -182,6 +192,23 @@ class Cache:
             if path.name not in self.used:
                 with contextlib.suppress(OSError):
                     path.unlink()
+
+
+def untrusted(directory: Path) -> str:
+    """Why a cache directory must not be read ("" when it is this user's alone, or does not exist yet)."""
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return f"{directory} cannot be read ({exc.strerror})"
+    if not directory.is_dir() or directory.is_symlink():
+        return f"{directory} is not a directory"
+    if info.st_uid != os.getuid():
+        return f"{directory} belongs to another user"
+    if info.st_mode & 0o022:
+        return f"{directory} is writable by other users"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -349,7 +349,10 @@ def _parts_summary(checked: PartsChecked) -> BuildSummary:
     )
     summary.triples = _triples(checked.distinct_triples, checked.counts)
     stats = checked.cache.stats
-    where = f" ({checked.cache.directory.name})" if checked.cache.directory is not None else " (disabled)"
+    if checked.cache.refused:
+        where = f" (cache not used: {checked.cache.refused})"
+    else:
+        where = f" ({checked.cache.directory.name})" if checked.cache.directory is not None else " (disabled)"
     summary.cache = f"{stats.hits['part']} of {len(parts)} documents reused{where}"
     if checked.notes:
         summary.cache += "; " + "; ".join(checked.notes)

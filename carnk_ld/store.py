@@ -127,7 +127,7 @@ class EmbeddedStore:
         if not isinstance(solutions, ox.QuerySolutions):
             raise InputError("query", "expected a SELECT query")
         variables = tuple(v.value for v in solutions.variables)
-        return Table(variables, tuple(tuple(row[v] for v in variables) for row in solutions))
+        return Table(variables, tuple(tuple(row) for row in solutions))  # a row iterates in variable order
 
 
 class RemoteStore:
@@ -158,7 +158,7 @@ class RemoteStore:
         solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
         assert isinstance(solutions, ox.QuerySolutions)
         variables = tuple(v.value for v in solutions.variables)
-        return Table(variables, tuple(tuple(row[v] for v in variables) for row in solutions))
+        return Table(variables, tuple(tuple(row) for row in solutions))  # a row iterates in variable order
 
 
 def add_values(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:

@@ -468,3 +468,20 @@ def test_an_input_error_in_a_worker_is_reported_as_the_whole_graph_path_reports_
     assert (
         f"facts/{facts.name}:" in messages[0] and "polarity must be one of affirmed, negated; got 'no'" in messages[0]
     )
+
+
+def test_a_cache_others_can_write_to_is_never_read(generated: Path, tmp_path: Path, monkeypatch) -> None:
+    """Cached values are unpickled: a cache directory open to other users is ignored, not trusted."""
+    root = tmp_path / "corpus"
+    shutil.copytree(generated, root)
+    out = tmp_path / "inc"
+    _build(root, out, monkeypatch, incremental=True)
+    reference = tree_bytes(out)
+    cache = cache_dir(out)
+    assert cache.stat().st_mode & 0o777 == 0o700
+    cache.chmod(0o777)
+    summary = _build(root, out, monkeypatch, incremental=True)
+    assert "writable by other users" in summary.cache and _reused(summary)[0] == 0
+    assert tree_bytes(out) == reference
+    cache.chmod(0o700)
+    assert _reused(_build(root, out, monkeypatch, incremental=True))[0] > 0
