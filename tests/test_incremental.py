@@ -155,12 +155,17 @@ def test_a_failing_gate_reports_the_same_on_both_paths(generated: Path, tmp_path
     assert tree_bytes(tmp_path / "inc") == before  # the previous release stays
 
 
-def test_cache_damage_and_code_changes_never_serve_stale_parts(generated: Path, tmp_path: Path, monkeypatch) -> None:
+def _built_copy(generated: Path, tmp_path: Path, monkeypatch) -> tuple[Path, Path, dict[str, bytes]]:
+    """A copy of the generated corpus built once on the parts path: its root, release and the release's bytes."""
     root = tmp_path / "corpus"
     shutil.copytree(generated, root)
     out = tmp_path / "inc"
     _build(root, out, monkeypatch, incremental=True)
-    reference = tree_bytes(out)
+    return root, out, tree_bytes(out)
+
+
+def test_cache_damage_and_code_changes_never_serve_stale_parts(generated: Path, tmp_path: Path, monkeypatch) -> None:
+    root, out, reference = _built_copy(generated, tmp_path, monkeypatch)
     cache = cache_dir(out)
     parts = sorted(cache.glob("part-*"))
     damaged = parts[0].read_bytes()
@@ -472,11 +477,7 @@ def test_an_input_error_in_a_worker_is_reported_as_the_whole_graph_path_reports_
 
 def test_a_cache_others_can_write_to_is_never_read(generated: Path, tmp_path: Path, monkeypatch) -> None:
     """Cached values are unpickled: a cache directory open to other users is ignored, not trusted."""
-    root = tmp_path / "corpus"
-    shutil.copytree(generated, root)
-    out = tmp_path / "inc"
-    _build(root, out, monkeypatch, incremental=True)
-    reference = tree_bytes(out)
+    root, out, reference = _built_copy(generated, tmp_path, monkeypatch)
     cache = cache_dir(out)
     assert cache.stat().st_mode & 0o777 == 0o700
     cache.chmod(0o777)
