@@ -163,9 +163,7 @@ def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: Mappin
     # Insertion-ordered sets: deterministic without sorting (every serialiser sorts its output).
     facts = _OrderedSet()
     prov = _OrderedSet()
-    kg = KnowledgeGraph(canonical_ontology(ontology), [], [])
-    for term_iri in ontology.terms:
-        kg.sources[term_iri] = Location(ontology.path, ontology.line_of(term_iri))
+    kg = KnowledgeGraph(canonical_ontology(ontology), [], [], sources=ontology_sources(ontology, mapping_set))
     for factset in sorted(factsets, key=lambda f: f.document.doc_id):
         part = document_graph(factset)
         facts.update(dict.fromkeys(part.facts))
@@ -176,8 +174,6 @@ def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: Mappin
     kg.provenance = list(prov)
     if mapping_set is not None:
         kg.mappings = mapping_graph(mapping_set)
-        for m in mapping_set.mappings:
-            kg.sources.setdefault(m.subject, Location(ontology.path, ontology.line_of(m.subject)))
     kg.metadata = metadata_graph(ontology, {name: len(graph) for name, graph in kg.graphs().items()}, mapping_set)
     return kg
 

@@ -51,7 +51,7 @@ from carnk_ld.constants import (
     ONTOLOGY_FILE,
     SHAPES_DIR,
 )
-from carnk_ld.errors import CarnkError, Location
+from carnk_ld.errors import CarnkError, Location, QualityGateFailed, ValidationFailed
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
 from carnk_ld.mappings import MappingSet, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
@@ -59,16 +59,16 @@ from carnk_ld.parts import (
     Cache,
     DocumentPart,
     ParallelTaskFailed,
-    batch_of,
+    _group_key,
+    batched,
     code_fingerprint,
     digest,
     load_parts,
     map_parallel,
     scope_of,
-    sorted_lines,
-    sorted_nquads,
 )
 from carnk_ld.progress import Progress
+from carnk_ld.publish import sorted_lines, sorted_nquads
 from carnk_ld.reason import Hierarchy, reason
 from carnk_ld.scope import RDF_TYPE, Data, footprint, per_part, why_unbounded
 from carnk_ld.shacl import (
@@ -82,9 +82,8 @@ from carnk_ld.shacl import (
     query_rows,
     reads_of,
 )
-from carnk_ld.validate import RDF_SUFFIXES, ValidationResult, load_shapes, violations_of
+from carnk_ld.validate import RDF_SUFFIXES, ValidationResult, load_shapes, result_of, violations_of
 
-GLOBAL_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_MAPPINGS, GRAPH_METADATA)
 #: Graphs that never change with a document: per-part answers are computed over these plus one part.
 BASE_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_MAPPINGS)
 
@@ -98,39 +97,31 @@ class Global:
     """G: the graphs that are rebuilt on every build, with what the gates need of them."""
 
     graphs: dict[str, list[ox.Triple]]
+    triples: list[ox.Triple]  # the distinct triples of G
     nq: bytes  # sorted N-Quads lines of G
     nt: bytes  # sorted N-Triples lines of G
-    groups: dict[tuple[str, str | None], list[bytes]]
+    groups: dict[tuple[str, str | None], list[bytes]]  # (predicate, class) -> its N-Quads lines, sorted
     objects: dict[str, frozenset[str] | None]
 
     @classmethod
     def of(cls, graphs: dict[str, list[ox.Triple]]) -> Global:
+        triples = list(dict.fromkeys(t for graph in graphs.values() for t in graph))
         nq = sorted_nquads(graphs)
-        nt = sorted_lines(ox.serialize(cls._union(graphs), format=ox.RdfFormat.N_TRIPLES))
         groups: dict[tuple[str, str | None], list[bytes]] = {}
-        objects: dict[str, set[str] | None] = {}
-        for name, triples in graphs.items():
-            suffix = f" <{name}> .".encode()
-            for t in triples:
-                p = t.predicate.value
-                klass = t.object.value if p == RDF_TYPE and isinstance(t.object, ox.NamedNode) else None
-                line = ox.serialize([t], format=ox.RdfFormat.N_TRIPLES).rstrip(b"\n")[:-2] + suffix
-                groups.setdefault((p, klass), []).append(line)
-                if isinstance(t.object, ox.NamedNode):
-                    seen = objects.setdefault(p, set())
-                    if seen is not None:
-                        seen.add(t.object.value)
-        for lines_of_group in groups.values():
-            lines_of_group.sort()
-        return cls(graphs, nq, nt, groups, {p: frozenset(v) if v is not None else None for p, v in objects.items()})
+        for line in nq.split(b"\n"):
+            if line:
+                groups.setdefault(_group_key(line), []).append(line)
+        objects: dict[str, set[str]] = {}
+        for t in triples:
+            if isinstance(t.object, ox.NamedNode):
+                objects.setdefault(t.predicate.value, set()).add(t.object.value)
+        nt = sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        return cls(graphs, triples, nq, nt, groups, {p: frozenset(v) for p, v in objects.items()})
 
-    @staticmethod
-    def _union(graphs: dict[str, list[ox.Triple]]) -> list[ox.Triple]:
-        return list(dict.fromkeys(t for triples in graphs.values() for t in triples))
-
-    def triples(self) -> list[ox.Triple]:
-        """The distinct triples of G."""
-        return self._union(self.graphs)
+    def lines_in(self, graphs: tuple[str, ...]) -> list[bytes]:
+        """G's N-Quads lines in the given graphs."""
+        suffixes = tuple(f" <{g}> .".encode() for g in graphs)
+        return [line for line in self.nq.split(b"\n") if line.endswith(suffixes)]
 
 
 @dataclass
@@ -225,20 +216,18 @@ def check_parts(root: Path, cache: Cache, progress: Progress | None = None) -> P
                 for term in (t.subject, t.object):
                     if isinstance(term, ox.NamedNode) and scope_of(term.value) is not None:
                         raise Fallback(f"the {name} graph mentions a document's node {term}")
-        shared = sort_triples(set(glob.triples()) | shared_by_graph[GRAPH_FACTS] | shared_by_graph[GRAPH_PROVENANCE])
+        shared = sort_triples(set(glob.triples) | shared_by_graph[GRAPH_FACTS] | shared_by_graph[GRAPH_PROVENANCE])
         distinct = sum(p.own_triples for p in parts) + len(shared)
         counts["triples"] = distinct
     sources = Sources(parts, ontology_sources(ontology, mappings))
     with progress.stage("reason") as counts:
         hierarchy = _reason(ontology, ontology_digest, kg_ontology, parts, cache, fingerprint)
         counts["classes"] = len(hierarchy.inferred_all)
-    service = QueryService(glob, parts, fresh, cache, fingerprint)
+    service = QueryService(glob, parts, cache, fingerprint)
     with progress.stage("validate") as counts:
         result = validate_parts(shapes, shapes_digest, glob, parts, fresh, service, sources, cache, fingerprint)
         counts["results"] = len(result.violations)
     if not result.conforms:
-        from carnk_ld.errors import ValidationFailed
-
         raise ValidationFailed(result.text(), len(result.violations))
     with progress.stage("qc") as counts:
         rows = service.qc_rows(checks)
@@ -246,8 +235,6 @@ def check_parts(root: Path, cache: Cache, progress: Progress | None = None) -> P
         counts["findings"] = len(findings)
     errors = qc.errors_of(findings)
     if errors:
-        from carnk_ld.errors import QualityGateFailed
-
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
     return PartsChecked(
         root,
@@ -310,8 +297,6 @@ def _reason(
         for classes, individual in sorted(least.items(), key=lambda kv: kv[1])
         for c in sorted(classes)
     ]
-    from carnk_ld.errors import QualityGateFailed
-
     try:
         hierarchy = reason(ontology, [*kg_ontology, *typed])
     except QualityGateFailed:  # the whole-graph path explains it with every individual
@@ -353,7 +338,7 @@ def validate_parts(
     rows: dict[str, list[dict]] = {}
     if reads.sparql:
         literals: set[ox.Literal] = set().union(*(p.literals for p in parts))
-        for t in glob.triples():
+        for t in glob.triples:
             if isinstance(t.object, ox.Literal):
                 _note_literal(t.object, literals)
         try:
@@ -376,17 +361,13 @@ def validate_parts(
     def shared_node(node: object) -> bool:
         return not (isinstance(node, ox.NamedNode) and scope_of(node.value) in present)
 
-    results = Validator(glob.triples(), roots, rows=shared_rows).run(keep=shared_node)
+    results = Validator(glob.triples, roots, rows=shared_rows).run(keep=shared_node)
     violations = list(violations_of(results, sources))
     wanted = reads.fwd | reads.inv
-    base = [t for t in glob.triples() if t.predicate in wanted]
+    base = [t for t in glob.triples if t.predicate in wanted]
     base_digest = digest(*sorted(ox.serialize(base, format=ox.RdfFormat.N_TRIPLES).split(b"\n")))
-    batches: dict[int, list[DocumentPart]] = {}
-    for part in parts:
-        batches.setdefault(batch_of(part.doc_id), []).append(part)
     missing: list[tuple[str, list[DocumentPart], dict[str, list[dict]]]] = []
-    for number in sorted(batches):
-        batch = batches[number]
+    for batch in batched(parts):
         batch_rows = {q: [row for part in batch for row in by_doc.get(part.doc_id, {}).get(q, [])] for q in queries}
         key = digest(
             fingerprint,
@@ -426,11 +407,7 @@ def validate_parts(
     for (key, _, _), found in zip(missing, shards, strict=True):
         cache.put("shard", key, found)
         violations.extend(found)
-    from carnk_ld.validate import _order
-
-    violations.sort(key=_order)
-    conforms = not any(v.severity == "Violation" for v in violations)
-    return ValidationResult(conforms, tuple(violations), engine="fast engine, exact to pySHACL; per-document shards")
+    return result_of(violations, "fast engine, exact to pySHACL; per-document shards")
 
 
 def _rows_digest(rows: dict[str, list[dict]]) -> str:
@@ -449,13 +426,11 @@ class QueryService:
         self,
         glob: Global,
         parts: list[DocumentPart],
-        fresh: dict[str, dict[str, list[ox.Triple]]],
         cache: Cache,
         fingerprint: str,
     ):
         self.glob = glob
         self.parts = parts
-        self.fresh = fresh
         self.cache = cache
         self.fingerprint = fingerprint
         self.notes: list[str] = []
@@ -593,26 +568,16 @@ class QueryService:
         over base + each of them, so a batch of documents is as exact as one document; a
         batch's answers are cached under the keys of its parts.
         """
-        base_lines = [
-            line
-            for key, lines in self.glob.groups.items()
-            for line in lines
-            if line.endswith(tuple(f" <{g}> .".encode() for g in BASE_GRAPHS))
-        ]
-        base_digest = digest(*sorted(base_lines))
+        base_lines = self.glob.lines_in(BASE_GRAPHS)
+        base_digest = digest(*base_lines)
         found: dict[str, set] = {q: set() for q in queries}
-        metadata = [
-            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(GRAPH_METADATA))
-            for t in self.glob.graphs[GRAPH_METADATA]
+        metadata = b"".join(line + b"\n" for line in self.glob.lines_in((GRAPH_METADATA,)))
+        units = [
+            (digest(*sorted(part.key for part in batch)), [part.nquads() for part in batch])
+            for batch in batched(self.parts)
         ]
-        batches: dict[int, list[DocumentPart]] = {}
-        for part in self.parts:
-            batches.setdefault(batch_of(part.doc_id), []).append(part)
-        units: list[tuple[str, list[object]]] = [
-            (digest(*sorted(part.key for part in batches[number])), list(batches[number])) for number in sorted(batches)
-        ]
-        units.append((digest(*sorted(str(q) for q in metadata)), [metadata]))
-        for unit_key, members in units:
+        units.append((digest(metadata), [metadata]))
+        for unit_key, data in units:
             keys = {q: digest(self.fingerprint, "part-rows", q, base_digest, unit_key) for q in queries}
             todo = []
             for query in queries:
@@ -624,13 +589,9 @@ class QueryService:
             if not todo:
                 continue
             store = _store(base_lines, quads=True)
-            for member in members:
-                if isinstance(member, DocumentPart):
-                    data = member.nquads()
-                else:
-                    data = ox.serialize(member, format=ox.RdfFormat.N_QUADS)
-                if data:
-                    store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            for member in data:
+                if member:
+                    store.bulk_load(member, format=ox.RdfFormat.N_QUADS)
             for query in todo:
                 answer = qc.check_rows(by_query[query], store)
                 self.cache.put("rows", keys[query], answer)

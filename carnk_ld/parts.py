@@ -34,9 +34,11 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG
 from carnk_ld.documents import read_document
 from carnk_ld.errors import Location
-from carnk_ld.facts import load_facts
+from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
+from carnk_ld.publish import jsonld_nodes, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
+from carnk_ld.shacl import _note_literal
 
 #: Bump when the layout of cached values changes.
 CACHE_FORMAT = 1
@@ -71,6 +73,14 @@ BATCHES = 64
 def batch_of(doc_id: str) -> int:
     """The batch of a document: stable across builds, so an edit touches one batch only."""
     return int.from_bytes(hashlib.sha256(doc_id.encode("utf-8")).digest()[:4], "big") % BATCHES
+
+
+def batched(parts: list[DocumentPart]) -> list[list[DocumentPart]]:
+    """The parts grouped by :func:`batch_of`, batches in number order, parts in their order."""
+    batches: dict[int, list[DocumentPart]] = {}
+    for part in parts:
+        batches.setdefault(batch_of(part.doc_id), []).append(part)
+    return [batches[number] for number in sorted(batches)]
 
 
 def digest(*parts: bytes | str) -> str:
@@ -222,6 +232,19 @@ class Summary:
     studies: int
     plain: frozenset[tuple[str, str, str]]
 
+    @classmethod
+    def of(cls, factset: FactSet) -> Summary:
+        """The counts of one resolved document."""
+        facts = factset.facts
+        return cls(
+            dict(Counter(s.kind for s in factset.document.segments)),
+            len(facts),
+            sum(1 for f in facts if f.polarity == "Negated"),
+            len(factset.exclusions),
+            len(factset.studies),
+            frozenset((f.subject, f.predicate, f.object) for f in facts if f.plain),
+        )
+
 
 @dataclass
 class DocumentPart:
@@ -246,19 +269,20 @@ class DocumentPart:
     local: str  # "" when the part refers to no other document's nodes and has no blank node, else why not
     shared_subject_predicates: frozenset[str]
     shared_object_predicates: frozenset[str]
-    predicates: frozenset[str]
-    classes: frozenset[str]
     objects: dict[str, frozenset[str] | None]  # IRI objects per predicate (None: more than MAX_OBJECTS)
     groups: dict[tuple[str, str | None], str]  # (predicate, class for rdf:type) -> digest of its N-Quads lines
     group_lines_at: dict[tuple[str, str | None], tuple[int, ...]]  # the indices of those lines in ``nq``
     literals: frozenset[ox.Literal]  # literals a SPARQL store might rewrite (see shacl._note_literal)
 
     @property
-    def sources(self) -> dict[str, Location]:
-        """Where each of the document's nodes was written (built on demand: cached parts stay small)."""
-        found: dict[str, Location] = {iri: Location(self.facts_path, line) for iri, line in self.fact_lines.items()}
-        found.update({iri: Location(self.doc_path, line) for iri, line in self.doc_lines.items()})
-        return found
+    def predicates(self) -> set[str]:
+        """The predicates of the part's triples."""
+        return {predicate for predicate, _ in self.groups}
+
+    @property
+    def classes(self) -> set[str]:
+        """The classes the part's ``rdf:type`` triples name."""
+        return {klass for predicate, klass in self.groups if predicate == _RDF_TYPE and klass is not None}
 
     def source(self, iri: str) -> Location | None:
         """Where one node was written."""
@@ -339,8 +363,7 @@ def merge_sections(pieces: list[Sections], extra: bytes) -> list[bytes]:
     items.sort(key=lambda item: item[0])
     for before, after in itertools.pairwise(items):
         if not before[1] < after[0]:
-            lines = b"".join(chunk for _, _, chunk in items).split(b"\n")
-            return [sorted_lines(b"\n".join(lines))]
+            return [sorted_lines(b"".join(chunk for _, _, chunk in items))]
     return [chunk for _, _, chunk in items]
 
 
@@ -351,24 +374,6 @@ def _group_key(line: bytes) -> tuple[str, str | None]:
     if iri == _RDF_TYPE and rest.startswith(b"<"):
         return iri, rest[1 : rest.index(b">")].decode("utf-8")
     return iri, None
-
-
-def sorted_lines(data: bytes) -> bytes:
-    """Distinct lines of serialised N-Triples/N-Quads, sorted, each ending in a newline (split on LF only)."""
-    lines = [line for line in data.split(b"\n") if line]
-    lines.sort()
-    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
-    return b"".join(line + b"\n" for line in unique)
-
-
-def sorted_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
-    """Sorted distinct N-Quads lines of named graphs: each graph's N-Triples with its name spliced in."""
-    lines = []
-    for name, triples in graphs.items():
-        suffix = f" <{name}> .".encode()
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
-    return sorted_lines(b"\n".join(lines))
 
 
 def part_key(
@@ -395,14 +400,7 @@ def compute_part(
         facts_path, {document.path.name: document}, ontology, display_path=Path(FACTS_DIR) / facts_path.name
     )
     graph = document_graph(factset)
-    summary = Summary(
-        dict(Counter(s.kind for s in document.segments)),
-        len(factset.facts),
-        sum(1 for f in factset.facts if f.polarity == "Negated"),
-        len(factset.exclusions),
-        len(factset.studies),
-        frozenset((f.subject, f.predicate, f.object) for f in factset.facts if f.plain),
-    )
+    summary = Summary.of(factset)
     graphs = {GRAPH_FACTS: graph.facts, GRAPH_PROVENANCE: graph.provenance}
     part = part_from_graphs(
         document.doc_id, key, graphs, graph.sources, graph.coverage, document.path, factset.path, summary
@@ -427,12 +425,6 @@ def part_from_graphs(
 
     own_iri = KG + "doc/" + doc_id
     own_prefixes = tuple(prefix + doc_id + "/" for prefix in _SCOPED)
-
-    def own(term: object) -> bool:
-        if not isinstance(term, ox.NamedNode):
-            return False
-        value = term.value
-        return value.startswith(own_prefixes) or value == own_iri
 
     def kind_of_iri(value: str) -> str | None:
         """Which kind of own subject an IRI is, or None when not the document's.
@@ -467,8 +459,6 @@ def part_from_graphs(
     local = ""
     shared_subject: set[str] = set()
     shared_object: set[str] = set()
-    predicates: set[str] = set()
-    classes: set[str] = set()
     objects: dict[str, set[str] | None] = {}
     literals: set[ox.Literal] = set()
     shared: dict[str, tuple[ox.Triple, ...]] = {}
@@ -485,14 +475,13 @@ def part_from_graphs(
                 other = scope_of(term.value)
                 if other is not None and other != doc_id:
                     local = local or f"{term} belongs to document {other}"
-            found = is_own[term] = own(term)
+            found = is_own[term] = isinstance(term, ox.NamedNode) and kind_of_iri(term.value) is not None
         return found
 
     for name, triples in graphs.items():
         outside = []
         for t in triples:
             p = t.predicate.value
-            predicates.add(p)
             if not own_term(t.subject):
                 shared_subject.add(p)
                 outside.append(t)
@@ -500,21 +489,15 @@ def part_from_graphs(
                 shared_object.add(p)
             obj = t.object
             if isinstance(obj, ox.NamedNode):
-                if p == _RDF_TYPE:
-                    classes.add(obj.value)
                 seen = objects.get(p, set())
                 if seen is not None:
                     seen.add(obj.value)
                     objects[p] = None if len(seen) > MAX_OBJECTS else seen
             elif isinstance(obj, ox.Literal):
-                from carnk_ld.shacl import _note_literal
-
                 _note_literal(obj, literals)
         shared[name] = tuple(outside)
         own_counts[name] = len(set(triples)) - len(set(outside))
-    own_sorted = sort_triples(t for t in everything if own(t.subject))
-    from carnk_ld.publish import jsonld_nodes, tsv_row, turtle_blocks
-
+    own_sorted = sort_triples(t for t in everything if is_own[t.subject])
     nodes = list(jsonld_nodes(own_sorted))
     blocks = turtle_blocks(own_sorted)
     if len(blocks) != len(nodes):  # pragma: no cover - a change in Oxigraph's Turtle layout
@@ -568,8 +551,6 @@ def part_from_graphs(
         local=local,
         shared_subject_predicates=frozenset(shared_subject),
         shared_object_predicates=frozenset(shared_object),
-        predicates=frozenset(predicates),
-        classes=frozenset(classes),
         objects={p: (frozenset(v) if v is not None else None) for p, v in objects.items()},
         groups={k: hashlib.sha256(b"\n".join(v)).hexdigest() for k, v in groups.items()},
         group_lines_at={k: tuple(v) for k, v in group_lines_at.items()},
@@ -670,6 +651,7 @@ __all__ = [
     "DocumentPart",
     "ParallelTaskFailed",
     "batch_of",
+    "batched",
     "code_fingerprint",
     "compute_part",
     "digest",

@@ -262,26 +262,14 @@ def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> 
             return summary
     checked = check_corpus(root, progress)
     corpus, kg = checked.corpus, checked.graph
-    all_facts = [f for fs in corpus.factsets for f in fs.facts]
-    kinds = Counter(s.kind for d in corpus.documents.values() for s in d.segments)
     summary = _summary(
-        [
-            Summary(
-                dict(kinds),
-                len(all_facts),
-                sum(1 for f in all_facts if f.polarity == "Negated"),
-                sum(len(fs.exclusions) for fs in corpus.factsets),
-                sum(len(fs.studies) for fs in corpus.factsets),
-                frozenset((f.subject, f.predicate, f.object) for f in all_facts if f.plain),
-            )
-        ],
+        [Summary.of(factset) for factset in corpus.factsets],
         checked.validation,
         checked.hierarchy,
         checked.findings,
         corpus.mappings,
         corpus.ontology,
     )
-    summary.documents = len(corpus.documents)
     files = render_release(checked, reference=os.environ.get("CARNK_LD_REFERENCE") == "1")
     publish_release(files, out, progress)
     counts = {name: len(graph) for name, graph in kg.graphs().items()}

@@ -74,28 +74,38 @@ def lines_of(data: bytes) -> list[str]:
 
 def to_ntriples(triples: list[ox.Triple]) -> bytes:
     """Canonical N-Triples, one triple per line, lines sorted (diff-friendly)."""
-    return _sorted_lines(lines_of(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
+    return sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)) or b"\n"
 
 
 def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
-    """N-Quads with one named graph per release component, lines sorted.
+    """N-Quads with one named graph per release component, lines sorted."""
+    return sorted_nquads(graphs) or b"\n"
+
+
+def sorted_lines(data: bytes) -> bytes:
+    """Distinct lines of serialised N-Triples/N-Quads, sorted, each ending in a newline.
+
+    Split on ``\n`` only (see :func:`lines_of`); UTF-8 bytes sort as their code points do,
+    so the order is that of the strings.
+    """
+    lines = [line for line in data.split(b"\n") if line]
+    lines.sort()
+    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+    return b"".join(line + b"\n" for line in unique)
+
+
+def sorted_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
+    """Sorted distinct N-Quads lines of named graphs.
 
     Each graph is written as N-Triples and its name spliced in before the final `` .``:
     the same lines Oxigraph's N-Quads writer gives, without a million ``Quad`` objects.
     """
-    lines: list[str] = []
-    for graph, triples in graphs.items():
-        suffix = f" <{graph}> ."
-        lines.extend(line[:-2] + suffix for line in lines_of(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)))
-    return _sorted_lines(lines)
-
-
-def _sorted_lines(lines: list[str]) -> bytes:
-    """Sort in place and drop repeats (adjacent once sorted): less memory than ``sorted(set(...))``."""
-    lines.sort()
-    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
-    del lines[:]
-    return ("\n".join(unique) + "\n").encode("utf-8")
+    lines = []
+    for name, triples in graphs.items():
+        suffix = f" <{name}> .".encode()
+        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
+    return sorted_lines(b"\n".join(lines))
 
 
 def to_rdfxml(triples: list[ox.Triple]) -> bytes:
@@ -238,7 +248,7 @@ assert not any(ns.startswith(_KG) and ns != _KG for ns in PREFIXES.values()), "k
 
 
 def _compactor() -> Callable[[str], str]:
-    """:func:`compact_iri` with a per-serialisation cache of namespace lookups."""
+    """:func:`compact_iri`, with ``kg:`` IRIs compacted directly and the others cached for the process."""
     cache = _COMPACTED
 
     def compact(iri: str) -> str:
@@ -322,7 +332,7 @@ def render_release(checked: Checked, *, reference: bool = False) -> dict[str, Ca
                 kg.ontology,
                 kg.mappings,
                 kg.metadata,
-                kg.coverage,
+                [tsv_row(row) for row in kg.coverage],
                 checked.validation,
                 checked.hierarchy,
                 checked.checks,
@@ -341,7 +351,7 @@ class Release:
     ontology_graph: list[ox.Triple]
     mappings_graph: list[ox.Triple]
     metadata_graph: list[ox.Triple]
-    coverage: list[tuple[str, ...]]
+    coverage: list[bytes]  # the rows of coverage.tsv, each a line from :func:`tsv_row`
     validation: ValidationResult
     hierarchy: Hierarchy
     checks: list[qc.Check]
@@ -360,7 +370,7 @@ def _small_files(r: Release) -> dict[str, Callable[[], bytes]]:
     return {
         "context.jsonld": lambda: (json.dumps(jsonld_context(), indent=1) + "\n").encode("utf-8"),
         "ontology.owl": lambda: to_rdfxml(r.ontology_graph),
-        "coverage.tsv": lambda: to_tsv(COVERAGE_HEADER, r.coverage),
+        "coverage.tsv": lambda: [("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8"), *r.coverage],
         "validation-report.txt": lambda: r.validation.text().encode("utf-8"),
         "ontology-inferred.ttl": inferred,
         "class-hierarchy.tsv": lambda: to_tsv(HIERARCHY_HEADER, hierarchy_rows(r.ontology, r.hierarchy)),
@@ -389,15 +399,21 @@ def render_parts_release(checked: PartsChecked) -> dict[str, Callable[[], bytes]
     nodes are rendered here. Subjects never repeat across those pieces (a part's own nodes
     are its own), so merging by subject or by line gives :func:`render_release`'s bytes.
     """
-    from carnk_ld.parts import merge_sections
+    from carnk_ld.parts import merge_sections  # parts imports this module
 
     parts = checked.parts
     glob = checked.glob
     shared_nodes = list(jsonld_nodes(checked.global_triples))
 
+    order: list[tuple[tuple[int, str], tuple[int, str], int, int]] = []
+
     def ordered() -> list[tuple[tuple[int, str], tuple[int, str], int, int]]:
-        """(first subject, last subject, part or -1 for shared nodes, section) in subject order, checked."""
-        order = []
+        """(first subject, last subject, part or -1 for shared nodes, section) in subject order, checked.
+
+        Computed once, for the JSON-LD and Turtle files alike.
+        """
+        if order:
+            return order
         for index, part in enumerate(parts):
             for position, (first, last, _) in enumerate(part.jsonld):
                 order.append(((0, first), (0, last), index, position))
@@ -429,7 +445,7 @@ def render_parts_release(checked: PartsChecked) -> dict[str, Callable[[], bytes]
             glob.graphs[GRAPH_ONTOLOGY],
             glob.graphs[GRAPH_MAPPINGS],
             glob.graphs[GRAPH_METADATA],
-            [],
+            [part.coverage_tsv for part in parts],
             checked.validation,
             checked.hierarchy,
             checked.checks,
@@ -438,9 +454,6 @@ def render_parts_release(checked: PartsChecked) -> dict[str, Callable[[], bytes]
             checked.ontology,
         )
     )
-    small["coverage.tsv"] = lambda: [("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8")] + [
-        part.coverage_tsv for part in parts
-    ]
     return {
         "carnk.nt": lambda: merge_sections([part.nt for part in parts], glob.nt),
         "carnk.nq": lambda: merge_sections([part.nq for part in parts], glob.nq),

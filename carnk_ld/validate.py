@@ -128,9 +128,14 @@ def fast_validate(
     store: ox.Store | None = None,
 ) -> ValidationResult:
     """The fast engine's results, flattened exactly as :func:`pyshacl_validate` flattens pySHACL's."""
-    violations = sorted(violations_of(fast_results(triples, shapes, store), sources or {}), key=_order)
-    conforms = not any(v.severity == "Violation" for v in violations)
-    return ValidationResult(conforms, tuple(violations), engine="fast engine, exact to pySHACL")
+    results = fast_results(triples, shapes, store)
+    return result_of(violations_of(results, sources or {}), "fast engine, exact to pySHACL")
+
+
+def result_of(violations: Iterable[Violation], engine: str) -> ValidationResult:
+    """Violations in report order; the graph conforms when none is of severity Violation."""
+    ordered = sorted(violations, key=_order)
+    return ValidationResult(not any(v.severity == "Violation" for v in ordered), tuple(ordered), engine=engine)
 
 
 def violations_of(results: Iterable[Result], sources: dict[str, Location] | object) -> Iterator[Violation]:

@@ -299,7 +299,7 @@ def test_shards_give_the_whole_graph_results_with_faults_across_documents(genera
     corpus, kg, parts, graphs_by_doc, glob, whole = _parts_of(generated, _local_faults(doc_ids))
     shapes = load_shapes(generated / "shapes")
     fresh = dict(graphs_by_doc)
-    service = QueryService(glob, parts, fresh, Cache(None), "test")
+    service = QueryService(glob, parts, Cache(None), "test")
     from carnk_ld.graph import ontology_sources
 
     sources = Sources(parts, ontology_sources(corpus.ontology, corpus.mappings))
@@ -335,7 +335,7 @@ def test_a_part_that_mentions_another_documents_node_is_refused(generated: Path)
     _, _, parts, graphs_by_doc, glob, _ = _parts_of(generated, inject)
     assert parts[1].local
     shapes = load_shapes(generated / "shapes")
-    service = QueryService(glob, parts, graphs_by_doc, Cache(None), "test")
+    service = QueryService(glob, parts, Cache(None), "test")
     with pytest.raises(Fallback):
         validate_parts(shapes, "s", glob, parts, graphs_by_doc, service, Sources(parts, {}), Cache(None), "test")
 
@@ -364,9 +364,9 @@ def test_qc_on_parts_equals_qc_on_the_whole_dataset(generated: Path, tmp_path: P
                 ox.Triple(N(f"{CARNK}kg/fact/{doc_id}/x"), N(CARNK + "undeclaredThing"), deprecated)
             )
 
-    _, _, parts, graphs_by_doc, glob, whole = _parts_of(generated, inject)
+    _, _, parts, _, glob, whole = _parts_of(generated, inject)
     checks = load_checks(generated / "queries" / "checks")
-    service = QueryService(glob, parts, graphs_by_doc, Cache(tmp_path / "cache"), "test")
+    service = QueryService(glob, parts, Cache(tmp_path / "cache"), "test")
     rows = service.qc_rows(checks)
     store = ox.Store()
     for name, triples in whole.items():
@@ -375,7 +375,7 @@ def test_qc_on_parts_equals_qc_on_the_whole_dataset(generated: Path, tmp_path: P
     assert {rule: sorted(set(found)) for rule, found in rows.items()} == expected
     assert expected["deprecated-reference"] and expected["undeclared-term"] and expected["label-whitespace"]
     assert not service.notes  # every check was answered by footprint or per part
-    again = QueryService(glob, parts, graphs_by_doc, Cache(tmp_path / "cache"), "test")
+    again = QueryService(glob, parts, Cache(tmp_path / "cache"), "test")
     assert {rule: sorted(set(found)) for rule, found in again.qc_rows(checks).items()} == expected  # from the cache
 
 
@@ -395,12 +395,12 @@ def _queries() -> dict[str, str]:
 @pytest.mark.parametrize("name", list(_queries()))
 def test_a_footprint_slice_answers_like_the_whole_dataset(name: str, generated: Path) -> None:
     query = _queries()[name]
-    _, _, parts, graphs_by_doc, glob, whole = _parts_of(generated)
+    _, _, parts, _, glob, whole = _parts_of(generated)
     store = ox.Store()
     for graph, triples in whole.items():
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, N(graph)) for t in triples)
     expected = sorted(map(repr, query_rows(store, query, union=True)))
-    service = QueryService(glob, parts, graphs_by_doc, Cache(None), "test")
+    service = QueryService(glob, parts, Cache(None), "test")
     keys = service._keys(query)
     if keys is None:
         assert scope.why_unbounded(query)
