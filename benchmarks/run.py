@@ -238,8 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = [build(corpus, release, cold=True) for _ in range(args.runs)]
         triples = int(next(s for s in runs[0]["stages"] if s["stage"] == "assemble")["triples"])
         whole = build(corpus, corpus / "whole", whole_graph=True)
-        print(f"{size}: {triples} triples, cold builds {[round(r['seconds'], 1) for r in runs]} s, "
-              f"whole-graph path {whole['seconds']:.1f} s", flush=True)
+        print(
+            f"{size}: {triples} triples, cold builds {[round(r['seconds'], 1) for r in runs]} s, "
+            f"whole-graph path {whole['seconds']:.1f} s",
+            flush=True,
+        )
         base = baseline(release, corpus, args.baseline_timeout)
         print(f"{size}: baseline {base['seconds']:.1f} s{' (killed)' if base['timed_out'] else ''}", flush=True)
         rows.append(

@@ -130,6 +130,12 @@ SELECT ?intervention ?cellSource ?population ?patients ?outcome ?responders ?abs
   ?statement rdf:subject ?study ; rdf:predicate carnk:observedAdverseEvent ; rdf:object ?absentEvent ;
              carnk:polarity carnk:Negated .
 }""",
+    "cq-17-hedged-claims": """
+SELECT DISTINCT ?subject ?predicate ?object ?hedge WHERE {
+  ?statement rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object .
+  { ?statement carnk:modality ?hedge FILTER (?hedge = carnk:Possible) }
+  UNION { ?statement carnk:frequency ?hedge FILTER (?hedge IN (carnk:Uncommon, carnk:MinimalOrNone)) }
+}""",
 }
 
 
@@ -182,3 +188,24 @@ def test_tuned_questions_answer_like_their_plain_form(name: str, generated_store
         expected = rows(PREFIXES + PLAIN_FORMS[name])
         assert expected, "the question has answers to compare"
         assert rows(tuned) == expected
+
+
+@pytest.mark.parametrize("name", ["cq-16-negated-claims", "cq-17-hedged-claims"])
+def test_claim_questions_list_a_claim_once_however_many_documents_state_it(
+    name: str, generated_store: ox.Store
+) -> None:
+    from tests.conftest import PROJECT
+
+    query = (PROJECT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    rows = [tuple(str(t) for t in row) for row in generated_store.query(query, use_default_graph_as_union=True)]
+    variables = " ".join(f"?{v}" for v in ("subject", "predicate", "object"))
+    per_statement = [
+        tuple(str(t) for t in row)
+        for row in generated_store.query(
+            query.replace(f"SELECT DISTINCT {variables}", f"SELECT ?statement {variables}"),
+            use_default_graph_as_union=True,
+        )
+    ]
+    assert len(per_statement) > len(rows), "the corpus states some claim in several documents"
+    assert len(rows) == len(set(rows))
+    assert set(rows) == {row[1:] for row in per_statement}
