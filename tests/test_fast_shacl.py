@@ -130,6 +130,11 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     )
     spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == negated}
     add(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))  # SPARQL: a denied claim as a plain triple
+    possible = next(
+        t.subject for t in triples if t.predicate.value == CARNK + "modality" and t.object.value == CARNK + "Possible"
+    )
+    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == possible}
+    add(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))  # SPARQL: a merely possible claim, plain
     study = typed[CARNK + "ClinicalStudy"][0]
     remove(_first([t for t in triples if t.subject == study], "http://www.w3.org/2000/01/rdf-schema#label"))
     outcome = typed[CARNK + "CompleteResponse"][0]
@@ -165,6 +170,13 @@ def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated,
     fired = {v.shape.rsplit("/", 1)[-1] for v in fast.violations}
     assert must_fire <= fired, f"injected violations did not fire: {must_fire - fired}"
     messages = {v.message for v in fast.violations}
+    leaks = {v.focus for v in fast.violations if "appears as a plain triple" in v.message}
+    possible = {
+        t.subject.value
+        for t in triples
+        if t.predicate.value == CARNK + "modality" and t.object.value == CARNK + "Possible"
+    }
+    assert leaks & possible and leaks - possible  # a merely possible claim and a denied one, both made plain
     assert any("more than the study's" in m for m in messages)  # SPARQL message with substituted values
     assert any(m.startswith("Value is not of Node Kind") for m in messages)  # pySHACL's generic message
     assert len(fast.violations) >= 20
