@@ -130,6 +130,24 @@ SELECT ?intervention ?cellSource ?population ?patients ?outcome ?responders ?abs
   ?statement rdf:subject ?study ; rdf:predicate carnk:observedAdverseEvent ; rdf:object ?absentEvent ;
              carnk:polarity carnk:Negated .
 }""",
+    "cq-11-advantages-over-cart": """
+SELECT ?subject ?predicate ?object ?qualifier WHERE {
+  {
+    ?s rdf:subject carnk:CARNKCellTherapy ; rdf:predicate ?predicate ; rdf:object ?object ;
+       carnk:comparedTo ?qualifier .
+    BIND (carnk:CARNKCellTherapy AS ?subject)
+  } UNION {
+    ?s rdf:subject carnk:CARNKCellTherapy ; rdf:predicate carnk:hasToxicityRisk ; rdf:object ?object ;
+       carnk:frequency carnk:MinimalOrNone .
+    BIND (carnk:CARNKCellTherapy AS ?subject) BIND (carnk:hasToxicityRisk AS ?predicate)
+    BIND (carnk:MinimalOrNone AS ?qualifier)
+  } UNION {
+    ?s rdf:subject carnk:AllogeneicNKCellTherapy ; rdf:predicate ?predicate ; rdf:object ?object ;
+       carnk:polarity ?qualifier .
+    FILTER (?predicate IN (carnk:hasManufacturingModel, carnk:requires))
+    BIND (carnk:AllogeneicNKCellTherapy AS ?subject)
+  }
+}""",
     "cq-17-hedged-claims": """
 SELECT DISTINCT ?subject ?predicate ?object ?hedge WHERE {
   ?statement rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object .
