@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -60,10 +61,20 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_process(
     *args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m carnk_ld`` in a separate interpreter."""
+    """Run ``python -m carnk_ld`` in a separate interpreter, as from a terminal.
+
+    Ctrl-C is restored to its default: a shell starts background jobs with SIGINT ignored,
+    the child would inherit that, and Python then never raises KeyboardInterrupt.
+    """
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-m", "carnk_ld", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env
+        [sys.executable, "-m", "carnk_ld", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
