@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -76,6 +77,13 @@ def run_process(
         env=env,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+
+
+def claim_of(triples: list[ox.Triple], qualifier: str, value: str) -> ox.Triple:
+    """The claim of the first statement with ``qualifier value``, as the plain triple it must not become."""
+    statement = next(t.subject for t in triples if t.predicate.value == qualifier and t.object.value == value)
+    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == statement}
+    return ox.Triple(spo["subject"], spo["predicate"], spo["object"])
 
 
 def tree_bytes(directory: Path) -> dict[str, bytes]:

@@ -28,7 +28,7 @@ from carnk_ld.validate import (
     pyshacl_validate,
     validate_graph,
 )
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, claim_of
 from tests.test_shapes import CASE_FILES, read_case
 
 N = ox.NamedNode
@@ -125,16 +125,8 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     add(ox.Triple(statements[0], N(CARNK + "polarity"), N(CARNK + "Uncertain")))  # sh:in and maxCount
     remove(_first([t for t in triples if t.subject == statements[1]], CARNK + "modality"))
     add(ox.Triple(statements[2], N("http://www.w3.org/1999/02/22-rdf-syntax-ns#object"), ox.Literal("x")))
-    negated = next(
-        t.subject for t in triples if t.predicate.value == CARNK + "polarity" and t.object.value == CARNK + "Negated"
-    )
-    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == negated}
-    add(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))  # SPARQL: a denied claim as a plain triple
-    possible = next(
-        t.subject for t in triples if t.predicate.value == CARNK + "modality" and t.object.value == CARNK + "Possible"
-    )
-    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == possible}
-    add(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))  # SPARQL: a merely possible claim, plain
+    add(claim_of(triples, CARNK + "polarity", CARNK + "Negated"))  # SPARQL: a denied claim as a plain triple
+    add(claim_of(triples, CARNK + "modality", CARNK + "Possible"))  # SPARQL: a merely possible claim, plain
     study = typed[CARNK + "ClinicalStudy"][0]
     remove(_first([t for t in triples if t.subject == study], "http://www.w3.org/2000/01/rdf-schema#label"))
     outcome = typed[CARNK + "CompleteResponse"][0]

@@ -27,7 +27,7 @@ from carnk_ld.pipeline import cache_dir, load_corpus, run_build
 from carnk_ld.qc import load_checks
 from carnk_ld.shacl import query_rows
 from carnk_ld.validate import fast_validate, load_shapes
-from tests.conftest import PROJECT, edit, tree_bytes
+from tests.conftest import PROJECT, claim_of, edit, tree_bytes
 
 N = ox.NamedNode
 CARNK = "https://w3id.org/carnk/"
@@ -265,20 +265,8 @@ def _local_faults(doc_ids: list[str]):
             document = _by_type(graphs, "Document")[0]
             prov[:] = [t for t in prov if t.predicate.value != CARNK + "sha256"]
             prov.append(ox.Triple(document, N("http://purl.org/dc/terms/title"), ox.Literal("second title")))
-            statement = next(
-                t.subject
-                for t in facts
-                if t.predicate.value == CARNK + "polarity" and t.object.value == CARNK + "Negated"
-            )
-            spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in facts if t.subject == statement}
-            negated_claim.append(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))
-            possible = next(
-                t.subject
-                for t in facts
-                if t.predicate.value == CARNK + "modality" and t.object.value == CARNK + "Possible"
-            )
-            spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in facts if t.subject == possible}
-            negated_claim.append(ox.Triple(spo["subject"], spo["predicate"], spo["object"]))
+            negated_claim.append(claim_of(facts, CARNK + "polarity", CARNK + "Negated"))
+            negated_claim.append(claim_of(facts, CARNK + "modality", CARNK + "Possible"))
             facts.append(ox.Triple(_by_type(graphs, "Statement")[3], N(CARNK + "polarity"), N(CARNK + "Uncertain")))
             outcome = _by_type(graphs, "CompleteResponse")[0]
             facts[:] = [
