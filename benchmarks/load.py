@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from carnk_ld.load import LoadFailed, Target, load_release
+from carnk_ld.upload import Target, UploadFailed, upload_release
 from tests.servers import ensure_virtuoso, oxigraph_server, virtuoso_server
 
 GRAPH = "https://w3id.org/carnk/kg/graph/bench"
@@ -45,8 +45,8 @@ def measure(server, release: Path) -> Iterator[tuple[str, str]]:
     for mode in ("put", "swap"):
         started = time.perf_counter()
         try:
-            load_release(release, target, mode=mode)
-        except LoadFailed as exc:
+            upload_release(release, target, mode=mode)
+        except UploadFailed as exc:
             yield mode, "failed: " + str(exc).splitlines()[0][:160]
             continue
         yield mode, f"{time.perf_counter() - started:.1f}"

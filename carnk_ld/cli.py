@@ -12,13 +12,13 @@ import click
 
 from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
-from carnk_ld.load import Target, default_query_endpoint, load_release
 from carnk_ld.mappings import coverage
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.pipeline import check_tree, load_corpus, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
 from carnk_ld.store import store_path
+from carnk_ld.upload import Target, default_query_endpoint, upload_release
 
 ROOT_OPTION = click.option(
     "--root",
@@ -179,7 +179,7 @@ def load(
     show = sys.stderr.isatty()
     with click.progressbar(length=size, label="uploading", file=sys.stderr if show else None, hidden=not show) as bar:
         try:
-            report = load_release(release, target, graph=graph, mode=mode, progress=bar.update)
+            report = upload_release(release, target, graph=graph, mode=mode, progress=bar.update)
         except CarnkError as exc:
             click.echo(f"\n{exc}" if show else str(exc), err=True)
             sys.exit(exc.exit_code)

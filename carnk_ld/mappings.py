@@ -20,8 +20,8 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, KG
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
-from carnk_ld.strictyaml import Reader, YMap, parse_yaml_text
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD
+from carnk_ld.yamlreader import Reader, YMap, parse_yaml_text
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 SSSOM = "https://w3id.org/sssom/"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from carnk_ld.load import LoadFailed, Target, count_triples, load_release
 from carnk_ld.store import EmbeddedStore, RemoteStore
+from carnk_ld.upload import Target, UploadFailed, count_triples, upload_release
 from tests.cqlib import QUERIES, answer, load_question
 from tests.servers import Server, ensure_virtuoso, oxigraph_binary, oxigraph_server, virtuoso_server
 
@@ -85,7 +85,7 @@ def test_swap_mode_moves_a_verified_staging_graph(cli, release: Path, oxigraph: 
 
 
 def test_single_graph_option(release: Path, oxigraph: Server) -> None:
-    report = load_release(release, target_for(oxigraph), graph="https://example.org/carnk-all")
+    report = upload_release(release, target_for(oxigraph), graph="https://example.org/carnk-all")
     total = sum(release_counts(release).values())
     assert report.graphs == [("https://example.org/carnk-all", total, report.graphs[0][2])]
     assert count_triples(target_for(oxigraph), "https://example.org/carnk-all") == total
@@ -157,7 +157,7 @@ def flaky() -> Iterator[str]:
 def test_transient_failures_are_retried(release: Path, flaky: str) -> None:
     _Flaky.failures_left = 2
     target = Target(f"{flaky}/store", f"{flaky}/query", retries=3, backoff=0.01)
-    report = load_release(release, target, graph="https://example.org/g")
+    report = upload_release(release, target, graph="https://example.org/g")
     assert report.attempts == 3  # two 503s, then success
     assert report.graphs[0][1] == sum(release_counts(release).values())
 
@@ -165,8 +165,8 @@ def test_transient_failures_are_retried(release: Path, flaky: str) -> None:
 def test_retries_are_bounded(release: Path, flaky: str) -> None:
     _Flaky.failures_left = 100
     target = Target(f"{flaky}/store", f"{flaky}/query", retries=2, backoff=0.01)
-    with pytest.raises(LoadFailed, match="HTTP 503"):
-        load_release(release, target, graph="https://example.org/g")
+    with pytest.raises(UploadFailed, match="HTTP 503"):
+        upload_release(release, target, graph="https://example.org/g")
     assert _Flaky.failures_left == 97
 
 

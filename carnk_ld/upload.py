@@ -1,10 +1,10 @@
-"""Load the release into a SPARQL 1.1 Graph Store Protocol server and verify it.
+"""Upload the release into a SPARQL 1.1 Graph Store Protocol server and verify it.
 
 Each named graph of the release replaces its graph on the server. Two paths:
 
 * ``put`` (default): one HTTP PUT per graph. A GSP PUT replaces the graph in one
   transaction, so a failed load leaves the previous graph in place. Slow for very large
-  graphs on some servers (Oxigraph server: 249 s for 1M triples, measured in issue 5).
+  graphs on some servers (see ``benchmarks/LOAD-RESULTS.md``).
 * ``swap``: POST into a staging graph, verify its size, then ``MOVE`` it onto the target
   with one SPARQL Update (one transaction). Atomic at bulk-load speed where the server
   supports SPARQL Update.
@@ -33,7 +33,7 @@ TRANSIENT = frozenset({429, 502, 503, 504})
 N_TRIPLES = "application/n-triples"
 
 
-class LoadFailed(CarnkError):
+class UploadFailed(CarnkError):
     """The server refused or lost the data (exit 2)."""
 
     exit_code = 2
@@ -184,7 +184,7 @@ def _request(target: Target, method: str, url: str, report: LoadReport, **kwargs
                 break
         if attempt < target.retries:
             time.sleep(target.backoff * 2**attempt)
-    raise LoadFailed(f"{method} {url} failed: {last}\nthe previous content of the graph is unchanged")
+    raise UploadFailed(f"{method} {url} failed: {last}\nthe previous content of the graph is unchanged")
 
 
 def count_triples(target: Target, graph: str) -> int:
@@ -196,7 +196,7 @@ def count_triples(target: Target, graph: str) -> int:
     return int(table.rows[0][0].value) if table.rows else 0
 
 
-def load_release(
+def upload_release(
     release: Path,
     target: Target,
     *,
@@ -220,7 +220,7 @@ def load_release(
                 _swap(target, part, report, progress)
             loaded = count_triples(target, part.graph)
             if loaded != part.triples:
-                raise LoadFailed(
+                raise UploadFailed(
                     f"graph <{part.graph}> has {loaded} triples on the server, the release has {part.triples}"
                 )
             report.graphs.append((part.graph, part.triples, time.perf_counter() - started))
@@ -240,7 +240,7 @@ def _swap(target: Target, part: GraphFile, report: LoadReport, progress: Callabl
     staged = count_triples(target, staging)
     if staged != part.triples:
         _request(target, "POST", update, report, data={"update": f"DROP SILENT GRAPH <{staging}>"}, headers=form)
-        raise LoadFailed(f"staging graph <{staging}> got {staged} triples, expected {part.triples}; target unchanged")
+        raise UploadFailed(f"staging graph <{staging}> got {staged} triples, expected {part.triples}; target unchanged")
     _request(
         target, "POST", update, report, data={"update": f"MOVE SILENT <{staging}> TO <{part.graph}>"}, headers=form
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from carnk_ld.errors import InputError
-from carnk_ld.strictyaml import Reader, YMap, YScalar, load_yaml
+from carnk_ld.yamlreader import Reader, YMap, YScalar, load_yaml
 
 
 def write(tmp_path: Path, text: str) -> Path:
