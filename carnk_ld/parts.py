@@ -17,15 +17,12 @@ a miss, never an error and never a wrong answer.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
-import itertools
 import os
 import pickle
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,16 +34,14 @@ from carnk_ld.errors import Location
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
-from carnk_ld.publish import jsonld_nodes, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
-from carnk_ld.shacl import _note_literal
+from carnk_ld.serialise import Sections, jsonld_nodes, sections_of, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
+from carnk_ld.shacl import note_literal
 
 #: Bump when the layout of cached values changes.
 CACHE_FORMAT = 1
 _MAGIC = b"CARNKLD-CACHE 1\n"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SCOPED = (KG + "doc/", KG + "fact/", KG + "study/")
-#: Distinct IRI objects kept per predicate; more than this and a binder over it is unbounded.
-MAX_OBJECTS = 256
 
 
 def scope_of(iri: str) -> str | None:
@@ -269,20 +264,7 @@ class DocumentPart:
     local: str  # "" when the part refers to no other document's nodes and has no blank node, else why not
     shared_subject_predicates: frozenset[str]
     shared_object_predicates: frozenset[str]
-    objects: dict[str, frozenset[str] | None]  # IRI objects per predicate (None: more than MAX_OBJECTS)
-    groups: dict[tuple[str, str | None], str]  # (predicate, class for rdf:type) -> digest of its N-Quads lines
-    group_lines_at: dict[tuple[str, str | None], tuple[int, ...]]  # the indices of those lines in ``nq``
-    literals: frozenset[ox.Literal]  # literals a SPARQL store might rewrite (see shacl._note_literal)
-
-    @property
-    def predicates(self) -> set[str]:
-        """The predicates of the part's triples."""
-        return {predicate for predicate, _ in self.groups}
-
-    @property
-    def classes(self) -> set[str]:
-        """The classes the part's ``rdf:type`` triples name."""
-        return {klass for predicate, klass in self.groups if predicate == _RDF_TYPE and klass is not None}
+    literals: frozenset[ox.Literal]  # literals a SPARQL store might rewrite (see shacl.note_literal)
 
     def source(self, iri: str) -> Location | None:
         """Where one node was written."""
@@ -301,80 +283,6 @@ class DocumentPart:
         """The part's quads, parsed back from its N-Quads (for a gate whose cached answer is gone)."""
         return list(ox.parse(self.nquads(), format=ox.RdfFormat.N_QUADS))
 
-    def group_lines(self, keys: set[tuple[str, str | None]]) -> list[bytes]:
-        """The N-Quads lines of the given (predicate, class) groups."""
-        lines = self.nquads().split(b"\n")
-        return [lines[i] for key in keys & self.group_lines_at.keys() for i in self.group_lines_at[key]]
-
-
-@dataclass
-class Sections:
-    """Sorted serialised lines of a part: one chunk per kind of own subject, plus the lines about shared nodes.
-
-    A part's own subjects of one kind (``kg:doc/<id>``, ``kg:fact/<id>/``, ``kg:study/<id>/``)
-    are contiguous in any sorted order of all lines, so a release merges parts by sorting
-    chunks on their first line (:func:`merge_sections`) instead of sorting every line.
-    """
-
-    chunks: list[tuple[bytes, bytes, bytes]]  # (first line, last line, lines joined with a newline after each)
-    shared: bytes  # sorted lines about nodes outside the document, each ending in a newline
-
-    def text(self) -> bytes:
-        return b"".join(chunk for _, _, chunk in self.chunks) + self.shared
-
-
-def _sections(sorted_text: bytes, own: Callable[[bytes], str | None]) -> Sections:
-    """Cut sorted lines into chunks by the kind of their own subject; ``own`` gives it (None: shared)."""
-    chunks: list[tuple[bytes, bytes, bytes]] = []
-    shared: list[bytes] = []
-    current: list[bytes] = []
-    kind: str | None = None
-    for line in sorted_text.split(b"\n"):
-        if not line:
-            continue
-        this = own(line)
-        if this is None:
-            shared.append(line)
-            continue
-        if this != kind and current:
-            chunks.append((current[0], current[-1], b"".join(x + b"\n" for x in current)))
-            current = []
-        kind = this
-        current.append(line)
-    if current:
-        chunks.append((current[0], current[-1], b"".join(x + b"\n" for x in current)))
-    return Sections(chunks, b"".join(x + b"\n" for x in shared))
-
-
-def merge_sections(pieces: list[Sections], extra: bytes) -> list[bytes]:
-    """The sorted distinct lines of all pieces plus ``extra`` (sorted lines), as chunks to write in order.
-
-    Own chunks are ordered by their first line; each must end before the next begins
-    (checked), otherwise every line is sorted instead. Shared lines, which several parts
-    may repeat, are merged line by line.
-    """
-    loose = extra.split(b"\n")
-    for piece in pieces:
-        loose.extend(piece.shared.split(b"\n"))
-    loose = sorted(set(loose) - {b""})
-    items: list[tuple[bytes, bytes, bytes]] = [(line, line, line + b"\n") for line in loose]
-    for piece in pieces:
-        items.extend(piece.chunks)
-    items.sort(key=lambda item: item[0])
-    for before, after in itertools.pairwise(items):
-        if not before[1] < after[0]:
-            return [sorted_lines(b"".join(chunk for _, _, chunk in items))]
-    return [chunk for _, _, chunk in items]
-
-
-def _group_key(line: bytes) -> tuple[str, str | None]:
-    """(predicate, class) of an N-Quads line whose subject is an IRI (parts have no blank nodes)."""
-    _, predicate, rest = line.split(b" ", 2)
-    iri = predicate[1:-1].decode("utf-8")
-    if iri == _RDF_TYPE and rest.startswith(b"<"):
-        return iri, rest[1 : rest.index(b">")].decode("utf-8")
-    return iri, None
-
 
 def part_key(
     fingerprint: str, ontology_digest: str, doc_name: str, doc_bytes: bytes, facts_name: str, facts_bytes: bytes
@@ -391,10 +299,8 @@ def part_key(
     )
 
 
-def compute_part(
-    doc_path: Path, facts_path: Path, ontology: Ontology, key: str
-) -> tuple[DocumentPart, dict[str, list[ox.Triple]]]:
-    """Read, resolve and render one document; also return its triples per graph (for the gates)."""
+def compute_part(doc_path: Path, facts_path: Path, ontology: Ontology, key: str) -> DocumentPart:
+    """Read, resolve and render one document into its part."""
     document = read_document(doc_path, display_path=Path(DOCUMENTS_DIR) / doc_path.name)
     factset = load_facts(
         facts_path, {document.path.name: document}, ontology, display_path=Path(FACTS_DIR) / facts_path.name
@@ -402,10 +308,9 @@ def compute_part(
     graph = document_graph(factset)
     summary = Summary.of(factset)
     graphs = {GRAPH_FACTS: graph.facts, GRAPH_PROVENANCE: graph.provenance}
-    part = part_from_graphs(
+    return part_from_graphs(
         document.doc_id, key, graphs, graph.sources, graph.coverage, document.path, factset.path, summary
     )
-    return part, graphs
 
 
 def part_from_graphs(
@@ -453,13 +358,12 @@ def part_from_graphs(
             last[0], last[1] = subject, kind_of_iri(subject.decode("utf-8"))
         return last[1]  # type: ignore[return-value]
 
-    nt = _sections(nt_text, kind_of_line)
-    nq = _sections(nq_text, kind_of_line)
+    nt = sections_of(nt_text, kind_of_line)
+    nq = sections_of(nq_text, kind_of_line)
 
     local = ""
     shared_subject: set[str] = set()
     shared_object: set[str] = set()
-    objects: dict[str, set[str] | None] = {}
     literals: set[ox.Literal] = set()
     shared: dict[str, tuple[ox.Triple, ...]] = {}
     own_counts: dict[str, int] = {}
@@ -487,14 +391,8 @@ def part_from_graphs(
                 outside.append(t)
             if not own_term(t.object):
                 shared_object.add(p)
-            obj = t.object
-            if isinstance(obj, ox.NamedNode):
-                seen = objects.get(p, set())
-                if seen is not None:
-                    seen.add(obj.value)
-                    objects[p] = None if len(seen) > MAX_OBJECTS else seen
-            elif isinstance(obj, ox.Literal):
-                _note_literal(obj, literals)
+            if isinstance(t.object, ox.Literal):
+                note_literal(t.object, literals)
         shared[name] = tuple(outside)
         own_counts[name] = len(set(triples)) - len(set(outside))
     own_sorted = sort_triples(t for t in everything if is_own[t.subject])
@@ -510,13 +408,6 @@ def part_from_graphs(
             jsonld.append((str(nodes[start][0]), str(nodes[end - 1][0]), ",\n  ".join(t for _, t in nodes[start:end])))
             turtle.append(b"".join(blocks[start:end]))
             start = end
-    groups: dict[tuple[str, str | None], list[bytes]] = {}
-    group_lines_at: dict[tuple[str, str | None], list[int]] = {}
-    for index, line in enumerate(nq.text().split(b"\n")):
-        if line:
-            group = _group_key(line)
-            groups.setdefault(group, []).append(line)
-            group_lines_at.setdefault(group, []).append(index)
     conjunctions: dict[frozenset[str], str] = {}
     types: dict[ox.NamedNode, set[str]] = {}
     for t in everything:
@@ -551,111 +442,7 @@ def part_from_graphs(
         local=local,
         shared_subject_predicates=frozenset(shared_subject),
         shared_object_predicates=frozenset(shared_object),
-        objects={p: (frozenset(v) if v is not None else None) for p, v in objects.items()},
-        groups={k: hashlib.sha256(b"\n".join(v)).hexdigest() for k, v in groups.items()},
-        group_lines_at={k: tuple(v) for k, v in group_lines_at.items()},
         literals=frozenset(literals),
     )
 
 
-def load_parts(
-    pairs: list[tuple[Path, Path]], ontology: Ontology, ontology_digest: str, cache: Cache
-) -> tuple[list[DocumentPart], dict[str, dict[str, list[ox.Triple]]]]:
-    """Every document's part, from the cache where its inputs are unchanged; fresh ones also with triples.
-
-    Parts to compute are independent, so many of them are computed in worker processes
-    (see :func:`map_parallel`); those come back without their triples, which the gates
-    then read from the part's own N-Quads.
-    """
-    fingerprint = code_fingerprint()
-    parts: list[DocumentPart | None] = []
-    todo: list[tuple[int, Path, Path, str]] = []
-    for doc_path, facts_path in pairs:
-        key = part_key(
-            fingerprint, ontology_digest, doc_path.name, doc_path.read_bytes(), facts_path.name, facts_path.read_bytes()
-        )
-        part = cache.get("part", key)
-        if isinstance(part, DocumentPart) and part.key == key:
-            parts.append(part)
-        else:
-            todo.append((len(parts), doc_path, facts_path, key))
-            parts.append(None)
-    fresh: dict[str, dict[str, list[ox.Triple]]] = {}
-    if len(todo) >= PARALLEL_FROM:
-
-        def compute(task: tuple[int, Path, Path, str]) -> DocumentPart:
-            return compute_part(task[1], task[2], ontology, task[3])[0]
-
-        computed = map_parallel(compute, todo)
-    else:
-        computed = []
-        for _, doc_path, facts_path, key in todo:
-            part, graphs = compute_part(doc_path, facts_path, ontology, key)
-            fresh[part.doc_id] = graphs
-            computed.append(part)
-    for (index, *_), part in zip(todo, computed, strict=True):
-        cache.put("part", part.key, part)
-        parts[index] = part
-    return parts, fresh  # type: ignore[return-value]
-
-
-#: Below this many independent tasks, worker processes cost more than they save.
-PARALLEL_FROM = 16
-_TASK: list[Callable[[object], object]] = []
-
-
-def _run_task(item: object) -> tuple[bool, object]:
-    try:
-        return True, _TASK[0](item)
-    except Exception as exc:  # errors do not always survive pickling: send their text
-        return False, f"{type(exc).__name__}: {exc}"
-
-
-def map_parallel(function: Callable, items: list) -> list:
-    """``[function(item) for item in items]`` over the machine's cores, in order.
-
-    Worker processes are forked, so ``function`` (a closure over the build's state) is not
-    pickled, only the items and results are: keep items small (indices into that state).
-    Where fork is not available, or on one core, it runs in this process. A task that
-    fails makes the whole call fail with its message.
-    """
-    import multiprocessing
-
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
-    _TASK[:] = [function]
-    # The workers inherit every object of this process; without freezing, their garbage
-    # collector walks (and so copies) all of those pages, which made two workers slower
-    # than one process on a 1M-triple corpus.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_task, items, chunksize=max(1, len(items) // (workers * 8)))
-    finally:
-        gc.unfreeze()
-        _TASK.clear()
-    failed = [message for ok, message in results if not ok]
-    if failed:
-        raise ParallelTaskFailed(failed[0])
-    return [value for _, value in results]
-
-
-class ParallelTaskFailed(RuntimeError):
-    """A task of :func:`map_parallel` raised; the message is the task's error."""
-
-
-__all__ = [
-    "BATCHES",
-    "Cache",
-    "DocumentPart",
-    "ParallelTaskFailed",
-    "batch_of",
-    "batched",
-    "code_fingerprint",
-    "compute_part",
-    "digest",
-    "load_parts",
-    "map_parallel",
-    "scope_of",
-]

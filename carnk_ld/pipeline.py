@@ -1,18 +1,31 @@
-"""Chain the stages into one build: load, resolve, assemble, validate, publish.
+"""The build: one sequence of gates over document shards, then the release.
 
-Nothing is written until every input has been read and the graph validates, so a bad
-input never leaves a partial release behind.
+1. **Inputs**: the ontology, shapes, QC checks and mappings are read strictly; every
+   document is paired with its facts file.
+2. **Facts**: each document is read, segmented and its facts resolved into its *part*
+   (:mod:`carnk_ld.parts`); with the global graphs G (ontology, mappings, metadata) it
+   forms one shard. Errors of every file are collected and reported together.
+3. **Reasoning**, 4. **SHACL**, 5. **QC**: :mod:`carnk_ld.gates`, each over all shards.
+6. **Release**: :mod:`carnk_ld.serialise` merges the shards' pre-rendered pieces with G
+   and :mod:`carnk_ld.release` switches the files in atomically.
+
+Per-document work (parts, validation shards) runs through :mod:`carnk_ld.workers`, and
+every result is memoised in the build cache (:class:`carnk_ld.parts.Cache`) under a key
+that hashes everything it depends on, so a rebuild after one edit redoes only what the
+edit changed and a build of one document is the same code as a build of thousands.
+Nothing is written until every gate has passed.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 
 from carnk_ld import qc
 from carnk_ld.constants import (
@@ -31,17 +44,22 @@ from carnk_ld.constants import (
     SHAPES_DIR,
 )
 from carnk_ld.documents import Document, read_document
-from carnk_ld.errors import CarnkError, InputError, InputErrors, QualityGateFailed, ValidationFailed
-from carnk_ld.facts import FactSet, load_facts
-from carnk_ld.graph import KnowledgeGraph, build_graph
-from carnk_ld.incremental import Fallback, PartsChecked, check_parts
+from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
+from carnk_ld.facts import load_facts
+from carnk_ld.gates import Global, QueryService, Sources, qc_gate, reason_gate, shacl_gate
+from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
 from carnk_ld.mappings import MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
-from carnk_ld.parts import Cache, Summary
+from carnk_ld.options import BuildOptions
+from carnk_ld.parts import Cache, DocumentPart, code_fingerprint, compute_part, digest, part_key, scope_of
 from carnk_ld.progress import Progress
-from carnk_ld.publish import publish_release, release_lock, render_parts_release, render_release
-from carnk_ld.reason import Hierarchy, reason, reasoner_input
-from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
+from carnk_ld.reason import Hierarchy
+from carnk_ld.release import publish_release, release_lock
+from carnk_ld.serialise import ReleaseContent, render_release
+from carnk_ld.validate import ValidationResult, load_shapes
+from carnk_ld.workers import Workers, workers
+
+# -- the build summary ------------------------------------------------------------------
 
 
 @dataclass
@@ -67,7 +85,8 @@ class BuildSummary:
     mapping_coverage: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     out: Path | None = None
-    cache: str = ""  # how the per-document cache served this build ("" on the whole-graph path)
+    cache: str = ""  # how the per-document cache served this build
+    ran_on: str = ""  # where per-document work ran
 
     def render(self) -> str:
         """A short human-readable summary."""
@@ -85,28 +104,20 @@ class BuildSummary:
             f"{self.mapping_coverage.get('exact', 0)} exact, "
             f"{self.mapping_coverage.get('close_or_broad_only', 0)} only close/broad/narrow/related, "
             f"{self.mapping_coverage.get('no_term', 0)} no term found",
+            f"cache:      {self.cache}",
+            f"workers:    {self.ran_on}",
             f"time:       {self.seconds:.2f} s",
         ]
-        if self.cache:
-            lines.insert(-1, f"cache:      {self.cache}")
         if self.out is not None:
             lines.append(f"release:    {self.out}")
         return "\n".join(lines)
 
 
-@dataclass
-class Corpus:
-    """All inputs of one tree, read and resolved."""
-
-    root: Path
-    ontology: Ontology
-    documents: dict[str, Document]
-    factsets: list[FactSet]
-    mappings: MappingSet
+# -- gate 1: inputs ---------------------------------------------------------------------
 
 
-def _listing(directory: Path, suffix: str, what: str) -> list[Path]:
-    """Files of a corpus directory; anything unexpected is an error, never skipped silently."""
+def listing(directory: Path, suffix: str, what: str) -> list[Path]:
+    """Files of a corpus directory, sorted by name; anything unexpected is an error, never skipped silently."""
     if not directory.is_dir():
         raise InputError(directory.name, f"missing {what} directory", f"create {directory.name}/")
     files = []
@@ -123,116 +134,299 @@ def _listing(directory: Path, suffix: str, what: str) -> list[Path]:
     return files
 
 
-def load_corpus(root: Path) -> Corpus:
-    """Read the ontology, documents and facts of a corpus tree; collect errors across files."""
-    ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+def file_digest(*paths: Path) -> str:
+    """A digest of files' names and contents."""
+    return digest(*(x for path in paths for x in (path.name, hashlib.sha256(path.read_bytes()).digest())))
+
+
+@dataclass
+class Inputs:
+    """The inputs every shard shares, read and checked, and the documents with their facts files."""
+
+    ontology: Ontology
+    ontology_digest: str
+    mappings: MappingSet
+    pairs: list[tuple[Path, Path]]  # each document with its facts file, by document name
+    errors: list[InputError]  # documents and facts files that do not pair up
+
+
+def read_inputs(root: Path, cache: Cache, fingerprint: str) -> Inputs:
+    """Gate 1: read the shared inputs and pair documents with facts files.
+
+    Errors of the documents, facts and mapping files are collected (and reported with the
+    errors of the next gate); an unreadable ontology, shapes or checks file stops here.
+    """
+    ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE
+    ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+    ontology_digest = file_digest(ontology_path)
     errors: list[InputError] = []
-    documents: dict[str, Document] = {}
-    for path in _listing(root / DOCUMENTS_DIR, ".txt", "documents"):
-        try:
-            documents[path.name] = read_document(path, display_path=Path(DOCUMENTS_DIR) / path.name)
-        except InputError as exc:
-            errors.append(exc)
-    if not documents and not errors:
+    documents = listing(root / DOCUMENTS_DIR, ".txt", "documents")
+    facts = {path.stem: path for path in listing(root / FACTS_DIR, ".yaml", "facts")}
+    by_stem = {path.stem: path for path in documents}
+    pairs = [(path, facts[path.stem]) for path in documents if path.stem in facts]
+    for path in documents:
+        if path.stem not in facts:
+            errors.append(_without_facts(path))
+    orphans = [path for stem, path in sorted(facts.items()) if stem not in by_stem]
+    if orphans:
+        errors.extend(_orphan_errors(orphans, documents, ontology))
+    if not documents:
         errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
-    factsets: list[FactSet] = []
-    covered: set[str] = set()
-    for path in _listing(root / FACTS_DIR, ".yaml", "facts"):
-        shown = Path(FACTS_DIR) / path.name
-        try:
-            factset = load_facts(path, documents, ontology, display_path=shown)
-        except InputErrors as exc:
-            errors.extend(exc.errors)
-            covered.add(path.stem + ".txt")
-            continue
-        except InputError as exc:
-            errors.append(exc)
-            covered.add(path.stem + ".txt")
-            continue
-        factsets.append(factset)
-        covered.add(factset.document.path.name)
-    for name, document in sorted(documents.items()):
-        if name not in covered:
-            errors.append(
-                InputError(
-                    Path(DOCUMENTS_DIR) / name,
-                    f"document has no facts file ({len(document.segments)} segments unaccounted)",
-                    f"curate its facts in facts/{document.doc_id}.yaml",
-                )
-            )
-    mapping_set = None
+    mappings = None
     try:
-        mapping_set = load_mappings(
-            root / MAPPINGS_DIR / MAPPINGS_FILE, ontology, display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE
-        )
+        mappings = _mappings(root, ontology, ontology_digest, cache, fingerprint)
     except InputErrors as exc:
         errors.extend(exc.errors)
     except InputError as exc:
         errors.append(exc)
-    if errors or mapping_set is None:
-        raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return Corpus(root, ontology, documents, factsets, mapping_set)
+    if mappings is None:
+        raise _errors(errors)
+    return Inputs(ontology, ontology_digest, mappings, pairs, errors)
+
+
+@dataclass
+class Rules:
+    """What the graph is checked against: SHACL shapes and QC checks."""
+
+    shapes: rdflib.Graph
+    shapes_digest: str
+    checks: list[qc.Check]
+
+
+def read_rules(root: Path) -> Rules:
+    """The shapes and QC checks of a corpus tree, read strictly."""
+    shapes_dir = root / SHAPES_DIR
+    shapes = load_shapes(shapes_dir, display_dir=Path(SHAPES_DIR))
+    shapes_digest = file_digest(*sorted(p for p in shapes_dir.iterdir() if p.is_file() and not p.name.startswith(".")))
+    checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
+    return Rules(shapes, shapes_digest, checks)
+
+
+def _without_facts(path: Path) -> InputError:
+    shown = Path(DOCUMENTS_DIR) / path.name
+    try:
+        segments = f"{len(read_document(path, display_path=shown).segments)} segments unaccounted"
+    except InputError as exc:
+        return exc
+    return InputError(shown, f"document has no facts file ({segments})", f"curate its facts in facts/{path.stem}.yaml")
+
+
+def _orphan_errors(orphans: list[Path], documents: list[Path], ontology: Ontology) -> list[InputError]:
+    """Why each facts file without a document of its name fails (what it names, or that it names nothing)."""
+    readable: dict[str, Document] = {}
+    for path in documents:
+        try:
+            readable[path.name] = read_document(path, display_path=Path(DOCUMENTS_DIR) / path.name)
+        except InputError:
+            continue
+    found: list[InputError] = []
+    for path in orphans:
+        try:
+            load_facts(path, readable, ontology, display_path=Path(FACTS_DIR) / path.name)
+        except InputErrors as exc:
+            found.extend(exc.errors)
+        except InputError as exc:
+            found.append(exc)
+        else:  # pragma: no cover - load_facts refuses a facts file not named after its document
+            found.append(InputError(Path(FACTS_DIR) / path.name, "facts file has no document of its name"))
+    return found
+
+
+def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache, fingerprint: str) -> MappingSet:
+    """The mapping set, cached under the mapping file, the ontology and the code (bioregistry is slow to load)."""
+    path = root / MAPPINGS_DIR / MAPPINGS_FILE
+    shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
+    try:
+        key = digest(fingerprint, "mappings", ontology_digest, file_digest(path))
+    except OSError:
+        return load_mappings(path, ontology, display_path=shown)  # reports the missing file
+    found = cache.get("mappings", key)
+    if isinstance(found, MappingSet):
+        return found
+    mapping_set = load_mappings(path, ontology, display_path=shown)
+    cache.put("mappings", key, mapping_set)
+    return mapping_set
+
+
+def _errors(errors: list[InputError]) -> CarnkError:
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+# -- gate 2: facts, one part per document -----------------------------------------------
+
+_ErrorRecord = tuple[str, int | None, int | None, str, str | None]
+
+
+def _compute(ontology: Ontology, task: tuple[Path, Path, str]) -> DocumentPart | list[_ErrorRecord]:
+    """One document's part, or its input errors as plain data (they cross process boundaries)."""
+    doc_path, facts_path, key = task
+    try:
+        return compute_part(doc_path, facts_path, ontology, key)
+    except InputErrors as exc:
+        errors = exc.errors
+    except InputError as exc:
+        errors = [exc]
+    return [(str(e.location.path), e.location.line, e.location.column, e.message, e.hint) for e in errors]
+
+
+def compute_parts(inputs: Inputs, cache: Cache, pool: Workers, fingerprint: str) -> list[DocumentPart]:
+    """Gate 2: every document's part, from the cache where its inputs are unchanged; errors of all files together."""
+    parts: dict[str, DocumentPart] = {}
+    todo: list[tuple[Path, Path, str]] = []
+    for doc_path, facts_path in inputs.pairs:
+        key = part_key(
+            fingerprint,
+            inputs.ontology_digest,
+            doc_path.name,
+            doc_path.read_bytes(),
+            facts_path.name,
+            facts_path.read_bytes(),
+        )
+        part = cache.get("part", key)
+        if isinstance(part, DocumentPart) and part.key == key:
+            parts[doc_path.stem] = part
+        else:
+            todo.append((doc_path, facts_path, key))
+    errors = list(inputs.errors)
+    for (doc_path, _, _), computed in zip(todo, pool.map(_compute, inputs.ontology, todo), strict=True):
+        if isinstance(computed, DocumentPart):
+            cache.put("part", computed.key, computed)
+            parts[doc_path.stem] = computed
+        else:
+            errors.extend(
+                InputError(Location(Path(path), line, column), message, hint)
+                for path, line, column, message, hint in computed
+            )
+    if errors:
+        raise _errors(sorted(errors, key=_error_order))
+    return [parts[stem] for stem in sorted(parts)]
+
+
+def _error_order(error: InputError) -> tuple[int, str]:
+    """Documents' errors first, then facts files', then the rest, each by file (a file's own in its order)."""
+    path = error.location.path.as_posix()
+    rank = 0 if path.startswith(DOCUMENTS_DIR + "/") else 1 if path.startswith(FACTS_DIR + "/") else 2
+    return rank, path
+
+
+# -- the gates in order -----------------------------------------------------------------
 
 
 @dataclass
 class Checked:
-    """A corpus that passed every gate, with what the gates produced for the release."""
+    """A corpus that passed every gate, with what the release needs."""
 
-    corpus: Corpus
-    graph: KnowledgeGraph
-    triples: list[ox.Triple]  # the sorted union of all graphs, computed once per build
+    root: Path
+    ontology: Ontology
+    mappings: MappingSet
+    parts: list[DocumentPart]
+    glob: Global
+    global_triples: list[ox.Triple]  # G plus the parts' triples about shared nodes: sorted, distinct
+    counts: dict[str, int]  # triples per named graph
+    distinct_triples: int
     validation: ValidationResult
     hierarchy: Hierarchy
     checks: list[qc.Check]
     findings: list[qc.Finding]
+    cache: Cache
 
 
-def check_corpus(root: Path, progress: Progress | None = None) -> Checked:
-    """Run every gate without writing anything; raise on the first gate that fails.
-
-    Order: inputs (syntax, quotes, terms, coverage), reasoning (HermiT), SHACL, ontology QC.
-    """
-    progress = progress or Progress()
+def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progress: Progress) -> Checked:
+    """Run every gate over the shards of ``root``; raise on the first gate that fails, write nothing."""
+    fingerprint = code_fingerprint()
     with progress.stage("load") as counts:
-        corpus = load_corpus(root)
-        shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
-        checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
-        counts["documents"] = len(corpus.documents)
-        counts["statements"] = sum(len(fs.facts) for fs in corpus.factsets)
+        inputs = read_inputs(root, cache, fingerprint)
+        parts = compute_parts(inputs, cache, pool, fingerprint)
+        rules = read_rules(root)
+        counts["documents"] = len(parts)
+        counts["statements"] = sum(p.summary.facts for p in parts)
+        counts["cached"] = cache.stats.hits["part"]
+    ontology, mappings = inputs.ontology, inputs.mappings
     with progress.stage("assemble") as counts:
-        kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
-        everything = kg.all_triples()
-        counts["triples"] = len(everything)
+        kg_ontology = canonical_ontology(ontology)
+        _refuse_instance_data(kg_ontology, ontology)
+        graphs = {GRAPH_ONTOLOGY: kg_ontology, GRAPH_MAPPINGS: mapping_graph(mappings)}
+        shared_by_graph = {
+            name: set().union(*(p.shared.get(name, ()) for p in parts)) for name in (GRAPH_FACTS, GRAPH_PROVENANCE)
+        }
+        sizes = {
+            GRAPH_ONTOLOGY: len(kg_ontology),
+            GRAPH_FACTS: sum(p.own_counts[GRAPH_FACTS] for p in parts) + len(shared_by_graph[GRAPH_FACTS]),
+            GRAPH_PROVENANCE: sum(p.own_counts[GRAPH_PROVENANCE] for p in parts)
+            + len(shared_by_graph[GRAPH_PROVENANCE]),
+            GRAPH_MAPPINGS: len(graphs[GRAPH_MAPPINGS]),
+            GRAPH_METADATA: 0,
+        }
+        graphs[GRAPH_METADATA] = metadata_graph(ontology, sizes, mappings)
+        sizes[GRAPH_METADATA] = len(graphs[GRAPH_METADATA])
+        glob = Global.of(graphs)
+        shared = sort_triples(set(glob.triples) | shared_by_graph[GRAPH_FACTS] | shared_by_graph[GRAPH_PROVENANCE])
+        distinct = sum(p.own_triples for p in parts) + len(shared)
+        counts["triples"] = distinct
+    sources = Sources(parts, ontology_sources(ontology, mappings))
     with progress.stage("reason") as counts:
-        hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
+        hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, fingerprint, options.java)
         counts["classes"] = len(hierarchy.inferred_all)
-    with progress.stage("store") as counts:
-        store = qc.dataset_store(kg)  # one store for the SHACL SPARQL parts and for QC
-        counts["quads"] = len(store)
+    service = QueryService(glob, parts, cache, fingerprint)
     with progress.stage("validate") as counts:
-        result = validate_graph(everything, shapes, kg.sources, store=store)
+        result = shacl_gate(
+            options.shacl_engine,
+            rules.shapes,
+            rules.shapes_digest,
+            glob,
+            parts,
+            service,
+            sources,
+            cache,
+            fingerprint,
+            pool,
+        )
         counts["results"] = len(result.violations)
-        counts["engine"] = result.engine
     if not result.conforms:
         raise ValidationFailed(result.text(), len(result.violations))
     with progress.stage("qc") as counts:
-        findings = qc.run_checks(checks, store, corpus.ontology, kg.sources)
+        findings = qc_gate(rules.checks, service, ontology, sources)
         counts["findings"] = len(findings)
     errors = qc.errors_of(findings)
     if errors:
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
-    return Checked(corpus, kg, everything, result, hierarchy, checks, findings)
+    return Checked(
+        root, ontology, mappings, parts, glob, shared, sizes, distinct, result, hierarchy, rules.checks, findings, cache
+    )
 
 
-def run_build(root: Path, out: Path, progress: Progress | None = None) -> BuildSummary:
-    """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
-    started = time.perf_counter()
-    progress = progress or Progress()
-    try:
-        with release_lock(out):
-            return _build_locked(root, out, started, progress)
-    finally:
-        progress.save()
+def _refuse_instance_data(kg_ontology: list[ox.Triple], ontology: Ontology) -> None:
+    """The ontology describes terms; documents' nodes come from facts files only (each shard owns its own)."""
+    for t in kg_ontology:
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.NamedNode) and scope_of(term.value) is not None:
+                subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+                raise InputError(
+                    Location(ontology.path, ontology.line_of(subject) if subject else None),
+                    f"the ontology refers to the document node <{term.value}>",
+                    "documents, segments, statements and studies are made from facts files; "
+                    "describe terms in the ontology, not instance data",
+                )
+
+
+# -- the release ------------------------------------------------------------------------
+
+
+def release_files(checked: Checked) -> dict:
+    """Every release file as name -> a function rendering it."""
+    glob = checked.glob
+    content = ReleaseContent(
+        glob.graphs[GRAPH_ONTOLOGY],
+        glob.graphs[GRAPH_MAPPINGS],
+        glob.graphs[GRAPH_METADATA],
+        checked.validation,
+        checked.hierarchy,
+        checked.checks,
+        checked.findings,
+        checked.mappings,
+        checked.ontology,
+    )
+    return render_release(checked.parts, glob.nt, glob.nq, checked.global_triples, content)
 
 
 def cache_dir(out: Path) -> Path:
@@ -240,56 +434,38 @@ def cache_dir(out: Path) -> Path:
     return out.absolute().parent / f".{out.name}.cache"
 
 
-def incremental_enabled() -> bool:
-    """The parts path unless ``CARNK_LD_INCREMENTAL=0`` or the reference serialisers are asked for."""
-    return os.environ.get("CARNK_LD_INCREMENTAL", "1") != "0" and os.environ.get("CARNK_LD_REFERENCE") != "1"
-
-
-def _build_locked(root: Path, out: Path, started: float, progress: Progress) -> BuildSummary:
-    fallback = ""
-    if incremental_enabled():
-        cache = Cache(None if os.environ.get("CARNK_LD_CACHE") == "0" else cache_dir(out))
-        try:
-            parts_checked = check_parts(root, cache, progress)
-        except Fallback as exc:
-            fallback = str(exc)
-        else:
-            publish_release(render_parts_release(parts_checked), out, progress)
-            cache.prune()
-            summary = _parts_summary(parts_checked)
-            summary.seconds = time.perf_counter() - started
-            summary.out = out
-            return summary
-    checked = check_corpus(root, progress)
-    corpus, kg = checked.corpus, checked.graph
-    summary = _summary(
-        [Summary.of(factset) for factset in corpus.factsets],
-        checked.validation,
-        checked.hierarchy,
-        checked.findings,
-        corpus.mappings,
-        corpus.ontology,
-    )
-    files = render_release(checked, reference=os.environ.get("CARNK_LD_REFERENCE") == "1")
-    publish_release(files, out, progress)
-    counts = {name: len(graph) for name, graph in kg.graphs().items()}
-    summary.triples = _triples(len(checked.triples), counts)
-    if fallback:
-        summary.cache = f"not used: {fallback}"
+def run_build(
+    root: Path, out: Path, options: BuildOptions | None = None, progress: Progress | None = None
+) -> BuildSummary:
+    """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
+    options = options or BuildOptions()
+    progress = progress or Progress()
+    started = time.perf_counter()
+    with release_lock(out), workers(options.jobs, options.scheduler) as pool:
+        cache = Cache(cache_dir(out) if options.cache else None)
+        checked = check(root, options, cache, pool, progress)
+        publish_release(release_files(checked), out, progress, checkpoint=options.checkpoint)
+        cache.prune()
+        summary = _summary(checked, pool)
     summary.seconds = time.perf_counter() - started
     summary.out = out
     return summary
 
 
-def _summary(
-    documents: list[Summary],
-    validation: ValidationResult,
-    hierarchy: Hierarchy,
-    findings: list[qc.Finding],
-    mapping_set: MappingSet,
-    ontology: Ontology,
-) -> BuildSummary:
+def check_tree(
+    root: Path, options: BuildOptions | None = None, out: Path | None = None, progress: Progress | None = None
+) -> tuple[int, list[qc.Finding]]:
+    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings."""
+    options = options or BuildOptions()
+    directory = cache_dir(out or root / "build") if options.cache else None
+    with workers(options.jobs, options.scheduler) as pool:
+        checked = check(root, options, Cache(directory, writable=False), pool, progress or Progress())
+    return checked.distinct_triples, checked.findings
+
+
+def _summary(checked: Checked, pool: Workers) -> BuildSummary:
     """What the closing summary says, from per-document counts and the gates' results."""
+    documents = [part.summary for part in checked.parts]
     summary = BuildSummary()
     summary.documents = len(documents)
     kinds: Counter[str] = Counter()
@@ -302,20 +478,17 @@ def _summary(
     summary.negated = sum(d.negated for d in documents)
     summary.excluded = sum(d.excluded for d in documents)
     summary.studies = sum(d.studies for d in documents)
-    summary.conforms = validation.conforms
-    summary.violations = len(validation.violations)
-    summary.engine = validation.engine
-    summary.reasoner = hierarchy.reasoner
-    summary.new_inferred_edges = len(hierarchy.new_edges())
-    summary.qc_counts = {s: sum(1 for f in findings if f.severity == s) for s in qc.SEVERITIES}
-    summary.links = sum(1 for m in mapping_set.mappings if not m.no_term)
-    summary.mapping_coverage, _ = coverage(mapping_set, ontology)
-    return summary
-
-
-def _triples(distinct: int, counts: dict[str, int]) -> dict[str, int]:
-    return {
-        "all": distinct,
+    summary.conforms = checked.validation.conforms
+    summary.violations = len(checked.validation.violations)
+    summary.engine = checked.validation.engine
+    summary.reasoner = checked.hierarchy.reasoner
+    summary.new_inferred_edges = len(checked.hierarchy.new_edges())
+    summary.qc_counts = {s: sum(1 for f in checked.findings if f.severity == s) for s in qc.SEVERITIES}
+    summary.links = sum(1 for m in checked.mappings.mappings if not m.no_term)
+    summary.mapping_coverage, _ = coverage(checked.mappings, checked.ontology)
+    counts = checked.counts
+    summary.triples = {
+        "all": checked.distinct_triples,
         "ontology": counts[GRAPH_ONTOLOGY],
         "facts": counts[GRAPH_FACTS],
         "provenance": counts[GRAPH_PROVENANCE],
@@ -323,42 +496,26 @@ def _triples(distinct: int, counts: dict[str, int]) -> dict[str, int]:
         "metadata": counts[GRAPH_METADATA],
         "carnk.nq quads": sum(counts.values()),
     }
-
-
-def _parts_summary(checked: PartsChecked) -> BuildSummary:
-    parts = checked.parts
-    summary = _summary(
-        [p.summary for p in parts],
-        checked.validation,
-        checked.hierarchy,
-        checked.findings,
-        checked.mappings,
-        checked.ontology,
-    )
-    summary.triples = _triples(checked.distinct_triples, checked.counts)
-    stats = checked.cache.stats
-    if checked.cache.refused:
-        where = f" (cache not used: {checked.cache.refused})"
+    cache = checked.cache
+    if cache.refused:
+        where = f" (cache not used: {cache.refused})"
     else:
-        where = f" ({checked.cache.directory.name})" if checked.cache.directory is not None else " (disabled)"
-    summary.cache = f"{stats.hits['part']} of {len(parts)} documents reused{where}"
-    if checked.notes:
-        summary.cache += "; " + "; ".join(checked.notes)
+        where = f" ({cache.directory.name})" if cache.directory is not None else " (disabled)"
+    summary.cache = f"{cache.stats.hits['part']} of {len(documents)} documents reused{where}"
+    summary.ran_on = pool.describe()
     return summary
 
 
-def check_tree(root: Path, progress: Progress | None = None, out: Path | None = None) -> tuple[int, list[qc.Finding]]:
-    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings."""
-    if incremental_enabled():
-        directory = None if os.environ.get("CARNK_LD_CACHE") == "0" else cache_dir(out or root / "build")
-        try:
-            checked = check_parts(root, Cache(directory, writable=False), progress)
-        except Fallback:
-            pass
-        else:
-            return checked.distinct_triples, checked.findings
-    whole = check_corpus(root, progress)
-    return len(whole.triples), whole.findings
-
-
-__all__ = ["BuildSummary", "CarnkError", "Checked", "Corpus", "check_corpus", "check_tree", "load_corpus", "run_build"]
+__all__ = [
+    "BuildSummary",
+    "Checked",
+    "Inputs",
+    "cache_dir",
+    "check",
+    "check_tree",
+    "compute_parts",
+    "read_inputs",
+    "read_rules",
+    "release_files",
+    "run_build",
+]

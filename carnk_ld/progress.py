@@ -1,16 +1,14 @@
 """Per-stage progress and measurements for long builds.
 
 A build of a large corpus runs for a minute; on a terminal it says what it is doing, with
-counts, after each stage. In CI logs (stderr not a terminal) it stays quiet unless
-``CARNK_LD_PROGRESS=1``. Every stage's wall time and the process's peak RSS after it are
-recorded either way; ``CARNK_LD_TIMINGS=FILE`` writes them as JSON for
-``benchmarks/run.py``.
+counts, after each stage. In CI logs (stderr not a terminal) it stays quiet unless asked
+(``--progress``). Every stage's wall time and the process's peak RSS after it are
+recorded either way; ``--timings FILE`` writes them as JSON for ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 import time
@@ -35,11 +33,9 @@ class Progress:
     stages: list[dict[str, object]] = field(default_factory=list)
 
     @classmethod
-    def for_terminal(cls) -> Progress:
-        """Enabled on a terminal, or when ``CARNK_LD_PROGRESS=1``; quiet otherwise."""
-        forced = os.environ.get("CARNK_LD_PROGRESS")
-        enabled = forced == "1" if forced in ("0", "1") else sys.stderr.isatty()
-        return cls(enabled=enabled)
+    def for_terminal(cls, forced: bool | None = None) -> Progress:
+        """Enabled as ``forced`` says, else when stderr is a terminal."""
+        return cls(enabled=sys.stderr.isatty() if forced is None else forced)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, object]]:
@@ -60,8 +56,6 @@ class Progress:
             )
             self.stream.flush()
 
-    def save(self) -> None:
-        """Write the stage records to ``$CARNK_LD_TIMINGS`` when set."""
-        target = os.environ.get("CARNK_LD_TIMINGS")
-        if target:
-            Path(target).write_text(json.dumps(self.stages, indent=1) + "\n", encoding="utf-8")
+    def save(self, target: Path) -> None:
+        """Write the stage records as JSON."""
+        target.write_text(json.dumps(self.stages, indent=1) + "\n", encoding="utf-8")

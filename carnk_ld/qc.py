@@ -1,8 +1,9 @@
 """Ontology quality control, the way ROBOT report does it, with SPARQL checks as files.
 
 Each ``queries/checks/<rule>-violation.rq`` selects ``?entity ?property ?value`` rows that
-violate the rule (ODK convention: a clean ontology returns zero rows). A header comment
-gives its severity: ERROR fails the build, WARN and INFO are reported in the release.
+violate the rule (ODK convention: a clean ontology returns zero rows). Header comments
+give its severity (ERROR fails the build, WARN and INFO are reported in the release) and
+may declare ``# scope: document`` (see :mod:`carnk_ld.scopes`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.errors import InputError, Location
-from carnk_ld.graph import KnowledgeGraph
 from carnk_ld.ontology import Ontology
+from carnk_ld.scopes import Scope, declared_scope
 from carnk_ld.vocab import compact_iri
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
@@ -33,6 +34,7 @@ class Check:
     fix: str
     query: str
     path: Path
+    scope: Scope = "graph"
 
 
 @dataclass(frozen=True)
@@ -87,33 +89,13 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
             ox.Store().query(text)
         except SyntaxError as exc:
             raise InputError(Location(shown, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg}") from None
+        scope, scope_line, problem = declared_scope(text)
+        if problem:
+            raise InputError(Location(shown, scope_line), f"QC check: {problem}")
         rule = path.name.removesuffix("-violation.rq")
-        checks.append(
-            Check(
-                rule, severity, meta.get("title", rule), meta.get("description", ""), meta.get("fix", ""), text, shown
-            )
-        )
+        title, description, fix = meta.get("title", rule), meta.get("description", ""), meta.get("fix", "")
+        checks.append(Check(rule, severity, title, description, fix, text, shown, scope))
     return checks
-
-
-def dataset_store(kg: KnowledgeGraph) -> ox.Store:
-    """An in-memory store with the release's named graphs."""
-    store = ox.Store()
-    for graph, triples in kg.graphs().items():
-        name = ox.NamedNode(graph)
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
-    return store
-
-
-def run_checks(
-    checks: list[Check], store: ox.Store, ontology: Ontology, sources: dict[str, Location] | None = None
-) -> list[Finding]:
-    """Run every check against the union of the release graphs; findings sorted for a stable report.
-
-    ``sources`` (node IRI to file and line) lets findings on facts point at the facts file.
-    """
-    rows = {check.rule: check_rows(check, store) for check in checks}
-    return findings_of(checks, rows, ontology, sources or {})
 
 
 def check_rows(check: Check, store: ox.Store) -> list[tuple[str, str, str]]:

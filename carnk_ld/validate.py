@@ -1,4 +1,4 @@
-"""Stage 4: validate the assembled graph with pySHACL.
+"""SHACL validation results, from the fast engine (:mod:`carnk_ld.shacl`) or from pySHACL.
 
 The data graph is the whole release (ontology included), so ``sh:targetClass`` reaches
 instances of subclasses through the ontology's ``rdfs:subClassOf`` triples; without the
@@ -8,9 +8,8 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +19,7 @@ from rdflib.namespace import SH
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file
-from carnk_ld.shacl import Result, Unsupported, fast_results, to_rdflib_term
+from carnk_ld.shacl import Result, fast_results, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
 
@@ -93,31 +92,6 @@ def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
     graph = rdflib.Graph()
     graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
-
-
-def validate_graph(
-    triples: list[ox.Triple],
-    shapes: rdflib.Graph,
-    sources: dict[str, Location] | None = None,
-    *,
-    engine: str = "auto",
-    store: ox.Store | None = None,
-) -> ValidationResult:
-    """Validate with the fast engine where it is exact, otherwise with pySHACL.
-
-    ``engine``: ``auto`` (fast, falling back to pySHACL when the shapes or data need a
-    feature it does not reproduce), ``fast`` (fail instead of falling back) or ``pyshacl``.
-    The environment variable ``CARNK_LD_SHACL`` overrides ``auto``.
-    """
-    engine = os.environ.get("CARNK_LD_SHACL", engine) if engine == "auto" else engine
-    if engine in ("auto", "fast"):
-        try:
-            return fast_validate(triples, shapes, sources, store=store)
-        except Unsupported as exc:
-            if engine == "fast":
-                raise
-            return replace(pyshacl_validate(triples, shapes, sources), engine=f"pySHACL, because {exc}")
-    return pyshacl_validate(triples, shapes, sources)
 
 
 def fast_validate(

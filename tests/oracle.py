@@ -45,7 +45,7 @@ def _jsonld_value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> object:
 
 def to_jsonld(triples: list[ox.Triple]) -> bytes:
     """Compacted JSON-LD 1.1 with the published context inlined (no remote context to fetch)."""
-    from carnk_ld.publish import jsonld_context
+    from carnk_ld.serialise import jsonld_context
 
     nodes: dict[str, dict[str, list[object]]] = {}
     types: dict[str, list[str]] = {}
@@ -71,7 +71,7 @@ def to_jsonld(triples: list[ox.Triple]) -> bytes:
 
 def to_turtle(triples: list[ox.Triple]) -> bytes:
     """Readable Turtle with the project's prefixes."""
-    from carnk_ld.publish import _header
+    from carnk_ld.serialise import generated_header as _header
 
     return _header("Turtle: ontology, facts and provenance") + ox.serialize(
         sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
@@ -80,7 +80,7 @@ def to_turtle(triples: list[ox.Triple]) -> bytes:
 
 def to_ntriples(triples: list[ox.Triple]) -> bytes:
     """Canonical N-Triples, one triple per line, lines sorted (diff-friendly)."""
-    from carnk_ld.publish import lines_of
+    from carnk_ld.serialise import lines_of
 
     lines = lines_of(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
     return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
@@ -88,7 +88,7 @@ def to_ntriples(triples: list[ox.Triple]) -> bytes:
 
 def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
     """N-Quads with one named graph per release component, lines sorted."""
-    from carnk_ld.publish import lines_of
+    from carnk_ld.serialise import lines_of
 
     quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in graphs.items() for t in ts]
     lines = lines_of(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))

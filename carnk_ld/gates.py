@@ -1,0 +1,441 @@
+"""The reasoning, SHACL and QC gates, each one function over shards.
+
+A *shard* is one document's part (its segments, statements and provenance; see
+:mod:`carnk_ld.parts`) together with the *global part* G: the ontology, mappings and
+metadata graphs. A build with many documents has many shards; the gates give exactly
+the answer they would give on the union of all shards, because:
+
+- **Reasoning.** HermiT's input is the ontology plus one individual per distinct set of
+  asserted classes (an ABox of class assertions only is consistent exactly when each
+  conjunction is satisfiable); when it finds a problem it is run again on every
+  individual, so the error names them all.
+- **Core SHACL.** A document's part mentions no other document's nodes, and when no part
+  has a triple about a shared node (an ontology term, a literal) with a predicate the
+  shapes read there, every constraint at a document's node reads only that document's
+  triples and G: documents are validated in batches, shared nodes against G alone.
+  Otherwise all documents form one shard.
+- **SPARQL (shape targets and constraints, QC checks).** A query that declares
+  ``# scope: document`` (see :mod:`carnk_ld.scopes`) is evaluated on every shard and the
+  answers united; any other query runs on a store of the whole graph.
+
+Answers are memoised in the build cache under the digest of everything they read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pyoxigraph as ox
+import rdflib
+
+from carnk_ld import qc
+from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY
+from carnk_ld.errors import InputError, Location, QualityGateFailed
+from carnk_ld.ontology import Ontology
+from carnk_ld.parts import Cache, DocumentPart, batched, digest, scope_of
+from carnk_ld.reason import Hierarchy, reason, reasoner_input
+from carnk_ld.scopes import Scope, declared_scope
+from carnk_ld.serialise import sorted_lines, sorted_nquads
+from carnk_ld.shacl import (
+    ShapeParser,
+    Unsupported,
+    Validator,
+    check_store_keeps,
+    note_literal,
+    query_rows,
+    reads_of,
+    shape_queries,
+    walk_shapes,
+)
+from carnk_ld.validate import ValidationResult, Violation, pyshacl_validate, result_of, violations_of
+from carnk_ld.workers import Workers
+
+#: The graphs of G that every document shard is evaluated with; the metadata graph is a
+#: shard of its own (its triple counts change with every document).
+BASE_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_MAPPINGS)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+Row = TypeVar("Row")
+
+
+@dataclass
+class Global:
+    """G: the graphs every shard shares, rebuilt on every build (they are small)."""
+
+    graphs: dict[str, list[ox.Triple]]
+    triples: list[ox.Triple]  # the distinct triples of G
+    nq: bytes  # sorted N-Quads lines of G
+    nt: bytes  # sorted N-Triples lines of G
+
+    @classmethod
+    def of(cls, graphs: dict[str, list[ox.Triple]]) -> Global:
+        """G from its named graphs."""
+        triples = list(dict.fromkeys(t for graph in graphs.values() for t in graph))
+        nt = sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        return cls(graphs, triples, sorted_nquads(graphs), nt)
+
+    def lines_in(self, graphs: tuple[str, ...]) -> list[bytes]:
+        """G's N-Quads lines in the given graphs."""
+        suffixes = tuple(f" <{g}> .".encode() for g in graphs)
+        return [line for line in self.nq.split(b"\n") if line.endswith(suffixes)]
+
+
+class Sources:
+    """Where a node was written: its document's part, else the ontology."""
+
+    def __init__(self, parts: list[DocumentPart], glob: dict[str, Location]):
+        self.parts = {p.doc_id: p for p in parts}
+        self.glob = glob
+
+    def get(self, iri: str) -> Location | None:
+        """The file and line of a node, if known."""
+        scope = scope_of(iri)
+        part = self.parts.get(scope) if scope is not None else None
+        if part is not None:
+            return part.source(iri)
+        return self.glob.get(iri)
+
+
+# -- reasoning ------------------------------------------------------------------------
+
+
+def reason_gate(
+    ontology: Ontology,
+    ontology_digest: str,
+    kg_ontology: list[ox.Triple],
+    parts: list[DocumentPart],
+    cache: Cache,
+    fingerprint: str,
+    java: str | None,
+) -> Hierarchy:
+    """HermiT on the ontology plus one individual per class set; on a problem, on every individual."""
+    least: dict[frozenset[str], str] = {}
+    for part in parts:
+        for classes, individual in part.conjunctions.items():
+            best = least.get(classes)
+            if best is None or f"<{individual}>" < f"<{best}>":
+                least[classes] = individual
+    key = digest(fingerprint, "reason", ontology_digest, *("\t".join(sorted(c)) for c in sorted(least, key=sorted)))
+    found = cache.get("reason", key)
+    if isinstance(found, Hierarchy):
+        return found
+    rdf_type = ox.NamedNode(RDF_TYPE)
+    typed = [
+        ox.Triple(ox.NamedNode(individual), rdf_type, ox.NamedNode(c))
+        for classes, individual in sorted(least.items(), key=lambda kv: kv[1])
+        for c in sorted(classes)
+    ]
+    try:
+        hierarchy = reason(ontology, [*kg_ontology, *typed], java=java)
+    except QualityGateFailed:
+        # Explain the problem with every individual that has it, not only the representatives.
+        everything = [q.triple for part in parts for q in part.quads()]
+        reason(ontology, reasoner_input(kg_ontology, everything), java=java)
+        raise
+    cache.put("reason", key, hierarchy)
+    return hierarchy
+
+
+# -- SPARQL over shards ---------------------------------------------------------------
+
+
+class QueryService:
+    """Answers SPARQL queries over the whole dataset: shard by shard where declared, else on everything."""
+
+    def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, fingerprint: str):
+        self.glob = glob
+        self.parts = parts
+        self.cache = cache
+        self.fingerprint = fingerprint
+        self._everything: dict[bool, ox.Store] = {}
+        self._corpus_key = digest(glob.nq, *(part.key for part in parts))
+
+    def _everything_store(self, *, quads: bool) -> ox.Store:
+        if quads not in self._everything:
+            lines = self.glob.nq.split(b"\n")
+            for part in self.parts:
+                lines.extend(part.nquads().split(b"\n"))
+            self._everything[quads] = _store([line for line in lines if line], quads=quads)
+        return self._everything[quads]
+
+    def _units(self) -> list[tuple[str, list[bytes]]]:
+        """The shards as (key, N-Quads texts): each batch of documents, then the metadata graph."""
+        metadata = b"".join(line + b"\n" for line in self.glob.lines_in((GRAPH_METADATA,)))
+        units = [
+            (digest(*sorted(part.key for part in batch)), [part.nquads() for part in batch])
+            for batch in batched(self.parts)
+        ]
+        units.append((digest(metadata), [metadata]))
+        return units
+
+    def answers(
+        self,
+        queries: dict[str, Scope],
+        *,
+        quads: bool,
+        run: Callable[[ox.Store, str], list[Row]],
+        merge: Callable[[Iterable[Row]], list[Row]],
+    ) -> dict[str, list[Row]]:
+        """Each query's rows over the whole dataset; ``run(store, query)`` evaluates one query on one store.
+
+        A document-scoped query runs on G's base graphs plus each shard (batches of
+        documents are as exact as single documents: the union of the union is the union)
+        and ``merge`` unites the rows; any other query runs on a store of everything.
+        """
+        kind = "quads" if quads else "triples"
+        answers: dict[str, list[Row]] = {}
+        per_shard = [q for q, scope in queries.items() if scope == "document"]
+        if per_shard:
+            base_lines = self.glob.lines_in(BASE_GRAPHS)
+            base_key = digest(*base_lines)
+            found: dict[str, list[Row]] = {q: [] for q in per_shard}
+            for unit_key, texts in self._units():
+                keys = {q: digest(self.fingerprint, "shard-rows", kind, q, base_key, unit_key) for q in per_shard}
+                todo = []
+                for query in per_shard:
+                    cached = self.cache.get("rows", keys[query])
+                    if isinstance(cached, list):
+                        found[query].extend(cached)
+                    else:
+                        todo.append(query)
+                if not todo:
+                    continue
+                store = _store(base_lines, quads=quads)
+                for text in texts:
+                    if text:
+                        _load(store, text, quads=quads)
+                for query in todo:
+                    rows = run(store, query)
+                    self.cache.put("rows", keys[query], rows)
+                    found[query].extend(rows)
+            for query in per_shard:
+                answers[query] = merge(found[query])
+        for query, scope in queries.items():
+            if scope == "document":
+                continue
+            key = digest(self.fingerprint, "graph-rows", kind, query, self._corpus_key)
+            cached = self.cache.get("rows", key)
+            if isinstance(cached, list):
+                answers[query] = cached
+                continue
+            answers[query] = merge(run(self._everything_store(quads=quads), query))
+            self.cache.put("rows", key, answers[query])
+        return answers
+
+
+def _store(lines: list[bytes], *, quads: bool) -> ox.Store:
+    """An in-memory store of N-Quads lines: as quads, or as the set of their triples."""
+    store = ox.Store()
+    if lines:
+        _load(store, b"\n".join(lines) + b"\n", quads=quads)
+    return store
+
+
+def _load(store: ox.Store, nquads: bytes, *, quads: bool) -> None:
+    if quads:
+        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+        return
+    triples = [line[: line.rindex(b" <")] + b" ." for line in nquads.split(b"\n") if line]
+    if triples:
+        store.bulk_load(b"\n".join(triples) + b"\n", format=ox.RdfFormat.N_TRIPLES)
+
+
+def _distinct_dicts(rows: Iterable[dict]) -> list[dict]:
+    seen: dict[tuple, dict] = {}
+    for row in rows:
+        seen.setdefault(tuple(sorted(row.items(), key=lambda kv: kv[0])), row)
+    return list(seen.values())
+
+
+def _distinct_sorted(rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    return sorted(set(rows))
+
+
+# -- QC ---------------------------------------------------------------------------------
+
+
+def qc_gate(
+    checks: list[qc.Check], service: QueryService, ontology: Ontology, sources: Sources
+) -> list[qc.Finding]:
+    """Every QC check's findings over the union of the release graphs."""
+    by_query = {check.query: check for check in checks}
+
+    def run(store: ox.Store, query: str) -> list[tuple[str, str, str]]:
+        return qc.check_rows(by_query[query], store)
+
+    answers = service.answers(
+        {check.query: check.scope for check in checks}, quads=True, run=run, merge=_distinct_sorted
+    )
+    rows = {check.rule: answers[check.query] for check in checks}
+    return qc.findings_of(checks, rows, ontology, sources)
+
+
+# -- SHACL ------------------------------------------------------------------------------
+
+
+def shacl_gate(
+    engine: str,
+    shapes: rdflib.Graph,
+    shapes_digest: str,
+    glob: Global,
+    parts: list[DocumentPart],
+    service: QueryService,
+    sources: Sources,
+    cache: Cache,
+    fingerprint: str,
+    workers: Workers,
+) -> ValidationResult:
+    """SHACL results over the whole graph: pySHACL on all of it, or the fast engine shard by shard."""
+    if engine == "pyshacl":
+        everything = list(glob.triples)
+        for part in parts:
+            everything.extend(_part_triples(part))
+        return pyshacl_validate(list(dict.fromkeys(everything)), shapes, sources)  # type: ignore[arg-type]
+    try:
+        return _fast(shapes, shapes_digest, glob, parts, service, sources, cache, fingerprint, workers)
+    except Unsupported as exc:
+        raise InputError(
+            "shapes",
+            f"the fast SHACL engine cannot give pySHACL's results exactly here: {exc}",
+            "build with --shacl-engine pyshacl (slower, but it implements all of SHACL)",
+        ) from None
+
+
+def _part_triples(part: DocumentPart) -> list[ox.Triple]:
+    return [q.triple for q in part.quads()]
+
+
+@dataclass
+class _ShardTask:
+    """What the workers validating shards read (forked, or scattered to a Dask cluster)."""
+
+    roots: list
+    base: list[ox.Triple]
+    batches: list[tuple[list[DocumentPart], dict[str, list[dict]]]]
+    sources: Sources
+    whole: bool  # one shard of every document: validate shared nodes there too
+
+
+def _validate_shard(task: _ShardTask, index: int) -> list[Violation]:
+    batch, batch_rows = task.batches[index]
+    docs = {part.doc_id for part in batch}
+    own: list[ox.Triple] = []
+    for part in batch:
+        own.extend(_part_triples(part))
+
+    def in_batch(node: object) -> bool:
+        return task.whole or (isinstance(node, ox.NamedNode) and scope_of(node.value) in docs)
+
+    data = list(dict.fromkeys(task.base + own)) if task.whole else task.base + own
+    return list(violations_of(Validator(data, task.roots, rows=batch_rows).run(keep=in_batch), task.sources))
+
+
+def _fast(
+    shapes: rdflib.Graph,
+    shapes_digest: str,
+    glob: Global,
+    parts: list[DocumentPart],
+    service: QueryService,
+    sources: Sources,
+    cache: Cache,
+    fingerprint: str,
+    workers: Workers,
+) -> ValidationResult:
+    roots = ShapeParser(shapes).roots()
+    for shape in walk_shapes(roots):
+        if shape.sparql and shape not in roots:
+            raise Unsupported("a SPARQL constraint inside sh:or or a qualified shape")
+    reads = reads_of(roots)
+    read_fwd = {p.value for p in reads.path_fwd | reads.subjects_targets}
+    read_inv = {p.value for p in reads.path_inv | reads.objects_targets}
+    for part in parts:
+        if part.local:  # pragma: no cover - the facts reader only makes nodes of the document's own
+            raise RuntimeError(f"document {part.doc_id}: {part.local}")
+    whole = any(
+        part.shared_subject_predicates & read_fwd or part.shared_object_predicates & read_inv for part in parts
+    )
+    queries = list(dict.fromkeys(shape_queries(roots)))
+    rows: dict[str, list[dict]] = {}
+    if reads.sparql:
+        literals: set[ox.Literal] = set().union(*(p.literals for p in parts))
+        for t in glob.triples:
+            if isinstance(t.object, ox.Literal):
+                note_literal(t.object, literals)
+        check_store_keeps(literals)
+        scopes = {}
+        for query in queries:
+            scope, _, problem = declared_scope(query)
+            if problem:
+                raise InputError("shapes", f"SPARQL query of a shape: {problem}", "see README: Incremental builds")
+            scopes[query] = scope
+
+        def run(store: ox.Store, query: str) -> list[dict]:
+            return query_rows(store, query, union=False)
+
+        rows = service.answers(scopes, quads=False, run=run, merge=_distinct_dicts)
+    present = {p.doc_id for p in parts}
+    by_doc: dict[str, dict[str, list[dict]]] = {}
+    shared_rows: dict[str, list[dict]] = {q: [] for q in queries}
+    for query, solutions in rows.items():
+        for row in solutions:
+            this = row.get("this")
+            owner = scope_of(this.value) if isinstance(this, ox.NamedNode) else None
+            if owner in present and not whole:
+                by_doc.setdefault(owner, {q: [] for q in queries})[query].append(row)  # type: ignore[index]
+            else:
+                shared_rows[query].append(row)
+    wanted = reads.fwd | reads.inv
+    violations: list[Violation] = []
+    if whole:
+        batches = [(parts, shared_rows)]
+        base = glob.triples
+    else:
+
+        def shared_node(node: object) -> bool:
+            return not (isinstance(node, ox.NamedNode) and scope_of(node.value) in present)
+
+        shared_results = Validator(glob.triples, roots, rows=shared_rows).run(keep=shared_node)
+        violations.extend(violations_of(shared_results, sources))
+        batches = [
+            (batch, {q: [r for part in batch for r in by_doc.get(part.doc_id, {}).get(q, [])] for q in queries})
+            for batch in batched(parts)
+        ]
+        base = [t for t in glob.triples if t.predicate in wanted]
+    base_digest = digest(*sorted(ox.serialize(base, format=ox.RdfFormat.N_TRIPLES).split(b"\n")))
+    missing: list[tuple[str, int]] = []
+    for index, (batch, batch_rows) in enumerate(batches):
+        key = digest(
+            fingerprint,
+            "shard",
+            "whole" if whole else "batch",
+            shapes_digest,
+            base_digest,
+            _rows_digest(batch_rows),
+            *sorted(part.key for part in batch),
+        )
+        found = cache.get("shard", key)
+        if isinstance(found, list):
+            violations.extend(found)
+        else:
+            missing.append((key, index))
+    task = _ShardTask(roots, base, [batches[i] for _, i in missing], sources, whole)
+    computed = workers.map(_validate_shard, task, list(range(len(missing))))
+    for (key, _), found in zip(missing, computed, strict=True):
+        cache.put("shard", key, found)
+        violations.extend(found)
+    label = "one shard of every document" if whole else "per-document shards"
+    return result_of(violations, f"fast engine, exact to pySHACL; {label}")
+
+
+def _rows_digest(rows: dict[str, list[dict]]) -> str:
+    return digest(
+        *(
+            f"{query}\x00" + "\x01".join(sorted("\x02".join(f"{k}={v}" for k, v in sorted(r.items())) for r in found))
+            for query, found in sorted(rows.items())
+        )
+    )
+
+
+__all__ = ["BASE_GRAPHS", "Global", "QueryService", "Sources", "qc_gate", "reason_gate", "shacl_gate"]

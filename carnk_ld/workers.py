@@ -1,0 +1,128 @@
+"""Run independent per-document tasks through a :class:`concurrent.futures.Executor`.
+
+On one machine the executor is a :class:`~concurrent.futures.ProcessPoolExecutor` whose
+workers are forked: the state every task reads (the ontology, the shapes, the parts) is
+handed to them by the fork, not pickled, and only the small items and the results cross
+process boundaries. With ``--scheduler tcp://HOST:PORT`` the executor is a Dask
+distributed client's (``Client.get_executor``): the shared state is scattered to every
+worker once and each task is sent with a reference to it. Either way results come back in
+the order of the items, so the release does not depend on how the work was spread.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from carnk_ld.errors import InputError
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many tasks, starting worker processes costs more than it saves.
+PARALLEL_FROM = 16
+#: Local worker processes when the user does not say (``--jobs 0``).
+DEFAULT_MAX_JOBS = 4
+#: Seconds to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT = 30
+
+
+class Workers:
+    """``map(function, shared, items)``: ``[function(shared, item) for item in items]``, spread out.
+
+    ``function`` must be a module-level function (it is sent by reference); ``shared`` is
+    whatever every task reads; ``items`` should be small (ids, indices, file contents).
+    """
+
+    def __init__(self, jobs: int = 0, scheduler: str | None = None):
+        self.scheduler = scheduler
+        self.jobs = jobs if jobs > 0 else min(os.cpu_count() or 1, DEFAULT_MAX_JOBS)
+        self._client: Any = None
+
+    def describe(self) -> str:
+        """Where tasks run, for the build summary."""
+        if self.scheduler:
+            return f"Dask scheduler {self.scheduler}"
+        return f"{self.jobs} local process{'es' if self.jobs != 1 else ''}"
+
+    def map(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> list[R]:
+        """The results of ``function(shared, item)`` for every item, in order."""
+        if self.scheduler:
+            return self._map_dask(function, shared, items)
+        if self.jobs < 2 or len(items) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+            return [function(shared, item) for item in items]
+        # Forked workers inherit every object of this process; without freezing, their
+        # garbage collector walks (and so copies) all of those pages.
+        gc.freeze()
+        try:
+            executor: Executor = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_install,
+                initargs=(function, shared),
+            )
+            with executor:
+                chunk = max(1, len(items) // (self.jobs * 8))
+                return list(executor.map(_run_installed, items, chunksize=chunk))
+        finally:
+            gc.unfreeze()
+
+    def _map_dask(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> list[R]:
+        client = self._connect()
+        executor: Executor = client.get_executor(pure=False)
+        reference = client.scatter(shared, broadcast=True, hash=False)
+        futures = [executor.submit(function, reference, item) for item in items]
+        return [future.result() for future in futures]
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise InputError(
+                    "--scheduler", "Dask distributed is not installed", "pip install 'carnk-ld[distributed]'"
+                ) from None
+            try:
+                self._client = Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise InputError(
+                    "--scheduler", f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
+                ) from None
+        return self._client
+
+    def close(self) -> None:
+        """Disconnect from the Dask scheduler (local pools end with each map)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+@contextmanager
+def workers(jobs: int = 0, scheduler: str | None = None) -> Iterator[Workers]:
+    """Workers for one build, closed at its end."""
+    pool = Workers(jobs, scheduler)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+_INSTALLED: list[Any] = []  # in a forked worker: (function, shared), set once by the pool's initializer
+
+
+def _install(function: Callable[[Any, Any], Any], shared: Any) -> None:
+    _INSTALLED[:] = [function, shared]
+
+
+def _run_installed(item: Any) -> Any:
+    function, shared = _INSTALLED
+    return function(shared, item)
+
+
+__all__ = ["PARALLEL_FROM", "Workers", "workers"]
