@@ -8,17 +8,13 @@ line it came from, so validation errors can point curators at their own lines.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import itemgetter
 
 import pyoxigraph as ox
 
 from carnk_ld.constants import (
-    GRAPH_FACTS,
-    GRAPH_MAPPINGS,
     GRAPH_METADATA,
-    GRAPH_ONTOLOGY,
-    GRAPH_PROVENANCE,
     KG,
 )
 from carnk_ld.documents import Document
@@ -29,33 +25,6 @@ from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import CARNK, DCTERMS, OA, PROV, RDF, RDFS, XSD
 
 N = ox.NamedNode
-
-
-@dataclass
-class KnowledgeGraph:
-    """The release content: triples per component, plus where each node came from."""
-
-    ontology: list[ox.Triple]
-    facts: list[ox.Triple]
-    provenance: list[ox.Triple]
-    mappings: list[ox.Triple] = field(default_factory=list)
-    metadata: list[ox.Triple] = field(default_factory=list)
-    sources: dict[str, Location] = field(default_factory=dict)
-    coverage: list[tuple[str, ...]] = field(default_factory=list)
-
-    def graphs(self) -> dict[str, list[ox.Triple]]:
-        """The named graphs of the release, by graph IRI."""
-        return {
-            GRAPH_ONTOLOGY: self.ontology,
-            GRAPH_FACTS: self.facts,
-            GRAPH_PROVENANCE: self.provenance,
-            GRAPH_MAPPINGS: self.mappings,
-            GRAPH_METADATA: self.metadata,
-        }
-
-    def all_triples(self) -> list[ox.Triple]:
-        """The union of all components, without duplicates, in a stable order."""
-        return sort_triples(dict.fromkeys(t for graph in self.graphs().values() for t in graph))
 
 
 def _int(value: int, datatype: ox.NamedNode = XSD.nonNegativeInteger) -> ox.Literal:
@@ -126,7 +95,7 @@ def document_graph(factset: FactSet) -> DocumentGraph:
     """The triples, sources and coverage rows of one resolved document (insertion-ordered, no repeats)."""
     facts = _OrderedSet()
     prov = _OrderedSet()
-    part = KnowledgeGraph([], [], [])
+    part = DocumentGraph([], [], {}, [])
     doc = factset.document
     _document(doc, factset, prov, part)
     for fact in factset.facts:
@@ -156,26 +125,6 @@ def ontology_sources(ontology: Ontology, mapping_set: MappingSet | None) -> dict
         for m in mapping_set.mappings:
             sources.setdefault(m.subject, Location(ontology.path, ontology.line_of(m.subject)))
     return sources
-
-
-def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: MappingSet | None = None) -> KnowledgeGraph:
-    """Turn the ontology, resolved facts and mappings into the release's named graphs."""
-    # Insertion-ordered sets: deterministic without sorting (every serialiser sorts its output).
-    facts = _OrderedSet()
-    prov = _OrderedSet()
-    kg = KnowledgeGraph(canonical_ontology(ontology), [], [], sources=ontology_sources(ontology, mapping_set))
-    for factset in sorted(factsets, key=lambda f: f.document.doc_id):
-        part = document_graph(factset)
-        facts.update(dict.fromkeys(part.facts))
-        prov.update(dict.fromkeys(part.provenance))
-        kg.sources.update(part.sources)
-        kg.coverage.extend(part.coverage)
-    kg.facts = list(facts)
-    kg.provenance = list(prov)
-    if mapping_set is not None:
-        kg.mappings = mapping_graph(mapping_set)
-    kg.metadata = metadata_graph(ontology, {name: len(graph) for name, graph in kg.graphs().items()}, mapping_set)
-    return kg
 
 
 def mapping_graph(mapping_set: MappingSet) -> list[ox.Triple]:
@@ -225,7 +174,7 @@ def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set
     return triples
 
 
-def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: KnowledgeGraph) -> None:
+def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGraph) -> None:
     d = N(doc.iri)
     prov.add(ox.Triple(d, RDF.type, CARNK.Document))
     prov.add(ox.Triple(d, DCTERMS.title, _str(doc.path.name)))

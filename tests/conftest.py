@@ -59,17 +59,27 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def generated_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated multi-document corpus (benchmarks/generate.py) for the whole session; copy it to change it."""
+    from benchmarks.generate import generate
+
+    root = tmp_path_factory.mktemp("generated") / "corpus"
+    generate(9000, root, seed=3)
+    return root
+
+
 def run_process(
-    *args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None
+    *args: str, cwd: Path | None = None, env_extra: dict[str, str] | None = None, module: str = "carnk_ld"
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m carnk_ld`` in a separate interpreter, as from a terminal.
+    """Run ``python -m carnk_ld`` (or another module) in a separate interpreter, as from a terminal.
 
     Ctrl-C is restored to its default: a shell starts background jobs with SIGINT ignored,
     the child would inherit that, and Python then never raises KeyboardInterrupt.
     """
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run(
-        [sys.executable, "-m", "carnk_ld", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -1,8 +1,8 @@
-"""The straightforward implementations the optimised build must match byte for byte.
+"""The oracle: the whole graph assembled, validated and serialised the straightforward way.
 
-Issue 7 made the build fast; these are the versions from before, kept verbatim so tests
-can prove the optimised serialisers and sort produce the same bytes, and so anyone can
-rebuild a release the slow, obvious way (``CARNK_LD_REFERENCE=1``) to compare. Validation's
+The build runs every gate over document shards and merges pre-rendered pieces into the
+release; these functions do the same work the obvious way on one graph, so tests can
+prove the build gives exactly the same bytes and the same gate results. Validation's
 reference is pySHACL itself (:func:`carnk_ld.validate.pyshacl_validate`).
 """
 
@@ -10,10 +10,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
+import rdflib
 
-from carnk_ld.constants import PREFIXES
+from carnk_ld import qc
+from carnk_ld.constants import (
+    DOCUMENTS_DIR,
+    FACTS_DIR,
+    GRAPH_FACTS,
+    GRAPH_MAPPINGS,
+    GRAPH_METADATA,
+    GRAPH_ONTOLOGY,
+    GRAPH_PROVENANCE,
+    MAPPINGS_DIR,
+    MAPPINGS_FILE,
+    ONTOLOGY_DIR,
+    ONTOLOGY_FILE,
+    PREFIXES,
+)
+from carnk_ld.documents import Document, read_document
+from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.facts import FactSet, load_facts
+from carnk_ld.graph import (
+    _OrderedSet,
+    canonical_ontology,
+    document_graph,
+    mapping_graph,
+    metadata_graph,
+    ontology_sources,
+)
+from carnk_ld.graph import sort_triples as fast_sort_triples
+from carnk_ld.mappings import MappingSet, load_mappings
+from carnk_ld.ontology import Ontology, load_ontology
+from carnk_ld.pipeline import listing
+from carnk_ld.shacl import Unsupported
+from carnk_ld.validate import ValidationResult, fast_validate, pyshacl_validate
 from carnk_ld.vocab import RDF, compact_iri
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
@@ -93,3 +127,198 @@ def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
     quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for g, ts in graphs.items() for t in ts]
     lines = lines_of(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
     return ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
+
+
+# -- the whole graph --------------------------------------------------------------------
+
+@dataclass
+class KnowledgeGraph:
+    """The release content: triples per component, plus where each node came from."""
+
+    ontology: list[ox.Triple]
+    facts: list[ox.Triple]
+    provenance: list[ox.Triple]
+    mappings: list[ox.Triple] = field(default_factory=list)
+    metadata: list[ox.Triple] = field(default_factory=list)
+    sources: dict[str, Location] = field(default_factory=dict)
+    coverage: list[tuple[str, ...]] = field(default_factory=list)
+
+    def graphs(self) -> dict[str, list[ox.Triple]]:
+        """The named graphs of the release, by graph IRI."""
+        return {
+            GRAPH_ONTOLOGY: self.ontology,
+            GRAPH_FACTS: self.facts,
+            GRAPH_PROVENANCE: self.provenance,
+            GRAPH_MAPPINGS: self.mappings,
+            GRAPH_METADATA: self.metadata,
+        }
+
+    def all_triples(self) -> list[ox.Triple]:
+        """The union of all components, without duplicates, in a stable order."""
+        return fast_sort_triples(dict.fromkeys(t for graph in self.graphs().values() for t in graph))
+
+
+def build_graph(ontology: Ontology, factsets: list[FactSet], mapping_set: MappingSet | None = None) -> KnowledgeGraph:
+    """Turn the ontology, resolved facts and mappings into the release's named graphs."""
+    # Insertion-ordered sets: deterministic without sorting (every serialiser sorts its output).
+    facts = _OrderedSet()
+    prov = _OrderedSet()
+    kg = KnowledgeGraph(canonical_ontology(ontology), [], [], sources=ontology_sources(ontology, mapping_set))
+    for factset in sorted(factsets, key=lambda f: f.document.doc_id):
+        part = document_graph(factset)
+        facts.update(dict.fromkeys(part.facts))
+        prov.update(dict.fromkeys(part.provenance))
+        kg.sources.update(part.sources)
+        kg.coverage.extend(part.coverage)
+    kg.facts = list(facts)
+    kg.provenance = list(prov)
+    if mapping_set is not None:
+        kg.mappings = mapping_graph(mapping_set)
+    kg.metadata = metadata_graph(ontology, {name: len(graph) for name, graph in kg.graphs().items()}, mapping_set)
+    return kg
+
+
+
+@dataclass
+class Corpus:
+    """All inputs of one tree, read and resolved."""
+
+    root: Path
+    ontology: Ontology
+    documents: dict[str, Document]
+    factsets: list[FactSet]
+    mappings: MappingSet
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Read the ontology, documents and facts of a corpus tree; collect errors across files."""
+    ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+    errors: list[InputError] = []
+    documents: dict[str, Document] = {}
+    for path in listing(root / DOCUMENTS_DIR, ".txt", "documents"):
+        try:
+            documents[path.name] = read_document(path, display_path=Path(DOCUMENTS_DIR) / path.name)
+        except InputError as exc:
+            errors.append(exc)
+    if not documents and not errors:
+        errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
+    factsets: list[FactSet] = []
+    covered: set[str] = set()
+    for path in listing(root / FACTS_DIR, ".yaml", "facts"):
+        shown = Path(FACTS_DIR) / path.name
+        try:
+            factset = load_facts(path, documents, ontology, display_path=shown)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            covered.add(path.stem + ".txt")
+            continue
+        except InputError as exc:
+            errors.append(exc)
+            covered.add(path.stem + ".txt")
+            continue
+        factsets.append(factset)
+        covered.add(factset.document.path.name)
+    for name, document in sorted(documents.items()):
+        if name not in covered:
+            errors.append(
+                InputError(
+                    Path(DOCUMENTS_DIR) / name,
+                    f"document has no facts file ({len(document.segments)} segments unaccounted)",
+                    f"curate its facts in facts/{document.doc_id}.yaml",
+                )
+            )
+    mapping_set = None
+    try:
+        mapping_set = load_mappings(
+            root / MAPPINGS_DIR / MAPPINGS_FILE, ontology, display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE
+        )
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    except InputError as exc:
+        errors.append(exc)
+    if errors or mapping_set is None:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    return Corpus(root, ontology, documents, factsets, mapping_set)
+
+
+
+
+def dataset_store(kg: KnowledgeGraph) -> ox.Store:
+    """An in-memory store with the release's named graphs."""
+    store = ox.Store()
+    for graph, triples in kg.graphs().items():
+        name = ox.NamedNode(graph)
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+    return store
+
+
+def run_checks(
+    checks: list[qc.Check], store: ox.Store, ontology: Ontology, sources: dict[str, Location] | None = None
+) -> list[qc.Finding]:
+    """Every check over the union of the store's graphs (the whole graph, one store)."""
+    rows = {check.rule: qc.check_rows(check, store) for check in checks}
+    return qc.findings_of(checks, rows, ontology, sources or {})
+
+
+def validate_graph(
+    triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
+) -> ValidationResult:
+    """The fast engine on one graph where it is exact, else pySHACL (what a test compares against)."""
+    try:
+        return fast_validate(triples, shapes, sources)
+    except Unsupported:
+        return pyshacl_validate(triples, shapes, sources)
+
+
+def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
+    """Every release file of ``root`` (SHA256SUMS included), computed on the whole graph the plain way.
+
+    Gates: HermiT on every individual, SHACL on the whole graph (the fast engine, whose
+    exactness to pySHACL ``tests/test_fast_shacl.py`` proves, or pySHACL itself), every QC
+    check on one store. Serialisers: the straightforward ones above.
+    """
+    from carnk_ld.constants import CHECKS_DIR, SHAPES_DIR
+    from carnk_ld.reason import reason, reasoner_input
+    from carnk_ld.release import RELEASE_MARKER
+    from carnk_ld.serialise import COVERAGE_HEADER, ReleaseContent, small_files, tsv_row
+    from carnk_ld.validate import load_shapes
+
+    corpus = load_corpus(root)
+    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+    everything = kg.all_triples()
+    hierarchy = reason(corpus.ontology, reasoner_input(kg.ontology, kg.facts + kg.provenance))
+    shapes = load_shapes(root / SHAPES_DIR)
+    if engine == "fast":
+        validation = fast_validate(everything, shapes, kg.sources)
+    else:
+        validation = pyshacl_validate(everything, shapes, kg.sources)
+    checks = qc.load_checks(root / CHECKS_DIR)
+    findings = run_checks(checks, dataset_store(kg), corpus.ontology, kg.sources)
+    content = ReleaseContent(
+        kg.ontology,
+        kg.mappings,
+        kg.metadata,
+        validation,
+        hierarchy,
+        checks,
+        findings,
+        corpus.mappings,
+        corpus.ontology,
+    )
+    files: dict[str, bytes] = {}
+    for name, render in small_files(content).items():
+        data = render()
+        files[name] = data if isinstance(data, bytes) else b"".join(data)
+    files["coverage.tsv"] = ("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8") + b"".join(
+        tsv_row(row) for row in kg.coverage
+    )
+    files["carnk.ttl"] = to_turtle(everything)
+    files["carnk.nt"] = to_ntriples(everything)
+    files["carnk.nq"] = to_nquads(kg.graphs())
+    files["carnk.jsonld"] = to_jsonld(everything)
+    import hashlib
+
+    files[RELEASE_MARKER] = "".join(
+        f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)
+    ).encode("ascii")
+    return files

@@ -16,9 +16,7 @@ import pytest
 import rdflib
 
 from benchmarks.generate import generate
-from carnk_ld.graph import build_graph
 from carnk_ld.ontology import load_ontology
-from carnk_ld.pipeline import load_corpus
 from carnk_ld.shacl import Unsupported, fast_results
 from carnk_ld.validate import (
     ValidationResult,
@@ -26,9 +24,9 @@ from carnk_ld.validate import (
     fast_validate,
     load_shapes,
     pyshacl_validate,
-    validate_graph,
 )
 from tests.conftest import PROJECT, claim_of
+from tests.oracle import build_graph, load_corpus
 from tests.test_shapes import CASE_FILES, read_case
 
 N = ox.NamedNode
@@ -179,26 +177,32 @@ def test_same_results_on_the_clean_corpus(generated, shapes) -> None:
     assert fast == slow and fast.conforms
 
 
-def test_shapes_beyond_the_subset_fall_back_to_pyshacl(shapes, ontology_triples) -> None:
+BEYOND_THE_SUBSET = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://w3id.org/carnk/shapes/X> a sh:NodeShape ;
+    sh:targetClass <https://w3id.org/carnk/Statement> ;
+    sh:property [ sh:path <https://w3id.org/carnk/polarity> ; sh:hasValue <https://w3id.org/carnk/Affirmed> ;
+                  sh:message "hasValue is not in the fast subset" ] .
+"""
+
+
+def test_shapes_beyond_the_subset_are_refused_by_the_fast_engine_and_validated_by_pyshacl(
+    shapes, ontology_triples, corpus: Path, cli
+) -> None:
     extra = rdflib.Graph()
-    extra.parse(
-        data="""
-        @prefix sh: <http://www.w3.org/ns/shacl#> .
-        <https://w3id.org/carnk/shapes/X> a sh:NodeShape ;
-            sh:targetClass <https://w3id.org/carnk/Statement> ;
-            sh:property [ sh:path <https://w3id.org/carnk/polarity> ; sh:hasValue <https://w3id.org/carnk/Affirmed> ;
-                          sh:message "hasValue is not in the fast subset" ] .
-        """,
-        format="turtle",
-    )
-    combined = shapes + extra
+    extra.parse(data=BEYOND_THE_SUBSET, format="turtle")
     with pytest.raises(Unsupported):
-        fast_results(ontology_triples, combined)
-    statement = N("https://w3id.org/carnk/kg/fact/x/y")
-    data = [*ontology_triples, ox.Triple(statement, RDF_TYPE, N(CARNK + "Statement"))]
-    auto = validate_graph(data, combined)  # falls back, and still reports the sh:hasValue result
-    assert any(v.message == "hasValue is not in the fast subset" for v in auto.violations)
-    assert _blank(auto) == _blank(pyshacl_validate(data, combined))
+        fast_results(ontology_triples, shapes + extra)
+    (corpus / "shapes" / "extra.shapes.ttl").write_text(BEYOND_THE_SUBSET, encoding="utf-8")
+    negated = 'polarity: negated'
+    assert negated in (corpus / "facts" / "carnk-overview.yaml").read_text(encoding="utf-8")
+    refused = cli("build", "--root", str(corpus), "--out", str(corpus / "out"))
+    assert refused.exit_code == 2, refused.output
+    assert "hasValue" in refused.output and "--shacl-engine pyshacl" in refused.output
+    assert not (corpus / "out").exists()
+    validated = cli("build", "--root", str(corpus), "--out", str(corpus / "out"), "--shacl-engine", "pyshacl")
+    assert validated.exit_code == 1, validated.output  # a negated statement has no carnk:Affirmed polarity
+    assert "hasValue is not in the fast subset" in validated.output
 
 
 def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated, shapes) -> None:

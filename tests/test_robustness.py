@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from carnk_ld.netguard import NetworkBlocked, network_blocked
-from carnk_ld.publish import release_lock
-from tests.conftest import edit, run_process, tree_bytes
+from carnk_ld.release import release_lock
+from tests.conftest import PROJECT, edit, run_process, tree_bytes
 
 
 def build_process(corpus: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"CARNK_LD_KILL_AT": kill_at} if kill_at else {}
-    return run_process("build", "--root", str(corpus), "--out", str(out), env_extra=env)
+    """``carnk-ld build`` in its own process, interrupted at ``kill_at`` (see tests/fault_injection.py)."""
+    args = ("build", "--root", str(corpus), "--out", str(out))
+    if kill_at:
+        return run_process(kill_at, *args, module="tests.fault_injection", cwd=PROJECT)
+    return run_process(*args)
 
 
 def leftovers(out: Path) -> list[str]:

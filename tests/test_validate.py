@@ -7,11 +7,10 @@ from collections.abc import Callable
 import pyoxigraph as ox
 import pytest
 
-from carnk_ld.graph import KnowledgeGraph, build_graph
-from carnk_ld.pipeline import load_corpus
-from carnk_ld.validate import ValidationResult, load_shapes, validate_graph
+from carnk_ld.validate import ValidationResult, load_shapes
 from carnk_ld.vocab import CARNK, OA, PROV, RDF, RDFS, XSD
 from tests.conftest import PROJECT
+from tests.oracle import KnowledgeGraph, build_graph, load_corpus, validate_graph
 
 FACT = "https://w3id.org/carnk/kg/fact/carnk-overview/"
 STUDY = "https://w3id.org/carnk/kg/study/carnk-overview/cd19-cord-blood-carnk"

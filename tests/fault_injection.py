@@ -1,0 +1,40 @@
+"""Test-only wrapper: ``python -m tests.fault_injection POINT[:SIGINT|:ENOSPC] carnk-ld-args...``.
+
+Runs the command line with a checkpoint hook that interrupts the build at ``POINT`` (see
+:func:`carnk_ld.release.publish_release`): killed as ``kill -9`` or a power cut would,
+interrupted as by Ctrl-C, or failing as on a full disk. Production code has no such hook
+of its own; it only calls the checkpoint it is given.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import signal
+import sys
+
+from carnk_ld import cli, pipeline
+
+
+def checkpoint(wanted: str, name: str) -> None:
+    """Interrupt the process when the build reaches ``wanted`` (``POINT[:HOW]``)."""
+    point, _, how = wanted.partition(":")
+    if point != name:
+        return
+    if how == "ENOSPC":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    os.kill(os.getpid(), signal.SIGINT if how == "SIGINT" else signal.SIGKILL)
+
+
+def main() -> None:
+    wanted, *args = sys.argv[1:]
+    pipeline.publish_release = functools.partial(  # type: ignore[assignment]
+        pipeline.publish_release, checkpoint=functools.partial(checkpoint, wanted)
+    )
+    sys.argv = ["carnk-ld", *args]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
