@@ -1,54 +1,19 @@
-"""The optimised build writes exactly the bytes the straightforward implementation writes.
+"""The fast serialisers and sort write exactly the bytes of the straightforward ones, on any graph.
 
-``carnk_ld.reference`` keeps the pre-optimisation serialisers and sort verbatim; the
-fast engine's reference is pySHACL. These tests render whole releases both ways, on the
-project corpus and on a generated multi-document corpus, and compare every file.
+``tests/oracle.py`` keeps the straightforward serialisers and sort; whole releases are
+compared with the oracle in ``tests/test_pipeline.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyoxigraph as ox
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.generate import generate
-from carnk_ld import reference
 from carnk_ld.graph import sort_triples
-from carnk_ld.pipeline import check_corpus
-from carnk_ld.publish import render_release, to_jsonld
 from carnk_ld.reason import representatives
-from tests.conftest import PROJECT
-
-
-def _render(checked, *, ref: bool) -> dict[str, bytes]:
-    return {name: make() for name, make in render_release(checked, reference=ref).items()}
-
-
-@pytest.fixture(scope="module")
-def generated_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("optimised") / "corpus"
-    generate(12000, root, seed=5)
-    return root
-
-
-@pytest.mark.parametrize("which", ["project", "generated"])
-def test_release_bytes_equal_the_reference_path(which: str, generated_root: Path, monkeypatch) -> None:
-    root = PROJECT if which == "project" else generated_root
-    checked = check_corpus(root)
-    fast = _render(checked, ref=False)
-    slow = _render(checked, ref=True)
-    assert fast.keys() == slow.keys()
-    for name in fast:
-        assert fast[name] == slow[name], f"{name} differs from the reference serialisation"
-    assert checked.triples == reference.sort_triples(checked.triples)
-    if which == "generated":
-        assert len(checked.corpus.documents) >= 2
-        monkeypatch.setenv("CARNK_LD_SHACL", "pyshacl")  # the whole check again, validated by pySHACL
-        assert check_corpus(root).validation == checked.validation
-
+from carnk_ld.serialise import to_jsonld
+from tests import oracle as reference
 
 _iri = st.sampled_from(
     [
