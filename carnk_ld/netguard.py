@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from carnk_ld.errors import CarnkError
 
-_state = {"active": 0, "installed": False, "last": ""}
+_state: dict = {"active": 0, "installed": False, "last": "", "allowed": set()}
 _LOCAL_FAMILIES = {getattr(socket, "AF_UNIX", -1)}
 
 
@@ -30,10 +30,14 @@ def _describe(event: str, args: tuple) -> str | None:
     if event == "urllib.Request":
         return str(args[0])
     if event == "socket.getaddrinfo":
+        if any(str(args[0]) == host for host, _ in _state["allowed"]):
+            return None  # looking up an allowed host's addresses (clients do it with dummy ports)
         return f"{args[0]}:{args[1]}"
     if event == "socket.connect":
         sock, address = args[0], args[1]
         if getattr(sock, "family", None) in _LOCAL_FAMILIES:
+            return None
+        if isinstance(address, tuple) and len(address) >= 2 and _allowed_connect(sock, address):
             return None
         return str(address)
     return None
@@ -65,6 +69,32 @@ def network_blocked() -> Iterator[None]:
         yield
     finally:
         _state["active"] -= 1
+
+
+def _allowed_connect(sock: socket.socket, address: tuple) -> bool:
+    host, port = str(address[0]), str(address[1])
+    if (host, port) in _state["allowed"]:
+        return True
+    # Connecting a datagram socket sends nothing: clients do it to learn which local
+    # address routes to a host (Dask does, for its scheduler).
+    return getattr(sock, "type", None) == socket.SOCK_DGRAM and any(host == h for h, _ in _state["allowed"])
+
+
+@contextlib.contextmanager
+def allowed(host: str, port: int) -> Iterator[None]:
+    """Inside a blocked section, let connections reach this one host and port (an address the user gave)."""
+    entries = {(host, str(port))}
+    _state["allowed"] |= entries
+    try:
+        for *_, address in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP):
+            entries.add((str(address[0]), str(address[1])))
+    except OSError:
+        pass  # unresolvable: the connection attempt reports it
+    _state["allowed"] |= entries
+    try:
+        yield
+    finally:
+        _state["allowed"] -= entries
 
 
 def last_blocked() -> str:

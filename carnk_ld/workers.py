@@ -16,10 +16,12 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from carnk_ld.errors import InputError
+from carnk_ld.netguard import allowed
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -76,7 +78,7 @@ class Workers:
     def _map_dask(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> list[R]:
         client = self._connect()
         executor: Executor = client.get_executor(pure=False)
-        reference = client.scatter(shared, broadcast=True, hash=False)
+        reference = client.scatter(shared, broadcast=True, hash=False, direct=False)
         futures = [executor.submit(function, reference, item) for item in items]
         return [future.result() for future in futures]
 
@@ -89,7 +91,9 @@ class Workers:
                     "--scheduler", "Dask distributed is not installed", "pip install 'carnk-ld[distributed]'"
                 ) from None
             try:
-                self._client = Client(self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                self._client = Client(
+                    self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False, direct_to_workers=False
+                )
             except (OSError, TimeoutError) as exc:
                 raise InputError(
                     "--scheduler", f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
@@ -105,12 +109,29 @@ class Workers:
 
 @contextmanager
 def workers(jobs: int = 0, scheduler: str | None = None) -> Iterator[Workers]:
-    """Workers for one build, closed at its end."""
-    pool = Workers(jobs, scheduler)
-    try:
+    """Workers for one build, closed at its end; a build that blocks the network may reach its scheduler."""
+    with ExitStack() as stack:
+        if scheduler:
+            stack.enter_context(allowed(*scheduler_address(scheduler)))
+        pool = Workers(jobs, scheduler)
+        stack.callback(pool.close)
         yield pool
-    finally:
-        pool.close()
+
+
+def scheduler_address(address: str) -> tuple[str, int]:
+    """Host and port of a ``tcp://HOST:PORT`` scheduler address; anything else is a clear error.
+
+    >>> scheduler_address("tcp://127.0.0.1:8786")
+    ('127.0.0.1', 8786)
+    """
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "tcp" or not parts.hostname or port is None or parts.path not in ("", "/"):
+        raise InputError("--scheduler", f"not a Dask scheduler address: {address!r}", "write tcp://HOST:PORT")
+    return parts.hostname, port
 
 
 _INSTALLED: list[Any] = []  # in a forked worker: (function, shared), set once by the pool's initializer
@@ -125,4 +146,4 @@ def _run_installed(item: Any) -> Any:
     return function(shared, item)
 
 
-__all__ = ["PARALLEL_FROM", "Workers", "workers"]
+__all__ = ["PARALLEL_FROM", "Workers", "scheduler_address", "workers"]

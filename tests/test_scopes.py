@@ -1,0 +1,128 @@
+"""Every query that declares ``# scope: document`` gives, shard by shard, its whole-graph answer.
+
+The declaration lets the build evaluate a QC check or a shape's SPARQL target or
+constraint on each shard (the global graphs plus one batch of documents) and unite the
+answers. This test proves it for every such query of the project on a generated corpus
+with injected violations that make each of them answer, and shows that the one query
+declared for the whole graph (the statement shape) would be wrong per shard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY
+from carnk_ld.gates import QueryService
+from carnk_ld.parts import Cache
+from carnk_ld.qc import load_checks
+from carnk_ld.scopes import declared_scope
+from carnk_ld.shacl import ShapeParser, query_rows, shape_queries
+from carnk_ld.validate import load_shapes
+from tests.conftest import PROJECT
+from tests.test_pipeline import _parts_of, local_faults
+
+N = ox.NamedNode
+CARNK = "https://w3id.org/carnk/"
+OWL = "http://www.w3.org/2002/07/owl#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF_TYPE = N("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+XSD_BOOLEAN = N("http://www.w3.org/2001/XMLSchema#boolean")
+
+
+def _queries() -> dict[str, tuple[str, bool]]:
+    """Every SPARQL query of the project's shapes and checks: name -> (text, runs on quads)."""
+    found = {}
+    for index, query in enumerate(dict.fromkeys(shape_queries(ShapeParser(load_shapes(PROJECT / "shapes")).roots()))):
+        found[f"shape-query-{index}"] = (query, False)
+    for check in load_checks(PROJECT / "queries" / "checks"):
+        found[check.rule] = (check.query, True)
+    return found
+
+
+QUERIES = _queries()
+DOCUMENT_SCOPED = sorted(name for name, (query, _) in QUERIES.items() if declared_scope(query)[0] == "document")
+
+
+def _faults(doc_ids: list[str]):
+    """The cross-document faults of the pipeline tests, plus one for each QC rule."""
+    base = local_faults(doc_ids)
+    deprecated = N(CARNK + "CARNKCell")
+
+    def inject(doc_id: str | None, graphs: dict[str, list[ox.Triple]]) -> None:
+        base(doc_id, graphs)
+        if doc_id is None:
+            graphs[GRAPH_ONTOLOGY] = [
+                t
+                for t in graphs[GRAPH_ONTOLOGY]
+                if not (t.subject.value == CARNK + "ontology" and t.predicate.value.endswith("/license"))
+            ] + [
+                ox.Triple(deprecated, N(OWL + "deprecated"), ox.Literal("true", datatype=XSD_BOOLEAN)),
+                ox.Triple(N(CARNK + "NKCell"), N(RDFS + "label"), ox.Literal(" padded ", language="en")),
+                ox.Triple(N(CARNK + "Twin"), RDF_TYPE, N(OWL + "Class")),
+                ox.Triple(N(CARNK + "Twin"), N(RDFS + "label"), ox.Literal("NK cell", language="en")),
+                ox.Triple(N(CARNK + "looseProperty"), RDF_TYPE, N(OWL + "ObjectProperty")),
+            ]
+        elif doc_id == doc_ids[2]:
+            graphs[GRAPH_FACTS].append(
+                ox.Triple(N(f"{CARNK}kg/fact/{doc_id}/x"), N(CARNK + "undeclaredThing"), deprecated)
+            )
+
+    return inject
+
+
+@pytest.fixture(scope="module")
+def injected(generated_corpus: Path):
+    doc_ids = sorted(p.stem for p in (generated_corpus / "documents").glob("*.txt"))
+    _, _, parts, glob, whole = _parts_of(generated_corpus, _faults(doc_ids))
+    store = ox.Store()
+    for name, triples in whole.items():
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, N(name)) for t in triples)
+    return parts, glob, store
+
+
+def _rows(store: ox.Store, query: str, quads: bool) -> list[str]:
+    return sorted({repr(sorted(row.items())) for row in query_rows(store, query, union=quads)})
+
+
+def _whole(store: ox.Store, query: str, quads: bool) -> list[str]:
+    if quads:
+        return _rows(store, query, True)
+    triples = ox.Store()
+    triples.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in store)
+    return _rows(triples, query, False)
+
+
+def _per_shard(parts, glob, query: str, quads: bool) -> list[str]:
+    service = QueryService(glob, parts, Cache(None), "test")
+    answers = service.answers(
+        {query: "document"},
+        quads=quads,
+        run=lambda store, q: [repr(sorted(row.items())) for row in query_rows(store, q, union=quads)],
+        merge=lambda rows: sorted(set(rows)),
+    )
+    return answers[query]
+
+
+def _is_statement_shape(query: str) -> bool:
+    return "?otherPolarity" in query
+
+
+@pytest.mark.parametrize("name", DOCUMENT_SCOPED)
+def test_a_document_scoped_query_gives_its_whole_graph_answer_per_shard(name: str, injected) -> None:
+    parts, glob, store = injected
+    query, quads = QUERIES[name]
+    expected = _whole(store, query, quads)
+    assert expected, f"{name}: the injected corpus should make it answer"
+    assert _per_shard(parts, glob, query, quads) == expected
+
+
+def test_the_statement_shape_needs_the_whole_graph(injected) -> None:
+    parts, glob, store = injected
+    (query,) = [q for q, _ in QUERIES.values() if _is_statement_shape(q)]
+    assert declared_scope(query)[0] == "graph"
+    whole = _whole(store, query, False)
+    assert whole  # the denial in one document, its claim as a plain triple in another
+    assert _per_shard(parts, glob, query, False) != whole
