@@ -1,20 +1,21 @@
 """Test-only wrapper: ``python -m tests.fault_injection POINT[:SIGINT|:ENOSPC] carnk-ld-args...``.
 
-Runs the command line with a checkpoint hook that interrupts the build at ``POINT`` (see
-:func:`carnk_ld.release.publish_release`): killed as ``kill -9`` or a power cut would,
+Runs the command line with the options' checkpoint hook set to interrupt the build at
+``POINT`` (see :func:`carnk_ld.release.publish_release`): killed as ``kill -9`` or a power cut would,
 interrupted as by Ctrl-C, or failing as on a full disk. Production code has no such hook
 of its own; it only calls the checkpoint it is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import os
 import signal
 import sys
 
-from carnk_ld import cli, pipeline
+from carnk_ld import cli
 
 
 def checkpoint(wanted: str, name: str) -> None:
@@ -29,9 +30,12 @@ def checkpoint(wanted: str, name: str) -> None:
 
 def main() -> None:
     wanted, *args = sys.argv[1:]
-    pipeline.publish_release = functools.partial(  # type: ignore[assignment]
-        pipeline.publish_release, checkpoint=functools.partial(checkpoint, wanted)
-    )
+    options = cli._options
+
+    def with_checkpoint(*given: object) -> object:
+        return dataclasses.replace(options(*given), checkpoint=functools.partial(checkpoint, wanted))  # type: ignore
+
+    cli._options = with_checkpoint  # type: ignore[assignment]
     sys.argv = ["carnk-ld", *args]
     cli.main()
 
