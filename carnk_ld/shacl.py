@@ -1,7 +1,7 @@
 """A fast SHACL validator for the subset of SHACL our shapes use, exact to pySHACL.
 
-pySHACL re-runs every SPARQL constraint once per focus node through rdflib; on a
-100k-triple release that alone took 415 s, and it grows faster than the corpus. This
+pySHACL re-runs every SPARQL constraint once per focus node through rdflib, which grows
+faster than the corpus (``benchmarks/RESULTS.md`` has the numbers). This
 engine evaluates the same shapes over Python indexes of the triples (one pass), runs each
 SPARQL target and constraint once over an in-memory Oxigraph store, and produces the same
 results pySHACL does: the same focus nodes, paths, values, messages, severities and

@@ -77,7 +77,7 @@ def store_path(release: Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     store = ox.Store(str(staging))
     store.bulk_load(path=str(release / "carnk.nq"), format=ox.RdfFormat.N_QUADS)
-    store.optimize()  # compacts the bulk-loaded files: 15-30% faster large queries at 1M triples
+    store.optimize()  # compacts the bulk-loaded files, which makes large queries faster
     store.flush()
     del store
     (staging / "COMPLETE").write_text(key + "\n", encoding="ascii")
@@ -106,7 +106,7 @@ class EmbeddedStore:
 
     @classmethod
     def in_memory(cls, release: Path) -> EmbeddedStore:
-        """The release loaded into memory: seconds to load, then queries 5-8x faster than on disk.
+        """The release loaded into memory: seconds to load, then queries faster than on disk.
 
         For a session that asks many questions (a notebook, a service, a batch of competency
         questions): the on-disk store answers each lookup from RocksDB (about 6 µs a lookup,
