@@ -210,27 +210,20 @@ def turtle_blocks(triples: list[ox.Triple]) -> list[bytes]:
     return blocks
 
 
-_PREFIX_BLOCK: list[bytes] = []
-
-
 def turtle_prefix_block() -> bytes:
     """The ``@prefix`` lines Oxigraph writes before the first triple (the same for every graph)."""
-    if not _PREFIX_BLOCK:
-        probe = ox.Triple(ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p"), ox.NamedNode("urn:x-carnk:o"))
-        text = ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        _PREFIX_BLOCK.append(text[: text.index(b"<urn:x-carnk:s>")])
-    return _PREFIX_BLOCK[0]
+    probe = ox.Triple(ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p"), ox.NamedNode("urn:x-carnk:o"))
+    text = ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return text[: text.index(b"<urn:x-carnk:s>")]
 
 
 _KG = PREFIXES["kg"]
-#: Compacted IRIs other than the kg: ones (terms and vocabularies: a bounded set), shared by all calls.
-_COMPACTED: dict[str, str] = {}
 assert not any(ns.startswith(_KG) and ns != _KG for ns in PREFIXES.values()), "kg: must be the longest namespace"
 
 
 def _compactor() -> Callable[[str], str]:
-    """:func:`compact_iri`, with ``kg:`` IRIs compacted directly and the others cached for the process."""
-    cache = _COMPACTED
+    """:func:`compact_iri`, with ``kg:`` IRIs compacted directly and the others remembered for this call."""
+    cache: dict[str, str] = {}
 
     def compact(iri: str) -> str:
         if iri.startswith(_KG) and len(iri) > len(_KG) and not iri.startswith("//", len(_KG)):

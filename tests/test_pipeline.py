@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import pyoxigraph as ox
 import pytest
@@ -155,17 +156,20 @@ def _corpus_of(names: list[str], root: Path) -> Path:
 @pytest.mark.slow
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True))
-def test_the_release_is_the_same_whatever_the_names_jobs_and_cache(names: list[str], tmp_path_factory) -> None:
+def test_the_release_is_the_same_whatever_the_names_shards_jobs_and_cache(names: list[str], tmp_path_factory) -> None:
     base = tmp_path_factory.mktemp("names")
     root = _corpus_of(names, base / "corpus")
     expected = oracle_release(root)
-    for label, options in (
-        ("one process, cold cache", {"jobs": 1}),
-        ("one process, warm cache", {"jobs": 1}),
-        ("no cache", {"jobs": 1, "cache": False}),
+    for label, options, batches in (
+        ("one process, cold cache", {"jobs": 1}, 64),
+        ("one process, warm cache", {"jobs": 1}, 64),
+        ("no cache", {"jobs": 1, "cache": False}, 64),
+        ("one shard of every document", {"jobs": 1, "cache": False}, 1),
+        ("a shard per document", {"jobs": 1, "cache": False}, 4096),
     ):
         out = base / label.replace(" ", "-").replace(",", "")
-        _build(root, out, **options)
+        with mock.patch("carnk_ld.parts.BATCHES", batches):
+            _build(root, out, **options)
         assert tree_bytes(out) == expected, f"{names}: {label}"
 
 
