@@ -25,10 +25,12 @@ check: $(STAMP)  ## run every gate without writing a release
 
 test: $(STAMP)  ## lint and run the whole test suite
 	$(BIN)/ruff check carnk_ld tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## ruff only
+lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check carnk_ld tests benchmarks
+	$(BIN)/mypy
 
 clean:  ## remove the virtual environment and caches (not the committed release)
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -38,7 +38,7 @@ ROOT_OPTION = click.option(
 )
 
 
-def _build_options(function):  # type: ignore[no-untyped-def]
+def _build_options(function):
     """The options that say how a build or check runs (never what it publishes)."""
     for option in reversed(
         [
@@ -174,6 +174,7 @@ def query(
         sys.exit(2)
     source = str(file) if file else "-e"
     text = file.read_text(encoding="utf-8") if file else expression
+    assert text is not None  # exactly one of FILE and -e was given
     try:
         bindings = dict(parse_binding(b) for b in binds)
         outcome = run_query(store_path(release), text, bindings=bindings, fmt=fmt, timeout=timeout, source=source)

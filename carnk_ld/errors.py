@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 
 class CarnkError(Exception):
@@ -31,6 +32,12 @@ class Location:
             if self.column is not None:
                 text += f":{self.column}"
         return text
+
+
+class Locator(Protocol):
+    """Where each node (by IRI) was written: a ``dict[str, Location]`` or :class:`carnk_ld.gates.Sources`."""
+
+    def get(self, iri: str, /) -> Location | None: ...
 
 
 class InputError(CarnkError):

@@ -245,7 +245,8 @@ def _local(iri: str) -> str:
 
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}))
+    quotes: dict[str, str | int | None] = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'}
+    text = text.translate(str.maketrans(quotes))
     return " ".join(text.split())
 
 

@@ -35,6 +35,7 @@ from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY
 from carnk_ld.errors import InputError, Location, QualityGateFailed
 from carnk_ld.ontology import Ontology
 from carnk_ld.parts import Cache, DocumentPart, batched, digest, scope_of
+from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
 from carnk_ld.scopes import Scope, declared_scope
 from carnk_ld.serialise import sorted_lines, sorted_nquads
@@ -73,7 +74,7 @@ class Global:
     def of(cls, graphs: dict[str, list[ox.Triple]]) -> Global:
         """G from its named graphs."""
         triples = list(dict.fromkeys(t for graph in graphs.values() for t in graph))
-        nt = sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        nt = sorted_lines(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES))
         return cls(graphs, triples, sorted_nquads(graphs), nt)
 
     def lines_in(self, graphs: tuple[str, ...]) -> list[bytes]:
@@ -292,7 +293,7 @@ def shacl_gate(
         everything = list(glob.triples)
         for part in parts:
             everything.extend(_part_triples(part))
-        return pyshacl_validate(list(dict.fromkeys(everything)), shapes, sources)  # type: ignore[arg-type]
+        return pyshacl_validate(list(dict.fromkeys(everything)), shapes, sources)
     try:
         return _fast(shapes, shapes_digest, glob, parts, service, sources, cache, fingerprint, workers)
     except Unsupported as exc:
@@ -383,7 +384,7 @@ def _fast(
             this = row.get("this")
             owner = scope_of(this.value) if isinstance(this, ox.NamedNode) else None
             if owner in present and not whole:
-                by_doc.setdefault(owner, {q: [] for q in queries})[query].append(row)  # type: ignore[index]
+                by_doc.setdefault(owner, {q: [] for q in queries})[query].append(row)
             else:
                 shared_rows[query].append(row)
     wanted = reads.fwd | reads.inv
@@ -403,7 +404,7 @@ def _fast(
             for batch in batched(parts)
         ]
         base = [t for t in glob.triples if t.predicate in wanted]
-    base_digest = digest(*sorted(ox.serialize(base, format=ox.RdfFormat.N_TRIPLES).split(b"\n")))
+    base_digest = digest(*sorted(serialize_bytes(base, format=ox.RdfFormat.N_TRIPLES).split(b"\n")))
     missing: list[tuple[str, int]] = []
     for index, (batch, batch_rows) in enumerate(batches):
         key = digest(

@@ -417,7 +417,7 @@ def coverage(mapping_set: MappingSet, ontology: Ontology) -> tuple[dict[str, int
         "close_or_broad_only": other,
         "no_term": len(classes) - exact - other,
     }
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for vocab in sorted(by_vocab):
         subjects = by_vocab[vocab]
         v_exact = sum(1 for kinds in subjects.values() if "exact" in kinds)

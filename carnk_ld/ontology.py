@@ -92,6 +92,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if p == OWL.imports:
+            assert not isinstance(o, ox.Triple), "RDF 1.2 triple terms are not supported"
             raise InputError(
                 shown,
                 f"owl:imports of <{o.value}> is not allowed",
@@ -103,7 +104,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             version_iri = o.value
         if not isinstance(s, ox.NamedNode):
             continue
-        if p == RDF.type and o in _KINDS:
+        if p == RDF.type and isinstance(o, ox.NamedNode) and o in _KINDS:
             term = terms.setdefault(s.value, Term(s.value, _KINDS[o]))
             if o == OWL.Class or term.kind == "individual":
                 term.kind = _KINDS[o] if term.kind != "class" else "class"

@@ -34,6 +34,7 @@ from carnk_ld.errors import Location
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
+from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.serialise import Sections, jsonld_nodes, sections_of, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
 from carnk_ld.shacl import note_literal
 
@@ -325,7 +326,7 @@ def part_from_graphs(
 ) -> DocumentPart:
     """A document's part from its triples per graph (distinct in each graph), whatever produced them."""
     everything = list(dict.fromkeys(t for triples in graphs.values() for t in triples))
-    nt_text = sorted_lines(ox.serialize(everything, format=ox.RdfFormat.N_TRIPLES))
+    nt_text = sorted_lines(serialize_bytes(everything, format=ox.RdfFormat.N_TRIPLES))
     nq_text = sorted_nquads(graphs)
 
     own_iri = KG + "doc/" + doc_id

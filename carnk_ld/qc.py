@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.errors import InputError, Location
+from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.ontology import Ontology
 from carnk_ld.scopes import Scope, declared_scope
 from carnk_ld.vocab import compact_iri
@@ -110,14 +110,14 @@ def findings_of(
     checks: list[Check],
     rows: dict[str, list[tuple[str, str, str]]],
     ontology: Ontology,
-    sources: dict[str, Location] | object,
+    sources: Locator,
 ) -> list[Finding]:
     """Findings from each check's rows, located with ``sources`` (anything with ``.get``)."""
     findings = []
     for check in checks:
         for entity_iri, prop, value in rows[check.rule]:
             term = ontology.terms.get(entity_iri)
-            location = sources.get(entity_iri) or (  # type: ignore[attr-defined]
+            location = sources.get(entity_iri) or (
                 Location(ontology.path, ontology.line_of(entity_iri)) if term else None
             )
             findings.append(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -103,7 +104,7 @@ def parse_binding(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
     return name, term
 
 
-def _child(path: str, query: str, fmt: str, conn: object) -> None:
+def _child(path: str, query: str, fmt: str, conn: Connection) -> None:
     """Run in the child process: open the store read-only, run, send serialised results back."""
     try:
         store = ox.Store.read_only(path)

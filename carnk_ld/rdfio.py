@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -55,6 +56,15 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     except SyntaxError as exc:
         message = exc.msg or str(exc)
         raise InputError(Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}") from None
+
+
+def serialize_bytes(
+    triples: Iterable[ox.Triple], *, format: ox.RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
+    """``ox.serialize`` to memory: with no output file it returns the bytes (its stub says ``bytes | None``)."""
+    data = ox.serialize(triples, format=format, prefixes=prefixes)
+    assert data is not None
+    return data
 
 
 def _check_jsonld_contexts(data: bytes, shown: Path) -> None:

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from carnk_ld.constants import KG
 from carnk_ld.errors import InputError, Location, QualityGateFailed
 from carnk_ld.ontology import OWL_THING, Ontology
+from carnk_ld.rdfio import serialize_bytes
 
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
 
@@ -121,16 +122,17 @@ def representatives(triples: list[ox.Triple]) -> list[ox.Triple]:
     """
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     mentioned: set[object] = set()
-    types: dict[object, set[str]] = {}
+    types: dict[ox.NamedNode, set[str]] = {}
     other: list[ox.Triple] = []
     for t in triples:
         if t.predicate == rdf_type and isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(KG):
+            assert not isinstance(t.object, ox.Triple), "RDF 1.2 triple terms are not supported"
             types.setdefault(t.subject, set()).add(t.object.value)
         else:
             other.append(t)
             mentioned.add(t.subject)
             mentioned.add(t.object)
-    kept: dict[frozenset[str], object] = {}
+    kept: dict[frozenset[str], ox.NamedNode] = {}
     for individual in sorted(types, key=str):
         key = frozenset(types[individual])
         if individual in mentioned or key not in kept:
@@ -145,7 +147,7 @@ def _classify(triples: list[ox.Triple]):
 
     world = owlready2.World()
     onto = world.get_ontology("https://w3id.org/carnk/ontology")
-    onto.load(fileobj=io.BytesIO(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
+    onto.load(fileobj=io.BytesIO(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
     try:
         with onto:
             owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
@@ -179,7 +181,11 @@ def _explain_inconsistency(ontology: Ontology, triples: list[ox.Triple]) -> str:
         unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
         world.close()
         if unsatisfiable:
-            typed = sorted(t.subject.value for t in triples if _is_data_typing(t) and t.object.value in unsatisfiable)
+            typed = sorted(
+                t.subject.value  # type: ignore[union-attr]  # stub: subjects are never Triples
+                for t in triples
+                if _is_data_typing(t) and not isinstance(t.object, ox.Triple) and t.object.value in unsatisfiable
+            )
             members = f"; individuals in them: {', '.join(typed[:5])}" if typed else ""
             return f"{header}{members}\n" + _unsatisfiable_message(ontology, unsatisfiable)
         return (
@@ -193,12 +199,13 @@ def _explain_inconsistency(ontology: Ontology, triples: list[ox.Triple]) -> str:
 
 
 def _is_data_typing(triple: ox.Triple) -> bool:
-    return triple.subject.value.startswith("https://w3id.org/carnk/kg/")
+    # pyoxigraph's stub allows a Triple as subject; RDF 1.2 and pyoxigraph 0.5 never make one
+    return triple.subject.value.startswith("https://w3id.org/carnk/kg/")  # type: ignore[union-attr]
 
 
 def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, ...]]:
     """Rows of ``class-hierarchy.tsv``: class, label, asserted parents, inferred parents, all ancestors."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for iri in sorted(hierarchy.asserted):
         term = ontology.terms[iri]
         rows.append(

@@ -40,7 +40,7 @@ def declared_scope(query: str) -> tuple[Scope, int | None, str]:
     value = found[0].group(1)
     if value not in SCOPES:
         return "graph", line, f"unknown scope {value!r} (write 'document' or 'graph')"
-    return value, line, ""  # type: ignore[return-value]
+    return value, line, ""
 
 
 __all__ = ["SCOPES", "Scope", "declared_scope"]

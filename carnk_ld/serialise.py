@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from carnk_ld.constants import PREFIXES, VERSION
 from carnk_ld.graph import sort_triples
 from carnk_ld.mappings import MappingSet, coverage, render_sssom
 from carnk_ld.ontology import Ontology
+from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy, hierarchy_rows, inferred_triples
 from carnk_ld.validate import ValidationResult
 from carnk_ld.vocab import RDF, compact_iri
@@ -36,7 +37,7 @@ def generated_header(kind: str) -> bytes:
 
 def to_turtle(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
     """Readable Turtle with the project's prefixes (``presorted``: already in :func:`sort_triples` order)."""
-    return generated_header("Turtle: ontology, facts and provenance") + ox.serialize(
+    return generated_header("Turtle: ontology, facts and provenance") + serialize_bytes(
         triples if presorted else sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
     )
 
@@ -55,7 +56,7 @@ def lines_of(data: bytes) -> list[str]:
 
 def to_ntriples(triples: list[ox.Triple]) -> bytes:
     """Canonical N-Triples, one triple per line, lines sorted (diff-friendly)."""
-    return sorted_lines(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)) or b"\n"
+    return sorted_lines(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)) or b"\n"
 
 
 def to_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
@@ -81,17 +82,17 @@ def sorted_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
     Each graph is written as N-Triples and its name spliced in before the final `` .``:
     the same lines Oxigraph's N-Quads writer gives, without a million ``Quad`` objects.
     """
-    lines = []
+    lines: list[bytes] = []
     for name, triples in graphs.items():
         suffix = f" <{name}> .".encode()
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        data = serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)
         lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
     return sorted_lines(b"\n".join(lines))
 
 
 def to_rdfxml(triples: list[ox.Triple]) -> bytes:
     """RDF/XML (for OWL tools such as Protégé and ROBOT)."""
-    return ox.serialize(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+    return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
 
 
 def jsonld_context() -> dict[str, object]:
@@ -141,7 +142,7 @@ def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | 
         return compact(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
     rdf_type = RDF.type
-    current: object = None
+    current: ox.NamedNode | ox.BlankNode | None = None
     ref = ""
     props: dict[str, list[object]] = {}
     types: list[str] = []
@@ -158,7 +159,7 @@ def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | 
         return "".join(out)
 
     for t in triples:
-        subject = t.subject
+        subject: ox.NamedNode | ox.BlankNode = t.subject  # type: ignore[assignment]  # stub: subjects are never Triples
         if subject != current:
             if current is not None:
                 yield current, node_text()
@@ -167,6 +168,7 @@ def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | 
             props = {}
             types = []
         obj = t.object
+        assert not isinstance(obj, ox.Triple), "RDF 1.2 triple terms are not supported"
         if t.predicate == rdf_type and not isinstance(obj, ox.Literal):
             types.append(ref_of(obj))
             continue
@@ -198,7 +200,7 @@ def turtle_blocks(triples: list[ox.Triple]) -> list[bytes]:
     """
     if not triples:
         return []
-    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)[len(turtle_prefix_block()) :]
+    body = serialize_bytes(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)[len(turtle_prefix_block()) :]
     blocks = []
     start = 0
     position = body.find(b"\n")
@@ -213,7 +215,7 @@ def turtle_blocks(triples: list[ox.Triple]) -> list[bytes]:
 def turtle_prefix_block() -> bytes:
     """The ``@prefix`` lines Oxigraph writes before the first triple (the same for every graph)."""
     probe = ox.Triple(ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p"), ox.NamedNode("urn:x-carnk:o"))
-    text = ox.serialize([probe], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    text = serialize_bytes([probe], format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     return text[: text.index(b"<urn:x-carnk:s>")]
 
 
@@ -298,7 +300,7 @@ def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes]]:
 
     def inferred() -> bytes:
         triples = sort_triples(set(r.ontology_graph) | set(inferred_triples(r.hierarchy)))
-        return generated_header("Turtle: ontology plus the subclass axioms HermiT infers") + ox.serialize(
+        return generated_header("Turtle: ontology plus the subclass axioms HermiT infers") + serialize_bytes(
             triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
         )
 
@@ -313,14 +315,14 @@ def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes]]:
         "carnk.sssom.tsv": lambda: render_sssom(r.mapping_set),
         "carnk.sssom.ttl": lambda: (
             generated_header("Turtle: the SSSOM mapping set as RDF")
-            + ox.serialize(sort_triples(r.mappings_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            + serialize_bytes(sort_triples(r.mappings_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         ),
         "mapping-coverage.tsv": lambda: to_tsv(
             MAPPING_COVERAGE_HEADER, mapping_coverage_rows(r.mapping_set, r.ontology)
         ),
         "void.ttl": lambda: (
             generated_header("Turtle: VoID/DCAT description of the release")
-            + ox.serialize(sort_triples(r.metadata_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            + serialize_bytes(sort_triples(r.metadata_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         ),
     }
 
@@ -417,7 +419,7 @@ class Shard(Protocol):
 
 
 def render_release(
-    shards: list[Shard],
+    shards: Sequence[Shard],
     global_nt: bytes,
     global_nq: bytes,
     global_triples: list[ox.Triple],

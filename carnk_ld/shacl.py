@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
@@ -103,12 +104,12 @@ class Shape:
     path: tuple[str, ox.NamedNode] | None = None  # ("pred" | "inv", predicate)
     messages: tuple[str, ...] = ()
     severity: str = "Violation"
-    targets: list[tuple[str, object]] = field(default_factory=list)
+    targets: list[tuple[str, ox.NamedNode | ox.Literal | str]] = field(default_factory=list)  # str: a SPARQL query
     properties: list[Shape] = field(default_factory=list)
     node_kind: str | None = None
     node_kind_message: str = ""  # pySHACL's generic message, used when the shape has no sh:message
     classes: list[ox.NamedNode] = field(default_factory=list)
-    datatype: rdflib.URIRef | None = None
+    datatype: rdflib.term.Node | None = None
     in_values: frozenset | None = None
     patterns: list[re.Pattern] = field(default_factory=list)
     min_length: int | None = None
@@ -125,6 +126,9 @@ class Shape:
     def is_property(self) -> bool:
         """Property shapes have a path; node shapes validate the focus node itself."""
         return self.path is not None
+
+
+_Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 @dataclass(frozen=True)
@@ -406,6 +410,7 @@ class Validator:
         found: dict = {}
         for kind, value in shape.targets:
             if kind == "class":
+                assert isinstance(value, ox.NamedNode)
                 by_type = self.inv[_RDF_TYPE]
                 for cls in sorted(self.subclasses(value), key=str):
                     for node in by_type.get(cls, ()):
@@ -413,12 +418,15 @@ class Validator:
             elif kind == "node":
                 found[value] = None
             elif kind == "subjects":
+                assert isinstance(value, ox.NamedNode)
                 for node in self.fwd[value]:
                     found[node] = None
             elif kind == "objects":
+                assert isinstance(value, ox.NamedNode)
                 for node in self.inv[value]:
                     found[node] = None
             else:
+                assert isinstance(value, str)
                 for row in self.solutions(value):
                     node = row.get("this")
                     if node is not None:
@@ -435,7 +443,9 @@ class Validator:
     def lit(self, value: ox.Literal) -> rdflib.Literal:
         cached = self._rdflib.get(value)
         if cached is None:
-            cached = self._rdflib[value] = to_rdflib_term(value)
+            term = to_rdflib_term(value)
+            assert isinstance(term, rdflib.Literal)
+            cached = self._rdflib[value] = term
         return cached
 
     # -- evaluation -----------------------------------------------------------
@@ -452,21 +462,21 @@ class Validator:
                 self.evaluate_sparql(shape, focus, results)
         return results
 
-    def conforms(self, shape: Shape, node: object) -> bool:
+    def conforms(self, shape: Shape, node: _Term) -> bool:
         found: list[Result] = []
         self.evaluate(shape, node, found)
         if shape.sparql:
             self.evaluate_sparql(shape, [node], found)
         return not found
 
-    def evaluate(self, shape: Shape, focus: object, out: list[Result]) -> None:
+    def evaluate(self, shape: Shape, focus: _Term, out: list[Result]) -> None:
         """Append the results of ``shape``'s constraints (and its property shapes) at ``focus``."""
         if shape.path is None:
             values = [focus]
         else:
             values = list(dict.fromkeys(self.values(focus, shape.path)))
 
-        def fail(value: object, generic: str = "") -> None:
+        def fail(value: _Term | None, generic: str = "") -> None:
             messages = shape.messages or (generic,)
             out.append(Result(shape.severity, focus, shape.path, value, messages, shape.owner))
 
@@ -550,7 +560,7 @@ class Validator:
         allowed = self.subclasses(cls)
         return any(t in allowed for t in self.fwd[_RDF_TYPE].get(value, ()))
 
-    def _datatype_ok(self, value: object, datatype: rdflib.URIRef) -> bool:
+    def _datatype_ok(self, value: object, datatype: rdflib.term.Node) -> bool:
         if not isinstance(value, ox.Literal):
             return False
         if str(datatype) == _XSD_STRING and not value.language and value.datatype.value == _XSD_STRING:
@@ -565,6 +575,7 @@ class Validator:
             if v.value is not None and v.datatype in (None, RDF.langString, XSD.string):
                 return str(v.value)
             return str(v)
+        assert isinstance(value, ox.NamedNode)  # callers pass no blank nodes
         return value.value  # IRI
 
     def _less_than(self, value: object, against: object) -> bool:
@@ -579,9 +590,10 @@ class Validator:
         except TypeError as exc:  # pySHACL would raise here too; let it report
             raise Unsupported("incomparable sh:lessThan values") from exc
 
-    def _comparable(self, term: object) -> tuple[object, bool]:
+    def _comparable(self, term: object) -> tuple[str | rdflib.Literal, bool]:
         if isinstance(term, ox.NamedNode):
             return term.value, True
+        assert isinstance(term, ox.Literal)  # callers pass no blank nodes
         lit = self.lit(term)
         if isinstance(lit.value, str):
             return lit.value, True
@@ -614,8 +626,10 @@ def reads_of(roots: list[Shape]) -> Reads:
         path_fwd.update(shape.less_than)
         for kind, value in shape.targets:
             if kind == "subjects":
+                assert isinstance(value, ox.NamedNode)
                 subjects.add(value)
             elif kind == "objects":
+                assert isinstance(value, ox.NamedNode)
                 objects.add(value)
             elif kind == "sparql":
                 sparql = True
@@ -654,7 +668,7 @@ def _node_kind_ok(value: object, kind: str) -> bool:
     return kind in ("Literal", "BlankNodeOrLiteral", "IRIOrLiteral")
 
 
-def _pyshacl_datatype_matches(value: rdflib.Literal, rule: rdflib.URIRef) -> bool:
+def _pyshacl_datatype_matches(value: rdflib.Literal, rule: rdflib.term.Node) -> bool:
     """pySHACL 0.40's DatatypeConstraintComponent test, for one literal."""
     datatype, lang = value.datatype, value.language
     if datatype == rule:
@@ -674,7 +688,7 @@ def _pyshacl_datatype_matches(value: rdflib.Literal, rule: rdflib.URIRef) -> boo
 
 # pySHACL 0.40's ``_assert_actual_datatype`` does not use ``self``; calling it unbound applies
 # pySHACL's own rule (tests/test_fast_shacl.py would catch a release where that changes).
-_ASSERT_SELF = None
+_ASSERT_SELF: Any = None
 
 
 def note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
@@ -721,7 +735,7 @@ def walk_shapes(roots: list[Shape]) -> Iterable[Shape]:
 
 def shape_queries(roots: list[Shape]) -> Iterable[str]:
     for shape in walk_shapes(roots):
-        yield from (q for kind, q in shape.targets if kind == "sparql")
+        yield from (q for kind, q in shape.targets if kind == "sparql" and isinstance(q, str))
         yield from (q for q, _ in shape.sparql)
 
 

@@ -24,10 +24,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from carnk_ld.errors import CarnkError, InputError
 from carnk_ld.store import RemoteStore, verify_release
+
+if TYPE_CHECKING:
+    from requests.auth import AuthBase
 
 TRANSIENT = frozenset({429, 502, 503, 504})
 N_TRIPLES = "application/n-triples"
@@ -53,7 +56,7 @@ class Target:
     timeout: float = 600.0
     backoff: float = 0.5
 
-    def session_auth(self) -> object:
+    def session_auth(self) -> AuthBase | None:
         """The requests auth object for the configured scheme."""
         if self.user is None:
             return None
@@ -154,12 +157,19 @@ class _Upload:
         self.handle.close()
 
 
-def _request(target: Target, method: str, url: str, report: LoadReport, **kwargs: object) -> object:
+def _request(
+    target: Target,
+    method: str,
+    url: str,
+    report: LoadReport,
+    *,
+    body_path: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    **kwargs: Any,
+) -> object:
     """One HTTP request with bounded retries of transient failures; errors name status and message."""
     import requests
 
-    body_path: Path | None = kwargs.pop("body_path", None)  # type: ignore[assignment]
-    progress = kwargs.pop("progress", None)
     form = kwargs.pop("data", None)
     last = ""
     for attempt in range(target.retries + 1):
@@ -193,7 +203,11 @@ def count_triples(target: Target, graph: str) -> int:
 
     store = RemoteStore(target.query_endpoint, timeout=target.timeout)
     table = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {NamedNode(graph)} {{ ?s ?p ?o }} }}")
-    return int(table.rows[0][0].value) if table.rows else 0
+    if not table.rows:
+        return 0
+    count = table.rows[0][0]
+    assert count is not None  # COUNT(*) is always bound
+    return int(count.value)
 
 
 def upload_release(

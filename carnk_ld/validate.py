@@ -17,8 +17,8 @@ import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
-from carnk_ld.errors import InputError, Location
-from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file
+from carnk_ld.errors import InputError, Location, Locator
+from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
 from carnk_ld.shacl import Result, fast_results, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
@@ -90,7 +90,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.
 def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
     """Copy triples into an rdflib graph through N-Triples (fast and lossless)."""
     graph = rdflib.Graph()
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    graph.parse(data=serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
 
 
@@ -112,7 +112,7 @@ def result_of(violations: Iterable[Violation], engine: str) -> ValidationResult:
     return ValidationResult(not any(v.severity == "Violation" for v in ordered), tuple(ordered), engine=engine)
 
 
-def violations_of(results: Iterable[Result], sources: dict[str, Location] | object) -> Iterator[Violation]:
+def violations_of(results: Iterable[Result], sources: Locator) -> Iterator[Violation]:
     """Fast-engine results flattened exactly as :func:`pyshacl_validate` flattens pySHACL's report."""
     for r in results:
         focus = str(to_rdflib_term(r.focus))
@@ -125,7 +125,7 @@ def violations_of(results: Iterable[Result], sources: dict[str, Location] | obje
             path=path,
             message="; ".join(sorted(set(r.messages))) or "constraint violated",
             value=to_rdflib_term(r.value).n3() if r.value is not None else "",
-            source=sources.get(focus),  # type: ignore[attr-defined]
+            source=sources.get(focus),
             shape=r.shape,
         )
 
@@ -135,7 +135,7 @@ def _order(v: Violation) -> tuple[str, ...]:
 
 
 def pyshacl_validate(
-    triples: list[ox.Triple], shapes: rdflib.Graph, sources: dict[str, Location] | None = None
+    triples: list[ox.Triple], shapes: rdflib.Graph, sources: Locator | None = None
 ) -> ValidationResult:
     """Run pySHACL (SHACL-AF enabled for SPARQL targets) on the whole graph and flatten the report."""
     data = to_rdflib(triples)

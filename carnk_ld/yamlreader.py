@@ -78,19 +78,20 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
         )
     try:
         for event in yaml.parse(text, Loader=_LOADER):
-            line = event.start_mark.line + 1
+            assert event.start_mark is not None  # the parser marks every event it emits
+            line: int | None = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
                     Location(shown, line),
                     f"YAML alias *{event.anchor} is not allowed",
                     "write the value out in full; aliases hide what a fact says and allow YAML bombs",
                 )
-            if getattr(event, "anchor", None):
-                raise InputError(Location(shown, line), f"YAML anchor &{event.anchor} is not allowed")
-            if getattr(event, "tag", None) and not isinstance(event, (yaml.DocumentStartEvent,)):
+            if anchor := getattr(event, "anchor", None):
+                raise InputError(Location(shown, line), f"YAML anchor &{anchor} is not allowed")
+            if (tag := getattr(event, "tag", None)) and not isinstance(event, (yaml.DocumentStartEvent,)):
                 raise InputError(
                     Location(shown, line),
-                    f"YAML tag {event.tag} is not allowed",
+                    f"YAML tag {tag} is not allowed",
                     "remove the tag; values are interpreted by the facts schema",
                 )
         documents = list(yaml.compose_all(text, Loader=_LOADER))
