@@ -51,11 +51,19 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     if fmt == ox.RdfFormat.JSON_LD:
         _check_jsonld_contexts(data, shown)
     try:
-        quads = ox.parse(data, format=fmt, base_iri=base_iri)
-        return [q.triple for q in quads]
+        triples = [q.triple for q in ox.parse(data, format=fmt, base_iri=base_iri)]
     except SyntaxError as exc:
         message = exc.msg or str(exc)
         raise InputError(Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}") from None
+    for t in triples:
+        if isinstance(t.object, ox.Triple):
+            marker = data.find(b"<<")
+            raise InputError(
+                Location(shown, data.count(b"\n", 0, marker) + 1 if marker >= 0 else None),
+                f"RDF 1.2 triple term as the object of {t.subject} {t.predicate} is not supported",
+                "state the claim as a carnk:Statement in a facts file, or as plain triples",
+            )
+    return triples
 
 
 def serialize_bytes(
