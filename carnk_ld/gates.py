@@ -145,20 +145,19 @@ def reason_gate(
 class QueryService:
     """Answers SPARQL queries over the whole dataset: shard by shard where declared, else on everything."""
 
-    def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, fingerprint: str):
+    def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, fingerprint: str, pool: Workers):
         self.glob = glob
         self.parts = parts
         self.cache = cache
         self.fingerprint = fingerprint
+        self.pool = pool
         self._everything: dict[bool, ox.Store] = {}
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
 
     def _everything_store(self, *, quads: bool) -> ox.Store:
         if quads not in self._everything:
-            lines = self.glob.nq.split(b"\n")
-            for part in self.parts:
-                lines.extend(part.nquads().split(b"\n"))
-            self._everything[quads] = _store([line for line in lines if line], quads=quads)
+            texts = [self.glob.nq, *(part.nquads() for part in self.parts)]
+            self._everything[quads] = _store(texts, quads=quads)
         return self._everything[quads]
 
     def _units(self) -> list[tuple[str, list[bytes]]]:
@@ -182,33 +181,34 @@ class QueryService:
         """Each query's rows over the whole dataset; ``run(store, query)`` evaluates one query on one store.
 
         A document-scoped query runs on G's base graphs plus each shard (batches of
-        documents are as exact as single documents: the union of the union is the union)
-        and ``merge`` unites the rows; any other query runs on a store of everything.
+        documents are as exact as single documents: the union of the union is the union),
+        shards in the build's workers, and ``merge`` unites the rows; any other query runs
+        on a store of everything. ``run`` must be picklable (a module-level function or an
+        instance of a module-level class) for workers on other machines.
         """
         kind = "quads" if quads else "triples"
         answers: dict[str, list[Row]] = {}
         per_shard = [q for q, scope in queries.items() if scope == "document"]
         if per_shard:
-            base_lines = self.glob.lines_in(BASE_GRAPHS)
-            base_key = digest(*base_lines)
+            base = b"".join(line + b"\n" for line in self.glob.lines_in(BASE_GRAPHS))
+            base_key = digest(base)
             found: dict[str, list[Row]] = {q: [] for q in per_shard}
+            todo: list[tuple[list[bytes], list[str], dict[str, str]]] = []
             for unit_key, texts in self._units():
                 keys = {q: digest(self.fingerprint, "shard-rows", kind, q, base_key, unit_key) for q in per_shard}
-                todo = []
+                missing = []
                 for query in per_shard:
                     cached = self.cache.get("rows", keys[query])
                     if isinstance(cached, list):
                         found[query].extend(cached)
                     else:
-                        todo.append(query)
-                if not todo:
-                    continue
-                store = _store(base_lines, quads=quads)
-                for text in texts:
-                    if text:
-                        _load(store, text, quads=quads)
-                for query in todo:
-                    rows = run(store, query)
+                        missing.append(query)
+                if missing:
+                    todo.append((texts, missing, keys))
+            task = _UnitTask(base, [(texts, missing) for texts, missing, _ in todo], quads, run)
+            computed = self.pool.map(_answer_unit, task, list(range(len(todo))))
+            for (_, _, keys), rows_by_query in zip(todo, computed, strict=True):
+                for query, rows in rows_by_query.items():
                     self.cache.put("rows", keys[query], rows)
                     found[query].extend(rows)
             for query in per_shard:
@@ -226,21 +226,34 @@ class QueryService:
         return answers
 
 
-def _store(lines: list[bytes], *, quads: bool) -> ox.Store:
-    """An in-memory store of N-Quads lines: as quads, or as the set of their triples."""
+@dataclass
+class _UnitTask:
+    """What the workers answering SPARQL queries shard by shard read."""
+
+    base: bytes  # N-Quads of the graphs every shard shares
+    units: list[tuple[list[bytes], list[str]]]  # per shard: its N-Quads texts, the queries to answer there
+    quads: bool
+    run: Callable[[ox.Store, str], list]
+
+
+def _answer_unit(task: _UnitTask, index: int) -> dict[str, list]:
+    texts, queries = task.units[index]
+    store = _store([task.base, *texts], quads=task.quads)
+    return {query: task.run(store, query) for query in queries}
+
+
+def _store(texts: list[bytes], *, quads: bool) -> ox.Store:
+    """An in-memory store of N-Quads texts (each ending in a newline): as quads, or as the set of their triples."""
     store = ox.Store()
-    if lines:
-        _load(store, b"\n".join(lines) + b"\n", quads=quads)
-    return store
-
-
-def _load(store: ox.Store, nquads: bytes, *, quads: bool) -> None:
+    data = b"".join(texts)
+    if not data:
+        return store
     if quads:
-        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-        return
-    triples = [line[: line.rindex(b" <")] + b" ." for line in nquads.split(b"\n") if line]
-    if triples:
+        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    else:
+        triples = [line[: line.rindex(b" <")] + b" ." for line in data.split(b"\n") if line]
         store.bulk_load(b"\n".join(triples) + b"\n", format=ox.RdfFormat.N_TRIPLES)
+    return store
 
 
 def _distinct_dicts(rows: Iterable[dict]) -> list[dict]:
@@ -257,15 +270,21 @@ def _distinct_sorted(rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, st
 # -- QC ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _CheckRunner:
+    """Runs a QC check, found by its query text (picklable, for workers)."""
+
+    checks: dict[str, qc.Check]
+
+    def __call__(self, store: ox.Store, query: str) -> list[tuple[str, str, str]]:
+        return qc.check_rows(self.checks[query], store)
+
+
 def qc_gate(
     checks: list[qc.Check], service: QueryService, ontology: Ontology, sources: Sources
 ) -> list[qc.Finding]:
     """Every QC check's findings over the union of the release graphs."""
-    by_query = {check.query: check for check in checks}
-
-    def run(store: ox.Store, query: str) -> list[tuple[str, str, str]]:
-        return qc.check_rows(by_query[query], store)
-
+    run = _CheckRunner({check.query: check for check in checks})
     answers = service.answers(
         {check.query: check.scope for check in checks}, quads=True, run=run, merge=_distinct_sorted
     )
@@ -372,10 +391,7 @@ def _fast(
                 raise InputError("shapes", f"SPARQL query of a shape: {problem}", "see README: Incremental builds")
             scopes[query] = scope
 
-        def run(store: ox.Store, query: str) -> list[dict]:
-            return query_rows(store, query, union=False)
-
-        rows = service.answers(scopes, quads=False, run=run, merge=_distinct_dicts)
+        rows = service.answers(scopes, quads=False, run=_shape_rows, merge=_distinct_dicts)
     present = {p.doc_id for p in parts}
     by_doc: dict[str, dict[str, list[dict]]] = {}
     shared_rows: dict[str, list[dict]] = {q: [] for q in queries}
@@ -428,6 +444,10 @@ def _fast(
         violations.extend(found)
     label = "one shard of every document" if whole else "per-document shards"
     return result_of(violations, f"fast engine, exact to pySHACL; {label}")
+
+
+def _shape_rows(store: ox.Store, query: str) -> list[dict]:
+    return query_rows(store, query, union=False)
 
 
 def _rows_digest(rows: dict[str, list[dict]]) -> str:

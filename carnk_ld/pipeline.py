@@ -367,7 +367,7 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
     with progress.stage("reason") as counts:
         hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, fingerprint, options.java)
         counts["classes"] = len(hierarchy.inferred_all)
-    service = QueryService(glob, parts, cache, fingerprint)
+    service = QueryService(glob, parts, cache, fingerprint, pool)
     with progress.stage("validate") as counts:
         result = shacl_gate(
             options.shacl_engine,

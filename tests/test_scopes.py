@@ -21,6 +21,7 @@ from carnk_ld.qc import load_checks
 from carnk_ld.scopes import declared_scope
 from carnk_ld.shacl import ShapeParser, query_rows, shape_queries
 from carnk_ld.validate import load_shapes
+from carnk_ld.workers import Workers
 from tests.conftest import PROJECT
 from tests.test_pipeline import _parts_of, local_faults
 
@@ -96,7 +97,7 @@ def _whole(store: ox.Store, query: str, quads: bool) -> list[str]:
 
 
 def _per_shard(parts, glob, query: str, quads: bool) -> list[str]:
-    service = QueryService(glob, parts, Cache(None), "test")
+    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
     answers = service.answers(
         {query: "document"},
         quads=quads,
