@@ -19,10 +19,11 @@ from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
+from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
 
 FACT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-IS_A = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+IS_A = RDFS.subClassOf.value
 
 POLARITY = {"affirmed": "Affirmed", "negated": "Negated"}
 MODALITY = {"asserted": "Asserted", "implied": "Implied", "possible": "Possible"}

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from carnk_ld.errors import InputError, Location
 from carnk_ld.graph import KnowledgeGraph
 from carnk_ld.ontology import Ontology
-from carnk_ld.vocab import compact_iri
+from carnk_ld.vocab import compact_iri, declared_prefixes, prefix_conflict
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
 _HEADER_RE = re.compile(r"^#\s*(severity|title|description|fix):\s*(.+?)\s*$")
@@ -87,6 +87,14 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
             ox.Store().query(text)
         except SyntaxError as exc:
             raise InputError(Location(shown, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg}") from None
+        for line, name, namespace in declared_prefixes(text):
+            conflict = prefix_conflict(name, namespace)
+            if conflict:
+                raise InputError(
+                    Location(shown, line),
+                    conflict,
+                    "use the release's namespace, or another prefix name (carnk_ld/release.ttl has the list)",
+                )
         rule = path.name.removesuffix("-violation.rq")
         checks.append(
             Check(
