@@ -36,6 +36,7 @@ from carnk_ld.constants import (  # noqa: E402
     GRAPH_ONTOLOGY,
     GRAPH_PROVENANCE,
 )
+from carnk_ld.facts import LOW_FREQUENCY  # noqa: E402
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph  # noqa: E402
 from carnk_ld.mappings import load_mappings  # noqa: E402
 from carnk_ld.ontology import Ontology, load_ontology  # noqa: E402
@@ -116,6 +117,9 @@ class Generator:
         self.ont = ontology
         self.rng = random.Random(seed)
         self.plain: set[tuple[str, str, str]] = set()
+        # The words of the frequencies whose statements get no plain triple, as the ontology says.
+        low = set(ontology.members(LOW_FREQUENCY))
+        self.low_frequencies = {word for word, iri in ontology.values(BASE + "Frequency").items() if iri in low}
         self.candidates = []
         for name in RELATIONS:
             term = ontology.terms[BASE + name]
@@ -210,7 +214,7 @@ class Generator:
                 p != "is_a"
                 and extra.get("polarity") != "negated"
                 and extra.get("modality") != "possible"
-                and extra.get("frequency") not in ("uncommon", "minimal-or-none")
+                and extra.get("frequency") not in self.low_frequencies
             )
             facts.append(self._fact(f"fact-{n_fact}", sentence, s, p, o, extra))
             optional = sum(key in extra for key in ("frequency", "compared_to", "note"))

@@ -19,30 +19,22 @@ from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
+from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
 
 FACT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-IS_A = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+IS_A = RDFS.subClassOf.value
 
-POLARITY = {"affirmed": "Affirmed", "negated": "Negated"}
-MODALITY = {"asserted": "Asserted", "implied": "Implied", "possible": "Possible"}
-FREQUENCY = {
-    "always": "Always",
-    "usually": "Usually",
-    "often": "Often",
-    "sometimes": "Sometimes",
-    "uncommon": "Uncommon",
-    "minimal-or-none": "MinimalOrNone",
+#: The class whose individuals are the allowed values of each facts-file key. Curators write a
+#: value as its ``skos:notation`` in the ontology, which also gives their order in error messages.
+VALUE_CLASSES = {
+    "polarity": BASE + "Polarity",
+    "modality": BASE + "Modality",
+    "frequency": BASE + "Frequency",
+    "reason": BASE + "ExclusionReason",
 }
-EXCLUSION_REASONS = {
-    "heading": "Heading",
-    "list-introduction": "ListIntroduction",
-    "summary": "Summary",
-    "duplicate": "DuplicateSegment",
-    "not-a-factual-claim": "NotAFactualClaim",
-}
-#: Frequencies that say the claim mostly does not hold; such statements get no plain triple.
-LOW_FREQUENCIES = frozenset({"Uncommon", "MinimalOrNone"})
+#: Frequencies of this class say the claim mostly does not hold; such statements get no plain triple.
+LOW_FREQUENCY = BASE + "LowFrequency"
 
 _PREFIX_CHARS = 32
 
@@ -75,21 +67,18 @@ class Fact:
     note: str | None
     evidence: Evidence
     line: int
+    #: Whether the claim is also published as a plain triple (see :func:`is_plain`).
+    plain: bool
 
-    @property
-    def plain(self) -> bool:
-        """Whether the document asserts the claim firmly enough to publish it as a plain triple.
 
-        Negated, merely possible, and uncommon or minimal claims stay statements only, so a
-        SPARQL user who ignores statements never reads them as plain facts. ``is_a`` facts
-        are backed by the ontology's own axiom and add no triple either.
-        """
-        return (
-            self.predicate != IS_A
-            and self.polarity == "Affirmed"
-            and self.modality != "Possible"
-            and self.frequency not in LOW_FREQUENCIES
-        )
+def is_plain(predicate: str, polarity: str, modality: str, frequency: str | None, low_frequencies: set[str]) -> bool:
+    """Whether the document asserts a claim firmly enough to publish it as a plain triple.
+
+    Negated, merely possible, and low-frequency (uncommon or minimal) claims stay statements
+    only, so a SPARQL user who ignores statements never reads them as plain facts. ``is_a``
+    facts are backed by the ontology's own axiom and add no triple either.
+    """
+    return predicate != IS_A and polarity == "Affirmed" and modality != "Possible" and frequency not in low_frequencies
 
 
 @dataclass(frozen=True)
@@ -149,6 +138,17 @@ class _Resolver:
         self.ont = ontology
         self.local_names = sorted(t.local_name for t in ontology.terms.values() if t.iri.startswith(BASE))
         self.seen_ids: dict[str, int] = {}
+        #: Each key's allowed words (skos:notation) and the local names of the values they stand for.
+        self.choices = {
+            key: {word: _local(iri) for word, iri in ontology.values(cls).items()} for key, cls in VALUE_CLASSES.items()
+        }
+        if LOW_FREQUENCY not in ontology.terms:
+            raise InputError(
+                ontology.path,
+                f"the ontology does not declare {_local(LOW_FREQUENCY)}",
+                "its individuals are the frequencies whose statements get no plain triple; declare it, even empty",
+            )
+        self.low_frequencies = {_local(iri) for iri in ontology.members(LOW_FREQUENCY)}
 
     # -- terms ---------------------------------------------------------------
     def term(self, node: YNode, what: str, kinds: tuple[str, ...]) -> str:
@@ -318,7 +318,7 @@ def load_facts(
                 m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
             )
         excluded_at[segment.index] = m.line
-        reason = reader.choice(m.items["reason"][1], "reason", EXCLUSION_REASONS)
+        reason = reader.choice(m.items["reason"][1], "reason", res.choices["reason"])
         note = reader.text(m.items["note"][1], "note") if "note" in m.items else None
         factset.exclusions.append(Exclusion(segment, reason, note, m.line))
 
@@ -344,9 +344,13 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     is_a = isinstance(pred_node, YScalar) and pred_node.value == "is_a"
     subject = res.term(items["subject"][1], "subject", ("class",))
     obj = res.term(items["object"][1], "object", ("class",))
-    polarity = r.choice(items["polarity"][1], "polarity", POLARITY) if "polarity" in items else "Affirmed"
-    modality = r.choice(items["modality"][1], "modality", MODALITY) if "modality" in items else "Asserted"
-    frequency = r.choice(items["frequency"][1], "frequency", FREQUENCY) if "frequency" in items else None
+    polarity = (
+        r.choice(items["polarity"][1], "polarity", res.choices["polarity"]) if "polarity" in items else "Affirmed"
+    )
+    modality = (
+        r.choice(items["modality"][1], "modality", res.choices["modality"]) if "modality" in items else "Asserted"
+    )
+    frequency = r.choice(items["frequency"][1], "frequency", res.choices["frequency"]) if "frequency" in items else None
     note = r.text(items["note"][1], "note") if "note" in items else None
     compared_to = None
     if "compared_to" in items:
@@ -384,6 +388,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         note,
         evidence,
         m.line,
+        is_plain(predicate, polarity, modality, frequency, res.low_frequencies),
     )
 
 
@@ -420,6 +425,7 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
                 None,
                 ev,
                 line,
+                is_plain(BASE + predicate, polarity, "Asserted", None, res.low_frequencies),
             )
         )
 

@@ -14,15 +14,17 @@ from operator import itemgetter
 import pyoxigraph as ox
 
 from carnk_ld.constants import (
+    DATASET,
+    DATASET_DESCRIPTION,
     GRAPH_METADATA,
-    KG,
+    ONTOLOGY_IRI,
 )
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
 from carnk_ld.facts import Fact, FactSet
 from carnk_ld.mappings import MappingSet, linkset_triples, mapping_triples
 from carnk_ld.ontology import Ontology
-from carnk_ld.vocab import CARNK, DCTERMS, OA, PROV, RDF, RDFS, XSD
+from carnk_ld.vocab import CARNK, DCAT, DCTERMS, OA, PROV, RDF, RDFS, VOID, XSD
 
 N = ox.NamedNode
 
@@ -144,30 +146,26 @@ class _OrderedSet(dict):
         self[item] = None
 
 
-DATASET = KG + "dataset"
-_VOID = "http://rdfs.org/ns/void#"
-_DCAT = "http://www.w3.org/ns/dcat#"
-
-
 def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None) -> list[ox.Triple]:
-    """VoID and DCAT description of the release: its graphs with triple counts and its linksets."""
+    """VoID and DCAT description of the release: its graphs with triple counts and its linksets.
+
+    What the dataset is (types, title, vocabulary) comes from the package's release file; its
+    licence and version from the ontology header, which states them once for the whole release.
+    """
     dataset = N(DATASET)
-    triples = [
-        ox.Triple(dataset, RDF.type, N(_VOID + "Dataset")),
-        ox.Triple(dataset, RDF.type, N(_DCAT + "Dataset")),
-        ox.Triple(dataset, DCTERMS.title, _str("CAR-NK cell therapy knowledge graph")),
-        ox.Triple(dataset, DCTERMS.license, N("https://creativecommons.org/licenses/by/4.0/")),
-        ox.Triple(dataset, N(_DCAT + "version"), _str(ontology.version_info)),
-        ox.Triple(dataset, N(_VOID + "vocabulary"), N("https://w3id.org/carnk/")),
-    ]
+    header = N(ONTOLOGY_IRI)
+    triples = list(DATASET_DESCRIPTION)
+    licences = [t.object for t in ontology.triples if t.subject == header and t.predicate == DCTERMS.license]
+    triples += [ox.Triple(dataset, DCTERMS.license, licence) for licence in licences]
+    triples.append(ox.Triple(dataset, DCAT.version, _str(ontology.version_info)))
     for name, count in counts.items():
         if name == GRAPH_METADATA:
             continue
         subset = N(name)
         triples += [
-            ox.Triple(dataset, N(_VOID + "subset"), subset),
-            ox.Triple(subset, RDF.type, N(_VOID + "Dataset")),
-            ox.Triple(subset, N(_VOID + "triples"), _int(count, XSD.integer)),
+            ox.Triple(dataset, VOID.subset, subset),
+            ox.Triple(subset, RDF.type, VOID.Dataset),
+            ox.Triple(subset, VOID.triples, _int(count, XSD.integer)),
         ]
     if mapping_set is not None:
         triples += linkset_triples(mapping_set, dataset)

@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import BASE, KG
+from carnk_ld.constants import BASE, KG, PREFIXES
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD
 from carnk_ld.yamlreader import Reader, YMap, parse_yaml_text
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SSSOM = "https://w3id.org/sssom/"
-SEMAPV = "https://w3id.org/semapv/vocab/"
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
+SKOS = PREFIXES["skos"]
+SSSOM = PREFIXES["sssom"]
+SEMAPV = PREFIXES["semapv"]
+VOID = PREFIXES["void"]
+DCAT = PREFIXES["dcat"]
 NO_TERM = "sssom:NoTermFound"
 
 PREDICATES = {

@@ -15,9 +15,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
-from carnk_ld.errors import InputError, Location
+from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.rdfio import parse_rdf_file
-from carnk_ld.vocab import OWL, RDF, RDFS
+from carnk_ld.vocab import OWL, RDF, RDFS, SKOS
 
 _KINDS = {
     OWL.Class: "class",
@@ -39,6 +39,8 @@ class Term:
     domain: str | None = None
     range: str | None = None
     types: set[str] = field(default_factory=set)
+    #: ``skos:notation``: the word facts files write for a controlled value (one expected).
+    notations: list[str] = field(default_factory=list)
 
     @property
     def local_name(self) -> str:
@@ -56,6 +58,7 @@ class Ontology:
     parents: dict[str, set[str]]
     lines: dict[str, int]
     version_info: str
+    _values: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def ancestors(self, iri: str) -> set[str]:
         """The class and all its asserted superclasses (reflexive, transitive)."""
@@ -75,6 +78,59 @@ class Ontology:
     def line_of(self, iri: str) -> int | None:
         """The line of ontology/carnk.ttl where the term is declared."""
         return self.lines.get(iri)
+
+    def members(self, cls: str) -> list[str]:
+        """The individuals of ``cls`` (or of a subclass), in the order the file declares them."""
+        found = [
+            t.iri
+            for t in self.terms.values()
+            if t.kind == "individual" and any(self.is_subclass(c, cls) for c in t.types)
+        ]
+        return sorted(found, key=lambda iri: (self.lines.get(iri) or 0, iri))
+
+    def values(self, cls: str) -> dict[str, str]:
+        """The controlled values of ``cls``: each member's ``skos:notation`` mapped to its IRI.
+
+        Facts files write a value as its notation (``minimal-or-none`` for ``carnk:MinimalOrNone``),
+        so every member needs exactly one, a lowercase word or words joined by ``-``, unique
+        within the class. Errors point at the member's line.
+        """
+        if cls in self._values:
+            return self._values[cls]
+        if cls not in self.terms:
+            raise InputError(self.path, f"the ontology does not declare {_short(cls)}", "the facts reader needs it")
+        values: dict[str, str] = {}
+        errors: list[InputError] = []
+        for iri in self.members(cls):
+            notations = self.terms[iri].notations
+            notation = notations[0] if len(notations) == 1 else None
+            where = Location(self.path, self.line_of(iri))
+            if notation is None or not _NOTATION_RE.match(notation):
+                found = ", ".join(repr(n) for n in notations) or "none"
+                errors.append(
+                    InputError(
+                        where,
+                        f"{_short(iri)}, a value of {_short(cls)}, needs exactly one skos:notation of lowercase "
+                        f"words joined by '-' (found {found})",
+                        'facts files write the value as its notation, for example skos:notation "minimal-or-none"',
+                    )
+                )
+            elif notation in values:
+                errors.append(
+                    InputError(where, f"{_short(iri)} and {_short(values[notation])} share the notation {notation!r}")
+                )
+            else:
+                values[notation] = iri
+        if errors:
+            raise errors[0] if len(errors) == 1 else InputErrors(errors)
+        if not values:
+            raise InputError(
+                Location(self.path, self.line_of(cls)),
+                f"{_short(cls)} has no individuals",
+                "declare its values as owl:NamedIndividual typed with the class, each with a skos:notation",
+            )
+        self._values[cls] = values
+        return values
 
 
 def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
@@ -117,6 +173,8 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
         term = terms[s.value]
         if p == RDFS.label and isinstance(o, ox.Literal) and term.label is None:
             term.label = o.value
+        elif p == SKOS.notation and isinstance(o, ox.Literal):
+            term.notations.append(o.value)
         elif p == RDFS.subClassOf and isinstance(o, ox.NamedNode):
             parents[s.value].add(o.value)
         elif p == RDFS.domain and isinstance(o, ox.NamedNode):
@@ -145,6 +203,10 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+#: A controlled value's notation: what a curator types in YAML, with no quoting needed.
+_NOTATION_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def _short(iri: str) -> str:

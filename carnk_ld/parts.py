@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG
+from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG, RELEASE_FILE
 from carnk_ld.documents import read_document
 from carnk_ld.errors import Location
 from carnk_ld.facts import FactSet, load_facts
@@ -104,7 +104,7 @@ def code_fingerprint() -> str:
             except PackageNotFoundError:
                 fields.append(f"{name} absent")
         package = Path(__file__).resolve().parent
-        for path in sorted(package.glob("*.py")):
+        for path in [*sorted(package.glob("*.py")), RELEASE_FILE]:  # the prefixes shape every part
             fields.append(path.name)
             fields.append(hashlib.sha256(path.read_bytes()).hexdigest())
         _FINGERPRINT.append(digest(*fields))

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.ontology import Ontology
 from carnk_ld.scopes import Scope, declared_scope
-from carnk_ld.vocab import compact_iri
+from carnk_ld.vocab import compact_iri, declared_prefixes, prefix_conflict
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
 _HEADER_RE = re.compile(r"^#\s*(severity|title|description|fix):\s*(.+?)\s*$")
@@ -92,6 +92,14 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         scope, scope_line, problem = declared_scope(text)
         if problem:
             raise InputError(Location(shown, scope_line), f"QC check: {problem}")
+        for prefix_line, name, namespace in declared_prefixes(text):
+            conflict = prefix_conflict(name, namespace)
+            if conflict:
+                raise InputError(
+                    Location(shown, prefix_line),
+                    conflict,
+                    "use the release's namespace, or another prefix name (carnk_ld/release.ttl has the list)",
+                )
         rule = path.name.removesuffix("-violation.rq")
         title, description, fix = meta.get("title", rule), meta.get("description", ""), meta.get("fix", "")
         checks.append(Check(rule, severity, title, description, fix, text, shown, scope))

@@ -108,7 +108,9 @@ def _child(path: str, query: str, fmt: str, conn: Connection) -> None:
     """Run in the child process: open the store read-only, run, send serialised results back."""
     try:
         store = ox.Store.read_only(path)
-        result = store.query(query, use_default_graph_as_union=True)
+        # The release's prefixes for names the query does not declare (its own PREFIX lines win),
+        # so `-e` one-liners need none; the project's .rq files still declare theirs for other stores.
+        result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
         if isinstance(result, ox.QueryTriples):
             conn.send(("graph", result.serialize(format=ox.RdfFormat.N_TRIPLES)))
         else:

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import KG
+from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI
 from carnk_ld.errors import InputError, Location, QualityGateFailed
 from carnk_ld.ontology import OWL_THING, Ontology
 from carnk_ld.rdfio import serialize_bytes
+from carnk_ld.vocab import OWL, RDF, RDFS
 
-OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
+OWL_NOTHING = OWL.Nothing.value
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,14 @@ def reasoner_input(kg_ontology: list[ox.Triple], data: list[ox.Triple]) -> list[
     individual (an outcome, a segment) typed into disjoint classes, while the statement
     vocabulary (``rdf:subject`` and friends) stays out of the OWL reasoner's way.
     """
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_type = RDF.type
     typed = [
         t
         for t in data
         if t.predicate == rdf_type
         and isinstance(t.subject, ox.NamedNode)
         and isinstance(t.object, ox.NamedNode)
-        and t.object.value.startswith("https://w3id.org/carnk/")
+        and t.object.value.startswith(BASE)
     ]
     return [*kg_ontology, *typed]
 
@@ -120,7 +121,7 @@ def representatives(triples: list[ox.Triple]) -> list[ox.Triple]:
     however large the corpus. The explanation of an inconsistency still looks at every
     individual.
     """
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_type = RDF.type
     mentioned: set[object] = set()
     types: dict[ox.NamedNode, set[str]] = {}
     other: list[ox.Triple] = []
@@ -146,7 +147,7 @@ def _classify(triples: list[ox.Triple]):
     import owlready2
 
     world = owlready2.World()
-    onto = world.get_ontology("https://w3id.org/carnk/ontology")
+    onto = world.get_ontology(ONTOLOGY_IRI)
     onto.load(fileobj=io.BytesIO(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
     try:
         with onto:
@@ -200,7 +201,7 @@ def _explain_inconsistency(ontology: Ontology, triples: list[ox.Triple]) -> str:
 
 def _is_data_typing(triple: ox.Triple) -> bool:
     # pyoxigraph's stub allows a Triple as subject; RDF 1.2 and pyoxigraph 0.5 never make one
-    return triple.subject.value.startswith("https://w3id.org/carnk/kg/")  # type: ignore[union-attr]
+    return triple.subject.value.startswith(KG)  # type: ignore[union-attr]
 
 
 def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, ...]]:
@@ -222,7 +223,7 @@ def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, 
 
 def inferred_triples(hierarchy: Hierarchy) -> list[ox.Triple]:
     """Inferred direct ``rdfs:subClassOf`` triples (asserted ones included), like ROBOT reason's output."""
-    sub = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+    sub = RDFS.subClassOf
     return [
         ox.Triple(ox.NamedNode(c), sub, ox.NamedNode(p))
         for c, parents in sorted(hierarchy.inferred_direct.items())

@@ -169,3 +169,77 @@ def test_changed_document_is_detected_by_checksum(corpus: Path) -> None:
     doc.write_bytes(doc.read_bytes() + b"A new sentence.\n")
     error = expect_error(corpus, "has changed since these facts were curated")
     assert error.location.line == line_of(facts_file(corpus), "sha256:")
+
+
+# -- controlled values come from the ontology --------------------------------------------------
+
+ONTOLOGY = ("ontology", "carnk.ttl")
+
+
+def test_a_value_is_written_as_its_notation_in_the_ontology(corpus: Path) -> None:
+    ontology = corpus.joinpath(*ONTOLOGY)
+    edit(ontology, 'skos:notation "minimal-or-none"', 'skos:notation "minimal-or-no"')
+    error = expect_error(
+        corpus,
+        "frequency must be one of always, usually, often, sometimes, uncommon, minimal-or-no; got 'minimal-or-none'",
+    )
+    assert error.location.line == line_of(facts_file(corpus), "frequency: minimal-or-none")
+    edit(facts_file(corpus), "frequency: minimal-or-none", "frequency: minimal-or-no", count=99)
+    assert by_id(load(corpus), "carnk-minimal-gvhd").frequency == "MinimalOrNone"
+
+
+def test_a_new_value_in_the_ontology_is_accepted_and_listed_in_its_order(corpus: Path) -> None:
+    ontology = corpus.joinpath(*ONTOLOGY)
+    edit(
+        ontology,
+        "carnk:Heading a owl:NamedIndividual",
+        'carnk:Rarely a owl:NamedIndividual , carnk:Frequency ; rdfs:label "rarely"@en ; skos:notation "rarely" ;\n'
+        '    obo:IAO_0000115 "The claim holds in very few cases."@en .\n\ncarnk:Heading a owl:NamedIndividual',
+    )
+    edit(facts_file(corpus), "frequency: uncommon", "frequency: rarely")
+    fact = next(f for f in load(corpus).facts if f.frequency == "Rarely")
+    assert fact.plain  # not a low frequency unless the ontology says so
+    edit(facts_file(corpus), "frequency: rarely", "frequency: seldom")
+    expect_error(corpus, "must be one of always, usually, often, sometimes, uncommon, minimal-or-none, rarely; got")
+
+
+def test_the_low_frequencies_are_the_ontology_s(corpus: Path) -> None:
+    ontology = corpus.joinpath(*ONTOLOGY)
+    assert not by_id(load(corpus), "nk-crs-uncommon").plain
+    edit(ontology, "carnk:Uncommon a owl:NamedIndividual , carnk:Frequency , carnk:LowFrequency ;",
+         "carnk:Uncommon a owl:NamedIndividual , carnk:Frequency ;")  # fmt: skip
+    assert by_id(load(corpus), "nk-crs-uncommon").plain
+    edit(ontology, "carnk:Usually a owl:NamedIndividual , carnk:Frequency ;",
+         "carnk:Usually a owl:NamedIndividual , carnk:Frequency , carnk:LowFrequency ;")  # fmt: skip
+    assert not by_id(load(corpus), "carnk-intravenous").plain
+
+
+def test_exclusion_reasons_come_from_the_ontology(corpus: Path) -> None:
+    edit(corpus.joinpath(*ONTOLOGY), 'skos:notation "summary"', 'skos:notation "recap"')
+    expect_error(corpus, "reason must be one of heading, list-introduction, recap, duplicate, not-a-factual-claim;")
+    edit(facts_file(corpus), "reason: summary", "reason: recap")
+    assert "Summary" in {e.reason for e in load(corpus).exclusions}
+
+
+@pytest.mark.parametrize(
+    ("value", "old", "new", "message"),
+    [
+        (
+            "Negated",
+            '    skos:notation "negated" ;\n',
+            "",
+            "carnk:Negated, a value of carnk:Polarity, needs exactly one",
+        ),
+        ("Negated", 'skos:notation "negated"', 'skos:notation "negated" , "denied"', "(found 'negated', 'denied')"),
+        ("Negated", 'skos:notation "negated"', 'skos:notation "Negated"', "joined by '-' (found 'Negated')"),
+        ("Implied", 'skos:notation "implied"', 'skos:notation "asserted"', "carnk:Implied and carnk:Asserted share"),
+    ],
+)
+def test_a_value_without_one_clear_notation_is_an_error_at_its_ontology_line(
+    corpus: Path, value: str, old: str, new: str, message: str
+) -> None:
+    ontology = corpus.joinpath(*ONTOLOGY)
+    edit(ontology, old, new)
+    error = expect_error(corpus, message)
+    assert error.location.path == ontology
+    assert error.location.line == line_of(ontology, f"carnk:{value} a owl:NamedIndividual")

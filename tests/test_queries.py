@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-PREFIXES = """
-PREFIX carnk: <https://w3id.org/carnk/>
-PREFIX oa: <http://www.w3.org/ns/oa#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-"""
+from carnk_ld.constants import PREFIXES as RELEASE_PREFIXES
+from carnk_ld.ontology import load_ontology
+from carnk_ld.vocab import compact_iri
+from tests.conftest import PROJECT
+
+HEADER = "".join(f"PREFIX {name}: <{namespace}>\n" for name, namespace in RELEASE_PREFIXES.items())
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def store(release: Path) -> ox.Store:
 
 
 def select(store: ox.Store, query: str) -> set[tuple[str, ...]]:
-    solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
+    solutions = store.query(HEADER + query, use_default_graph_as_union=True)
     return {tuple(term.value for term in row) for row in solutions}
 
 
@@ -68,7 +68,7 @@ def test_cart_toxicities_uncommon_with_nk_cell_therapy(store: ox.Store) -> None:
 def test_clinical_result_numbers_are_integers(store: ox.Store) -> None:
     rows = list(
         store.query(
-            PREFIXES
+            HEADER
             + """SELECT ?patients ?responders WHERE { ?s a carnk:ClinicalStudy ; carnk:patientCount ?patients ;
                    carnk:hasOutcome ?o . ?o a carnk:CompleteResponse ; carnk:responderCount ?responders }""",
             use_default_graph_as_union=True,
@@ -187,8 +187,6 @@ def generated_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
 
 @pytest.mark.parametrize("name", sorted(PLAIN_FORMS))
 def test_tuned_questions_answer_like_their_plain_form(name: str, generated_store: ox.Store, release: Path) -> None:
-    from tests.conftest import PROJECT
-
     tuned = (PROJECT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
     for store in (generated_store, ox.Store()):
         if len(store) == 0:
@@ -198,7 +196,7 @@ def test_tuned_questions_answer_like_their_plain_form(name: str, generated_store
             found = store.query(query, use_default_graph_as_union=True)
             return sorted(tuple(str(term) for term in row) for row in found)  # a multiset: duplicates count
 
-        expected = rows(PREFIXES + PLAIN_FORMS[name])
+        expected = rows(HEADER + PLAIN_FORMS[name])
         assert expected, "the question has answers to compare"
         assert rows(tuned) == expected
 
@@ -236,3 +234,10 @@ def test_cq10_answers_for_cd19_cord_blood_studies_only(generated_store: ox.Store
     }
     others = "SELECT ?s WHERE { ?s carnk:studiedIntervention ?i FILTER (?i != carnk:CD19CARNKCellTherapy) }"
     assert select(generated_store, others), "the corpus has studies of other therapies, which the answer leaves out"
+
+
+def test_the_hedges_of_cq_17_are_possible_and_the_ontology_s_low_frequencies() -> None:
+    text = (PROJECT / "queries" / "cq-17-hedged-claims.rq").read_text(encoding="utf-8")
+    pairs = re.findall(r"\((carnk:\w+) (carnk:\w+)\)", text)
+    low = load_ontology(PROJECT / "ontology" / "carnk.ttl").members("https://w3id.org/carnk/LowFrequency")
+    assert pairs == [("carnk:modality", "carnk:Possible"), *(("carnk:frequency", compact_iri(i)) for i in low)]

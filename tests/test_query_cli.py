@@ -100,3 +100,13 @@ def test_ask_and_construct(cli, release: Path) -> None:
         cli, release, "-e", "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t . FILTER (?s = <https://w3id.org/carnk/NKCell>) }"
     )
     assert "<https://w3id.org/carnk/NKCell> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" in construct.output
+
+
+def test_a_query_may_use_the_release_prefixes_without_declaring_them(cli, release: Path) -> None:
+    query = "SELECT ?t WHERE { ?t carnk:hasToxicityRisk carnk:GraftVersusHostDisease }"
+    result = q(cli, release, "-e", query, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["t", "https://w3id.org/carnk/CARTCellTherapy"]
+    # A query's own PREFIX line wins over the release's.
+    own = q(cli, release, "-e", "PREFIX carnk: <https://example.org/>\n" + query, "--format", "csv")
+    assert own.exit_code == 0 and own.output.split() == ["t"]

@@ -8,11 +8,14 @@ exactly. A node shape without a violating case is a defect (it may check nothing
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
+from rdflib.collection import Collection
 
 from carnk_ld.ontology import load_ontology
 from carnk_ld.validate import load_shapes
@@ -116,3 +119,31 @@ def test_case_files_are_named_after_their_shape() -> None:
         case = read_case(path)
         expected = case.shape.rsplit("/", 1)[-1].removesuffix("Shape").lower()
         assert path.stem.rsplit("-", 1)[0] == expected, path.name
+
+
+# -- the shapes' lists of controlled values are the ontology's ---------------------------------
+
+
+def test_the_shapes_controlled_values_are_the_ontology_s() -> None:
+    shapes = rdflib.Graph()
+    for path in sorted((PROJECT / "shapes").glob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    sh = rdflib.Namespace(SH)
+    listed = {
+        str(shapes.value(node, sh.path)): [str(v) for v in Collection(shapes, values)]
+        for node, values in shapes.subject_objects(sh["in"])
+    }
+    ontology = load_ontology(PROJECT / "ontology" / "carnk.ttl")
+    carnk = "https://w3id.org/carnk/"
+    for prop, cls in (("polarity", "Polarity"), ("modality", "Modality"), ("frequency", "Frequency")):
+        assert listed[carnk + prop] == ontology.members(carnk + cls), prop
+
+
+def test_the_hedges_of_the_statement_shape_are_the_ontology_s_low_frequencies() -> None:
+    text = (PROJECT / "shapes" / "statements.shapes.ttl").read_text(encoding="utf-8")
+    lists = re.findall(r"\?\w*[fF]requency (?:NOT )?IN \(([^)]*)\)", text)
+    assert len(lists) == 2  # the hedged statement and its support
+    ontology = load_ontology(PROJECT / "ontology" / "carnk.ttl")
+    low = [compact_iri(iri) for iri in ontology.members("https://w3id.org/carnk/LowFrequency")]
+    assert low == ["carnk:Uncommon", "carnk:MinimalOrNone"]
+    assert all([v.strip() for v in values.split(",")] == low for values in lists)
