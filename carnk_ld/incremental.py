@@ -36,6 +36,7 @@ import pyoxigraph as ox
 import rdflib
 
 from carnk_ld import qc
+from carnk_ld.cache import Cache, digest
 from carnk_ld.constants import (
     CHECKS_DIR,
     DOCUMENTS_DIR,
@@ -56,13 +57,10 @@ from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, on
 from carnk_ld.mappings import MappingSet, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.parts import (
-    Cache,
     DocumentPart,
     ParallelTaskFailed,
     _group_key,
     batched,
-    code_fingerprint,
-    digest,
     load_parts,
     map_parallel,
     scope_of,
@@ -177,7 +175,7 @@ def _pairs(root: Path) -> list[tuple[Path, Path]]:
 def check_parts(root: Path, cache: Cache, progress: Progress | None = None) -> PartsChecked:
     """Every gate of :func:`carnk_ld.pipeline.check_corpus`, on parts; raises Fallback or a gate's error."""
     progress = progress or Progress()
-    fingerprint = code_fingerprint()
+    fingerprint = cache.fingerprint
     with progress.stage("load") as counts:
         try:  # on bad input the whole-graph path reports every error of every file, in its order
             ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE

@@ -174,7 +174,7 @@ def test_cache_damage_and_code_changes_never_serve_stale_parts(generated: Path, 
     summary = _build(root, out, monkeypatch, incremental=True)
     assert _reused(summary)[0] == len(parts) - 2
     assert tree_bytes(out) == reference
-    monkeypatch.setattr("carnk_ld.parts._FINGERPRINT", ["another version of the code"])
+    monkeypatch.setattr("carnk_ld.cache.code_fingerprint", lambda: "another version of the code")
     summary = _build(root, out, monkeypatch, incremental=True)
     assert _reused(summary)[0] == 0  # a new code version shares nothing with the old cache
     assert tree_bytes(out) == reference
