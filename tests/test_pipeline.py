@@ -237,7 +237,7 @@ def test_cache_damage_and_code_changes_never_serve_stale_parts(
     parts[1].write_bytes(b"")
     assert _reused(_build(root, out))[0] == len(parts) - 2
     assert tree_bytes(out) == reference
-    monkeypatch.setattr("carnk_ld.pipeline.code_fingerprint", lambda: "another version of the code")
+    monkeypatch.setattr("carnk_ld.cache.code_fingerprint", lambda: "another version of the code")
     assert _reused(_build(root, out))[0] == 0  # a new code version shares nothing with the old cache
     assert tree_bytes(out) == reference
     names = {p.name for p in cache.iterdir()}
