@@ -43,6 +43,7 @@ from carnk_ld.shacl import (
     ShapeParser,
     Unsupported,
     Validator,
+    bag_safe,
     check_store_keeps,
     note_literal,
     query_rows,
@@ -153,6 +154,10 @@ class QueryService:
         self.pool = pool
         self._everything: dict[bool, ox.Store] = {}
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
+
+    def release(self) -> None:
+        """Forget the stores of everything (they are the size of the release); built again if asked."""
+        self._everything.clear()
 
     def _everything_store(self, *, quads: bool) -> ox.Store:
         if quads not in self._everything:
@@ -391,7 +396,12 @@ def _fast(
                 raise InputError("shapes", f"SPARQL query of a shape: {problem}", "see README: Incremental builds")
             scopes[query] = scope
 
-        rows = service.answers(scopes, quads=False, run=_shape_rows, merge=_distinct_dicts)
+        # A store's union default graph repeats a triple once per graph holding it; queries that
+        # neither count nor look at graphs give the same rows there, without a store of triples.
+        union = all(bag_safe(query) for query in queries)
+        run = _shape_rows_union if union else _shape_rows
+        rows = service.answers(scopes, quads=union, run=run, merge=_distinct_dicts)
+        service.release()
     present = {p.doc_id for p in parts}
     by_doc: dict[str, dict[str, list[dict]]] = {}
     shared_rows: dict[str, list[dict]] = {q: [] for q in queries}
@@ -448,6 +458,10 @@ def _fast(
 
 def _shape_rows(store: ox.Store, query: str) -> list[dict]:
     return query_rows(store, query, union=False)
+
+
+def _shape_rows_union(store: ox.Store, query: str) -> list[dict]:
+    return query_rows(store, query, union=True)
 
 
 def _rows_digest(rows: dict[str, list[dict]]) -> str:

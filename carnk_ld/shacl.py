@@ -379,7 +379,7 @@ class Validator:
         self.union = False
         if needs_store:
             check_store_keeps(others)
-            if store is not None and all(_bag_safe(q) for q in shape_queries(roots)):
+            if store is not None and all(bag_safe(q) for q in shape_queries(roots)):
                 self.store, self.union = store, True
             else:
                 self.store = ox.Store()
@@ -744,7 +744,7 @@ _BAG_SENSITIVE = re.compile(
 )
 
 
-def _bag_safe(query: str) -> bool:
+def bag_safe(query: str) -> bool:
     """Whether duplicate solutions cannot change the results (pySHACL de-duplicates rows, targets are sets).
 
     A store's union default graph repeats a triple once per named graph holding it; the
@@ -769,6 +769,7 @@ __all__ = [
     "ShapeParser",
     "Unsupported",
     "Validator",
+    "bag_safe",
     "check_store_keeps",
     "fast_results",
     "note_literal",
