@@ -100,3 +100,12 @@ def test_ask_and_construct(cli, release: Path) -> None:
         cli, release, "-e", "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t . FILTER (?s = <https://w3id.org/carnk/NKCell>) }"
     )
     assert "<https://w3id.org/carnk/NKCell> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" in construct.output
+
+
+def test_store_is_built_once_and_reused(release: Path) -> None:
+    from carnk_ld.store import store_path
+
+    first = store_path(release)
+    stamp = (first / "COMPLETE").stat().st_mtime_ns
+    assert store_path(release) == first
+    assert (first / "COMPLETE").stat().st_mtime_ns == stamp
