@@ -111,8 +111,8 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
 
 #: Size and seed of the generated corpus: several documents (so several studies and claims stated in more
 #: than one document), small enough for pySHACL to validate it in seconds.
-GENERATED_TRIPLES = 9000
-GENERATED_SEED = 3
+GENERATED_TRIPLES = 6000
+GENERATED_SEED = 11
 
 
 @pytest.fixture(scope="session")

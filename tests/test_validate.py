@@ -44,4 +44,3 @@ def test_violations_name_the_facts_file_and_line(project_root: Path, tmp_path: P
     assert "exactly one polarity" in violation.message
     facts = SAMPLE / "facts" / "sample.yaml"
     assert str(violation.source) == f"facts/sample.yaml:{line_of(facts, '- id: cart-crs')}"
-
