@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build check test lint clean
+.PHONY: help build check test test-fast lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,6 +26,10 @@ check: $(STAMP)  ## run every gate without writing a release
 test: $(STAMP)  ## lint and run the whole test suite
 	$(BIN)/ruff check carnk_ld tests benchmarks
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## lint and run the tests not marked slow (about a minute)
+	$(BIN)/ruff check carnk_ld tests benchmarks
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check carnk_ld tests benchmarks

@@ -7,6 +7,7 @@ column where the error is (``column``, ``column_of`` a text in that line, or ``e
 break), and one or more message fragments. For failures, the previous release must stay
 byte-identical; inputs that are handled deliberately (BOM, CRLF, literals that must round-trip
 exactly) must build, and their literals must read back identically from every serialisation.
+``slow: true`` keeps a case that takes seconds out of ``make test-fast``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ import yaml
 from tests.conftest import line_of, tree_bytes
 
 CASES = sorted((Path(__file__).resolve().parent / "bad_inputs").glob("*.yaml"))
+
+
+def case_param(path: Path):
+    """A case as a test parameter; ``slow: true`` (cases that run the reasoner or build in full) marks it slow."""
+    slow = yaml.safe_load(path.read_text(encoding="utf-8")).get("slow", False)
+    return pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if slow else [])
 
 
 def test_the_catalogue_is_large_enough() -> None:
@@ -109,7 +116,7 @@ def where(root: Path, expect: dict) -> str:
     return text
 
 
-@pytest.mark.parametrize("case_path", CASES, ids=[p.stem for p in CASES])
+@pytest.mark.parametrize("case_path", [case_param(p) for p in CASES])
 def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_release: Path, cli) -> None:
     case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
     out = tmp_path / "release"

@@ -23,9 +23,11 @@ def test_help_documents_the_exit_codes(cli) -> None:
     assert "2 bad input" in result.output
 
 
-def test_build_prints_a_summary(cli, sample_corpus: Path, tmp_path: Path) -> None:
-    result = build(cli, sample_corpus, tmp_path / "out")
+def test_build_into_build_under_the_root_prints_a_summary(cli, sample_corpus: Path) -> None:
+    result = cli("build", "--root", str(sample_corpus))
     assert result.exit_code == 0, result.output
+    assert (sample_corpus / "build" / "SHA256SUMS").is_file()
+    assert not list(sample_corpus.glob(".build.staging-*")), "staging directories must not be left behind"
     # Counted by hand in tests/fixtures/corpus. Segments: sample.txt has 17 lines, one of them two
     # sentences, 3 list items, and excludes its heading, a summary and the list's introduction;
     # trial.txt has 2 sentences. Statements: 21 + 2 facts, plus the study's intervention, cell
@@ -75,10 +77,3 @@ def test_check_writes_nothing(cli, sample_corpus: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "SHACL conforms" in result.output
     assert not (sample_corpus / "build").exists()
-
-
-def test_default_out_is_build_under_the_root(cli, sample_corpus: Path) -> None:
-    result = cli("build", "--root", str(sample_corpus))
-    assert result.exit_code == 0, result.output
-    assert (sample_corpus / "build" / "SHA256SUMS").is_file()
-    assert not list(sample_corpus.glob(".build.staging-*")), "staging directories must not be left behind"

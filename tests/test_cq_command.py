@@ -44,13 +44,10 @@ def write_questions(root: Path, answers: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def built(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample corpus with the two questions, built once; tests ask it from roots of their own."""
-    from tests.conftest import _build_once
-
-    root = write_sample_corpus(project_root, tmp_path_factory.mktemp("cq") / "sample")
-    return _build_once(root, root / "build")
+@pytest.fixture
+def built(sample_release: Path) -> Path:
+    """The sample corpus's release (read-only); tests ask it from roots of their own holding the questions."""
+    return sample_release
 
 
 def ask(cli, root: Path, release: Path, *extra: str):

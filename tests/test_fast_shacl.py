@@ -114,6 +114,7 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     return sorted(data, key=str), fired
 
 
+@pytest.mark.slow
 def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated_graph, shapes) -> None:
     triples, must_fire = _inject(generated_graph.all_triples())
     fast, slow = _both(triples, shapes, generated_graph.sources)
@@ -135,6 +136,7 @@ def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated_
     assert len(fast.violations) >= 20
 
 
+@pytest.mark.slow
 def test_same_results_on_the_clean_corpus(generated_graph, shapes) -> None:
     fast, slow = _both(generated_graph.all_triples(), shapes, generated_graph.sources)
     assert fast == slow and fast.conforms

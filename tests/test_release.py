@@ -132,6 +132,7 @@ def test_rebuild_in_separate_processes_is_byte_identical(tmp_path: Path, project
     assert tree_bytes(first) == tree_bytes(second)
 
 
+@pytest.mark.slow
 def test_release_does_not_depend_on_where_the_corpus_lives(corpus: Path, release: Path) -> None:
     out = corpus / "elsewhere"
     result = run_process("build", "--root", ".", "--out", "elsewhere", cwd=corpus)
