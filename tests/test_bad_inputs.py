@@ -133,6 +133,7 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
     assert result.exit_code == expect["exit"], result.output
     messages = expect["message"] if isinstance(expect["message"], list) else [expect["message"]]
     for message in messages:
+        assert message, f"{case_path.name}: an empty message fragment would match any output"
         assert message in result.output, result.output
     assert "Traceback" not in result.output
     if "file" in expect:
