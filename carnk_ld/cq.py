@@ -18,6 +18,7 @@ a change adds and removes, then records the new answer with ``carnk-ld cq --appr
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,12 @@ class Question:
     name: str
     path: Path
     answer_path: Path
-    display: Path  # the answer's path as a curator sees it (relative to the corpus root)
+    answer_display: Path  # the answer file as a curator sees it (relative to the corpus root)
+
+    @property
+    def query_display(self) -> Path:
+        """The query's path as a curator sees it."""
+        return Path(QUERIES_DIR) / self.path.name
 
     @property
     def query(self) -> str:
@@ -96,10 +102,10 @@ class Comparison:
         if self.ok:
             return [f"{name}: ok"]
         if self.approved is None:
-            lines = [f"{name}: no approved answer ({self.question.display}); {_rows(len(self.added))} added"]
+            lines = [f"{name}: no approved answer ({self.question.answer_display}); {_rows(len(self.added))} added"]
         else:
             lines = [
-                f"{name}: differs from {self.question.display} "
+                f"{name}: differs from {self.question.answer_display} "
                 f"({_rows(len(self.added))} added, {_rows(len(self.removed))} removed)"
             ]
             if self.approved.variables != self.actual.variables:
@@ -124,7 +130,7 @@ class Report:
 
     def render(self) -> list[str]:
         """The lines ``carnk-ld cq`` prints."""
-        lines = [f"approved {q.name}: wrote {q.display}" for q in self.approved]
+        lines = [f"approved {q.name}: wrote {q.answer_display}" for q in self.approved]
         for comparison in self.comparisons:
             lines += comparison.render()
         differ = sum(not c.ok for c in self.comparisons)
@@ -247,17 +253,42 @@ def render_answer(answer: Answer) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SPARQL_ERROR_RE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+
+
 def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> Answer:
-    """The question's current answer on ``store``, asked with the given ``# bind:`` bindings."""
+    """The question's current answer on ``store``, asked with the given ``# bind:`` bindings.
+
+    A query that does not parse or is not a SELECT, and a binding of a variable the query does
+    not use (a typo would otherwise bind nothing), are :class:`InputError` naming the file.
+    """
+    query = question.query
     bindings = dict(parse_binding(b) for b in binds)
-    table = store.select(question.query, bindings)
+    for number, name in enumerate(bindings, start=1):
+        if not re.search(rf"[?$]{re.escape(name)}\b", query):
+            where = Location(question.answer_display, _bind_line(question.answer_path, number))
+            raise InputError(where, f"?{name} does not occur in {question.query_display}")
+    try:
+        table = store.select(query, bindings)
+    except SyntaxError as exc:
+        match = _SPARQL_ERROR_RE.match(str(exc))
+        where = Location(question.query_display, int(match[1]), int(match[2])) if match else question.query_display
+        raise InputError(where, f"SPARQL syntax error: {match[3] if match else exc}") from None
+    except InputError as exc:
+        raise InputError(question.query_display, exc.message, exc.hint) from None
     rows = Counter(tuple(cell(term) for term in row) for row in table.rows)
     return Answer(table.variables, rows, binds)
 
 
+def _bind_line(path: Path, nth: int) -> int:
+    """The line of the ``nth`` ``# bind:`` line of an answer file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, start=1) if line.startswith(BIND_PREFIX)][nth - 1]
+
+
 def compare_question(store: SparqlStore, question: Question) -> Comparison:
     """Ask one question with its approved bindings and set the answer next to the approved one."""
-    approved = read_answer(question.answer_path, question.display) if question.answer_path.is_file() else None
+    approved = read_answer(question.answer_path, question.answer_display) if question.answer_path.is_file() else None
     actual = ask(store, question, approved.binds if approved else ())
     return Comparison(question, approved, actual)
 

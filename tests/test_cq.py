@@ -26,7 +26,7 @@ def embedded(release: Path) -> EmbeddedStore:
 def test_every_question_has_an_approved_answer_and_states_its_question() -> None:
     assert QUESTIONS, "queries/cq-*.rq"
     for question in QUESTIONS:
-        assert question.answer_path.is_file(), f"{question.name} has no {question.display}"
+        assert question.answer_path.is_file(), f"{question.name} has no {question.answer_display}"
         assert question.query.startswith("# CQ "), f"{question.path.name} must state its question first"
     answers = {p.stem for p in (PROJECT / "queries" / "answers").glob("*")}
     assert answers == {q.name for q in QUESTIONS}, "an approved answer without its question"

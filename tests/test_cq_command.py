@@ -198,3 +198,29 @@ def test_read_answer_reports_the_display_path(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_answer(path, Path("queries/answers/x.tsv"))
     assert str(info.value.location) == "queries/answers/x.tsv:2"
+
+
+@pytest.mark.parametrize(
+    ("query", "where", "message"),
+    [
+        ("SELECT ?source WHERE {\n  ?source ?p \n}\n", "queries/cq-01-sources.rq:3:1: error: ", "SPARQL syntax error"),
+        ("ASK { ?s ?p ?o }\n", "queries/cq-01-sources.rq: error: ", "expected a SELECT query"),
+    ],
+)
+def test_a_query_that_is_not_a_select_names_its_file(
+    cli, built: Path, tmp_path: Path, query: str, where: str, message: str
+) -> None:
+    root = write_questions(tmp_path, ANSWERS)
+    (root / "queries" / "cq-01-sources.rq").write_text(query, encoding="utf-8")
+    result = ask(cli, root, built)
+    assert result.exit_code == 2
+    assert where + message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_binding_of_a_variable_the_query_lacks_is_refused(cli, built: Path, tmp_path: Path) -> None:
+    typo = ANSWERS["cq-02-study-numbers"].replace("study=", "studdy=", 1)
+    root = write_questions(tmp_path, {**ANSWERS, "cq-02-study-numbers": typo})
+    result = ask(cli, root, built)
+    assert result.exit_code == 2
+    assert "queries/answers/cq-02-study-numbers.tsv:1: error: ?studdy does not occur in " in result.output
