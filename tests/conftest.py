@@ -109,8 +109,8 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
     return _build_once(root, root / "build")
 
 
-#: Size and seed of the generated corpus: several documents (so several studies and claims stated in more
-#: than one document), small enough for pySHACL to validate it in seconds.
+#: Size and seed of the generated corpus: several documents (so several studies and their
+#: interventions), small enough for pySHACL to validate it in seconds.
 GENERATED_TRIPLES = 6000
 GENERATED_SEED = 11
 
