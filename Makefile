@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build check test lint clean
+.PHONY: help build check test test-fast lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,11 @@ test: $(STAMP)  ## lint and run the whole test suite
 	$(BIN)/ruff check carnk_ld tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## lint and run the tests not marked slow (about a minute)
+	$(BIN)/ruff check carnk_ld tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check carnk_ld tests benchmarks

@@ -1,10 +1,10 @@
 """carnk-ld: publish CAR-NK cell therapy knowledge as validated, provenance-rich linked data.
 
-The pipeline has one module per stage: :mod:`carnk_ld.ontology` and
-:mod:`carnk_ld.documents` read the inputs, :mod:`carnk_ld.facts` resolves curated
-facts against them, :mod:`carnk_ld.graph` assembles the knowledge graph,
-:mod:`carnk_ld.validate` checks it with SHACL and :mod:`carnk_ld.publish` writes the
-release. :mod:`carnk_ld.pipeline` chains them and :mod:`carnk_ld.cli` is the command line.
+:mod:`carnk_ld.pipeline` is the build: the inputs and facts gates (:mod:`carnk_ld.ontology`,
+:mod:`carnk_ld.documents`, :mod:`carnk_ld.facts`, :mod:`carnk_ld.graph`, :mod:`carnk_ld.parts`),
+then reasoning, SHACL and QC over the documents' shards (:mod:`carnk_ld.gates`), then the
+release (:mod:`carnk_ld.serialise`, :mod:`carnk_ld.release`). :mod:`carnk_ld.cli` is the
+command line.
 """
 
 from carnk_ld.constants import VERSION

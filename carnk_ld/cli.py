@@ -19,6 +19,7 @@ from carnk_ld.constants import (
     VERSION,
     project_root,
 )
+from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
@@ -290,3 +291,41 @@ def check(
             stages.save(timings)
     counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
     click.echo(f"ok: {triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")
+
+
+@main.command()
+@ROOT_OPTION
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Release directory to ask. Default: {DEFAULT_OUT}/ under the root.",
+)
+@click.option(
+    "--approve",
+    "approve",
+    multiple=True,
+    metavar="NAME",
+    help="Record the current answer of question NAME (e.g. cq-05-car-domains) as approved (repeatable).",
+)
+def cq(root: Path | None, out: Path | None, approve: tuple[str, ...]) -> None:
+    """Answer every competency question (queries/cq-*.rq) and compare with its approved answer.
+
+    Each question prints `ok`, or the rows its answer adds (+) and removes (-) against
+    queries/answers/NAME.tsv. Exit code 1 when any answer differs. After reviewing a
+    difference, --approve NAME writes the current answer (keeping its `# bind:` lines).
+
+    Example: carnk-ld cq
+
+    Example: carnk-ld cq --approve cq-05-car-domains
+    """
+    root = root or project_root()
+    out = out or root / DEFAULT_OUT
+    try:
+        report = run_competency_questions(root, out, approve)
+    except CarnkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    for line in report.render():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)

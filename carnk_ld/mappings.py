@@ -201,7 +201,7 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     shown = display_path or path
     metadata, meta, columns, rows = read_sssom(path, display_path=shown)
     reader = Reader(shown)
-    curie_line, curie_node = meta.items["curie_map"]
+    _, curie_node = meta.items["curie_map"]
     curie_map_node = reader.mapping(curie_node, "curie_map", set(), set(_keys(curie_node)))
     curie_map = {k: reader.text(v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
     if not _DATE_RE.match(metadata["mapping_date"]):
@@ -211,12 +211,13 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
         if prefix in ("carnk", "semapv", "skos", "sssom"):
             continue
         expected = rdf_uri_prefix(prefix)
+        prefix_line = Location(shown, curie_map_node.items[prefix][0])
         if expected is None:
-            errors.append(InputError(Location(shown, curie_line), f"curie_map prefix {prefix!r} is not in bioregistry"))
+            errors.append(InputError(prefix_line, f"curie_map prefix {prefix!r} is not in bioregistry"))
         elif uri != expected:
             errors.append(
                 InputError(
-                    Location(shown, curie_line),
+                    prefix_line,
                     f"curie_map expands {prefix} to {uri}, but its preferred RDF form is {expected}",
                     "use bioregistry's RDF URI prefix so IRIs match other linked data",
                 )

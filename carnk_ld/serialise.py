@@ -106,7 +106,7 @@ def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
     """Compacted JSON-LD 1.1 with the published context inlined (no remote context to fetch).
 
     Produces exactly the bytes of ``json.dumps(document, indent=1, ensure_ascii=False)``
-    (:func:`carnk_ld.reference.to_jsonld`, compared in tests), but streams: triples come
+    (``tests/oracle.py``'s ``to_jsonld``, compared in tests), but streams: triples come
     sorted by subject, so each node is written as soon as its subject changes and only one
     node is ever held as a dict. ``json.dumps`` with ``indent`` would also fall back to the
     standard library's pure-Python encoder.

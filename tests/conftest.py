@@ -1,4 +1,10 @@
-"""Shared fixtures: a private copy of the project's corpus and a CLI runner."""
+"""Shared fixtures: the project's corpus (or ``--project-root``), the suite's own sample corpus, a generated
+corpus, and a CLI runner.
+
+Only tests/test_cq.py may depend on what the project's corpus says. Every other test either uses the
+sample corpus in tests/fixtures/corpus (whose text the tests own) or derives its expectations from
+whatever corpus ``project_root`` holds, so that ``--project-root`` can point the suite at a grown copy.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,38 @@ import pytest
 from click.testing import CliRunner
 
 from carnk_ld.cli import main
+from tests.oracle import KnowledgeGraph
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
 INPUT_DIRS = ("ontology", "shapes", "documents", "facts", "queries", "mappings")
+#: The suite's own documents and facts files; the rest of a sample corpus comes from the project.
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "corpus"
+#: What a sample corpus takes from the project: the vocabulary, the shapes, the mappings and the QC checks.
+SAMPLE_FROM_PROJECT = ("ontology", "shapes", "mappings", "queries/checks")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--project-root",
+        default=None,
+        help="Corpus tree the corpus-independent tests read instead of this checkout (e.g. a grown copy).",
+    )
+
+
+@pytest.fixture(scope="session")
+def project_root(request: pytest.FixtureRequest) -> Path:
+    """The project's inputs: this checkout, or the tree given with ``--project-root``."""
+    value = request.config.getoption("--project-root")
+    return Path(value).resolve() if value else PROJECT
+
+
+def write_sample_corpus(project_root: Path, root: Path) -> Path:
+    """Lay out the sample corpus at ``root``: the suite's documents and facts, the project's ontology and rest."""
+    shutil.copytree(SAMPLE, root)
+    for name in SAMPLE_FROM_PROJECT:
+        shutil.copytree(project_root / name, root / name)
+    return root
 
 
 @dataclass
@@ -31,12 +65,18 @@ class Result:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
+def corpus(project_root: Path, tmp_path: Path) -> Path:
     """A copy of the project's inputs that a test may break without touching the checkout."""
     root = tmp_path / "corpus"
     for name in INPUT_DIRS:
-        shutil.copytree(PROJECT / name, root / name)
+        shutil.copytree(project_root / name, root / name)
     return root
+
+
+@pytest.fixture
+def sample_corpus(project_root: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample corpus (tests/fixtures/corpus plus the project's ontology and rest)."""
+    return write_sample_corpus(project_root, tmp_path / "sample")
 
 
 @pytest.fixture
@@ -50,23 +90,48 @@ def cli() -> Callable[..., Result]:
     return run
 
 
-@pytest.fixture(scope="session")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One release of the project's own corpus, built once for read-only tests."""
-    out = tmp_path_factory.mktemp("release") / "build"
-    result = CliRunner().invoke(main, ["build", "--root", str(PROJECT), "--out", str(out)], catch_exceptions=False)
+def _build_once(root: Path, out: Path) -> Path:
+    result = CliRunner().invoke(main, ["build", "--root", str(root), "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return out
 
 
 @pytest.fixture(scope="session")
+def release(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the project's corpus, built once for read-only tests."""
+    return _build_once(project_root, tmp_path_factory.mktemp("release") / "build")
+
+
+@pytest.fixture(scope="session")
+def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the sample corpus, built once for read-only tests; its root is the release's parent."""
+    root = write_sample_corpus(project_root, tmp_path_factory.mktemp("sample-release") / "sample")
+    return _build_once(root, root / "build")
+
+
+#: Size and seed of the generated corpus: several documents (so several studies and their
+#: interventions), small enough for pySHACL to validate it in seconds.
+GENERATED_TRIPLES = 7000
+GENERATED_SEED = 11
+
+
+@pytest.fixture(scope="session")
 def generated_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One generated multi-document corpus (benchmarks/generate.py) for the whole session; copy it to change it."""
+    """A corpus written by benchmarks/generate.py, once per session. Read-only: copy it before editing."""
     from benchmarks.generate import generate
 
     root = tmp_path_factory.mktemp("generated") / "corpus"
-    generate(9000, root, seed=3)
+    generate(GENERATED_TRIPLES, root, seed=GENERATED_SEED)
     return root
+
+
+@pytest.fixture(scope="session")
+def generated_graph(generated_corpus: Path) -> KnowledgeGraph:
+    """The knowledge graph of the generated corpus (with mappings), assembled once. Do not mutate it."""
+    from tests.oracle import build_graph, load_corpus
+
+    corpus = load_corpus(generated_corpus)
+    return build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
 
 
 def run_process(

@@ -1,4 +1,9 @@
-"""Competency questions answered by the release in the embedded store, exactly as the document says."""
+"""The project's competency questions give their approved answers (queries/answers/) on the project's release.
+
+This is the one test that depends on what the project's corpus says: the approved answers are
+curated data, reviewed and recorded with ``carnk-ld cq --approve``. How ``carnk-ld cq`` compares
+and approves is tested on a corpus of the test's own in tests/test_cq_command.py.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from carnk_ld.cq import compare_question, find_questions
 from carnk_ld.store import EmbeddedStore
-from tests.cqlib import FIXTURES, QUERIES, answer, load_question
+from tests.conftest import PROJECT
+
+QUESTIONS = find_questions(PROJECT)
 
 
 @pytest.fixture(scope="module")
@@ -15,26 +23,16 @@ def embedded(release: Path) -> EmbeddedStore:
     return EmbeddedStore.for_release(release)
 
 
-def test_every_question_has_a_fixture_and_states_its_question() -> None:
-    assert len(QUERIES) >= 15
-    for path in QUERIES:
-        assert (FIXTURES / f"{path.stem}.tsv").is_file(), path.name
-        assert path.read_text(encoding="utf-8").startswith("# CQ "), f"{path.name} must state its question first"
-    assert {p.stem for p in FIXTURES.glob("*.tsv")} == {p.stem for p in QUERIES}
+def test_every_question_has_an_approved_answer_and_states_its_question() -> None:
+    assert QUESTIONS, "queries/cq-*.rq"
+    for question in QUESTIONS:
+        assert question.answer_path.is_file(), f"{question.name} has no {question.answer_display}"
+        assert question.query.startswith("# CQ "), f"{question.path.name} must state its question first"
+    answers = {p.stem for p in (PROJECT / "queries" / "answers").glob("*")}
+    assert answers == {q.name for q in QUESTIONS}, "an approved answer without its question"
 
 
-@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
-def test_competency_question(embedded: EmbeddedStore, path: Path) -> None:
-    question = load_question(path)
-    variables, rows = answer(embedded, question)
-    assert variables == question.variables
-    assert rows == question.expected
-
-
-def test_store_is_built_once_and_reused(release: Path) -> None:
-    from carnk_ld.store import store_path
-
-    first = store_path(release)
-    stamp = (first / "COMPLETE").stat().st_mtime_ns
-    assert store_path(release) == first
-    assert (first / "COMPLETE").stat().st_mtime_ns == stamp
+@pytest.mark.parametrize("question", QUESTIONS, ids=[q.name for q in QUESTIONS])
+def test_competency_question(embedded: EmbeddedStore, question) -> None:
+    comparison = compare_question(embedded, question)
+    assert comparison.ok, "\n".join(comparison.render())

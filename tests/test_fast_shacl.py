@@ -1,33 +1,25 @@
 """The fast SHACL engine gives exactly pySHACL's results (issue 7's rule for faster validation).
 
 Both engines run on the same graphs and their flattened results are compared whole:
-severity, focus node, path, value, messages, node shape and source location. The graphs
-are every shape test case, and a generated corpus into which violations of every node
-shape (and every constraint kind they use) have been injected.
+severity, focus node, path, value, messages, node shape and source location. The graphs are
+a generated corpus into which violations of every node shape (and every constraint kind they
+use) have been injected, and the clean corpus; every shape case is compared by its runner in
+tests/test_shapes.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 
-from benchmarks.generate import generate
 from carnk_ld.ontology import load_ontology
 from carnk_ld.shacl import Unsupported, fast_results
-from carnk_ld.validate import (
-    ValidationResult,
-    Violation,
-    fast_validate,
-    load_shapes,
-    pyshacl_validate,
-)
-from tests.conftest import PROJECT, claim_of
-from tests.oracle import build_graph, load_corpus
-from tests.test_shapes import CASE_FILES, read_case
+from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate
+from tests.conftest import claim_of
+from tests.test_shapes import comparable
 
 N = ox.NamedNode
 CARNK = "https://w3id.org/carnk/"
@@ -38,48 +30,19 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 @pytest.fixture(scope="module")
-def shapes() -> rdflib.Graph:
-    return load_shapes(PROJECT / "shapes")
+def shapes(project_root: Path) -> rdflib.Graph:
+    return load_shapes(project_root / "shapes")
 
 
 @pytest.fixture(scope="module")
-def ontology_triples() -> list[ox.Triple]:
-    return load_ontology(PROJECT / "ontology" / "carnk.ttl").triples
+def ontology_triples(project_root: Path) -> list[ox.Triple]:
+    return load_ontology(project_root / "ontology" / "carnk.ttl").triples
 
 
-def _both(triples: list[ox.Triple], shapes: rdflib.Graph, sources=None):
+def _both(triples: list[ox.Triple], shapes: rdflib.Graph, sources=None) -> tuple[ValidationResult, ValidationResult]:
     fast = fast_validate(triples, shapes, sources)
     slow = pyshacl_validate(triples, shapes, sources)
-    return _blank(fast), _blank(slow)
-
-
-def _blank(result: ValidationResult) -> ValidationResult:
-    """rdflib relabels blank nodes when it parses the data for pySHACL; labels are not comparable."""
-
-    def fix(v: Violation) -> Violation:
-        focus = "_:blank" if ":" not in v.focus else v.focus
-        value = "_:blank" if v.value.startswith("_:") else v.value
-        return replace(v, focus=focus, value=value)
-
-    violations = sorted((fix(v) for v in result.violations), key=lambda v: (v.focus, v.path, v.message, v.value))
-    return ValidationResult(result.conforms, tuple(violations))
-
-
-@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
-def test_same_results_as_pyshacl_on_every_shape_case(path: Path, shapes, ontology_triples) -> None:
-    case = read_case(path)
-    for data in (case.data + ontology_triples, case.data):
-        fast, slow = _both(data, shapes)
-        assert fast == slow, f"fast:\n{fast.text()}\npyshacl:\n{slow.text()}"
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("generated") / "corpus"
-    generate(6000, root, seed=11)
-    corpus = load_corpus(root)
-    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
-    return kg
+    return comparable(fast), comparable(slow)
 
 
 def _first(triples: list[ox.Triple], predicate: str, obj: ox.Term | None = None) -> ox.Triple:
@@ -151,9 +114,10 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     return sorted(data, key=str), fired
 
 
-def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated, shapes) -> None:
-    triples, must_fire = _inject(generated.all_triples())
-    fast, slow = _both(triples, shapes, generated.sources)
+@pytest.mark.slow
+def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated_graph, shapes) -> None:
+    triples, must_fire = _inject(generated_graph.all_triples())
+    fast, slow = _both(triples, shapes, generated_graph.sources)
     assert fast == slow, "\n".join(
         sorted({v.render() for v in fast.violations} ^ {v.render() for v in slow.violations})
     )
@@ -172,8 +136,9 @@ def test_same_results_as_pyshacl_on_a_corpus_with_injected_violations(generated,
     assert len(fast.violations) >= 20
 
 
-def test_same_results_on_the_clean_corpus(generated, shapes) -> None:
-    fast, slow = _both(generated.all_triples(), shapes, generated.sources)
+@pytest.mark.slow
+def test_same_results_on_the_clean_corpus(generated_graph, shapes) -> None:
+    fast, slow = _both(generated_graph.all_triples(), shapes, generated_graph.sources)
     assert fast == slow and fast.conforms
 
 
@@ -187,32 +152,33 @@ BEYOND_THE_SUBSET = """
 
 
 def test_shapes_beyond_the_subset_are_refused_by_the_fast_engine_and_validated_by_pyshacl(
-    shapes, ontology_triples, corpus: Path, cli
+    shapes, ontology_triples, sample_corpus: Path, cli
 ) -> None:
     extra = rdflib.Graph()
     extra.parse(data=BEYOND_THE_SUBSET, format="turtle")
     with pytest.raises(Unsupported):
         fast_results(ontology_triples, shapes + extra)
-    (corpus / "shapes" / "extra.shapes.ttl").write_text(BEYOND_THE_SUBSET, encoding="utf-8")
+    (sample_corpus / "shapes" / "extra.shapes.ttl").write_text(BEYOND_THE_SUBSET, encoding="utf-8")
     negated = 'polarity: negated'
-    assert negated in (corpus / "facts" / "carnk-overview.yaml").read_text(encoding="utf-8")
-    refused = cli("build", "--root", str(corpus), "--out", str(corpus / "out"))
+    assert negated in (sample_corpus / "facts" / "sample.yaml").read_text(encoding="utf-8")
+    refused = cli("build", "--root", str(sample_corpus), "--out", str(sample_corpus / "out"))
     assert refused.exit_code == 2, refused.output
     assert "hasValue" in refused.output and "--shacl-engine pyshacl" in refused.output
-    assert not (corpus / "out").exists()
-    validated = cli("build", "--root", str(corpus), "--out", str(corpus / "out"), "--shacl-engine", "pyshacl")
+    assert not (sample_corpus / "out").exists()
+    out = str(sample_corpus / "out")
+    validated = cli("build", "--root", str(sample_corpus), "--out", out, "--shacl-engine", "pyshacl")
     assert validated.exit_code == 1, validated.output  # a negated statement has no carnk:Affirmed polarity
     assert "hasValue is not in the fast subset" in validated.output
 
 
-def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated, shapes) -> None:
+def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated_graph, shapes) -> None:
     """The build hands validation the QC store, where a triple in two graphs is seen twice."""
-    triples, _ = _inject(generated.all_triples())
+    triples, _ = _inject(generated_graph.all_triples())
     store = ox.Store()
     half = len(triples) // 2
     for name, part in (("https://w3id.org/carnk/kg/graph/a", triples[: half + 500]), ("urn:x:b", triples[half:])):
         store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, N(name)) for t in part)
-    shared = _blank(fast_validate(triples, shapes, generated.sources, store=store))
-    alone = _blank(fast_validate(triples, shapes, generated.sources))
+    shared = comparable(fast_validate(triples, shapes, generated_graph.sources, store=store))
+    alone = comparable(fast_validate(triples, shapes, generated_graph.sources))
     assert shared == alone
     assert any("more than the study's" in v.message for v in shared.violations)

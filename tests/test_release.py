@@ -13,7 +13,7 @@ import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
-from tests.conftest import PROJECT, run_process, tree_bytes
+from tests.conftest import run_process, tree_bytes
 
 EXPECTED_FILES = {
     "SHA256SUMS",
@@ -60,7 +60,7 @@ def test_checksums_match_the_files(release: Path) -> None:
 
 def test_all_serialisations_are_isomorphic(release: Path) -> None:
     nt = parse(release / "carnk.nt", "nt")
-    assert len(nt) > 2000
+    assert len(nt) == len((release / "carnk.nt").read_text(encoding="utf-8").splitlines()) > 0
     assert isomorphic(nt, parse(release / "carnk.ttl", "turtle"))
     dataset = rdflib.Dataset()
     dataset.parse(release / "carnk.nq", format="nquads")
@@ -97,14 +97,14 @@ def test_jsonld_uses_the_published_context(release: Path) -> None:
     assert expanded == pyld.jsonld.expand(document, {"documentLoader": no_fetch})
 
 
-def test_ontology_rdfxml_is_the_ontology_graph(release: Path) -> None:
+def test_ontology_rdfxml_is_the_ontology_graph(release: Path, project_root: Path) -> None:
     dataset = rdflib.Dataset()
     dataset.parse(release / "carnk.nq", format="nquads")
     ontology = rdflib.Graph()
     for s, p, o in dataset.graph(rdflib.URIRef(GRAPH_ONTOLOGY)):
         ontology.add((s, p, o))
     assert isomorphic(ontology, parse(release / "ontology.owl", "xml"))
-    source = parse(PROJECT / "ontology" / "carnk.ttl", "turtle")
+    source = parse(project_root / "ontology" / "carnk.ttl", "turtle")
     assert isomorphic(ontology, source)
 
 
@@ -124,14 +124,15 @@ def test_ntriples_are_sorted_and_unique(release: Path) -> None:
 
 
 @pytest.mark.slow
-def test_rebuild_in_separate_processes_is_byte_identical(tmp_path: Path) -> None:
+def test_rebuild_in_separate_processes_is_byte_identical(tmp_path: Path, project_root: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     for out in (first, second):
-        result = run_process("build", "--root", str(PROJECT), "--out", str(out))
+        result = run_process("build", "--root", str(project_root), "--out", str(out))
         assert result.returncode == 0, result.stderr
     assert tree_bytes(first) == tree_bytes(second)
 
 
+@pytest.mark.slow
 def test_release_does_not_depend_on_where_the_corpus_lives(corpus: Path, release: Path) -> None:
     out = corpus / "elsewhere"
     result = run_process("build", "--root", ".", "--out", "elsewhere", cwd=corpus)
@@ -139,8 +140,8 @@ def test_release_does_not_depend_on_where_the_corpus_lives(corpus: Path, release
     assert tree_bytes(out) == tree_bytes(release)
 
 
-def test_committed_release_is_what_the_inputs_build(release: Path) -> None:
-    committed = PROJECT / "build"
+def test_committed_release_is_what_the_inputs_build(release: Path, project_root: Path) -> None:
+    committed = project_root / "build"
     assert tree_bytes(committed) == tree_bytes(release), "build/ is stale: run `make build` and commit it"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import urllib.request
@@ -30,13 +29,13 @@ def leftovers(out: Path) -> list[str]:
 
 
 @pytest.fixture
-def built(corpus: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+def built(sample_corpus: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     out = tmp_path / "release"
-    result = build_process(corpus, out)
+    result = build_process(sample_corpus, out)
     assert result.returncode == 0, result.stderr
     # change an input so that a completed rebuild would differ
-    edit(corpus / "facts" / "carnk-overview.yaml", "Implied by the contrast", "Implied only by the contrast")
-    return corpus, out, tree_bytes(out)
+    edit(sample_corpus / "facts" / "sample.yaml", "Implied by the contrast", "Implied only by the contrast")
+    return sample_corpus, out, tree_bytes(out)
 
 
 @pytest.mark.slow
@@ -78,10 +77,10 @@ def test_ctrl_c_and_full_disk_leave_the_release_and_no_staging(built, how: str, 
     assert leftovers(out) == []
 
 
-def test_second_build_fails_fast_naming_the_lock_holder(corpus: Path, tmp_path: Path) -> None:
+def test_second_build_fails_fast_naming_the_lock_holder(sample_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "release"
     with release_lock(out):
-        result = build_process(corpus, out)
+        result = build_process(sample_corpus, out)
     assert result.returncode == 2
     assert "another build is writing this release (pid" in result.stderr
     assert not out.exists()
@@ -105,14 +104,19 @@ def test_libraries_that_fetch_are_stopped(tmp_path: Path) -> None:
 
     document = {"@context": "http://example.org/remote-context.jsonld", "@id": "http://e/x", "p": "v"}
     with network_blocked():
-        with pytest.raises(Exception) as jsonld_error:
+        with pytest.raises(pyld.jsonld.JsonLdError) as jsonld_error:
             pyld.jsonld.expand(document)
-        assert "example.org" in str(jsonld_error.value) or isinstance(jsonld_error.value.__context__, NetworkBlocked)
+        causes, error = [], jsonld_error.value
+        while error is not None:
+            causes.append(error)
+            error = error.__cause__ or error.__context__
+        blocked = [e for e in causes if isinstance(e, NetworkBlocked)]
+        assert blocked and "example.org" in str(blocked[0])
         with pytest.raises(NetworkBlocked):
             rdflib.Graph().parse("http://example.org/ontology.owl")
 
 
-def test_every_command_but_load_runs_offline(cli, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_but_load_runs_offline(cli, sample_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a real command try to fetch (as a library would) and see the CLI refuse it, naming the URL."""
     import carnk_ld.cli
 
@@ -120,29 +124,6 @@ def test_every_command_but_load_runs_offline(cli, corpus: Path, monkeypatch: pyt
         urllib.request.urlopen("http://example.org/imported.owl")
 
     monkeypatch.setattr(carnk_ld.cli, "check_tree", fetching)
-    result = cli("check", "--root", str(corpus))
+    result = cli("check", "--root", str(sample_corpus))
     assert result.exit_code == 2
     assert "network access blocked: something tried to reach http://example.org/imported.owl" in result.output
-
-
-def test_hostile_rdf_inputs_are_refused(corpus: Path, tmp_path: Path, cli) -> None:
-    shapes = corpus / "shapes"
-    (shapes / "extra.rdf").write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n',
-        encoding="utf-8",
-    )
-    result = cli("check", "--root", str(corpus))
-    assert (
-        result.exit_code == 2
-        and "shapes/extra.rdf:2: error: XML with a DOCTYPE or ENTITY declaration is refused" in result.output
-    )
-    (shapes / "extra.rdf").unlink()
-    (shapes / "extra.jsonld").write_text(json.dumps({"@context": "https://schema.org/", "@id": "x"}), encoding="utf-8")
-    result = cli("check", "--root", str(corpus))
-    assert result.exit_code == 2 and "remote @context (https://schema.org/) is refused" in result.output
-    (shapes / "extra.jsonld").write_text(
-        json.dumps({"@context": {"@import": "https://e.org/c.jsonld"}}), encoding="utf-8"
-    )
-    result = cli("check", "--root", str(corpus))
-    assert result.exit_code == 2 and "@import of https://e.org/c.jsonld is refused" in result.output
