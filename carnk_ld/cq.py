@@ -272,8 +272,8 @@ def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> 
         table = store.select(query, bindings)
     except SyntaxError as exc:
         match = _SPARQL_ERROR_RE.match(str(exc))
-        where = Location(question.query_display, int(match[1]), int(match[2])) if match else question.query_display
-        raise InputError(where, f"SPARQL syntax error: {match[3] if match else exc}") from None
+        at = Location(question.query_display, int(match[1]), int(match[2])) if match else question.query_display
+        raise InputError(at, f"SPARQL syntax error: {match[3] if match else exc}") from None
     except InputError as exc:
         raise InputError(question.query_display, exc.message, exc.hint) from None
     rows = Counter(tuple(cell(term) for term in row) for row in table.rows)
