@@ -55,6 +55,7 @@ def _reused(summary: BuildSummary) -> tuple[int, int]:
     return int(words[0]), int(words[2])
 
 
+@pytest.mark.slow
 def test_project_corpus_cold_and_warm_equal_the_oracle(tmp_path: Path) -> None:
     first = _build(PROJECT, tmp_path / "out")
     _assert_oracle(PROJECT, tmp_path / "out", "cold")
@@ -64,6 +65,7 @@ def test_project_corpus_cold_and_warm_equal_the_oracle(tmp_path: Path) -> None:
     assert tree_bytes(tmp_path / "out") == tree_bytes(PROJECT / "build")  # and the committed release
 
 
+@pytest.mark.slow
 def test_every_kind_of_edit_rebuilds_exactly(generated_corpus: Path, tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     shutil.copytree(generated_corpus, root)
@@ -173,6 +175,7 @@ def test_the_release_is_the_same_whatever_the_names_shards_jobs_and_cache(names:
         assert tree_bytes(out) == expected, f"{names}: {label}"
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_release(generated_corpus: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("carnk_ld.workers.PARALLEL_FROM", 1)  # every map runs in worker processes
     root = tmp_path / "corpus"
@@ -184,6 +187,7 @@ def test_worker_processes_give_the_same_release(generated_corpus: Path, tmp_path
     _assert_oracle(root, tmp_path / "two", "two workers")
 
 
+@pytest.mark.slow
 def test_an_input_error_is_reported_the_same_by_worker_processes(
     generated_corpus: Path, tmp_path: Path, monkeypatch
 ) -> None:
@@ -204,6 +208,7 @@ def test_an_input_error_is_reported_the_same_by_worker_processes(
     assert not (tmp_path / "out-1").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_gate_reports_what_the_oracle_reports(generated_corpus: Path, tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     shutil.copytree(generated_corpus, root)
@@ -222,6 +227,7 @@ def test_a_failing_gate_reports_what_the_oracle_reports(generated_corpus: Path, 
     assert tree_bytes(out) == before  # the previous release stays
 
 
+@pytest.mark.slow
 def test_cache_damage_and_code_changes_never_serve_stale_parts(
     generated_corpus: Path, tmp_path: Path, monkeypatch
 ) -> None:
@@ -244,6 +250,7 @@ def test_cache_damage_and_code_changes_never_serve_stale_parts(
     assert len([n for n in names if n.startswith("part-")]) == len(parts)  # the old entries were pruned
 
 
+@pytest.mark.slow
 def test_a_cache_others_can_write_to_is_never_read(generated_corpus: Path, tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     shutil.copytree(generated_corpus, root)
@@ -260,6 +267,7 @@ def test_a_cache_others_can_write_to_is_never_read(generated_corpus: Path, tmp_p
     assert _reused(_build(root, out))[0] > 0
 
 
+@pytest.mark.slow
 def test_shapes_that_read_shared_nodes_validate_one_shard_of_everything(
     generated_corpus: Path, tmp_path: Path
 ) -> None:
@@ -282,6 +290,7 @@ def test_shapes_that_read_shared_nodes_validate_one_shard_of_everything(
     assert b"reads what documents say about a class" in (tmp_path / "out" / "validation-report.txt").read_bytes()
 
 
+@pytest.mark.slow
 def test_the_pyshacl_engine_gives_the_committed_release(tmp_path: Path) -> None:
     summary = _build(PROJECT, tmp_path / "out", shacl_engine="pyshacl", cache=False)
     assert summary.engine == "pySHACL"

@@ -24,6 +24,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_generated_corpus_builds_to_about_the_requested_size(corpus: Path, tmp_path: Path) -> None:
     timings = tmp_path / "timings.json"
     out = tmp_path / "release"
@@ -66,6 +67,7 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
         assert a == b
 
 
+@pytest.mark.slow
 def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Path) -> None:
     from tests.conftest import PROJECT
 
@@ -85,6 +87,7 @@ def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Pa
     assert (tmp_path / "a" / "carnk.nq").read_bytes() == (tmp_path / "b" / "carnk.nq").read_bytes()
 
 
+@pytest.mark.slow
 def test_progress_appears_by_itself_on_a_terminal(tmp_path: Path) -> None:
     """With stderr on a real pseudo-terminal (no --progress), the stages are shown."""
     import os
