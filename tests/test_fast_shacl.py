@@ -49,6 +49,31 @@ def _first(triples: list[ox.Triple], predicate: str, obj: ox.Term | None = None)
     return next(t for t in triples if t.predicate.value == predicate and (obj is None or t.object == obj))
 
 
+def _unsupported_denial(triples: list[ox.Triple]) -> ox.Triple:
+    """The claim of a denied (and not merely possible) statement that no firm statement makes."""
+    about: dict[object, dict[str, object]] = {}
+    for t in triples:
+        about.setdefault(t.subject, {})[t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = t.object
+
+    def claim(props: dict[str, object]) -> tuple[object, object, object]:
+        return props.get("subject"), props.get("predicate"), props.get("object")
+
+    statements = {s: p for s, p in about.items() if "polarity" in p and "subject" in p}
+    low = {N(CARNK + "Uncommon"), N(CARNK + "MinimalOrNone")}
+    firm = {
+        claim(p)
+        for p in statements.values()
+        if p["polarity"] == N(CARNK + "Affirmed") and p.get("modality") != N(CARNK + "Possible")
+        and p.get("frequency") not in low
+    }
+    props = next(
+        p
+        for p in statements.values()
+        if p["polarity"] == N(CARNK + "Negated") and p.get("modality") != N(CARNK + "Possible") and claim(p) not in firm
+    )
+    return ox.Triple(*claim(props))  # type: ignore[arg-type]
+
+
 def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     """Break the graph in every way the shapes check; return it and the node shapes that must fire."""
     data = set(triples)
@@ -86,7 +111,7 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     add(ox.Triple(statements[0], N(CARNK + "polarity"), N(CARNK + "Uncertain")))  # sh:in and maxCount
     remove(_first([t for t in triples if t.subject == statements[1]], CARNK + "modality"))
     add(ox.Triple(statements[2], N("http://www.w3.org/1999/02/22-rdf-syntax-ns#object"), ox.Literal("x")))
-    add(claim_of(triples, CARNK + "polarity", CARNK + "Negated"))  # SPARQL: a denied claim as a plain triple
+    add(_unsupported_denial(triples))  # SPARQL: a denied claim no firm statement supports, as a plain triple
     add(claim_of(triples, CARNK + "modality", CARNK + "Possible"))  # SPARQL: a merely possible claim, plain
     study = typed[CARNK + "ClinicalStudy"][0]
     remove(_first([t for t in triples if t.subject == study], "http://www.w3.org/2000/01/rdf-schema#label"))
