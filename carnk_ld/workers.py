@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -89,6 +90,13 @@ class Workers:
             except ImportError:
                 raise InputError(
                     "--scheduler", "Dask distributed is not installed", "pip install 'carnk-ld[distributed]'"
+                ) from None
+            host, port = scheduler_address(self.scheduler or "")
+            try:  # a refused connection answers at once; Dask's client would retry until its timeout
+                socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+            except OSError as exc:
+                raise InputError(
+                    "--scheduler", f"cannot reach the Dask scheduler at {self.scheduler}: {exc.strerror or exc}"
                 ) from None
             try:
                 self._client = Client(
