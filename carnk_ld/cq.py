@@ -23,19 +23,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from carnk_ld.errors import InputError, Location
-from carnk_ld.query import parse_binding
+from carnk_ld.query import cell, parse_binding
 from carnk_ld.store import EmbeddedStore, SparqlStore
-from carnk_ld.vocab import compact_iri
 
 QUERIES_DIR = "queries"
 ANSWERS_DIR = "queries/answers"
 BIND_PREFIX = "# bind: "
 
 Cells = tuple[str, ...]
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
 
 
 @dataclass(frozen=True)
@@ -152,25 +148,6 @@ def find_questions(root: Path) -> list[Question]:
     return [
         Question(p.stem, p, root / ANSWERS_DIR / f"{p.stem}.tsv", Path(ANSWERS_DIR) / f"{p.stem}.tsv") for p in paths
     ]
-
-
-def cell(term: Term) -> str:
-    """A result term as an answer cell: a compact IRI or a literal's lexical form; empty when unbound.
-
-    >>> cell(ox.NamedNode("https://w3id.org/carnk/NKCell"))
-    'carnk:NKCell'
-    >>> cell(ox.Literal("8", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
-    '8'
-    >>> cell(None)
-    ''
-    """
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return compact_iri(term.value)
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    return term.value
 
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -181,11 +181,24 @@ def render_table(data: bytes) -> str:
     return "\n".join(out)
 
 
-def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    """A result term as an answer cell: a compact IRI or a literal's lexical form; empty when unbound.
+
+    >>> cell(ox.NamedNode("https://w3id.org/carnk/NKCell"))
+    'carnk:NKCell'
+    >>> cell(ox.Literal("8", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))
+    '8'
+    >>> cell(None)
+    ''
+    """
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
         return compact_iri(term.value)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
-    return term.value.replace("\n", "\\n")
+    return term.value
+
+
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    return cell(term).replace("\n", "\\n")  # one table row per line
