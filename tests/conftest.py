@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from click.testing import CliRunner
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from carnk_ld.cli import main
 from tests.oracle import KnowledgeGraph
@@ -186,3 +188,20 @@ def add_no_term_row(root: Path, local: str, label: str) -> None:
     path = root / "mappings" / "carnk.sssom.tsv"
     row = f"carnk:{local}\t{label}\tskos:exactMatch\tsssom:NoTermFound\t\tsemapv:ManualMappingCuration\t\ttest class"
     path.write_text(path.read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+
+
+def assert_isomorphic(expected: rdflib.Graph, found: rdflib.Graph, what: str) -> None:
+    """Fail with the triples that differ (up to 20 each way), not just "not isomorphic"."""
+    if isomorphic(expected, found):
+        return
+    _, only_expected, only_found = graph_diff(to_isomorphic(expected), to_isomorphic(found))
+
+    def show(graph: rdflib.Graph) -> str:
+        lines = sorted(" ".join(term.n3() for term in triple) + " ." for triple in graph)
+        more = f"\n    ... {len(lines) - 20} more" if len(lines) > 20 else ""
+        return "\n".join(f"    {line}" for line in lines[:20]) + more
+
+    raise AssertionError(
+        f"{what}: not isomorphic\n  only in the reference ({len(only_expected)}):\n{show(only_expected)}"
+        f"\n  only in {what} ({len(only_found)}):\n{show(only_found)}"
+    )

@@ -10,10 +10,10 @@ import pyld.jsonld
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.compare import isomorphic, to_isomorphic
+from rdflib.compare import to_isomorphic
 
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
-from tests.conftest import run_process, tree_bytes
+from tests.conftest import assert_isomorphic, run_process, tree_bytes
 
 EXPECTED_FILES = {
     "SHA256SUMS",
@@ -61,21 +61,21 @@ def test_checksums_match_the_files(release: Path) -> None:
 def test_all_serialisations_are_isomorphic(release: Path) -> None:
     nt = parse(release / "carnk.nt", "nt")
     assert len(nt) == len((release / "carnk.nt").read_text(encoding="utf-8").splitlines()) > 0
-    assert isomorphic(nt, parse(release / "carnk.ttl", "turtle"))
+    assert_isomorphic(nt, parse(release / "carnk.ttl", "turtle"), "carnk.ttl")
     dataset = rdflib.Dataset()
     dataset.parse(release / "carnk.nq", format="nquads")
     union = rdflib.Graph()
     for s, p, o, _ in dataset.quads((None, None, None, None)):
         union.add((s, p, o))
-    assert isomorphic(nt, union)
+    assert_isomorphic(nt, union, "carnk.nq")
     # JSON-LD read back by pyld, an independent processor, with fetching forbidden
     document = json.loads((release / "carnk.jsonld").read_text(encoding="utf-8"))
     nquads = pyld.jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": no_fetch})
     from_jsonld = rdflib.Graph()
     from_jsonld.parse(data=nquads, format="nt")
-    assert isomorphic(nt, from_jsonld)
+    assert_isomorphic(nt, from_jsonld, "carnk.jsonld read by pyld")
     # and by rdflib's own JSON-LD parser
-    assert isomorphic(nt, parse(release / "carnk.jsonld", "json-ld"))
+    assert_isomorphic(nt, parse(release / "carnk.jsonld", "json-ld"), "carnk.jsonld read by rdflib")
 
 
 def test_jsonld_uses_the_published_context(release: Path) -> None:
@@ -103,9 +103,9 @@ def test_ontology_rdfxml_is_the_ontology_graph(release: Path, project_root: Path
     ontology = rdflib.Graph()
     for s, p, o in dataset.graph(rdflib.URIRef(GRAPH_ONTOLOGY)):
         ontology.add((s, p, o))
-    assert isomorphic(ontology, parse(release / "ontology.owl", "xml"))
+    assert_isomorphic(ontology, parse(release / "ontology.owl", "xml"), "ontology.owl")
     source = parse(project_root / "ontology" / "carnk.ttl", "turtle")
-    assert isomorphic(ontology, source)
+    assert_isomorphic(source, ontology, "the ontology graph of carnk.nq")
 
 
 def test_nquads_have_one_graph_per_component_and_no_blank_nodes_outside_owl(release: Path) -> None:
@@ -151,3 +151,14 @@ def test_blank_node_labels_are_canonical(release: Path) -> None:
     assert labels and all(label.startswith("_:c14n") for label in labels)
     canonical = to_isomorphic(parse(release / "carnk.nt", "nt"))
     assert len(canonical) == len(text.splitlines())
+
+
+def test_a_failed_isomorphism_names_the_differing_triples() -> None:
+    one, two = rdflib.Graph(), rdflib.Graph()
+    one.parse(data="<urn:a> <urn:p> <urn:b> .\n<urn:a> <urn:p> <urn:c> .\n", format="nt")
+    two.parse(data="<urn:a> <urn:p> <urn:b> .\n<urn:a> <urn:p> <urn:d> .\n", format="nt")
+    with pytest.raises(AssertionError) as failure:
+        assert_isomorphic(one, two, "copy")
+    text = str(failure.value)
+    assert "<urn:a> <urn:p> <urn:c> ." in text and "<urn:a> <urn:p> <urn:d> ." in text
+    assert "<urn:b>" not in text
