@@ -31,13 +31,13 @@ import pyoxigraph as ox
 import rdflib
 
 from carnk_ld import qc
-from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY
+from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, KG
 from carnk_ld.errors import InputError, Location, QualityGateFailed
 from carnk_ld.ontology import Ontology
 from carnk_ld.parts import Cache, DocumentPart, batched, digest, scope_of
 from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy, reason, reasoner_input
-from carnk_ld.scopes import Scope, declared_scope
+from carnk_ld.scopes import Scope, declared_graphs, declared_scope
 from carnk_ld.serialise import sorted_lines, sorted_nquads
 from carnk_ld.shacl import (
     ShapeParser,
@@ -152,18 +152,26 @@ class QueryService:
         self.cache = cache
         self.fingerprint = fingerprint
         self.pool = pool
-        self._everything: dict[bool, ox.Store] = {}
+        self._everything: dict[tuple[bool, tuple[str, ...] | None], ox.Store] = {}
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
 
     def release(self) -> None:
         """Forget the stores of everything (they are the size of the release); built again if asked."""
         self._everything.clear()
 
-    def _everything_store(self, *, quads: bool) -> ox.Store:
-        if quads not in self._everything:
+    def _everything_store(self, *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
+        """A store of every shard's quads, or of those in the named graphs given (by name)."""
+        key = (quads, graphs)
+        if key not in self._everything:
             texts = [self.glob.nq, *(part.nquads() for part in self.parts)]
-            self._everything[quads] = _store(texts, quads=quads)
-        return self._everything[quads]
+            if graphs is not None:
+                suffixes = tuple(f" <{KG}graph/{name}> .".encode() for name in graphs)
+                texts = [
+                    b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes))
+                    for text in texts
+                ]
+            self._everything[key] = _store(texts, quads=quads)
+        return self._everything[key]
 
     def _units(self) -> list[tuple[str, list[bytes]]]:
         """The shards as (key, N-Quads texts): each batch of documents, then the metadata graph."""
@@ -226,7 +234,8 @@ class QueryService:
             if isinstance(cached, list):
                 answers[query] = cached
                 continue
-            answers[query] = merge(run(self._everything_store(quads=quads), query))
+            graphs, _, _ = declared_graphs(query)  # checked when the query was read
+            answers[query] = merge(run(self._everything_store(quads=quads, graphs=graphs), query))
             self.cache.put("rows", key, answers[query])
         return answers
 
@@ -392,6 +401,7 @@ def _fast(
         scopes = {}
         for query in queries:
             scope, _, problem = declared_scope(query)
+            problem = problem or declared_graphs(query)[2]
             if problem:
                 raise InputError("shapes", f"SPARQL query of a shape: {problem}", "see README: Incremental builds")
             scopes[query] = scope

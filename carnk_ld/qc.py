@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.ontology import Ontology
-from carnk_ld.scopes import Scope, declared_scope
+from carnk_ld.scopes import Scope, declared_graphs, declared_scope
 from carnk_ld.vocab import compact_iri, declared_prefixes, prefix_conflict
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
@@ -92,6 +92,9 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         scope, scope_line, problem = declared_scope(text)
         if problem:
             raise InputError(Location(shown, scope_line), f"QC check: {problem}")
+        _, graphs_line, problem = declared_graphs(text)
+        if problem:
+            raise InputError(Location(shown, graphs_line), f"QC check: {problem}")
         for prefix_line, name, namespace in declared_prefixes(text):
             conflict = prefix_conflict(name, namespace)
             if conflict:

@@ -18,7 +18,7 @@ from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY
 from carnk_ld.gates import QueryService
 from carnk_ld.parts import Cache
 from carnk_ld.qc import load_checks
-from carnk_ld.scopes import declared_scope
+from carnk_ld.scopes import declared_graphs, declared_scope
 from carnk_ld.shacl import ShapeParser, query_rows, shape_queries
 from carnk_ld.validate import load_shapes
 from carnk_ld.workers import Workers
@@ -118,6 +118,27 @@ def test_a_document_scoped_query_gives_its_whole_graph_answer_per_shard(name: st
     expected = _whole(store, query, quads)
     assert expected, f"{name}: the injected corpus should make it answer"
     assert _per_shard(parts, glob, query, quads) == expected
+
+
+GRAPH_DECLARED = sorted(name for name, (query, _) in QUERIES.items() if declared_graphs(query)[0] is not None)
+
+
+@pytest.mark.parametrize("name", GRAPH_DECLARED)
+def test_a_query_that_declares_its_graphs_answers_on_them_as_on_everything(name: str, injected) -> None:
+    parts, glob, store = injected
+    query, quads = QUERIES[name]
+    expected = _whole(store, query, quads)
+    assert expected, f"{name}: the injected corpus should make it answer"
+    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
+    found = service.answers(
+        {query: "graph"},
+        quads=quads,
+        run=lambda s, q: [repr(sorted(row.items())) for row in query_rows(s, q, union=quads)],
+        merge=lambda rows: sorted(set(rows)),
+    )
+    assert found[query] == expected
+    graphs = declared_graphs(query)[0]
+    assert graphs is not None and len(service._everything_store(quads=quads, graphs=graphs)) < len(store)
 
 
 def test_the_statement_shape_needs_the_whole_graph(injected) -> None:
