@@ -180,7 +180,9 @@ def _request(
                 method, url, data=body if body is not None else form, auth=target.session_auth(),
                 timeout=target.timeout, **kwargs,
             )  # fmt: skip
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            # A response cut off mid-body is a dropped connection too: the server may or may not
+            # have applied the request, and PUT, POST to staging and the count are safe to repeat.
             last = f"{type(exc).__name__}: {exc}"
             response = None
         finally:

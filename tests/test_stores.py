@@ -113,6 +113,7 @@ class _Flaky(BaseHTTPRequestHandler):
     """A GSP endpoint that fails with 503 a given number of times, then accepts; counts follow the body."""
 
     failures_left = 0
+    cut_off_left = 0  # responses to cut off in the middle of a chunked body, after storing
     stored: dict[str, int] = {}  # noqa: RUF012 - test double state
 
     def log_message(self, *args: object) -> None:
@@ -128,6 +129,15 @@ class _Flaky(BaseHTTPRequestHandler):
             return
         graph = self.path.split("graph=", 1)[1]
         type(self).stored[graph] = body.count(b"\n")
+        if type(self).cut_off_left > 0:
+            type(self).cut_off_left -= 1
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"64\r\npartial")  # announces 100 bytes, sends 7, closes
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.send_response(204)
         self.end_headers()
 
@@ -151,7 +161,7 @@ class _Flaky(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky() -> Iterator[str]:
-    _Flaky.stored = {}
+    _Flaky.stored, _Flaky.failures_left, _Flaky.cut_off_left = {}, 0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -167,6 +177,14 @@ def test_transient_failures_are_retried(release: Path, flaky: str) -> None:
     target = Target(f"{flaky}/store", f"{flaky}/query", retries=3, backoff=0.01)
     report = upload_release(release, target, graph="https://example.org/g")
     assert report.attempts == 3  # two 503s, then success
+    assert report.graphs[0][1] == sum(release_counts(release).values())
+
+
+def test_a_response_cut_off_mid_body_is_retried(release: Path, flaky: str) -> None:
+    _Flaky.failures_left, _Flaky.cut_off_left = 0, 1
+    target = Target(f"{flaky}/store", f"{flaky}/query", retries=2, backoff=0.01)
+    report = upload_release(release, target, graph="https://example.org/g")
+    assert report.attempts == 2 and _Flaky.cut_off_left == 0
     assert report.graphs[0][1] == sum(release_counts(release).values())
 
 
