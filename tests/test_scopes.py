@@ -18,7 +18,7 @@ from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY
 from carnk_ld.gates import QueryService
 from carnk_ld.parts import Cache
 from carnk_ld.qc import load_checks
-from carnk_ld.scopes import declared_graphs, declared_scope
+from carnk_ld.scopes import Scope, declared_graphs, declared_scope
 from carnk_ld.shacl import ShapeParser, query_rows, shape_queries
 from carnk_ld.validate import load_shapes
 from carnk_ld.workers import Workers
@@ -96,15 +96,19 @@ def _whole(store: ox.Store, query: str, quads: bool) -> list[str]:
     return _rows(triples, query, False)
 
 
-def _per_shard(parts, glob, query: str, quads: bool) -> list[str]:
-    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
+def _answer(service: QueryService, query: str, quads: bool, scope: Scope) -> list[str]:
+    """The build's answer to one query, evaluated as if it declared ``scope``."""
     answers = service.answers(
-        {query: "document"},
+        {query: scope},
         quads=quads,
         run=lambda store, q: [repr(sorted(row.items())) for row in query_rows(store, q, union=quads)],
         merge=lambda rows: sorted(set(rows)),
     )
     return answers[query]
+
+
+def _per_shard(parts, glob, query: str, quads: bool) -> list[str]:
+    return _answer(QueryService(glob, parts, Cache(None), "test", Workers(1)), query, quads, "document")
 
 
 def _is_statement_shape(query: str) -> bool:
@@ -130,13 +134,7 @@ def test_a_query_that_declares_its_graphs_answers_on_them_as_on_everything(name:
     expected = _whole(store, query, quads)
     assert expected, f"{name}: the injected corpus should make it answer"
     service = QueryService(glob, parts, Cache(None), "test", Workers(1))
-    found = service.answers(
-        {query: "graph"},
-        quads=quads,
-        run=lambda s, q: [repr(sorted(row.items())) for row in query_rows(s, q, union=quads)],
-        merge=lambda rows: sorted(set(rows)),
-    )
-    assert found[query] == expected
+    assert _answer(service, query, quads, "graph") == expected
     graphs = declared_graphs(query)[0]
     assert graphs is not None and len(service._everything_store(quads=quads, graphs=graphs)) < len(store)
 
