@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 import pyoxigraph as ox
@@ -109,7 +110,6 @@ def reason_gate(
     kg_ontology: list[ox.Triple],
     parts: list[DocumentPart],
     cache: Cache,
-    fingerprint: str,
     java: str | None,
 ) -> Hierarchy:
     """HermiT on the ontology plus one individual per class set; on a problem, on every individual."""
@@ -119,7 +119,8 @@ def reason_gate(
             best = least.get(classes)
             if best is None or f"<{individual}>" < f"<{best}>":
                 least[classes] = individual
-    key = digest(fingerprint, "reason", ontology_digest, *("\t".join(sorted(c)) for c in sorted(least, key=sorted)))
+    conjunctions = ("\t".join(sorted(c)) for c in sorted(least, key=sorted))
+    key = digest(cache.fingerprint, "reason", ontology_digest, *conjunctions)
     found = cache.get("reason", key)
     if isinstance(found, Hierarchy):
         return found
@@ -146,11 +147,10 @@ def reason_gate(
 class QueryService:
     """Answers SPARQL queries over the whole dataset: shard by shard where declared, else on everything."""
 
-    def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, fingerprint: str, pool: Workers):
+    def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, pool: Workers):
         self.glob = glob
         self.parts = parts
         self.cache = cache
-        self.fingerprint = fingerprint
         self.pool = pool
         self._everything: dict[tuple[bool, tuple[str, ...] | None], ox.Store] = {}
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
@@ -173,14 +173,17 @@ class QueryService:
             self._everything[key] = _store(texts, quads=quads)
         return self._everything[key]
 
-    def _units(self) -> list[tuple[str, list[bytes]]]:
-        """The shards as (key, N-Quads texts): each batch of documents, then the metadata graph."""
+    def _units(self) -> list[tuple[str, Callable[[], list[bytes]]]]:
+        """The shards as (key, their N-Quads texts when asked): each batch of documents, then the metadata graph.
+
+        Texts are joined only for shards whose answers are not cached (a rebuild's are few).
+        """
         metadata = b"".join(line + b"\n" for line in self.glob.lines_in((GRAPH_METADATA,)))
-        units = [
-            (digest(*sorted(part.key for part in batch)), [part.nquads() for part in batch])
+        units: list[tuple[str, Callable[[], list[bytes]]]] = [
+            (digest(*sorted(part.key for part in batch)), partial(_nquads_of, batch))
             for batch in batched(self.parts)
         ]
-        units.append((digest(metadata), [metadata]))
+        units.append((digest(metadata), partial(list, [metadata])))
         return units
 
     def answers(
@@ -207,8 +210,8 @@ class QueryService:
             base_key = digest(base)
             found: dict[str, list[Row]] = {q: [] for q in per_shard}
             todo: list[tuple[list[bytes], list[str], dict[str, str]]] = []
-            for unit_key, texts in self._units():
-                keys = {q: digest(self.fingerprint, "shard-rows", kind, q, base_key, unit_key) for q in per_shard}
+            for unit_key, texts_of in self._units():
+                keys = {q: digest(self.cache.fingerprint, "shard-rows", kind, q, base_key, unit_key) for q in per_shard}
                 missing = []
                 for query in per_shard:
                     cached = self.cache.get("rows", keys[query])
@@ -217,7 +220,7 @@ class QueryService:
                     else:
                         missing.append(query)
                 if missing:
-                    todo.append((texts, missing, keys))
+                    todo.append((texts_of(), missing, keys))
             task = _UnitTask(base, [(texts, missing) for texts, missing, _ in todo], quads, run)
             computed = self.pool.map(_answer_unit, task, list(range(len(todo))))
             for (_, _, keys), rows_by_query in zip(todo, computed, strict=True):
@@ -229,7 +232,7 @@ class QueryService:
         for query, scope in queries.items():
             if scope == "document":
                 continue
-            key = digest(self.fingerprint, "graph-rows", kind, query, self._corpus_key)
+            key = digest(self.cache.fingerprint, "graph-rows", kind, query, self._corpus_key)
             cached = self.cache.get("rows", key)
             if isinstance(cached, list):
                 answers[query] = cached
@@ -238,6 +241,10 @@ class QueryService:
             answers[query] = merge(run(self._everything_store(quads=quads, graphs=graphs), query))
             self.cache.put("rows", key, answers[query])
         return answers
+
+
+def _nquads_of(batch: list[DocumentPart]) -> list[bytes]:
+    return [part.nquads() for part in batch]
 
 
 @dataclass
@@ -318,7 +325,6 @@ def shacl_gate(
     service: QueryService,
     sources: Sources,
     cache: Cache,
-    fingerprint: str,
     workers: Workers,
 ) -> ValidationResult:
     """SHACL results over the whole graph: pySHACL on all of it, or the fast engine shard by shard."""
@@ -328,7 +334,7 @@ def shacl_gate(
             everything.extend(_part_triples(part))
         return pyshacl_validate(list(dict.fromkeys(everything)), shapes, sources)
     try:
-        return _fast(shapes, shapes_digest, glob, parts, service, sources, cache, fingerprint, workers)
+        return _fast(shapes, shapes_digest, glob, parts, service, sources, cache, workers)
     except Unsupported as exc:
         raise InputError(
             "shapes",
@@ -374,7 +380,6 @@ def _fast(
     service: QueryService,
     sources: Sources,
     cache: Cache,
-    fingerprint: str,
     workers: Workers,
 ) -> ValidationResult:
     roots = ShapeParser(shapes).roots()
@@ -444,7 +449,7 @@ def _fast(
     missing: list[tuple[str, int]] = []
     for index, (batch, batch_rows) in enumerate(batches):
         key = digest(
-            fingerprint,
+            cache.fingerprint,
             "shard",
             "whole" if whole else "batch",
             shapes_digest,

@@ -151,7 +151,7 @@ class Inputs:
     errors: list[InputError]  # documents and facts files that do not pair up
 
 
-def read_inputs(root: Path, cache: Cache, fingerprint: str) -> Inputs:
+def read_inputs(root: Path, cache: Cache) -> Inputs:
     """Gate 1: read the shared inputs and pair documents with facts files.
 
     Errors of the documents, facts and mapping files are collected (and reported with the
@@ -175,7 +175,7 @@ def read_inputs(root: Path, cache: Cache, fingerprint: str) -> Inputs:
         errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
     mappings = None
     try:
-        mappings = _mappings(root, ontology, ontology_digest, cache, fingerprint)
+        mappings = _mappings(root, ontology, ontology_digest, cache)
     except InputErrors as exc:
         errors.extend(exc.errors)
     except InputError as exc:
@@ -233,12 +233,12 @@ def _orphan_errors(orphans: list[Path], documents: list[Path], ontology: Ontolog
     return found
 
 
-def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache, fingerprint: str) -> MappingSet:
+def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache) -> MappingSet:
     """The mapping set, cached under the mapping file, the ontology and the code (bioregistry is slow to load)."""
     path = root / MAPPINGS_DIR / MAPPINGS_FILE
     shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
     try:
-        key = digest(fingerprint, "mappings", ontology_digest, file_digest(path))
+        key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(path))
     except OSError:
         return load_mappings(path, ontology, display_path=shown)  # reports the missing file
     found = cache.get("mappings", key)
@@ -270,13 +270,13 @@ def _compute(ontology: Ontology, task: tuple[Path, Path, str]) -> DocumentPart |
     return [(str(e.location.path), e.location.line, e.location.column, e.message, e.hint) for e in errors]
 
 
-def compute_parts(inputs: Inputs, cache: Cache, pool: Workers, fingerprint: str) -> list[DocumentPart]:
+def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentPart]:
     """Gate 2: every document's part, from the cache where its inputs are unchanged; errors of all files together."""
     parts: dict[str, DocumentPart] = {}
     todo: list[tuple[Path, Path, str]] = []
     for doc_path, facts_path in inputs.pairs:
         key = part_key(
-            fingerprint,
+            cache.fingerprint,
             inputs.ontology_digest,
             doc_path.name,
             doc_path.read_bytes(),
@@ -334,10 +334,9 @@ class Checked:
 
 def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progress: Progress) -> Checked:
     """Run every gate over the shards of ``root``; raise on the first gate that fails, write nothing."""
-    fingerprint = cache.fingerprint
     with progress.stage("load") as counts:
-        inputs = read_inputs(root, cache, fingerprint)
-        parts = compute_parts(inputs, cache, pool, fingerprint)
+        inputs = read_inputs(root, cache)
+        parts = compute_parts(inputs, cache, pool)
         rules = read_rules(root)
         counts["documents"] = len(parts)
         counts["statements"] = sum(p.summary.facts for p in parts)
@@ -366,9 +365,9 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
         counts["triples"] = distinct
     sources = Sources(parts, ontology_sources(ontology, mappings))
     with progress.stage("reason") as counts:
-        hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, fingerprint, options.java)
+        hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, options.java)
         counts["classes"] = len(hierarchy.inferred_all)
-    service = QueryService(glob, parts, cache, fingerprint, pool)
+    service = QueryService(glob, parts, cache, pool)
     with progress.stage("validate") as counts:
         result = shacl_gate(
             options.shacl_engine,
@@ -379,7 +378,6 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
             service,
             sources,
             cache,
-            fingerprint,
             pool,
         )
         counts["results"] = len(result.violations)

@@ -401,9 +401,9 @@ def test_shards_give_the_whole_graph_results_with_faults_across_documents(genera
     doc_ids = sorted(p.stem for p in (generated_corpus / "documents").glob("*.txt"))
     corpus, kg, parts, glob, whole = _parts_of(generated_corpus, local_faults(doc_ids))
     shapes = load_shapes(generated_corpus / "shapes")
-    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
+    service = QueryService(glob, parts, Cache(None), Workers(1))
     sources = Sources(parts, ontology_sources(corpus.ontology, corpus.mappings))
-    result = shacl_gate("fast", shapes, "s", glob, parts, service, sources, Cache(None), "test", Workers(1))
+    result = shacl_gate("fast", shapes, "s", glob, parts, service, sources, Cache(None), Workers(1))
     union = list(dict.fromkeys(t for ts in whole.values() for t in ts))
     expected = fast_validate(union, shapes, dict(kg.sources))
     assert result == expected, "\n".join(
@@ -435,9 +435,9 @@ def test_a_part_that_mentions_another_documents_node_is_a_bug_not_a_result(gener
     _, _, parts, glob, _ = _parts_of(generated_corpus, inject)
     assert parts[1].local
     shapes = load_shapes(generated_corpus / "shapes")
-    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
+    service = QueryService(glob, parts, Cache(None), Workers(1))
     with pytest.raises(RuntimeError, match="belongs to document"):
-        shacl_gate("fast", shapes, "s", glob, parts, service, Sources(parts, {}), Cache(None), "test", Workers(1))
+        shacl_gate("fast", shapes, "s", glob, parts, service, Sources(parts, {}), Cache(None), Workers(1))
 
 
 def test_qc_on_shards_equals_qc_on_the_whole_dataset(generated_corpus: Path, tmp_path: Path) -> None:
@@ -466,7 +466,7 @@ def test_qc_on_shards_equals_qc_on_the_whole_dataset(generated_corpus: Path, tmp
 
     corpus, _, parts, glob, whole = _parts_of(generated_corpus, inject)
     checks = load_checks(generated_corpus / "queries" / "checks")
-    service = QueryService(glob, parts, Cache(tmp_path / "cache"), "test", Workers(1))
+    service = QueryService(glob, parts, Cache(tmp_path / "cache"), Workers(1))
     found = qc_gate(checks, service, corpus.ontology, Sources(parts, {}))
     store = ox.Store()
     for name, triples in whole.items():
@@ -475,7 +475,7 @@ def test_qc_on_shards_equals_qc_on_the_whole_dataset(generated_corpus: Path, tmp
     key = [(f.rule, f.entity, f.property, f.value) for f in found]
     assert key == [(f.rule, f.entity, f.property, f.value) for f in expected]
     assert {"deprecated-reference", "undeclared-term", "label-whitespace"} <= {f.rule for f in found}
-    again = QueryService(glob, parts, Cache(tmp_path / "cache"), "test", Workers(1))
+    again = QueryService(glob, parts, Cache(tmp_path / "cache"), Workers(1))
     assert qc_gate(checks, again, corpus.ontology, Sources(parts, {})) == found  # from the cache
     assert again.cache.stats.hits["rows"] > 0
 

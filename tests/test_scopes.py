@@ -108,7 +108,7 @@ def _answer(service: QueryService, query: str, quads: bool, scope: Scope) -> lis
 
 
 def _per_shard(parts, glob, query: str, quads: bool) -> list[str]:
-    return _answer(QueryService(glob, parts, Cache(None), "test", Workers(1)), query, quads, "document")
+    return _answer(QueryService(glob, parts, Cache(None), Workers(1)), query, quads, "document")
 
 
 def _is_statement_shape(query: str) -> bool:
@@ -133,7 +133,7 @@ def test_a_query_that_declares_its_graphs_answers_on_them_as_on_everything(name:
     query, quads = QUERIES[name]
     expected = _whole(store, query, quads)
     assert expected, f"{name}: the injected corpus should make it answer"
-    service = QueryService(glob, parts, Cache(None), "test", Workers(1))
+    service = QueryService(glob, parts, Cache(None), Workers(1))
     assert _answer(service, query, quads, "graph") == expected
     graphs = declared_graphs(query)[0]
     assert graphs is not None and len(service._everything_store(quads=quads, graphs=graphs)) < len(store)
