@@ -145,7 +145,12 @@ def reason_gate(
 
 
 class QueryService:
-    """Answers SPARQL queries over the whole dataset: shard by shard where declared, else on everything."""
+    """Answers SPARQL queries over the whole dataset: shard by shard where declared, else on everything.
+
+    Every shard is evaluated once for all the document-scoped queries asked of it so far
+    and those announced with :meth:`include`: one store per shard serves the SHACL and the
+    QC gates.
+    """
 
     def __init__(self, glob: Global, parts: list[DocumentPart], cache: Cache, pool: Workers):
         self.glob = glob
@@ -154,10 +159,19 @@ class QueryService:
         self.pool = pool
         self._everything: dict[tuple[bool, tuple[str, ...] | None], ox.Store] = {}
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
+        self._included: dict[_Request, Callable[[ox.Store, str], list]] = {}
+        self._shard_rows: dict[_Request, list] = {}  # rows of every shard, not yet merged
 
     def release(self) -> None:
         """Forget the stores of everything (they are the size of the release); built again if asked."""
         self._everything.clear()
+
+    def include(self, queries: dict[str, Scope], *, quads: bool, run: Callable[[ox.Store, str], list]) -> None:
+        """Answer these queries' document-scoped ones too when shards are next evaluated (see :meth:`answers`)."""
+        for query, scope in queries.items():
+            request = _request(quads, run, query)
+            if scope == "document" and request not in self._shard_rows:
+                self._included[request] = run
 
     def _everything_store(self, *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
         """A store of every shard's quads, or of those in the named graphs given (by name)."""
@@ -167,8 +181,7 @@ class QueryService:
             if graphs is not None:
                 suffixes = tuple(f" <{KG}graph/{name}> .".encode() for name in graphs)
                 texts = [
-                    b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes))
-                    for text in texts
+                    b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes)) for text in texts
                 ]
             self._everything[key] = _store(texts, quads=quads)
         return self._everything[key]
@@ -180,11 +193,39 @@ class QueryService:
         """
         metadata = b"".join(line + b"\n" for line in self.glob.lines_in((GRAPH_METADATA,)))
         units: list[tuple[str, Callable[[], list[bytes]]]] = [
-            (digest(*sorted(part.key for part in batch)), partial(_nquads_of, batch))
-            for batch in batched(self.parts)
+            (digest(*sorted(part.key for part in batch)), partial(_nquads_of, batch)) for batch in batched(self.parts)
         ]
         units.append((digest(metadata), partial(list, [metadata])))
         return units
+
+    def _evaluate_shards(self, runs: dict[_Request, Callable[[ox.Store, str], list]]) -> None:
+        """Every shard's rows of each request in ``runs``, from the cache or the workers."""
+        base = b"".join(line + b"\n" for line in self.glob.lines_in(BASE_GRAPHS))
+        base_key = digest(base)
+        requests = sorted(runs)
+        found: dict[_Request, list] = {request: [] for request in requests}
+        todo: list[tuple[list[bytes], list[_Request], dict[_Request, str]]] = []
+        for unit_key, texts_of in self._units():
+            keys = {
+                request: digest(self.cache.fingerprint, "shard-rows", *map(str, request), base_key, unit_key)
+                for request in requests
+            }
+            missing = []
+            for request in requests:
+                cached = self.cache.get("rows", keys[request])
+                if isinstance(cached, list):
+                    found[request].extend(cached)
+                else:
+                    missing.append(request)
+            if missing:
+                todo.append((texts_of(), missing, keys))
+        task = _UnitTask(base, [(texts, missing) for texts, missing, _ in todo], runs)
+        computed = self.pool.map(_answer_unit, task, list(range(len(todo))))
+        for (_, _, keys), rows_by_request in zip(todo, computed, strict=True):
+            for request, rows in rows_by_request.items():
+                self.cache.put("rows", keys[request], rows)
+                found[request].extend(rows)
+        self._shard_rows.update(found)
 
     def answers(
         self,
@@ -204,35 +245,17 @@ class QueryService:
         """
         kind = "quads" if quads else "triples"
         answers: dict[str, list[Row]] = {}
-        per_shard = [q for q, scope in queries.items() if scope == "document"]
-        if per_shard:
-            base = b"".join(line + b"\n" for line in self.glob.lines_in(BASE_GRAPHS))
-            base_key = digest(base)
-            found: dict[str, list[Row]] = {q: [] for q in per_shard}
-            todo: list[tuple[list[bytes], list[str], dict[str, str]]] = []
-            for unit_key, texts_of in self._units():
-                keys = {q: digest(self.cache.fingerprint, "shard-rows", kind, q, base_key, unit_key) for q in per_shard}
-                missing = []
-                for query in per_shard:
-                    cached = self.cache.get("rows", keys[query])
-                    if isinstance(cached, list):
-                        found[query].extend(cached)
-                    else:
-                        missing.append(query)
-                if missing:
-                    todo.append((texts_of(), missing, keys))
-            task = _UnitTask(base, [(texts, missing) for texts, missing, _ in todo], quads, run)
-            computed = self.pool.map(_answer_unit, task, list(range(len(todo))))
-            for (_, _, keys), rows_by_query in zip(todo, computed, strict=True):
-                for query, rows in rows_by_query.items():
-                    self.cache.put("rows", keys[query], rows)
-                    found[query].extend(rows)
-            for query in per_shard:
-                answers[query] = merge(found[query])
+        runs = {_request(quads, run, q): run for q, scope in queries.items() if scope == "document"}
+        todo = {request: r for request, r in {**runs, **self._included}.items() if request not in self._shard_rows}
+        if any(request in todo for request in runs):
+            self._included.clear()
+            self._evaluate_shards(todo)
+        for request in runs:
+            answers[request[2]] = merge(self._shard_rows[request])
         for query, scope in queries.items():
             if scope == "document":
                 continue
-            key = digest(self.cache.fingerprint, "graph-rows", kind, query, self._corpus_key)
+            key = digest(self.cache.fingerprint, "graph-rows", kind, _runner_name(run), query, self._corpus_key)
             cached = self.cache.get("rows", key)
             if isinstance(cached, list):
                 answers[query] = cached
@@ -241,6 +264,19 @@ class QueryService:
             answers[query] = merge(run(self._everything_store(quads=quads, graphs=graphs), query))
             self.cache.put("rows", key, answers[query])
         return answers
+
+
+#: What is asked of a shard: (on quads?, the runner's name, the query). Rows differ by runner
+#: (a shape's solutions, a check's findings), so the same query text asked by two is two requests.
+_Request = tuple[bool, str, str]
+
+
+def _runner_name(run: Callable[[ox.Store, str], list]) -> str:
+    return getattr(run, "__qualname__", type(run).__qualname__)
+
+
+def _request(quads: bool, run: Callable[[ox.Store, str], list], query: str) -> _Request:
+    return quads, _runner_name(run), query
 
 
 def _nquads_of(batch: list[DocumentPart]) -> list[bytes]:
@@ -252,15 +288,20 @@ class _UnitTask:
     """What the workers answering SPARQL queries shard by shard read."""
 
     base: bytes  # N-Quads of the graphs every shard shares
-    units: list[tuple[list[bytes], list[str]]]  # per shard: its N-Quads texts, the queries to answer there
-    quads: bool
-    run: Callable[[ox.Store, str], list]
+    units: list[tuple[list[bytes], list[_Request]]]  # per shard: its N-Quads texts, what to answer there
+    runs: dict[_Request, Callable[[ox.Store, str], list]]  # how to run each request
 
 
-def _answer_unit(task: _UnitTask, index: int) -> dict[str, list]:
-    texts, queries = task.units[index]
-    store = _store([task.base, *texts], quads=task.quads)
-    return {query: task.run(store, query) for query in queries}
+def _answer_unit(task: _UnitTask, index: int) -> dict[_Request, list]:
+    texts, requests = task.units[index]
+    stores: dict[bool, ox.Store] = {}
+    answers = {}
+    for request in requests:
+        quads, _, query = request
+        if quads not in stores:
+            stores[quads] = _store([task.base, *texts], quads=quads)
+        answers[request] = task.runs[request](stores[quads], query)
+    return answers
 
 
 def _store(texts: list[bytes], *, quads: bool) -> ox.Store:
@@ -297,17 +338,23 @@ class _CheckRunner:
 
     checks: dict[str, qc.Check]
 
+    @classmethod
+    def of(cls, checks: list[qc.Check]) -> _CheckRunner:
+        return cls({check.query: check for check in checks})
+
     def __call__(self, store: ox.Store, query: str) -> list[tuple[str, str, str]]:
         return qc.check_rows(self.checks[query], store)
 
 
-def qc_gate(
-    checks: list[qc.Check], service: QueryService, ontology: Ontology, sources: Sources
-) -> list[qc.Finding]:
+def include_qc(checks: list[qc.Check], service: QueryService) -> None:
+    """Have the shards' first evaluation (the SHACL gate's) answer the document-scoped QC checks too."""
+    service.include({check.query: check.scope for check in checks}, quads=True, run=_CheckRunner.of(checks))
+
+
+def qc_gate(checks: list[qc.Check], service: QueryService, ontology: Ontology, sources: Sources) -> list[qc.Finding]:
     """Every QC check's findings over the union of the release graphs."""
-    run = _CheckRunner({check.query: check for check in checks})
     answers = service.answers(
-        {check.query: check.scope for check in checks}, quads=True, run=run, merge=_distinct_sorted
+        {check.query: check.scope for check in checks}, quads=True, run=_CheckRunner.of(checks), merge=_distinct_sorted
     )
     rows = {check.rule: answers[check.query] for check in checks}
     return qc.findings_of(checks, rows, ontology, sources)
@@ -392,9 +439,7 @@ def _fast(
     for part in parts:
         if part.local:  # pragma: no cover - the facts reader only makes nodes of the document's own
             raise RuntimeError(f"document {part.doc_id}: {part.local}")
-    whole = any(
-        part.shared_subject_predicates & read_fwd or part.shared_object_predicates & read_inv for part in parts
-    )
+    whole = any(part.shared_subject_predicates & read_fwd or part.shared_object_predicates & read_inv for part in parts)
     queries = list(dict.fromkeys(shape_queries(roots)))
     rows: dict[str, list[dict]] = {}
     if reads.sparql:
@@ -488,4 +533,4 @@ def _rows_digest(rows: dict[str, list[dict]]) -> str:
     )
 
 
-__all__ = ["BASE_GRAPHS", "Global", "QueryService", "Sources", "qc_gate", "reason_gate", "shacl_gate"]
+__all__ = ["BASE_GRAPHS", "Global", "QueryService", "Sources", "include_qc", "qc_gate", "reason_gate", "shacl_gate"]

@@ -47,7 +47,7 @@ from carnk_ld.constants import (
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import load_facts
-from carnk_ld.gates import Global, QueryService, Sources, qc_gate, reason_gate, shacl_gate
+from carnk_ld.gates import Global, QueryService, Sources, include_qc, qc_gate, reason_gate, shacl_gate
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
 from carnk_ld.mappings import Mapping, MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
@@ -368,6 +368,7 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
         hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, options.java)
         counts["classes"] = len(hierarchy.inferred_all)
     service = QueryService(glob, parts, cache, pool)
+    include_qc(rules.checks, service)
     with progress.stage("validate") as counts:
         result = shacl_gate(
             options.shacl_engine,

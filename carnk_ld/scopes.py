@@ -28,6 +28,40 @@ _GRAPHS_LINE = re.compile(r"^[ \t]*#[ \t]*graphs[ \t]*:(.*)$", re.MULTILINE)
 #: The named graphs of the release a query may declare, by the last segment of their IRIs.
 GRAPH_NAMES = ("ontology", "facts", "provenance", "mappings", "metadata")
 
+# The tokens of SPARQL 1.1 inside which a keyword is not a keyword (grammar productions
+# IRIREF, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2 and comments). No parser at hand
+# reports its tokens (Oxigraph's is not exposed to Python; rdflib's drops comments), so
+# they are matched here.
+_ECHAR = r"""\\[tbnrf\\"']"""
+_TOKENS = re.compile(
+    "|".join(
+        (
+            r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)""",
+            rf"""(?P<long1>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*''')""",
+            rf'''(?P<long2>"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*""")''',
+            rf"""(?P<short1>'(?:[^'\\\n\r]|{_ECHAR})*')""",
+            rf"""(?P<short2>"(?:[^"\\\n\r]|{_ECHAR})*")""",
+            # A comment ends at the first line end, CR or LF: parsers disagree on a lone CR,
+            # and ending it early keeps what follows visible to a keyword search.
+            r"(?P<comment>#[^\n\r]*)",
+        )
+    )
+)
+_BLANK = {"iri": "<>", "long1": "''", "long2": "''", "short1": "''", "short2": "''", "comment": " "}
+
+
+def query_code(query: str) -> str:
+    r"""The query with comments removed and IRIs and strings emptied: what is left are its keywords.
+
+    >>> query_code('SELECT ?g # the GRAPH\nWHERE { ?s <http://x/#GRAPH> "GRAPH" }')
+    "SELECT ?g  \nWHERE { ?s <> '' }"
+    >>> query_code("# hidden\rSERVICE <x> {}")
+    ' \rSERVICE <> {}'
+    >>> query_code("SELECT * { ?s ?p '''a ' # b''' } # GRAPH")
+    "SELECT * { ?s ?p '' }  "
+    """
+    return _TOKENS.sub(lambda match: _BLANK[match.lastgroup or "comment"], query)
+
 
 def declared_scope(query: str) -> tuple[Scope, int | None, str]:
     """The scope a query declares, the line of its declaration and what is wrong with it ("" if nothing).
@@ -71,8 +105,10 @@ def declared_graphs(query: str) -> tuple[tuple[str, ...] | None, int | None, str
     if len(found) > 1:
         return None, line, "more than one '# graphs:' line"
     if scope != "graph" or scope_line is None:
-        return None, line, (
-            "'# graphs:' is for whole-graph queries ('# scope: graph'); a document-scoped query reads its shards"
+        return (
+            None,
+            line,
+            ("'# graphs:' is for whole-graph queries ('# scope: graph'); a document-scoped query reads its shards"),
         )
     names = tuple(found[0].group(1).split())
     unknown = [name for name in names if name not in GRAPH_NAMES]
@@ -82,4 +118,4 @@ def declared_graphs(query: str) -> tuple[tuple[str, ...] | None, int | None, str
     return names, line, ""
 
 
-__all__ = ["GRAPH_NAMES", "SCOPES", "Scope", "declared_graphs", "declared_scope"]
+__all__ = ["GRAPH_NAMES", "SCOPES", "Scope", "declared_graphs", "declared_scope", "query_code"]

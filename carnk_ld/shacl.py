@@ -28,6 +28,8 @@ from pyshacl.constraints.core.value_constraints import DatatypeConstraintCompone
 from pyshacl.rdfutil import stringify_node
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from carnk_ld.scopes import query_code
+
 SH_NS = str(SH)
 _XSD = str(XSD)
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
@@ -748,9 +750,10 @@ def bag_safe(query: str) -> bool:
     """Whether duplicate solutions cannot change the results (pySHACL de-duplicates rows, targets are sets).
 
     A store's union default graph repeats a triple once per named graph holding it; the
-    shapes' queries may run there only if they neither count nor look at graphs.
+    shapes' queries may run there only if they neither count nor look at graphs (keywords in
+    comments, IRIs and strings do neither).
     """
-    return not _BAG_SENSITIVE.search(query.split("\n", 1)[-1] if query.startswith("PREFIX") else query)
+    return not _BAG_SENSITIVE.search(query_code(query))
 
 
 def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store | None = None) -> list[Result]:
