@@ -105,6 +105,9 @@ class MappingSet:
     metadata: dict[str, str]
     curie_map: dict[str, str]
     mappings: list[Mapping]
+    #: Each linked vocabulary (as :attr:`Mapping.vocabulary`) -> its bioregistry prefix and name,
+    #: looked up once when the set is read (bioregistry takes a second to import).
+    vocabularies: dict[str, tuple[str, str]]
 
 
 def standardize_curie(curie: str) -> tuple[str, str]:
@@ -247,7 +250,17 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
             )
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return MappingSet(shown, metadata, curie_map, mappings)
+    return MappingSet(shown, metadata, curie_map, mappings, _vocabularies(mappings))
+
+
+def _vocabularies(mappings: list[Mapping]) -> dict[str, tuple[str, str]]:
+    import bioregistry
+
+    found = {}
+    for vocab in sorted({m.vocabulary for m in mappings if not m.no_term}):
+        norm = bioregistry.normalize_prefix(vocab) or vocab
+        found[vocab] = (norm, bioregistry.get_name(norm) or norm)
+    return found
 
 
 def _keys(node: object) -> list[str]:
@@ -370,12 +383,10 @@ def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
 
 def linkset_triples(mapping_set: MappingSet, dataset: ox.NamedNode) -> list[ox.Triple]:
     """VoID linksets: one per target vocabulary and link predicate, with its link count."""
-    import bioregistry
-
     counts = Counter((m.vocabulary, m.predicate) for m in mapping_set.mappings if not m.no_term)
     triples = []
     for (vocab, predicate), count in sorted(counts.items()):
-        norm = bioregistry.normalize_prefix(vocab) or vocab
+        norm, name = mapping_set.vocabularies[vocab]
         target = ox.NamedNode(f"https://bioregistry.io/registry/{norm}")
         linkset = ox.NamedNode(f"{KG}linkset/{norm}/{predicate.removeprefix('skos:')}")
         triples += [
@@ -387,7 +398,7 @@ def linkset_triples(mapping_set: MappingSet, dataset: ox.NamedNode) -> list[ox.T
                 linkset, ox.NamedNode(VOID + "linkPredicate"), ox.NamedNode(SKOS + predicate.removeprefix("skos:"))
             ),
             ox.Triple(linkset, ox.NamedNode(VOID + "triples"), ox.Literal(str(count), datatype=XSD.integer)),
-            ox.Triple(target, DCTERMS.title, ox.Literal(bioregistry.get_name(norm) or norm)),
+            ox.Triple(target, DCTERMS.title, ox.Literal(name)),
         ]
     return triples
 
