@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carnk_ld.constants import KG
+from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 
-DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+DOC_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 #: A source document is a review or a trial summary; anything larger is a mistake (a data
 #: dump, a binary file) and would make every quote lookup slow.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -80,7 +81,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
     """Read, checksum and segment one document, rejecting what cannot be cited reliably."""
     shown = display_path or path
     doc_id = path.stem
-    if not DOC_ID_RE.match(doc_id):
+    if not DOC_ID_RE.fullmatch(doc_id):
         raise InputError(
             shown,
             f"document name {doc_id!r} cannot be used in an IRI",
@@ -93,7 +94,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
             f"document is {size / 1048576:.1f} MiB, over the {MAX_DOCUMENT_BYTES // 1048576} MiB limit per document",
             "split it into documents of one article or trial summary each",
         )
-    data = path.read_bytes()
+    data = read_input(path, shown)
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8")

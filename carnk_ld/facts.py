@@ -22,7 +22,7 @@ from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
 
-FACT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+FACT_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 IS_A = RDFS.subClassOf.value
 
 #: The class whose individuals are the allowed values of each facts-file key. Curators write a
@@ -37,6 +37,8 @@ VALUE_CLASSES = {
 LOW_FREQUENCY = BASE + "LowFrequency"
 
 _PREFIX_CHARS = 32
+#: Ids become IRIs; a block scalar (``|`` or ``>``) keeps a line break that no IRI may hold.
+_ID_HINT = "write the id on the same line as its key, as plain text (a block scalar keeps its line break)"
 
 
 @dataclass(frozen=True)
@@ -228,8 +230,8 @@ class _Resolver:
     # -- ids -----------------------------------------------------------------
     def fact_id(self, node: YNode) -> str:
         value = self.r.text(node, "id")
-        if not FACT_ID_RE.match(value):
-            raise self.r.error(node.line, f"id {value!r} must use lowercase letters, digits and '-'")
+        if not FACT_ID_RE.fullmatch(value):
+            raise self.r.error(node.line, f"id {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
         if value in self.seen_ids:
             raise self.r.error(node.line, f"duplicate id {value!r} (first used on line {self.seen_ids[value]})")
         self.seen_ids[value] = node.line
@@ -459,8 +461,12 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
         for onode in r.sequence(items["outcomes"][1], "outcomes").items:
             om = r.mapping(onode, "an outcome", {"id", "type", "responders", "quote"}, set())
             oid = r.text(om.items["id"][1], "outcome id")
-            if not FACT_ID_RE.match(oid):
-                raise r.error(om.items["id"][1].line, f"outcome id {oid!r} must use lowercase letters, digits and '-'")
+            if not FACT_ID_RE.fullmatch(oid):
+                raise r.error(
+                    om.items["id"][1].line,
+                    f"outcome id {oid!r} must use lowercase letters, digits and '-'",
+                    _ID_HINT,
+                )
             otype = res.term(om.items["type"][1], "outcome type", ("class",))
             res.check_class_in(
                 otype, BASE + "ClinicalOutcome", om.items["type"][1].line, "outcome type", BASE + "hasOutcome"

@@ -10,6 +10,7 @@ at least one row, a mapping or an explicit ``sssom:NoTermFound``.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, KG, PREFIXES
+from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
-from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD
-from carnk_ld.yamlreader import Reader, YMap, parse_yaml_text
+from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD, prefix_conflict
+from carnk_ld.yamlreader import Reader, YMap, YNode, parse_yaml_text
 
 SKOS = PREFIXES["skos"]
 SSSOM = PREFIXES["sssom"]
@@ -68,7 +70,12 @@ OPTIONAL_METADATA = {
 }
 #: URI prefixes for vocabularies whose bioregistry entry has no RDF URI format.
 RDF_FALLBACK = {"hgnc": "https://identifiers.org/hgnc:"}
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: What a TSV row or a header value cannot hold: control characters but the tab (line breaks
+#: among them, which TSV readers split rows at) and the Unicode line and paragraph separators.
+_UNSAFE_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+#: Metadata values that become IRIs in the release.
+IRI_METADATA = ("mapping_set_id", "license")
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,21 @@ def read_sssom(
     shown = display_path or path
     if not path.is_file():
         raise InputError(shown, "mapping set not found", "every corpus needs mappings/carnk.sssom.tsv")
+    data = read_input(path, shown)
     try:
-        lines = [line.removesuffix("\r") for line in path.read_bytes().decode("utf-8").split("\n")]
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+        where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
+        raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    for number, line in enumerate(lines, start=1):
+        unsafe = _UNSAFE_RE.search(line)
+        if unsafe:
+            raise InputError(
+                Location(shown, number, unsafe.start() + 1),
+                f"character U+{ord(unsafe.group()):04X} is not allowed in an SSSOM TSV file",
+                "a row or header line is one line of text: TSV readers split rows at line breaks; remove it",
+            )
     header = []
     for line in lines:
         if not line.startswith("#"):
@@ -173,16 +191,28 @@ def read_sssom(
     if not isinstance(node, YMap):
         raise InputError(Location(shown, 1), "SSSOM header must be a YAML mapping in '# ' comment lines")
     meta = reader.mapping(node, "the SSSOM header", REQUIRED_METADATA, OPTIONAL_METADATA)
-    metadata = {k: reader.text(v, k) for k, (_, v) in meta.items.items() if k != "curie_map"}
+    metadata = {k: _one_line(reader, v, k) for k, (_, v) in meta.items.items() if k != "curie_map"}
+    for key in IRI_METADATA:
+        if key in metadata:
+            _check_iri(metadata[key], key, Location(shown, meta.items[key][0]))
     first = len(header)
     if first >= len(lines):
         raise InputError(Location(shown, first + 1), "SSSOM file has no column header")
     columns = lines[first].split("\t")
+    seen_at: dict[str, int] = {}
+    column_start = 1
     for column in columns:
+        where = Location(shown, first + 1, column_start)
         if column not in KNOWN_COLUMNS:
+            raise InputError(where, f"unknown SSSOM column {column!r}", f"known: {', '.join(KNOWN_COLUMNS)}")
+        if column in seen_at:
             raise InputError(
-                Location(shown, first + 1), f"unknown SSSOM column {column!r}", f"known: {', '.join(KNOWN_COLUMNS)}"
+                where,
+                f"column {column!r} appears twice in the header (first at column {seen_at[column]})",
+                "a row has one cell per column name; merge the two columns into one",
             )
+        seen_at[column] = column_start
+        column_start += len(column) + 1
     for column in REQUIRED_COLUMNS:
         if column not in columns:
             raise InputError(Location(shown, first + 1), f"missing required SSSOM column {column!r}")
@@ -199,6 +229,35 @@ def read_sssom(
     return metadata, meta, columns, rows
 
 
+def _one_line(reader: Reader, node: YNode, what: str) -> str:
+    """A header value as one line of text: the release writes each on one ``#`` line."""
+    value = reader.text(node, what)
+    unsafe = _UNSAFE_RE.search(value)
+    if unsafe:
+        raise reader.error(
+            node.line,
+            f"{what} contains the character U+{ord(unsafe.group()):04X} (a line break or control character)",
+            "SSSOM metadata values are one line of text; write it on one line without escapes or block scalars",
+        )
+    return value
+
+
+def _check_iri(value: str, what: str, where: Location) -> None:
+    """Refuse a value the release publishes as an IRI unless it is an absolute IRI."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        ok = False
+    else:
+        ok = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value) is not None
+    if not ok:
+        raise InputError(
+            where,
+            f"{what} must be an absolute IRI, got {value!r}",
+            "write the full IRI, e.g. https://creativecommons.org/licenses/by/4.0/",
+        )
+
+
 def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None = None) -> MappingSet:
     """Read and validate the mapping set; every problem is reported with its line."""
     shown = display_path or path
@@ -206,15 +265,25 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     reader = Reader(shown)
     _, curie_node = meta.items["curie_map"]
     curie_map_node = reader.mapping(curie_node, "curie_map", set(), set(_keys(curie_node)))
-    curie_map = {k: reader.text(v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
-    if not _DATE_RE.match(metadata["mapping_date"]):
-        raise InputError(Location(shown, meta.items["mapping_date"][0]), "mapping_date must be YYYY-MM-DD")
+    curie_map = {k: _one_line(reader, v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
+    if not _DATE_RE.fullmatch(metadata["mapping_date"]) or not _is_date(metadata["mapping_date"]):
+        raise InputError(Location(shown, meta.items["mapping_date"][0]), "mapping_date must be a date, YYYY-MM-DD")
     errors: list[InputError] = []
     for prefix, uri in sorted(curie_map.items()):
-        if prefix in ("carnk", "semapv", "skos", "sssom"):
+        prefix_line = Location(shown, curie_map_node.items[prefix][0])
+        if prefix in PREFIXES:
+            # The release reads these prefixes as its own namespaces (subjects, predicates, justifications).
+            conflict = prefix_conflict(prefix, uri)
+            if conflict:
+                errors.append(
+                    InputError(
+                        prefix_line,
+                        f"curie_map: {conflict}",
+                        f"expand {prefix} to {PREFIXES[prefix]} or remove it from the curie_map",
+                    )
+                )
             continue
         expected = rdf_uri_prefix(prefix)
-        prefix_line = Location(shown, curie_map_node.items[prefix][0])
         if expected is None:
             errors.append(InputError(prefix_line, f"curie_map prefix {prefix!r} is not in bioregistry"))
         elif uri != expected:
@@ -251,6 +320,14 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return MappingSet(shown, metadata, curie_map, mappings, _vocabularies(mappings))
+
+
+def _is_date(value: str) -> bool:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _vocabularies(mappings: list[Mapping]) -> dict[str, tuple[str, str]]:

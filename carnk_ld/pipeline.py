@@ -44,6 +44,7 @@ from carnk_ld.constants import (
     ONTOLOGY_FILE,
     SHAPES_DIR,
 )
+from carnk_ld.corpusfiles import corpus_files, ignored_entries, read_input
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import load_facts
@@ -54,6 +55,7 @@ from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.options import BuildOptions
 from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_of
 from carnk_ld.progress import Progress
+from carnk_ld.rdfio import RDF_SUFFIXES
 from carnk_ld.reason import Hierarchy
 from carnk_ld.release import publish_release, release_lock
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
@@ -88,6 +90,7 @@ class BuildSummary:
     out: Path | None = None
     cache: str = ""  # how the per-document cache served this build
     ran_on: str = ""  # where per-document work ran
+    ignored: list[str] = field(default_factory=list)  # editor leftovers in corpus directories, with what each is
 
     def render(self) -> str:
         """A short human-readable summary."""
@@ -109,6 +112,7 @@ class BuildSummary:
             f"workers:    {self.ran_on}",
             f"time:       {self.seconds:.2f} s",
         ]
+        lines += [f"ignored:    {entry}" for entry in self.ignored]
         if self.out is not None:
             lines.append(f"release:    {self.out}")
         return "\n".join(lines)
@@ -117,22 +121,17 @@ class BuildSummary:
 # -- gate 1: inputs ---------------------------------------------------------------------
 
 
-def listing(directory: Path, suffix: str, what: str) -> list[Path]:
-    """Files of a corpus directory, sorted by name; anything unexpected is an error, never skipped silently."""
-    if not directory.is_dir():
-        raise InputError(directory.name, f"missing {what} directory", f"create {directory.name}/")
-    files = []
-    for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or path.name == "README.md":
-            continue
-        if path.is_symlink() or not path.is_file() or path.suffix != suffix:
-            raise InputError(
-                Path(directory.name) / path.name,
-                f"unexpected entry in {directory.name}/: only regular *{suffix} files are read",
-                f"move it out of {directory.name}/ or rename it to *{suffix}",
-            )
-        files.append(path)
-    return files
+#: The corpus directories whose every entry is read, ignored (and reported) or refused.
+LISTED_DIRS = (DOCUMENTS_DIR, FACTS_DIR, SHAPES_DIR, CHECKS_DIR)
+
+
+def ignored_files(root: Path) -> list[str]:
+    """The editor leftovers the build ignored in the corpus directories, as the summary names them."""
+    return [
+        f"{shown.as_posix()} ({what})"
+        for name in LISTED_DIRS
+        for shown, what in ignored_entries(root / name, Path(name))
+    ]
 
 
 def file_digest(*paths: Path) -> str:
@@ -161,8 +160,8 @@ def read_inputs(root: Path, cache: Cache) -> Inputs:
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     ontology_digest = file_digest(ontology_path)
     errors: list[InputError] = []
-    documents = listing(root / DOCUMENTS_DIR, ".txt", "documents")
-    facts = {path.stem: path for path in listing(root / FACTS_DIR, ".yaml", "facts")}
+    documents = corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR))
+    facts = {path.stem: path for path in corpus_files(root / FACTS_DIR, (".yaml",), Path(FACTS_DIR))}
     by_stem = {path.stem: path for path in documents}
     pairs = [(path, facts[path.stem]) for path in documents if path.stem in facts]
     for path in documents:
@@ -198,7 +197,7 @@ def read_rules(root: Path) -> Rules:
     """The shapes and QC checks of a corpus tree, read strictly."""
     shapes_dir = root / SHAPES_DIR
     shapes = load_shapes(shapes_dir, display_dir=Path(SHAPES_DIR))
-    shapes_digest = file_digest(*sorted(p for p in shapes_dir.iterdir() if p.is_file() and not p.name.startswith(".")))
+    shapes_digest = file_digest(*corpus_files(shapes_dir, RDF_SUFFIXES, Path(SHAPES_DIR)))
     checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
     return Rules(shapes, shapes_digest, checks)
 
@@ -274,21 +273,22 @@ def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentP
     """Gate 2: every document's part, from the cache where its inputs are unchanged; errors of all files together."""
     parts: dict[str, DocumentPart] = {}
     todo: list[tuple[Path, Path, str]] = []
+    errors = list(inputs.errors)
     for doc_path, facts_path in inputs.pairs:
+        try:
+            doc_bytes = read_input(doc_path, Path(DOCUMENTS_DIR) / doc_path.name)
+            facts_bytes = read_input(facts_path, Path(FACTS_DIR) / facts_path.name)
+        except InputError as exc:
+            errors.append(exc)
+            continue
         key = part_key(
-            cache.fingerprint,
-            inputs.ontology_digest,
-            doc_path.name,
-            doc_path.read_bytes(),
-            facts_path.name,
-            facts_path.read_bytes(),
+            cache.fingerprint, inputs.ontology_digest, doc_path.name, doc_bytes, facts_path.name, facts_bytes
         )
         part = cache.get("part", key)
         if isinstance(part, DocumentPart) and part.key == key:
             parts[doc_path.stem] = part
         else:
             todo.append((doc_path, facts_path, key))
-    errors = list(inputs.errors)
     for (doc_path, _, _), computed in zip(todo, pool.map(_compute, inputs.ontology, todo), strict=True):
         if isinstance(computed, DocumentPart):
             cache.put("part", computed.key, computed)
@@ -510,6 +510,7 @@ def _summary(checked: Checked, pool: Workers) -> BuildSummary:
         where = f" ({cache.directory.name})" if cache.directory is not None else " (disabled)"
     summary.cache = f"{cache.stats.hits['part']} of {len(documents)} documents reused{where}"
     summary.ran_on = pool.describe()
+    summary.ignored = ignored_files(checked.root)
     return summary
 
 

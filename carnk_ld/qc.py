@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.ontology import Ontology
 from carnk_ld.scopes import Scope, declared_graphs, declared_scope
@@ -63,7 +64,7 @@ class Finding:
 def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Check]:
     """Read every ``*-violation.rq`` file; a check without a valid severity is an input error."""
     checks = []
-    files = sorted(directory.glob("*-violation.rq"))
+    files = corpus_files(directory, ("-violation.rq",), display_dir or directory)
     if not files:
         raise InputError(
             display_dir or directory,

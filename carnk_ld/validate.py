@@ -17,6 +17,7 @@ import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
+from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
 from carnk_ld.shacl import Result, fast_results, to_rdflib_term
@@ -68,16 +69,7 @@ class ValidationResult:
 
 def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.Graph:
     """Parse every ``*.ttl`` under ``shapes/`` strictly, then hand them to rdflib for pySHACL."""
-    if not shapes_dir.is_dir():
-        raise InputError(display_dir or shapes_dir, "missing shapes directory", "a corpus needs shapes/*.ttl")
-    files = []
-    for path in sorted(shapes_dir.iterdir()):
-        if path.name.startswith(".") or path.name == "README.md":
-            continue
-        if path.is_symlink() or not path.is_file() or path.suffix not in RDF_SUFFIXES:
-            shown = (display_dir / path.name) if display_dir else path
-            raise InputError(shown, f"unexpected entry in shapes/: only {', '.join(RDF_SUFFIXES)} files are read")
-        files.append(path)
+    files = corpus_files(shapes_dir, RDF_SUFFIXES, display_dir or shapes_dir)
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []

@@ -17,10 +17,27 @@ from pathlib import Path
 
 import yaml
 
+from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 
-_INT_RE = re.compile(r"^(?:0|[1-9][0-9]*)$")
+_INT_RE = re.compile(r"0|[1-9][0-9]*")
 _NULLS = {"", "~", "null", "Null", "NULL"}
+
+#: The largest count a facts file may state. Oxigraph holds xsd:integer in 64 bits and cannot
+#: compare a larger one; this bound also leaves room for sums of thousands of counts in a query
+#: and is exact as a JavaScript number (below 2**53), as JSON-LD readers often parse it.
+MAX_COUNT = 10**15
+
+#: Characters YAML 1.1 reads as line breaks (a CR not followed by LF included), which it folds
+#: into a space inside a scalar and which end a comment early: never what a curator means raw.
+_STRAY_BREAKS = {
+    "\r": "CARRIAGE RETURN",
+    "\x85": "NEXT LINE",
+    "\u2028": "LINE SEPARATOR",
+    "\u2029": "PARAGRAPH SEPARATOR",
+}
+_STRAY_BREAK_RE = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_ESCAPES = {"\r": "\\r", "\x85": "\\N", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 @dataclass(frozen=True)
@@ -58,28 +75,56 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
     """Parse one YAML document strictly into :class:`YNode` objects."""
     shown = display_path or path
+    data = read_input(path, shown)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(shown, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(Location(shown, line), f"file is not valid UTF-8 (byte offset {exc.start})") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return parse_yaml_text(text, shown)
 
 
+def position(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a code-point offset, counting lines by LF as editors do."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def stray_line_break(text: str) -> tuple[int, str] | None:
+    """The offset and name of the first line break other than LF or CRLF, if any."""
+    match = _STRAY_BREAK_RE.search(text)
+    return (match.start(), _STRAY_BREAKS[match.group()]) if match else None
+
+
 def parse_yaml_text(text: str, shown: Path) -> YNode:
     """Parse YAML text strictly; line numbers are those of ``text`` (reported against ``shown``)."""
-    nel = text.find("\x85")
-    if nel >= 0:
+    stray = stray_line_break(text)
+    if stray is not None:
+        offset, name = stray
+        char = text[offset]
+        hint = f'write it as {_ESCAPES[char]} inside a double-quoted string ("...{_ESCAPES[char]}...") if you mean it'
+        if char == "\r":
+            hint = "save the file with LF (or CRLF) line ends; " + hint
         raise InputError(
-            Location(shown, text.count("\n", 0, nel) + 1),
-            "raw U+0085 (NEXT LINE) character: YAML 1.1 reads it as a line break and would fold it into a space",
-            'write it as \\N inside a double-quoted string ("...\\N...") if you mean it',
+            Location(shown, *position(text, offset)),
+            f"raw U+{ord(char):04X} ({name}) character: YAML reads it as a line break and would fold it into a space",
+            hint,
         )
+    documents = 0
     try:
         for event in yaml.parse(text, Loader=_LOADER):
             assert event.start_mark is not None  # the parser marks every event it emits
             line: int | None = event.start_mark.line + 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise InputError(
+                        Location(shown, line),
+                        "a second YAML document starts here: expected exactly one YAML document",
+                        "remove the second '---' line or move its content into the first document",
+                    )
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
                     Location(shown, line),
@@ -94,17 +139,23 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
                     f"YAML tag {tag} is not allowed",
                     "remove the tag; values are interpreted by the facts schema",
                 )
-        documents = list(yaml.compose_all(text, Loader=_LOADER))
+        document = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise InputError(Location(shown, line, column), f"YAML syntax error: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            Location(shown, *position(text, exc.position)),
+            f"character U+{exc.character:04X} is not allowed in YAML",
+            'write control characters escaped inside a double-quoted string, e.g. "\\t" or "\\x07"',
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(shown, f"YAML error: {exc}") from None
-    if len(documents) != 1 or documents[0] is None:
-        raise InputError(shown, "expected exactly one YAML document")
-    return _convert(documents[0], shown)
+        raise InputError(Location(shown, 1), f"YAML error: {exc}") from None
+    if document is None:
+        raise InputError(Location(shown, 1), "expected exactly one YAML document, found none")
+    return _convert(document, shown)
 
 
 def _convert(node: yaml.Node, shown: Path) -> YNode:
@@ -130,6 +181,11 @@ def _convert(node: yaml.Node, shown: Path) -> YNode:
             )
         items[key_node.value] = (key_line, _convert(value_node, shown))
     return YMap(items, line)
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    """A value as an error message quotes it: long ones cut, so a message stays readable."""
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 class Reader:
@@ -174,13 +230,21 @@ class Reader:
         return node.value
 
     def integer(self, node: YNode, what: str) -> int:
-        """A non-negative decimal integer written without quotes or leading zeros."""
-        if not isinstance(node, YScalar) or not node.plain or not _INT_RE.match(node.value):
-            value = node.value if isinstance(node, YScalar) else "a list or mapping"
+        """A non-negative decimal integer written without quotes or leading zeros, at most :data:`MAX_COUNT`."""
+        if not isinstance(node, YScalar) or not node.plain or not _INT_RE.fullmatch(node.value):
+            value = _shorten(node.value) if isinstance(node, YScalar) else "a list or mapping"
             hint = None
-            if isinstance(node, YScalar) and re.match(r"^0[0-9]+$", node.value):
+            if isinstance(node, YScalar) and re.fullmatch(r"0[0-9]+", node.value):
                 hint = "leading zeros are ambiguous (YAML 1.1 reads 0777 as octal); write the plain number"
             raise self.error(node.line, f"{what} must be a non-negative whole number, got {value!r}", hint)
+        # Compared as text first: Python refuses to convert numbers of more than 4300 digits.
+        if len(node.value) > len(str(MAX_COUNT)) or int(node.value) > MAX_COUNT:
+            raise self.error(
+                node.line,
+                f"{what} {_shorten(node.value)} ({len(node.value)} digits) is over the limit of {MAX_COUNT:,} "
+                "for a count",
+                "RDF stores hold whole numbers in 64 bits and cannot compare larger ones; check the number",
+            )
         return int(node.value)
 
     def choice(self, node: YNode, what: str, choices: dict[str, str]) -> str:

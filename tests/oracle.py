@@ -31,6 +31,7 @@ from carnk_ld.constants import (
     ONTOLOGY_FILE,
     PREFIXES,
 )
+from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.facts import FactSet, load_facts
@@ -45,7 +46,6 @@ from carnk_ld.graph import (
 from carnk_ld.graph import sort_triples as fast_sort_triples
 from carnk_ld.mappings import MappingSet, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
-from carnk_ld.pipeline import listing
 from carnk_ld.shacl import Unsupported
 from carnk_ld.validate import ValidationResult, fast_validate, pyshacl_validate
 from carnk_ld.vocab import RDF, compact_iri
@@ -195,7 +195,7 @@ def load_corpus(root: Path) -> Corpus:
     ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     errors: list[InputError] = []
     documents: dict[str, Document] = {}
-    for path in listing(root / DOCUMENTS_DIR, ".txt", "documents"):
+    for path in corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR)):
         try:
             documents[path.name] = read_document(path, display_path=Path(DOCUMENTS_DIR) / path.name)
         except InputError as exc:
@@ -204,7 +204,7 @@ def load_corpus(root: Path) -> Corpus:
         errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
     factsets: list[FactSet] = []
     covered: set[str] = set()
-    for path in listing(root / FACTS_DIR, ".yaml", "facts"):
+    for path in corpus_files(root / FACTS_DIR, (".yaml",), Path(FACTS_DIR)):
         shown = Path(FACTS_DIR) / path.name
         try:
             factset = load_facts(path, documents, ontology, display_path=shown)

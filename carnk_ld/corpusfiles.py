@@ -1,0 +1,93 @@
+"""Which entries of a corpus directory are read, which are ignored, and reading an input file.
+
+Every entry of ``documents/``, ``facts/``, ``shapes/`` and ``queries/checks/`` is either read,
+ignored because it is a documented editor or desktop leftover (and then named in the build
+summary), or refused: an unexpected file is never skipped without a word, since a curator may
+have meant it to be read. A file that cannot be read is an input error naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from carnk_ld.errors import InputError
+
+#: Names ignored in every corpus directory, with what they are. Editors write these next to the
+#: file being edited; nothing a curator means to publish is named like them.
+IGNORED_NAMES: tuple[tuple[str, str], ...] = (
+    (r"\..+\.sw[a-p]", "editor swap file"),  # vim: .name.swp, .name.swo, ...
+    (r".+~", "editor backup file"),  # vim, emacs, gedit: name~
+    (r"\.#.+", "editor lock file"),  # emacs: .#name (a dangling symbolic link)
+    (r"#.+#", "editor auto-save file"),  # emacs: #name#
+    (r"\.DS_Store", "macOS Finder metadata file"),
+)
+_IGNORED = tuple((re.compile(pattern), what) for pattern, what in IGNORED_NAMES)
+#: A directory's own documentation, read by people and expected in any corpus directory.
+README = "README.md"
+
+
+def ignored_reason(name: str) -> str | None:
+    """What an ignored entry is (``"editor swap file"``), or None when the name is not ignored."""
+    for pattern, what in _IGNORED:
+        if pattern.fullmatch(name):
+            return what
+    return None
+
+
+def _entries(directory: Path, shown: Path) -> list[Path]:
+    if not directory.is_dir():
+        raise InputError(shown, f"missing {shown.as_posix()}/ directory", f"create {shown.as_posix()}/")
+    try:
+        return sorted(directory.iterdir())
+    except OSError as exc:
+        raise InputError(shown, f"cannot read the directory: {exc.strerror or exc}") from None
+
+
+def corpus_files(directory: Path, suffixes: tuple[str, ...], shown: Path) -> list[Path]:
+    """The files of a corpus directory whose names end in one of ``suffixes``, sorted by name.
+
+    ``README.md`` and the names in :data:`IGNORED_NAMES` are skipped; any other hidden entry, or
+    entry that is not a regular file (symbolic links included) with one of the suffixes, is an error.
+    """
+    files = []
+    for path in _entries(directory, shown):
+        if path.name == README or ignored_reason(path.name):
+            continue
+        if path.name.startswith("."):
+            # Hidden but not a known leftover: the curator may expect it read, or expect it not to be.
+            raise InputError(
+                shown / path.name,
+                f"unexpected entry in {shown.as_posix()}/: a hidden file, neither read nor a known editor file",
+                "rename it without the leading '.' to have it read, or move it out of the corpus",
+            )
+        if path.is_symlink() or not path.is_file() or not path.name.endswith(suffixes):
+            wanted = " or ".join(f"*{suffix}" for suffix in suffixes)
+            raise InputError(
+                shown / path.name,
+                f"unexpected entry in {shown.as_posix()}/: only regular {wanted} files are read",
+                f"move it out of {shown.as_posix()}/ or rename it to {wanted}",
+            )
+        files.append(path)
+    return files
+
+
+def ignored_entries(directory: Path, shown: Path) -> list[tuple[Path, str]]:
+    """The ignored entries of a corpus directory (as ``shown``/name) with what each is."""
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in _entries(directory, shown):
+        what = ignored_reason(path.name)
+        if what:
+            found.append((shown / path.name, what))
+    return found
+
+
+def read_input(path: Path, shown: Path) -> bytes:
+    """A file's bytes; a file that cannot be read (permissions, a directory) is an error naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read the file: {exc.strerror or exc}"
+        raise InputError(shown, message, "check that it exists and is readable") from None
