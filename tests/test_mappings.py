@@ -17,7 +17,7 @@ import rdflib
 import sssom_pydantic
 from rdflib.namespace import OWL, RDF, RDFS
 
-from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA
+from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, PREFIXES
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.mappings import load_mappings
 from carnk_ld.ontology import load_ontology
@@ -233,3 +233,82 @@ def test_no_term_found_needs_a_comment(corpus: Path) -> None:
     errors = info.value.errors if isinstance(info.value, InputErrors) else [info.value]
     (error,) = [e for e in errors if "needs a comment naming the vocabularies checked" in e.message]
     assert error.location.line == index + 1
+
+
+def mapping_errors(project_root: Path, tmp_path: Path, edit) -> list[InputError]:
+    """The errors of the project's mapping set after ``edit`` (old text -> new text) of its header."""
+    path = tmp_path / "carnk.sssom.tsv"
+    text = source_path(project_root).read_text(encoding="utf-8")
+    path.write_text(edit(text), encoding="utf-8")
+    with pytest.raises((InputError, InputErrors)) as info:
+        load_mappings(path, load_ontology(project_root / "ontology" / "carnk.ttl"))
+    return info.value.errors if isinstance(info.value, InputErrors) else [info.value]
+
+
+def header_line(text: str, prefix: str) -> str:
+    return next(line for line in text.split("\n") if line.startswith(prefix))
+
+
+@pytest.mark.parametrize("prefix", ["carnk", "skos", "semapv", "sssom"])
+def test_curie_map_may_not_redefine_a_release_prefix(project_root: Path, tmp_path: Path, prefix: str) -> None:
+    def edit(text: str) -> str:
+        return text.replace(header_line(text, f"#   {prefix}: "), f"#   {prefix}: http://example.org/{prefix}/")
+
+    errors = mapping_errors(project_root, tmp_path, edit)
+    (error,) = [e for e in errors if e.message.startswith(f"curie_map: prefix {prefix}:")]
+    assert f"but the release binds it to <{PREFIXES[prefix]}>" in error.message
+    lines = (tmp_path / "carnk.sssom.tsv").read_text(encoding="utf-8").split("\n")
+    assert lines[error.location.line - 1] == f"#   {prefix}: http://example.org/{prefix}/"
+
+
+@pytest.mark.parametrize(
+    ("value", "char"),
+    [
+        ('"two\\nlines"', "U+000A"),
+        ('"a bell \\a"', "U+0007"),
+        ('"line\\u2028separator"', "U+2028"),
+        ("|\n#   block", "U+000A"),
+    ],
+)
+def test_metadata_values_are_one_line(project_root: Path, tmp_path: Path, value: str, char: str) -> None:
+    def edit(text: str) -> str:
+        return text.replace(header_line(text, "# mapping_set_title: "), f"# mapping_set_title: {value}")
+
+    (error,) = mapping_errors(project_root, tmp_path, edit)
+    assert error.message.startswith(f"mapping_set_title contains the character {char}")
+    assert error.location.line == line_of(tmp_path / "carnk.sssom.tsv", "# mapping_set_title:")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("license", "CC-BY-4.0", "license must be an absolute IRI"),
+        ("license", "https://example.org/a licence", "license must be an absolute IRI"),
+        ("mapping_set_id", "carnk.sssom.tsv", "mapping_set_id must be an absolute IRI"),
+        ("mapping_date", "2026-02-30", "mapping_date must be a date"),
+        ("mapping_date", "|\n#   2026-02-03", "mapping_date contains the character U+000A"),
+    ],
+)
+def test_metadata_published_as_iris_and_dates_are_checked(
+    project_root: Path, tmp_path: Path, key: str, value: str, fragment: str
+) -> None:
+    def edit(text: str) -> str:
+        return text.replace(header_line(text, f"# {key}: "), f"# {key}: {value}")
+
+    (error,) = mapping_errors(project_root, tmp_path, edit)
+    assert error.message.startswith(fragment)
+    assert error.location.line == line_of(tmp_path / "carnk.sssom.tsv", f"# {key}:")
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_rows_hold_no_line_breaks_tsv_readers_split_at(project_root: Path, tmp_path: Path, char: str) -> None:
+    def edit(text: str) -> str:
+        return text.replace("\tsssom:NoTermFound\t", f"\tsssom:NoTerm{char}Found\t", 1)
+
+    (error,) = mapping_errors(project_root, tmp_path, edit)
+    assert error.message == f"character U+{ord(char):04X} is not allowed in an SSSOM TSV file"
+    row = next(
+        i for i, line in enumerate(edit(source_path(project_root).read_text("utf-8")).split("\n")) if char in line
+    )
+    assert error.location.line == row + 1
+    assert error.location.column is not None

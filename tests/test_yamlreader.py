@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from carnk_ld.errors import InputError
-from carnk_ld.yamlreader import Reader, YMap, YScalar, load_yaml
+from carnk_ld.yamlreader import MAX_COUNT, Reader, YMap, YScalar, load_yaml
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -27,7 +27,10 @@ def write(tmp_path: Path, text: str) -> Path:
         ("a: hello\nb: *x\n", "alias *x", 2),
         ("a: !custom x\n", "YAML tag !custom", 1),
         ("base: &b {x: 1}\nother:\n  <<: *b\n", "anchor &b", 1),
-        ("--- a\n--- b\n", "exactly one YAML document", None),
+        ("--- a\n--- b\n", "a second YAML document starts here", 2),
+        ("a: 1\n...\n---\nb: 2\n", "a second YAML document starts here", 3),
+        ("", "expected exactly one YAML document, found none", 1),
+        ("a: 1\nb: x\x0by\n", "character U+000B is not allowed", 2),
     ],
 )
 def test_rejected_constructs_name_the_line(tmp_path: Path, text: str, fragment: str, line: int | None) -> None:
@@ -62,3 +65,55 @@ def test_integers_are_plain_decimal_only(tmp_path: Path, raw: str, ok: bool) -> 
     else:
         with pytest.raises(InputError, match="non-negative whole number"):
             reader.integer(node.items["n"][1], "n")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "line", "column"),
+    [
+        ('a: 1\nb: "x\u2028y"\n', "U+2028 (LINE SEPARATOR)", 2, 6),
+        ("a: x\u2029y\n", "U+2029 (PARAGRAPH SEPARATOR)", 1, 5),
+        ('a: "x\x85y"\n', "U+0085 (NEXT LINE)", 1, 6),
+        ('a: 1\r\nb: "x\ry"\r\n', "U+000D (CARRIAGE RETURN)", 2, 6),
+        ("# a comment\u2028b: hidden\na: 1\n", "U+2028 (LINE SEPARATOR)", 1, 12),
+    ],
+)
+def test_raw_line_breaks_yaml_would_fold_are_refused_at_their_place(
+    tmp_path: Path, text: str, name: str, line: int, column: int
+) -> None:
+    with pytest.raises(InputError) as info:
+        load_yaml(write(tmp_path, text))
+    assert f"raw {name} character" in str(info.value)
+    assert "inside a double-quoted string" in str(info.value)
+    assert (info.value.location.line, info.value.location.column) == (line, column)
+
+
+def test_crlf_line_ends_read_like_lf(tmp_path: Path) -> None:
+    text = 'a: one\nb: "two\n  lines"\nc: |\n  block\n'
+    lf = load_yaml(write(tmp_path, text))
+    crlf = load_yaml(write(tmp_path, text.replace("\n", "\r\n")))
+    assert crlf == lf
+    assert isinstance(crlf, YMap)
+    assert crlf.items["b"][1].value == "two lines"
+    assert crlf.items["c"][1].value == "block\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [(str(MAX_COUNT), True), (str(MAX_COUNT + 1), False), ("1" + "0" * 30, False), ("9" * 100_000, False)],
+)
+def test_counts_are_bounded_by_what_stores_compare(tmp_path: Path, raw: str, ok: bool) -> None:
+    node = load_yaml(write(tmp_path, f"n: {raw}\n"))
+    assert isinstance(node, YMap)
+    reader = Reader(Path("f.yaml"))
+    if ok:
+        assert reader.integer(node.items["n"][1], "n") == MAX_COUNT
+        return
+    with pytest.raises(InputError) as info:
+        reader.integer(node.items["n"][1], "n")
+    assert f"({len(raw)} digits) is over the limit of {MAX_COUNT:,}" in str(info.value)
+    assert info.value.location.line == 1
+    assert len(str(info.value)) < 400, "the message quotes a long number cut short"
+
+
+def test_max_count_fits_64_bit_stores_and_javascript_numbers() -> None:
+    assert MAX_COUNT < 2**53 < 2**63 - 1
