@@ -17,7 +17,8 @@ import rdflib
 
 from carnk_ld.ontology import load_ontology
 from carnk_ld.shacl import Unsupported, fast_results
-from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate
+from carnk_ld.errors import InputError
+from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate, to_rdflib
 from tests.conftest import claim_of
 from tests.test_shapes import comparable
 
@@ -207,3 +208,43 @@ def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated_g
     alone = comparable(fast_validate(triples, shapes, generated_graph.sources))
     assert shared == alone
     assert any("more than the study's" in v.message for v in shared.violations)
+
+
+# -- small cases at the edges of the subset: the engines agree, or the fast engine refuses --------
+
+ENGINE_CASES = sorted((Path(__file__).resolve().parent / "shapes" / "engine").glob("*.ttl"))
+TEST = "https://w3id.org/carnk/test#"
+
+
+@pytest.mark.parametrize("path", ENGINE_CASES, ids=[p.stem for p in ENGINE_CASES])
+def test_engine_case(path: Path, tmp_path: Path) -> None:
+    """Each tests/shapes/engine case holds shapes and data in one file and says what the engines must do.
+
+    ``test:agree``: the same results, and ``test:conforms`` as stated; ``test:refused``: the fast
+    engine raises Unsupported (the build then asks for ``--shacl-engine pyshacl``) and pySHACL
+    validates; ``test:inputError``: reading the shapes or validating with either engine is a
+    clean input error, because pySHACL itself cannot run them.
+    """
+    triples = [q.triple for q in ox.parse(path=str(path))]
+    case = {t.predicate.value: t.object for t in triples if t.subject == N(TEST + "case")}
+    data = [t for t in triples if t.subject != N(TEST + "case")]
+    expected = case[TEST + "engines"].value.removeprefix(TEST)
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "shapes" / path.name).write_bytes(path.read_bytes())
+    if expected == "inputError":
+        with pytest.raises(InputError):
+            shapes = load_shapes(tmp_path / "shapes")
+            fast_validate(data, shapes)
+        with pytest.raises(InputError):
+            pyshacl_validate(data, to_rdflib(data))
+        return
+    shapes = load_shapes(tmp_path / "shapes")
+    if expected == "refused":
+        with pytest.raises(Unsupported):
+            fast_validate(data, shapes)
+        pyshacl_validate(data, shapes)
+        return
+    assert expected == "agree", expected
+    fast, slow = comparable(fast_validate(data, shapes)), comparable(pyshacl_validate(data, shapes))
+    assert fast == slow, f"fast:\n{fast.text()}\npyshacl:\n{slow.text()}"
+    assert fast.conforms == (case[TEST + "conforms"].value == "true"), fast.text()
