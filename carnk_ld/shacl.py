@@ -263,6 +263,8 @@ class ShapeParser:
         qvs = list(g.objects(node, SH.qualifiedValueShape))
         if len(qvs) > 1:
             raise Unsupported("several sh:qualifiedValueShape")
+        if qvs and not shape.is_property:
+            raise Unsupported("sh:qualifiedValueShape on a node shape (pySHACL ignores it)")
         if qvs:
             shape.qualified.append(
                 (
@@ -385,6 +387,8 @@ SINGLE_VALUED = tuple(
     )
 )
 _PATTERN = SH_NS + "pattern"
+#: Parameters SHACL (and pySHACL, which refuses the shape) allows on property shapes only.
+PROPERTY_ONLY = tuple(SH_NS + name for name in ("minCount", "maxCount", "lessThan", "lessThanOrEquals", "uniqueLang"))
 
 
 def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
@@ -407,6 +411,12 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
                 f"{_describe(values, subject)} has {len(set(objects))} values of sh:{local} ({shown_values}); "
                 "SHACL allows one",
                 "keep the one value you mean",
+            )
+        if predicate in PROPERTY_ONLY and (subject, SH_NS + "path") not in values:
+            raise InputError(
+                Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                f"{_describe(values, subject)} has sh:{local} but no sh:path; SHACL allows it on property shapes only",
+                f"move sh:{local} into an sh:property [ sh:path ... ] of the shape",
             )
         if predicate == _PATTERN:
             flags = values.get((subject, SH_NS + "flags"), [None])[0]
