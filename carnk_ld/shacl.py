@@ -398,7 +398,7 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
     ``sh:pattern`` Python's ``re`` cannot compile (pySHACL compiles with ``re``, which has no
     ``\\p{Lu}``) would otherwise be a pySHACL traceback, or a verdict that depends on order.
     """
-    values: dict[tuple[object, str], list[ox.Term]] = defaultdict(list)
+    values: dict[tuple[object, str], list[object]] = defaultdict(list)
     for t in triples:
         values[(t.subject, t.predicate.value)].append(t.object)
     lines = text.split("\n")
@@ -438,7 +438,7 @@ def _lexical(term: object) -> str:
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
 
 
-def _describe(values: dict[tuple[object, str], list[ox.Term]], subject: object) -> str:
+def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
     if isinstance(subject, ox.NamedNode):
         return f"shape <{subject.value}>"
     paths = values.get((subject, SH_NS + "path"), [])
@@ -446,7 +446,7 @@ def _describe(values: dict[tuple[object, str], list[ox.Term]], subject: object) 
 
 
 def _line_of(
-    lines: list[str], values: dict[tuple[object, str], list[ox.Term]], subject: object, local: str, *, twice: bool
+    lines: list[str], values: dict[tuple[object, str], list[object]], subject: object, local: str, *, twice: bool
 ) -> int | None:
     """The line where ``subject``'s ``sh:<local>`` is written (its second value when ``twice``), if it can be told.
 
@@ -978,8 +978,8 @@ __all__ = [
     "Validator",
     "bag_safe",
     "check_constraint_query",
-    "compile_pattern",
     "check_store_keeps",
+    "compile_pattern",
     "fast_results",
     "malformed_shapes",
     "note_literal",
