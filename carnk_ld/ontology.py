@@ -166,6 +166,8 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
                 term.kind = _KINDS[o] if term.kind != "class" else "class"
         elif p == RDF.type and isinstance(o, ox.NamedNode):
             terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
+    lines = _declaration_lines(text)
+    _check_property_kinds(triples, shown, lines)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if not isinstance(s, ox.NamedNode) or s.value not in terms:
@@ -191,7 +193,6 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
             f"use <{ONTOLOGY_IRI}/{version_info}>",
         )
-    lines = _declaration_lines(text)
     cycle = find_subclass_cycle(parents)
     if cycle:
         first = cycle[0]
@@ -203,6 +204,47 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+_PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+
+def _check_property_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
+    """Refuse a property of two kinds, or with two domains or ranges, at its declaration line.
+
+    OWL 2 DL forbids one IRI as an object and a datatype (or annotation) property; owlready2
+    would only warn and guess. The facts reader checks a fact's subject against the one
+    ``rdfs:domain`` and its object against the one ``rdfs:range``: with two, OWL means both
+    at once (an intersection), which is rarely what a curator meant (usually "either"), so
+    the ontology has to say which with a single class: a common superclass for "either",
+    a class below both for "both".
+    """
+    kinds: dict[str, list[str]] = defaultdict(list)
+    bounds: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.NamedNode):
+            continue
+        if p == RDF.type and o in _PROPERTY_KINDS and _KINDS[o] not in kinds[s.value]:
+            kinds[s.value].append(_KINDS[o])
+        elif p in (RDFS.domain, RDFS.range) and o.value not in bounds[(s.value, p.value)]:
+            bounds[(s.value, p.value)].append(o.value)
+    for iri, found in sorted(kinds.items()):
+        if len(found) > 1:
+            raise InputError(
+                Location(shown, lines.get(iri)),
+                f"{_short(iri)} is declared both {' and '.join(sorted(found))}; OWL 2 DL forbids one IRI as both",
+                "keep one declaration: object properties link individuals, datatype properties give literals",
+            )
+    for (iri, which), classes in sorted(bounds.items()):
+        if len(classes) > 1:
+            name = "rdfs:domain" if which == RDFS.domain.value else "rdfs:range"
+            raise InputError(
+                Location(shown, lines.get(iri)),
+                f"{_short(iri)} has {len(classes)} {name} values ({', '.join(_short(c) for c in sorted(classes))}); "
+                f"the build checks facts against one",
+                f"for either class, use a common superclass as the {name}; for both, a class below both",
+            )
 
 
 #: A controlled value's notation: what a curator types in YAML, with no quoting needed.
@@ -248,13 +290,28 @@ def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
+
+
 def _declaration_lines(text: str) -> dict[str, int]:
-    """Map carnk: term IRIs to the first line where they start a Turtle subject block."""
+    """Map term IRIs to the first line where they start a Turtle subject block.
+
+    A subject may be written with any prefix the file declares (``c:Foo`` after
+    ``@prefix c: <https://w3id.org/carnk/>``) or in full; each spelling maps to the same IRI.
+    """
     lines: dict[str, int] = {}
-    pattern = re.compile(r"^(?:carnk:([A-Za-z0-9_.-]+)|<([^>]+)>)\s")
+    prefixes: dict[str, str] = {}
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is not a line end
-        match = pattern.match(line)
-        if match:
-            iri = BASE + match.group(1) if match.group(1) else match.group(2)
-            lines.setdefault(iri, number)
+        declared = _PREFIX_RE.match(line)
+        if declared:
+            prefixes[declared.group(1) or ""] = declared.group(2)
+            continue
+        match = _SUBJECT_RE.match(line)
+        if not match:
+            continue
+        if match.group(3):
+            lines.setdefault(match.group(3), number)
+        elif (match.group(1) or "") in prefixes:
+            lines.setdefault(prefixes[match.group(1) or ""] + match.group(2).rstrip("."), number)
     return lines

@@ -40,6 +40,8 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(shown, f"cannot read file: {exc.strerror}") from None
+    if fmt != ox.RdfFormat.RDF_XML:
+        _check_utf8(data, shown)
     if fmt == ox.RdfFormat.RDF_XML:
         match = _DOCTYPE_RE.search(data)
         if match:
@@ -64,6 +66,24 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
                 "state the claim as a carnk:Statement in a facts file, or as plain triples",
             )
     return triples
+
+
+def _check_utf8(data: bytes, shown: Path) -> None:
+    """Turtle, N-Triples and JSON-LD are UTF-8 throughout; pyoxigraph does not look inside comments.
+
+    A stray Latin-1 byte in a comment would otherwise pass the parser and fail whatever reads
+    the file's text next (line lookups, shape checks), far from the cause.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise InputError(
+            Location(shown, data.count(b"\n", 0, exc.start) + 1, column),
+            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            "convert the file to UTF-8, for example with iconv -f latin1 -t utf-8",
+        ) from None
 
 
 def serialize_bytes(

@@ -20,14 +20,18 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent
+from pyshacl.errors import ValidationFailure
+from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
 from pyshacl.rdfutil import stringify_node
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from carnk_ld.errors import InputError, Location
 from carnk_ld.scopes import query_code
 
 SH_NS = str(SH)
@@ -237,10 +241,10 @@ class ShapeParser:
             shape.node_kind = str(kind)[len(SH_NS) :]
             shape.node_kind_message = f"Value is not of Node Kind {stringify_node(g, kind)}"
         shape.classes = [ox.NamedNode(str(c)) for c in g.objects(node, SH["class"])]
-        datatypes = list(g.objects(node, SH.datatype))
-        if len(datatypes) > 1:
-            raise Unsupported("several sh:datatype")
-        shape.datatype = datatypes[0] if datatypes else None
+        for parameter in SINGLE_VALUED:  # malformed_shapes refuses these within a file; a shape may span files
+            if len(set(g.objects(node, rdflib.URIRef(parameter)))) > 1:
+                raise Unsupported(f"several values of {parameter} on {node}")
+        shape.datatype = g.value(node, SH.datatype)
         for lst in g.objects(node, SH["in"]):
             members = list(rdflib.collection.Collection(g, lst))
             if not all(isinstance(v, rdflib.URIRef) for v in members):
@@ -248,7 +252,7 @@ class ShapeParser:
             shape.in_values = frozenset(_to_ox(v) for v in members)
         flags = g.value(node, SH.flags)
         for pattern in g.objects(node, SH.pattern):
-            shape.patterns.append(re.compile(str(pattern), _re_flags(str(flags) if flags else "")))
+            shape.patterns.append(compile_pattern(pattern, flags))
         shape.min_length = _int(g.value(node, SH.minLength))
         shape.max_length = _int(g.value(node, SH.maxLength))
         shape.min_count = _int(g.value(node, SH.minCount))
@@ -259,6 +263,8 @@ class ShapeParser:
         qvs = list(g.objects(node, SH.qualifiedValueShape))
         if len(qvs) > 1:
             raise Unsupported("several sh:qualifiedValueShape")
+        if qvs and not shape.is_property:
+            raise Unsupported("sh:qualifiedValueShape on a node shape (pySHACL ignores it)")
         if qvs:
             shape.qualified.append(
                 (
@@ -273,11 +279,9 @@ class ShapeParser:
             for p in g.predicates(constraint, None):
                 if str(p) not in {str(RDF.type), SH_NS + "message", SH_NS + "prefixes", SH_NS + "select"}:
                     raise Unsupported(f"SPARQL constraint feature {p}")
-            query = self._query(constraint, g.value(constraint, SH.select))
-            if not re.search(r"WHERE\s*\{\s*[$?]this\s", query, re.IGNORECASE):
-                raise Unsupported("a SPARQL constraint that does not start by matching $this")
-            if re.search(r"\$(PATH|currentShape|shapesGraph|value)\b", query):
-                raise Unsupported("SPARQL constraint with pre-bound variables other than $this")
+            select = g.value(constraint, SH.select)
+            query = self._query(constraint, select)
+            check_constraint_query(str(select))
             messages = self._messages(constraint)
             if not messages:
                 raise Unsupported("SPARQL constraint without sh:message")
@@ -294,6 +298,181 @@ class ShapeParser:
                 namespace = self.g.value(decl, SH.namespace)
                 lines.append(f"PREFIX {prefix}: <{namespace}>")
         return "\n".join(sorted(set(lines))) + "\n" + str(select)
+
+
+_PREBOUND = re.compile(r"[$?](currentShape|shapesGraph|PATH)")  # pySHACL's own test: no word boundary after
+_THIS = re.compile(r"[$?]this\b")
+_SUBQUERY = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
+_PER_FOCUS = re.compile(r"\b(LIMIT|OFFSET)\b|\bAS\s*[$?]this\b", re.IGNORECASE)
+# pySHACL's check_invalid_sparql reads only the class's regexes, so the class can stand in for ``self``.
+_PYSHACL_HELPER: Any = SPARQLQueryHelper
+
+
+def check_constraint_query(select: str) -> None:
+    """Refuse a SPARQL constraint whose rows, computed once for all focus nodes, could differ from pySHACL's.
+
+    pySHACL runs the query once per focus node with ``this`` pre-bound through rdflib's
+    ``initBindings``, which substitute the focus node for the variable everywhere, whichever
+    sigil (``?this`` and ``$this`` are one variable), inside subqueries too; it also binds
+    ``currentShape`` and rewrites ``PATH``. This engine runs the query once and keeps each focus
+    node's rows, which is the same only when the query starts by matching ``$this``, selects it,
+    names no other pre-bound variable, and has nothing that sees all focus nodes at once: a
+    subquery mentioning ``$this`` (a different variable there, once), LIMIT or OFFSET. Queries
+    pySHACL itself refuses (MINUS, VALUES, SERVICE, nested SELECTs without ``$this``) are input
+    errors: neither engine can run them.
+    """
+    try:
+        _PYSHACL_HELPER.check_invalid_sparql(_PYSHACL_HELPER, select)
+    except ValidationFailure as exc:
+        reason = str(exc.args[0] if exc.args else exc).strip()
+        raise InputError("shapes", f"SPARQL constraint refused (pySHACL refuses it too): {reason}") from None
+    prebound = _PREBOUND.search(select)
+    if prebound:
+        raise Unsupported(f"a SPARQL constraint mentioning ${prebound.group(1)}, which pySHACL pre-binds or rewrites")
+    code = query_code(select)
+    if not re.search(r"WHERE\s*\{\s*[$?]this\s", code, re.IGNORECASE):
+        raise Unsupported("a SPARQL constraint that does not start by matching $this")
+    projection = re.search(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", code, re.IGNORECASE | re.DOTALL)
+    if projection is None or not (_THIS.search(projection.group(1)) or "*" in projection.group(1)):
+        raise Unsupported("a SPARQL constraint that does not select $this")
+    per_focus = _PER_FOCUS.search(code)
+    if per_focus:
+        raise Unsupported(f"a SPARQL constraint with {per_focus.group(0)!r}, which pySHACL applies per focus node")
+    for subquery in _SUBQUERY.finditer(code):
+        if _THIS.search(code[subquery.start() : _closing_brace(code, subquery.start())]):
+            raise Unsupported("a subquery mentioning $this, which pySHACL replaces by each focus node in turn")
+
+
+def _closing_brace(code: str, start: int) -> int:
+    """The index just past the brace that closes the one at ``start`` (the end of ``code`` if none)."""
+    depth = 0
+    for index in range(start, len(code)):
+        if code[index] == "{":
+            depth += 1
+        elif code[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(code)
+
+
+#: Parameters SHACL allows once per shape (or per SPARQL constraint); pySHACL refuses a second value
+#: of most and picks one of the others in no fixed order, so its verdict would depend on chance.
+SINGLE_VALUED = tuple(
+    SH_NS + name
+    for name in (
+        "path",
+        "severity",
+        "deactivated",
+        "minCount",
+        "maxCount",
+        "minLength",
+        "maxLength",
+        "datatype",
+        "nodeKind",
+        "in",
+        "flags",
+        "closed",
+        "languageIn",
+        "uniqueLang",
+        "minInclusive",
+        "maxInclusive",
+        "minExclusive",
+        "maxExclusive",
+        "qualifiedValueShape",
+        "qualifiedMinCount",
+        "qualifiedMaxCount",
+        "qualifiedValueShapesDisjoint",
+        "select",
+    )
+)
+_PATTERN = SH_NS + "pattern"
+#: Parameters SHACL (and pySHACL, which refuses the shape) allows on property shapes only.
+PROPERTY_ONLY = tuple(SH_NS + name for name in ("minCount", "maxCount", "lessThan", "lessThanOrEquals", "uniqueLang"))
+
+
+def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
+    """Refuse, at its line, what makes a shapes file ill-formed for both engines (exit 2).
+
+    A second value of a single-valued parameter (``sh:minCount 1 ; sh:minCount 2``) and an
+    ``sh:pattern`` Python's ``re`` cannot compile (pySHACL compiles with ``re``, which has no
+    ``\\p{Lu}``) would otherwise be a pySHACL traceback, or a verdict that depends on order.
+    """
+    values: dict[tuple[object, str], list[object]] = defaultdict(list)
+    for t in triples:
+        values[(t.subject, t.predicate.value)].append(t.object)
+    lines = text.split("\n")
+    for (subject, predicate), objects in values.items():
+        local = predicate[len(SH_NS) :] if predicate.startswith(SH_NS) else ""
+        if predicate in SINGLE_VALUED and len(set(objects)) > 1:
+            shown_values = ", ".join(sorted(_lexical(o) for o in set(objects)))
+            raise InputError(
+                Location(shown, _line_of(lines, values, subject, local, twice=True)),
+                f"{_describe(values, subject)} has {len(set(objects))} values of sh:{local} ({shown_values}); "
+                "SHACL allows one",
+                "keep the one value you mean",
+            )
+        if predicate in PROPERTY_ONLY and (subject, SH_NS + "path") not in values:
+            raise InputError(
+                Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                f"{_describe(values, subject)} has sh:{local} but no sh:path; SHACL allows it on property shapes only",
+                f"move sh:{local} into an sh:property [ sh:path ... ] of the shape",
+            )
+        if predicate == _PATTERN:
+            flags = values.get((subject, SH_NS + "flags"), [None])[0]
+            for pattern in objects:
+                if not isinstance(pattern, ox.Literal):
+                    continue
+                re_flags = re.IGNORECASE if isinstance(flags, ox.Literal) and "i" in flags.value.lower() else 0
+                try:
+                    re.compile(pattern.value, re_flags)
+                except re.error as exc:
+                    raise InputError(
+                        Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                        f"sh:pattern {pattern.value!r} is not a regular expression pySHACL can run: {exc}",
+                        "patterns are Python regular expressions here; write [A-Z] and the like for \\p{...} classes",
+                    ) from None
+
+
+def _lexical(term: object) -> str:
+    return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
+
+
+def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
+    if isinstance(subject, ox.NamedNode):
+        return f"shape <{subject.value}>"
+    paths = values.get((subject, SH_NS + "path"), [])
+    return f"the property shape of sh:path <{_lexical(paths[0])}>" if paths else "a shape"
+
+
+def _line_of(
+    lines: list[str], values: dict[tuple[object, str], list[object]], subject: object, local: str, *, twice: bool
+) -> int | None:
+    """The line where ``subject``'s ``sh:<local>`` is written (its second value when ``twice``), if it can be told.
+
+    The search starts at the shape's own line (an IRI's local name, or a property shape's
+    path) so that the same parameter on another shape is not blamed.
+    """
+    anchor = subject.value if isinstance(subject, ox.NamedNode) else None
+    paths = values.get((subject, SH_NS + "path"), [])
+    if anchor is None and paths and isinstance(paths[0], ox.NamedNode):
+        anchor = paths[0].value
+    start = 0
+    if anchor is not None:
+        name = re.split(r"[/#:]", anchor)[-1]
+        for number, line in enumerate(lines):
+            if name and (anchor in line or re.search(rf"[:<]{re.escape(name)}\b", line)):
+                start = number
+                break
+    parameter = re.compile(rf"[:#]{re.escape(local)}\b")
+    found = []
+    for number in range(start, len(lines)):
+        count = len(parameter.findall(lines[number]))
+        if twice and count > 1:
+            return number + 1
+        found.extend([number + 1] * count)
+    wanted = 1 if twice else 0
+    return found[wanted] if len(found) > wanted else None
 
 
 def _reports(shape: Shape) -> bool:
@@ -323,20 +502,28 @@ def _int(node: rdflib.term.Node | None) -> int | None:
     return int(node.value)
 
 
-def _re_flags(flags: str) -> int:
+def compile_pattern(pattern: rdflib.term.Node, flags: rdflib.term.Node | None) -> re.Pattern:
+    """``sh:pattern`` compiled as pySHACL compiles it: Python's ``re``, honouring only the flags ``i`` and ``m``.
+
+    pySHACL ignores every other flag (SHACL's ``s``, ``x`` and ``q`` among them), so a shape using
+    one is refused rather than validated differently. A pattern ``re`` cannot compile (``\\p{Lu}``
+    is XPath but not Python) is reported by :func:`malformed_shapes` before any engine runs.
+    """
+    text = str(flags.value) if isinstance(flags, rdflib.Literal) and flags.value is not None else str(flags or "")
     value = 0
-    for flag in flags:
+    for flag in text.lower():
         if flag == "i":
             value |= re.IGNORECASE
         elif flag == "m":
             value |= re.MULTILINE
-        elif flag == "s":
-            value |= re.DOTALL
-        elif flag == "x":
-            value |= re.VERBOSE
         else:
-            raise Unsupported(f"regex flag {flag!r}")
-    return value
+            raise Unsupported(f"sh:flags {text!r}: pySHACL honours only the flags 'i' and 'm'")
+    if not isinstance(pattern, rdflib.Literal):
+        raise Unsupported(f"sh:pattern {pattern} is not a literal")
+    try:
+        return re.compile(str(pattern.value) if pattern.value is not None else str(pattern), value)
+    except re.error as exc:
+        raise Unsupported(f"sh:pattern {str(pattern)!r} is not a Python regular expression ({exc})") from None
 
 
 def _to_ox(term: rdflib.term.Node) -> ox.NamedNode | ox.Literal:
@@ -649,7 +836,10 @@ def reads_of(roots: list[Shape]) -> Reads:
 
 def query_rows(store: ox.Store, query: str, *, union: bool) -> list[dict]:
     """A SELECT's solutions as dicts of their bound variables."""
-    solutions = store.query(query, use_default_graph_as_union=union)
+    try:
+        solutions = store.query(query, use_default_graph_as_union=union)
+    except SyntaxError as exc:  # rdflib, which pySHACL runs, accepts some queries Oxigraph does not
+        raise Unsupported(f"a SPARQL query Oxigraph does not accept: {exc.msg or exc}") from None
     if not isinstance(solutions, ox.QuerySolutions):
         raise Unsupported("a SPARQL target or constraint that is not a SELECT")
     names = [v.value for v in solutions.variables]
@@ -657,8 +847,22 @@ def query_rows(store: ox.Store, query: str, *, union: bool) -> list[dict]:
 
 
 def _format(message: str, fdict: dict) -> str:
+    """pySHACL's substitution of ``{?var}`` and ``{$var}``, a regular-expression replacement by the value's text.
+
+    The value is a replacement template there, so ``\\\\`` becomes one backslash and ``\\n`` a
+    line break, exactly as pySHACL reports them; where Python rejects the template, pySHACL
+    fails, and so does this engine, cleanly.
+    """
     for var, val in fdict.items():
-        message = re.sub(f"{{[?$]{var}}}", val.value, message)
+        try:
+            message = re.sub(f"{{[?$]{var}}}", val.value, message)
+        except re.error as exc:
+            raise InputError(
+                "shapes",
+                f"a SPARQL constraint's sh:message cannot show the value {val.value!r} of ?{var}: pySHACL "
+                f"substitutes values as regular-expression replacements, and this one is not valid there ({exc})",
+                f"remove {{?{var}}} from the message, or the backslash from the value",
+            ) from None
     return message
 
 
@@ -773,8 +977,11 @@ __all__ = [
     "Unsupported",
     "Validator",
     "bag_safe",
+    "check_constraint_query",
     "check_store_keeps",
+    "compile_pattern",
     "fast_results",
+    "malformed_shapes",
     "note_literal",
     "query_rows",
     "reads_of",

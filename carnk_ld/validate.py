@@ -8,6 +8,7 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+from pyshacl.errors import ReportableRuntimeError
 from rdflib.namespace import SH
 
 from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
-from carnk_ld.shacl import Result, fast_results, to_rdflib_term
+from carnk_ld.shacl import Result, fast_results, malformed_shapes, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
 
@@ -75,7 +77,9 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.
     triples: list[ox.Triple] = []
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
-        triples.extend(parse_rdf_file(path, display_path=shown))
+        parsed = parse_rdf_file(path, display_path=shown)
+        malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
+        triples.extend(parsed)
     return to_rdflib(triples)
 
 
@@ -131,9 +135,13 @@ def pyshacl_validate(
 ) -> ValidationResult:
     """Run pySHACL (SHACL-AF enabled for SPARQL targets) on the whole graph and flatten the report."""
     data = to_rdflib(triples)
-    conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
-    )
+    try:
+        conforms, report, _ = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+        )
+    except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
+        reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
+        raise InputError("shapes", f"pySHACL cannot validate with these shapes: {reason}") from None
     sources = sources or {}
     violations = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):

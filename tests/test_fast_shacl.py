@@ -15,9 +15,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from carnk_ld.errors import InputError
 from carnk_ld.ontology import load_ontology
-from carnk_ld.shacl import Unsupported, fast_results
-from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate
+from carnk_ld.shacl import Unsupported, fast_results, malformed_shapes
+from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate, to_rdflib
 from tests.conftest import claim_of
 from tests.test_shapes import comparable
 
@@ -207,3 +208,145 @@ def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated_g
     alone = comparable(fast_validate(triples, shapes, generated_graph.sources))
     assert shared == alone
     assert any("more than the study's" in v.message for v in shared.violations)
+
+
+# -- small cases at the edges of the subset: the engines agree, or the fast engine refuses --------
+
+ENGINE_CASES = sorted((Path(__file__).resolve().parent / "shapes" / "engine").glob("*.ttl"))
+TEST = "https://w3id.org/carnk/test#"
+
+
+@pytest.mark.parametrize("path", ENGINE_CASES, ids=[p.stem for p in ENGINE_CASES])
+def test_engine_case(path: Path, tmp_path: Path) -> None:
+    """Each tests/shapes/engine case holds shapes and data in one file and says what the engines must do.
+
+    ``test:agree``: the same results, and ``test:conforms`` as stated; ``test:refused``: the fast
+    engine raises Unsupported (the build then asks for ``--shacl-engine pyshacl``) and pySHACL
+    validates; ``test:inputError``: reading the shapes or validating with either engine is a
+    clean input error, because pySHACL itself cannot run them.
+    """
+    triples = [q.triple for q in ox.parse(path=str(path))]
+    case = {t.predicate.value: t.object for t in triples if t.subject == N(TEST + "case")}
+    data = [t for t in triples if t.subject != N(TEST + "case")]
+    expected = case[TEST + "engines"].value.removeprefix(TEST)
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "shapes" / path.name).write_bytes(path.read_bytes())
+    if expected == "inputError":
+        with pytest.raises(InputError):
+            shapes = load_shapes(tmp_path / "shapes")
+            fast_validate(data, shapes)
+        with pytest.raises(InputError):
+            pyshacl_validate(data, to_rdflib(data))
+        return
+    shapes = load_shapes(tmp_path / "shapes")
+    if expected == "refused":
+        with pytest.raises(Unsupported):
+            fast_validate(data, shapes)
+        pyshacl_validate(data, shapes)
+        return
+    assert expected == "agree", expected
+    fast, slow = comparable(fast_validate(data, shapes)), comparable(pyshacl_validate(data, shapes))
+    assert fast == slow, f"fast:\n{fast.text()}\npyshacl:\n{slow.text()}"
+    assert fast.conforms == (case[TEST + "conforms"].value == "true"), fast.text()
+
+
+# -- generated shapes within the subset: the engines agree, or the fast engine refuses -------------
+
+EX = "http://example.org/"
+_CLASSES = [f"ex:C{i}" for i in range(3)]
+_PREDICATES = [f"ex:p{i}" for i in range(3)]
+_NODES = [f"ex:n{i}" for i in range(4)]
+_LITERALS = ['"a"', '"Bc"', '""', '"a"@en', '"1"^^xsd:integer', '"01"^^xsd:integer', '"2.5"^^xsd:decimal',
+             '"x"^^xsd:integer', '"true"^^xsd:boolean', '"-3"^^xsd:nonNegativeInteger']
+_VALUES = _NODES + _CLASSES + _LITERALS
+_DATATYPES = ["xsd:string", "xsd:integer", "xsd:decimal", "xsd:boolean", "rdf:langString", "xsd:nonNegativeInteger"]
+_KINDS = ["sh:IRI", "sh:Literal", "sh:BlankNode", "sh:BlankNodeOrIRI", "sh:IRIOrLiteral", "sh:BlankNodeOrLiteral"]
+_PATTERNS = ['"^a"', '"c$"', '"^[0-9]+$"', '"B"', '"^$"']
+_PREFIXES = f"""@prefix ex: <{EX}> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def _constraint(draw, st) -> str:
+    """One constraint of the subset (and a few beyond it, which the fast engine must refuse)."""
+    kind = draw(st.sampled_from(
+        ["minCount", "maxCount", "datatype", "nodeKind", "in", "class", "pattern", "minLength", "maxLength",
+         "lessThan", "minInclusive", "hasValue"]
+    ))
+    if kind in ("minCount", "maxCount", "minLength", "maxLength"):
+        return f"sh:{kind} {draw(st.integers(0, 2))}"
+    if kind == "datatype":
+        return f"sh:datatype {draw(st.sampled_from(_DATATYPES))}"
+    if kind == "nodeKind":
+        return f"sh:nodeKind {draw(st.sampled_from(_KINDS))}"
+    if kind == "in":
+        return f"sh:in ({' '.join(draw(st.lists(st.sampled_from(_NODES + _CLASSES), max_size=3)))})"
+    if kind == "class":
+        return f"sh:class {draw(st.sampled_from(_CLASSES))}"
+    if kind == "pattern":
+        flags = draw(st.sampled_from(["", ' ; sh:flags "i"']))
+        return f"sh:pattern {draw(st.sampled_from(_PATTERNS))}{flags}"
+    if kind == "lessThan":
+        return f"sh:lessThan {draw(st.sampled_from(_PREDICATES))}"
+    if kind == "minInclusive":
+        return f"sh:minInclusive {draw(st.sampled_from(_LITERALS[4:7]))}"
+    return f"sh:hasValue {draw(st.sampled_from(_VALUES))}"
+
+
+def _draw_case(draw, st) -> tuple[str, str]:
+    """Shapes (Turtle) and data (Turtle) small enough for pySHACL to run in milliseconds."""
+    shapes = []
+    for index in range(draw(st.integers(1, 2))):
+        target = draw(st.sampled_from(
+            [f"sh:targetClass {c}" for c in _CLASSES] + [f"sh:targetNode {n}" for n in _NODES + _LITERALS[:2]]
+            + [f"sh:targetSubjectsOf {p}" for p in _PREDICATES] + [f"sh:targetObjectsOf {p}" for p in _PREDICATES]
+        ))
+        parts = [f"ex:S{index} a sh:NodeShape", target]
+        if draw(st.booleans()):
+            parts += [_constraint(draw, st), f'sh:message "node {index}"']
+        for number in range(draw(st.integers(0, 2))):
+            path = draw(st.sampled_from(_PREDICATES + [f"[ sh:inversePath {p} ]" for p in _PREDICATES]))
+            constraints = " ; ".join(_constraint(draw, st) for _ in range(draw(st.integers(1, 2))))
+            parts.append(f'sh:property [ sh:path {path} ; {constraints} ; sh:message "property {index}.{number}" ]')
+        shapes.append(" ;\n    ".join(parts) + " .")
+    data = [f"{n} a {c} ." for n, c in draw(st.lists(st.tuples(st.sampled_from(_NODES), st.sampled_from(_CLASSES))))]
+    if draw(st.booleans()):
+        data.append("ex:C1 rdfs:subClassOf ex:C0 .")
+    triples = st.tuples(st.sampled_from(_NODES), st.sampled_from(_PREDICATES), st.sampled_from(_VALUES))
+    data += [f"{s} {p} {o} ." for s, p, o in draw(st.lists(triples, max_size=8))]
+    return _PREFIXES + "\n".join(shapes), _PREFIXES + "\n".join(data)
+
+
+def _engines_agree_or_fast_refuses(shapes_text: str, data_text: str) -> None:
+    shapes = rdflib.Graph().parse(data=shapes_text, format="turtle")
+    data = [q.triple for q in ox.parse(data_text.encode(), format=ox.RdfFormat.TURTLE)]
+    try:
+        malformed_shapes([q.triple for q in ox.parse(shapes_text.encode(), format=ox.RdfFormat.TURTLE)],
+                         Path("shapes.ttl"), shapes_text)
+    except InputError:  # ill-formed SHACL, refused for both engines (pySHACL refuses it once a focus node needs it)
+        return
+    try:
+        fast = comparable(fast_validate(data, shapes))
+    except Unsupported:
+        return
+    slow = comparable(pyshacl_validate(data, shapes))
+    assert fast == slow, f"{shapes_text}\n{data_text}\nfast:\n{fast.text()}\npyshacl:\n{slow.text()}"
+
+
+def _property_test(examples: int):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def run(data) -> None:
+        _engines_agree_or_fast_refuses(*_draw_case(data.draw, st))
+
+    return run
+
+
+test_generated_shapes_give_pyshacl_s_results_or_are_refused = _property_test(25)
+test_generated_shapes_give_pyshacl_s_results_or_are_refused_at_length = pytest.mark.slow(_property_test(600))
