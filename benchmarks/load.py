@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/load.py --triples 1000000 [--servers oxigraph,virtuoso]
 
-Writes a synthetic release (one named graph of N triples, SHA256SUMS included) into a
+Writes a synthetic release (one named graph of N triples, with its marker and SHA256SUMS) into a
 temporary directory, starts each server on loopback with a fresh database, and times
 ``carnk-ld load`` in both modes. Results are printed as a Markdown table.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from carnk_ld.release import CHECKSUMS, RELEASE_MARKER, marker_bytes
 from carnk_ld.upload import Target, UploadFailed, upload_release
 from tests.servers import ensure_virtuoso, oxigraph_server, virtuoso_server
 
@@ -34,8 +35,12 @@ def synthetic_release(directory: Path, triples: int) -> Path:
                 f"<https://w3id.org/carnk/kg/bench/s{i // 10}> <https://w3id.org/carnk/p{i % 10}> "
                 f'"value {i}" <{GRAPH}> .\n'
             )
-    digest = hashlib.sha256((release / "carnk.nq").read_bytes()).hexdigest()
-    (release / "SHA256SUMS").write_text(f"{digest}  carnk.nq\n", encoding="ascii")
+    (release / RELEASE_MARKER).write_bytes(marker_bytes())
+    sums = "".join(
+        f"{hashlib.sha256((release / name).read_bytes()).hexdigest()}  {name}\n"
+        for name in sorted([RELEASE_MARKER, "carnk.nq"])
+    )
+    (release / CHECKSUMS).write_text(sums, encoding="ascii")
     return release
 
 

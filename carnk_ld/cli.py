@@ -103,14 +103,18 @@ def _fail(exc: CarnkError, root: Path) -> None:
     sys.exit(exc.exit_code)
 
 
+OUT_OPTION = click.option(
+    "--out",
+    type=click.Path(path_type=Path),  # what may be replaced is checked by the build, with file and reason
+    default=None,
+    help=f"Release directory: new, empty, or a carnk-ld release (symlinks followed). Default: {DEFAULT_OUT}/ "
+    "under the root.",
+)
+
+
 @main.command()
 @ROOT_OPTION
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help=f"Release directory. Default: {DEFAULT_OUT}/ under the root.",
-)
+@OUT_OPTION
 @_build_options
 def build(
     root: Path | None, out: Path | None, jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None,
@@ -269,21 +273,24 @@ def mappings(root: Path | None) -> None:
 
 @main.command()
 @ROOT_OPTION
+@OUT_OPTION
 @_build_options
 def check(
-    root: Path | None, jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None, java: str | None,
-    progress: bool | None, timings: Path | None,
+    root: Path | None, out: Path | None, jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None,
+    java: str | None, progress: bool | None, timings: Path | None,
 ) -> None:  # fmt: skip
     """Run every gate (inputs, facts, reasoning, SHACL, QC) without writing a release.
 
-    The cache next to build/ is read, never written.
+    The cache next to the release (--out) is read, never written; an --out that build
+    would refuse is refused here too.
 
     Example: carnk-ld check --root my-corpus
     """
     root = root or project_root()
     stages = Progress.for_terminal(progress)
     try:
-        triples, findings = check_tree(root, _options(jobs, no_cache, shacl_engine, scheduler, java), progress=stages)
+        options = _options(jobs, no_cache, shacl_engine, scheduler, java)
+        triples, findings = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
     finally:

@@ -19,6 +19,7 @@ Nothing is written until every gate has passed.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from carnk_ld import qc
 from carnk_ld.cache import Cache, digest
 from carnk_ld.constants import (
     CHECKS_DIR,
+    DEFAULT_OUT,
     DOCUMENTS_DIR,
     FACTS_DIR,
     GRAPH_FACTS,
@@ -45,6 +47,7 @@ from carnk_ld.constants import (
     SHAPES_DIR,
 )
 from carnk_ld.corpusfiles import corpus_files, ignored_entries, read_input
+from carnk_ld.cq import QUERIES_DIR
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import load_facts
@@ -57,7 +60,7 @@ from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_
 from carnk_ld.progress import Progress
 from carnk_ld.rdfio import RDF_SUFFIXES
 from carnk_ld.reason import Hierarchy
-from carnk_ld.release import publish_release, release_lock
+from carnk_ld.release import publish_release, release_lock, release_target, resolve_out
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
@@ -436,21 +439,41 @@ def cached_types() -> dict[str, type]:
 
 
 def cache_dir(out: Path) -> Path:
-    """Where the per-document cache of a release lives: next to it, like the query store."""
-    return out.absolute().parent / f".{out.name}.cache"
+    """Where the per-document cache of a release lives: next to it (symlinks followed), like the query store."""
+    target = resolve_out(out)
+    return target.parent / f".{target.name}.cache"
+
+
+def corpus_inputs(root: Path) -> list[Path]:
+    """The folders a build or ``cq`` reads: a release may not be, hold or lie inside one of them."""
+    names = (ONTOLOGY_DIR, SHAPES_DIR, DOCUMENTS_DIR, FACTS_DIR, MAPPINGS_DIR, QUERIES_DIR)
+    return [root / name for name in names]
 
 
 def run_build(
     root: Path, out: Path, options: BuildOptions | None = None, progress: Progress | None = None
 ) -> BuildSummary:
-    """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure."""
+    """Build the release of ``root`` into ``out``; raise :class:`CarnkError` on failure.
+
+    ``out`` is checked before any work starts (:func:`carnk_ld.release.release_target`);
+    a cache this build created is removed again if the build fails, so a failed first
+    build leaves nothing next to the release.
+    """
     options = options or BuildOptions()
     progress = progress or Progress()
     started = time.perf_counter()
-    with release_lock(out), workers(options.jobs, options.scheduler) as pool:
-        cache = Cache(cache_dir(out) if options.cache else None, types=cached_types())
-        checked = check(root, options, cache, pool, progress)
-        publish_release(release_files(checked), out, progress, checkpoint=options.checkpoint)
+    target = release_target(out, corpus=root, inputs=corpus_inputs(root))
+    with release_lock(target), workers(options.jobs, options.scheduler) as pool:
+        directory = cache_dir(target) if options.cache else None
+        fresh = directory is not None and not directory.exists()
+        try:
+            cache = Cache(directory, types=cached_types())
+            checked = check(root, options, cache, pool, progress)
+            publish_release(release_files(checked), target, progress, checkpoint=options.checkpoint)
+        except BaseException:
+            if fresh and directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
         cache.prune()
         summary = _summary(checked, pool)
     summary.seconds = time.perf_counter() - started
@@ -461,9 +484,14 @@ def run_build(
 def check_tree(
     root: Path, options: BuildOptions | None = None, out: Path | None = None, progress: Progress | None = None
 ) -> tuple[int, list[qc.Finding]]:
-    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings."""
+    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings.
+
+    ``out`` (default ``build/`` under the root) locates the cache and is refused as a
+    build would refuse it.
+    """
     options = options or BuildOptions()
-    directory = cache_dir(out or root / "build") if options.cache else None
+    target = release_target(out or root / DEFAULT_OUT, corpus=root, inputs=corpus_inputs(root))
+    directory = cache_dir(target) if options.cache else None
     with workers(options.jobs, options.scheduler) as pool:
         cache = Cache(directory, writable=False, types=cached_types())
         checked = check(root, options, cache, pool, progress or Progress())
@@ -523,6 +551,7 @@ __all__ = [
     "check",
     "check_tree",
     "compute_parts",
+    "corpus_inputs",
     "read_inputs",
     "read_rules",
     "release_files",

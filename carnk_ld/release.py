@@ -1,4 +1,18 @@
-"""Switch a release into place atomically, one build at a time.
+"""Recognise a release, refuse any other output folder, and switch a new release in atomically.
+
+A release folder identifies itself by two files (format 1):
+
+- ``RELEASE.json``, exactly ``{"format": 1, "tool": "carnk-ld"}`` and a line break (no
+  timestamp or version, so rebuilds stay byte-identical), and
+- ``SHA256SUMS``, written last: one line ``<64 lowercase hex digits><two spaces><name>``
+  for every other file of the folder, ``RELEASE.json`` included, sorted by name.
+
+A folder is a previous release, which a build may replace, only when the marker is valid
+and the folder holds exactly the files ``SHA256SUMS`` lists (plus ``SHA256SUMS``), each
+with its listed digest: a file a user added or changed inside it is named and the build
+refused, so nothing the user wrote is ever deleted. :func:`release_target` applies these
+rules (and refuses ``/``, files, devices and folders holding the corpus) before any work
+starts; :func:`publish_release` applies them again just before the swap.
 
 :func:`publish_release` writes all files into a staging directory next to the release,
 fsyncs them, writes ``SHA256SUMS`` last, and only then swaps the directory in, so a failed
@@ -13,18 +27,199 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import json
 import os
+import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from carnk_ld.errors import InputError
+from carnk_ld.errors import InputError, Location
 from carnk_ld.progress import Progress
 
-RELEASE_MARKER = "SHA256SUMS"
+#: The file that says "this folder is a carnk-ld release", and the format it is written in.
+RELEASE_MARKER = "RELEASE.json"
+RELEASE_FORMAT = 1
+RELEASE_TOOL = "carnk-ld"
+#: The checksum list: every other file of the release, the marker included.
+CHECKSUMS = "SHA256SUMS"
+
+#: A line of ``SHA256SUMS``: a digest, two spaces and a plain file name of the release folder.
+_CHECKSUM_LINE_RE = re.compile(r"([0-9a-f]{64})  (.*)")
+_FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_REPLACE_HINT = "move it away, or choose a new or empty folder with --out"
+
+
+def marker_bytes() -> bytes:
+    """The content of ``RELEASE.json``: the same bytes in every release of this format."""
+    return (json.dumps({"format": RELEASE_FORMAT, "tool": RELEASE_TOOL}, sort_keys=True) + "\n").encode("ascii")
+
+
+def resolve_out(out: Path) -> Path:
+    """``out`` as an absolute path with every symlink followed: a symlinked release is its target.
+
+    A build writes the target and leaves the symlink as it is (never replaced by a folder).
+    """
+    try:
+        return out.resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop
+        raise InputError(out, f"cannot follow the path: {exc}", "point --out at a folder") from None
+
+
+def read_checksums(release: Path) -> dict[str, str]:
+    """The digests ``SHA256SUMS`` lists, by file name; any malformed line is an error at its line."""
+    path = release / CHECKSUMS
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(release, f"not a carnk-ld release: there is no {CHECKSUMS}", "run `carnk-ld build`") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the checksum list: {exc.strerror}") from None
+    lines = data.split(b"\n")
+    digests: dict[str, str] = {}
+    for number, raw in enumerate(lines if lines[-1] else lines[:-1], start=1):
+        where = Location(path, number, 1)
+        try:
+            line = raw.decode("ascii")
+        except UnicodeDecodeError as exc:
+            where = Location(path, number, exc.start + 1)
+            raise InputError(where, "not ASCII: a release's checksum list never is", "rebuild the release") from None
+        match = _CHECKSUM_LINE_RE.fullmatch(line)
+        if match is None:
+            raise InputError(
+                where,
+                f"not a checksum line (64 lowercase hex digits, two spaces, a file name): {line[:80]!r}",
+                "rebuild the release",
+            )
+        digest, name = match.groups()
+        if not _FILE_NAME_RE.fullmatch(name) or name == CHECKSUMS:
+            raise InputError(
+                Location(path, number, 67),
+                f"{name[:80]!r} is not the name of a file in the release folder",
+                "rebuild the release",
+            )
+        if name in digests:
+            raise InputError(Location(path, number, 67), f"{name} is listed twice", "rebuild the release")
+        digests[name] = digest
+    if lines[-1]:
+        where = Location(path, len(lines), len(lines[-1]) + 1)
+        raise InputError(where, "the last line has no line break", "rebuild the release")
+    return digests
+
+
+def check_release(release: Path, *, verify: bool = True) -> dict[str, str]:
+    """Check that ``release`` is a carnk-ld release as the module docstring defines it; its digests.
+
+    ``verify`` also hashes every file against ``SHA256SUMS``. Every problem is an
+    :class:`InputError` naming the file (and line) at fault.
+    """
+    marker = release / RELEASE_MARKER
+    if not _is_regular(marker):
+        raise InputError(
+            release,
+            f"not a carnk-ld release: there is no {RELEASE_MARKER}",
+            "build it with `carnk-ld build` (a release written before format 1 has no marker: build it again)",
+        )
+    try:
+        content = json.loads(marker.read_bytes())
+    except (OSError, ValueError):
+        content = None
+    if not isinstance(content, dict) or content.get("tool") != RELEASE_TOOL:
+        expected = marker_bytes().decode().strip()
+        raise InputError(marker, f"not a carnk-ld release marker (expected {expected})", "build the release again")
+    if content.get("format") != RELEASE_FORMAT:
+        raise InputError(
+            marker,
+            f"release format {content.get('format')!r}; this version of carnk-ld reads and replaces format "
+            f"{RELEASE_FORMAT} only",
+            "build the release again with this version",
+        )
+    digests = read_checksums(release)
+    if RELEASE_MARKER not in digests:
+        raise InputError(release / CHECKSUMS, f"{RELEASE_MARKER} is not listed", "rebuild the release")
+    present = {entry.name for entry in os.scandir(release)} - {CHECKSUMS}
+    for name in sorted(present - set(digests)):
+        raise InputError(
+            release / name,
+            f"not part of the release (not listed in {CHECKSUMS}), a file of yours?",
+            "move it out of the release folder",
+        )
+    for name in sorted(digests):
+        path = release / name
+        if not _is_regular(path):
+            raise InputError(path, f"listed in {CHECKSUMS} but missing or not a regular file", "rebuild the release")
+        if verify and sha256_file(path) != digests[name]:
+            raise InputError(
+                path,
+                f"does not match {CHECKSUMS}: changed since it was built",
+                "rebuild the release (copy any changes of yours elsewhere first)",
+            )
+    return digests
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Path] = ()) -> Path:
+    """The folder a build may write for ``--out`` (symlinks followed), or an :class:`InputError` saying why not.
+
+    Refused: the file system root; ``corpus`` or a folder holding it; one of ``inputs``,
+    a folder holding one, or a folder inside one; anything that is not a folder; a
+    non-empty folder that is not a release (:func:`check_release`). Creates nothing.
+    """
+    target = resolve_out(out)
+    shown = out if Path(os.path.abspath(out)) == target else Path(f"{out} (-> {target})")  # a symlink followed
+    if target.parent == target:
+        raise InputError(shown, "the file system root cannot be a release folder", "choose a new folder with --out")
+    if corpus is not None:
+        root = resolve_out(corpus)
+        if target == root or root.is_relative_to(target):
+            message = f"this folder holds the corpus {corpus}; a build would replace it"
+            raise InputError(shown, message, "choose a new folder with --out")
+    for folder in inputs:
+        source = resolve_out(folder)
+        if target == source or source.is_relative_to(target) or target.is_relative_to(source):
+            raise InputError(
+                shown,
+                f"the release folder would overlap the corpus input {folder}",
+                "choose a folder outside the corpus inputs with --out (the default is build/ under the root)",
+            )
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise InputError(shown, f"cannot inspect the release folder: {exc.strerror}") from None
+    if not stat.S_ISDIR(mode):
+        what = "a file" if stat.S_ISREG(mode) else "not a folder (a device, socket or pipe)"
+        raise InputError(shown, f"the output is {what}; refusing to replace it", _REPLACE_HINT)
+    try:
+        empty = not any(target.iterdir())
+    except OSError as exc:
+        raise InputError(shown, f"cannot read the release folder: {exc.strerror}") from None
+    if not empty:
+        try:
+            check_release(target)
+        except InputError as exc:
+            raise InputError(exc.location, f"refusing to replace {shown}: {exc.message}", _REPLACE_HINT) from None
+    return target
 
 
 def _write_synced(path: Path, data: bytes | list[bytes]) -> str:
@@ -55,29 +250,62 @@ class BuildLocked(InputError):
 def release_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``out`` for a whole build; a second build fails fast, naming the holder.
 
-    The lock is an ``flock`` on ``.<out>.lock`` next to the release, so it dies with the
-    process that holds it: a killed build never leaves a stale lock behind.
+    The lock is an ``flock`` on ``.<out>.lock`` next to the release (symlinks followed), so
+    it dies with the process that holds it. The holder removes the file when it is done,
+    and so do the folders above the release that did not exist and are still empty: a
+    failed build leaves the release's parent as it found it.
     """
-    parent = out.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    path = parent / f".{out.name}.lock"
-    handle = open(path, "a+", encoding="utf-8")
+    target = resolve_out(out)
+    created = _make_parents(target.parent)
+    path = target.parent / f".{target.name}.lock"
     try:
+        fd = _acquire(path, out)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            started = time.strftime("%Y-%m-%d %H:%M:%S")
+            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}\n".encode())
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # while still locked, so no other build holds a lock on this file
+            os.close(fd)
+    finally:
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # fails, as it should, once it holds the release
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing ancestors; those created, deepest first."""
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    return missing
+
+
+def _acquire(path: Path, out: Path) -> int:
+    """An open, exclusively locked descriptor of the lock file at ``path`` (emptied for the holder's line)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown process"
+            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "unknown process"
+            os.close(fd)
             raise BuildLocked(
                 out, f"another build is writing this release ({holder})", f"wait for it, or remove {path} if it is gone"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
+        # The holder before us may have unlinked the file after we opened it: lock the file the path names.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            return fd
+        os.close(fd)
 
 
 def publish_release(
@@ -86,25 +314,22 @@ def publish_release(
     progress: Progress | None = None,
     checkpoint: Callable[[str], None] = lambda name: None,
 ) -> None:
-    """Write ``files`` to ``out`` atomically; refuse to replace a directory that is not a release.
+    """Write ``files`` and the marker to ``out`` atomically; refuse to replace a folder that is not a release.
 
-    Call with :func:`release_lock` held. Every file is written and fsynced into a staging
-    directory next to ``out``, ``SHA256SUMS`` last; then the staging directory and ``out``
-    are exchanged in one ``renameat2(RENAME_EXCHANGE)`` call, so at every instant ``out``
-    is either the complete old release or the complete new one. ``checkpoint`` is called
-    with ``staging-written``, ``before-swap`` and ``after-swap`` (robustness tests inject
-    faults there).
+    Call with :func:`release_lock` held. ``out`` is checked again by :func:`release_target`
+    (a folder may have changed while the build ran). Every file is written and fsynced
+    into a staging directory next to ``out``, ``SHA256SUMS`` last; then the staging
+    directory and ``out`` are exchanged in one ``renameat2(RENAME_EXCHANGE)`` call, so at
+    every instant ``out`` is either the complete old release or the complete new one.
+    ``checkpoint`` is called with ``staging-written``, ``before-swap`` and ``after-swap``
+    (robustness tests inject faults there).
     """
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / RELEASE_MARKER).is_file())):
-        raise InputError(
-            out,
-            "the output exists and is not a carnk-ld release (no SHA256SUMS); refusing to replace it",
-            "choose an empty or new directory with --out",
-        )
-    parent = out.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(parent, out.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
+    target = resolve_out(out)
+    parent = target.parent
+    _remove_stale(parent, target.name)  # first: it may restore the release a killed build swapped out
+    release_target(target)
+    files = {**files, RELEASE_MARKER: marker_bytes}
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=parent))
     try:
         digests = {}
         progress = progress or Progress()
@@ -117,14 +342,14 @@ def publish_release(
             if index == 0:
                 checkpoint("staging-written")
         sums = "".join(f"{digests[n]}  {n}\n" for n in sorted(files))
-        _write_synced(staging / RELEASE_MARKER, sums.encode("ascii"))
+        _write_synced(staging / CHECKSUMS, sums.encode("ascii"))
         os.chmod(staging, 0o755)
         _fsync_dir(staging)
         checkpoint("before-swap")
-        if out.exists():
-            _exchange(staging, out.absolute(), parent)
+        if target.exists():
+            _exchange(staging, target, parent)
         else:
-            os.rename(staging, out)
+            os.rename(staging, target)
         _fsync_dir(parent)
         checkpoint("after-swap")
     finally:
@@ -158,12 +383,29 @@ _RENAME_EXCHANGE = 2
 
 def _remove_stale(parent: Path, name: str) -> None:
     """Clean up after builds that were killed: restore a release caught mid-swap, drop the rest."""
-    olds = sorted(parent.glob(f".{name}.old-*"))
+    def entries(prefix: str) -> list[Path]:  # not a glob: the release's name may hold [ or *
+        return sorted(path for path in parent.iterdir() if path.name.startswith(prefix))
+
+    olds = entries(f".{name}.old-")
     if olds and not (parent / name).exists():
         os.rename(olds[0], parent / name)
-    for stale in [*parent.glob(f".{name}.staging-*"), *parent.glob(f".{name}.old-*")]:
+    for stale in [*entries(f".{name}.staging-"), *entries(f".{name}.old-")]:
         with contextlib.suppress(OSError):
             shutil.rmtree(stale)
 
 
-__all__ = ["RELEASE_MARKER", "BuildLocked", "publish_release", "release_lock"]
+__all__ = [
+    "CHECKSUMS",
+    "RELEASE_FORMAT",
+    "RELEASE_MARKER",
+    "RELEASE_TOOL",
+    "BuildLocked",
+    "check_release",
+    "marker_bytes",
+    "publish_release",
+    "read_checksums",
+    "release_lock",
+    "release_target",
+    "resolve_out",
+    "sha256_file",
+]

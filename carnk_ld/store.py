@@ -19,6 +19,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from carnk_ld.errors import InputError
+from carnk_ld.release import CHECKSUMS, check_release
 
 Row = tuple[ox.NamedNode | ox.BlankNode | ox.Literal | None, ...]
 
@@ -40,28 +41,14 @@ class SparqlStore(Protocol):
 
 
 def release_checksum(release: Path) -> str:
-    """A key for the release's content: the SHA-256 of its ``SHA256SUMS`` file."""
-    sums = release / "SHA256SUMS"
-    if not sums.is_file():
-        raise InputError(release, "not a carnk-ld release (no SHA256SUMS)", "run `carnk-ld build` first")
-    return hashlib.sha256(sums.read_bytes()).hexdigest()
+    """A key for the release's content: the SHA-256 of its ``SHA256SUMS`` (once the folder is known to be a release)."""
+    check_release(release, verify=False)
+    return hashlib.sha256((release / CHECKSUMS).read_bytes()).hexdigest()
 
 
 def verify_release(release: Path) -> None:
-    """Check every file against ``SHA256SUMS`` before it is loaded anywhere."""
-    for line in (release / "SHA256SUMS").read_text(encoding="ascii").splitlines():
-        digest, name = line.split("  ", 1)
-        path = release / name
-        if not path.is_file() or _sha256_file(path) != digest:
-            raise InputError(path, "release file is missing or does not match SHA256SUMS", "rebuild the release")
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Check the release (marker, checksum list, files) and every file's digest before it is loaded anywhere."""
+    check_release(release, verify=True)
 
 
 def store_path(release: Path) -> Path:

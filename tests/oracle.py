@@ -271,7 +271,7 @@ def validate_graph(
 
 
 def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
-    """Every release file of ``root`` (SHA256SUMS included), computed on the whole graph the plain way.
+    """Every release file of ``root`` (RELEASE.json and SHA256SUMS included), computed on the whole graph the plain way.
 
     Gates: HermiT on every individual, SHACL on the whole graph (the fast engine, whose
     exactness to pySHACL ``tests/test_fast_shacl.py`` proves, or pySHACL itself), every QC
@@ -279,7 +279,7 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     """
     from carnk_ld.constants import CHECKS_DIR, SHAPES_DIR
     from carnk_ld.reason import reason, reasoner_input
-    from carnk_ld.release import RELEASE_MARKER
+    from carnk_ld.release import CHECKSUMS, RELEASE_MARKER
     from carnk_ld.serialise import COVERAGE_HEADER, ReleaseContent, small_files, tsv_row
     from carnk_ld.validate import load_shapes
 
@@ -318,7 +318,8 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     files["carnk.jsonld"] = to_jsonld(everything)
     import hashlib
 
-    files[RELEASE_MARKER] = "".join(
+    files[RELEASE_MARKER] = b'{"format": 1, "tool": "carnk-ld"}\n'  # as the README documents it
+    files[CHECKSUMS] = "".join(
         f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)
     ).encode("ascii")
     return files

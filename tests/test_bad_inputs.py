@@ -7,7 +7,9 @@ column where the error is (``column``, ``column_of`` a text in that line, or ``e
 break), and one or more message fragments. For failures, the previous release must stay
 byte-identical; inputs that are handled deliberately (BOM, CRLF, literals that must round-trip
 exactly) must build, and their literals must read back identically from every serialisation.
-``slow: true`` keeps a case that takes seconds out of ``make test-fast``.
+``slow: true`` keeps a case that takes seconds out of ``make test-fast``. A patch with
+``in: release`` edits the previous release instead of the corpus (an expectation with
+``in: release`` names a release file); the release is then compared with its patched self.
 """
 
 from __future__ import annotations
@@ -121,9 +123,9 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
     case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
     out = tmp_path / "release"
     shutil.copytree(sample_release, out)
-    before = tree_bytes(out)
     for patch in case["patch"]:
-        apply(sample_corpus, patch)
+        apply(out if patch.get("in") == "release" else sample_corpus, patch)
+    before = tree_bytes(out)
     command = case.get("command")
     if command:
         result = cli(*command[:1], "--release", str(out), *command[1:])
@@ -137,7 +139,7 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
         assert message in result.output, result.output
     assert "Traceback" not in result.output
     if "file" in expect:
-        place = where(sample_corpus, expect)
+        place = where(out if expect.get("in") == "release" else sample_corpus, expect)
         assert place in result.output, f"expected {place!r} in:\n{result.output}"
     if expect["exit"] != 0:
         assert tree_bytes(out) == before, "a failed build must leave the previous release untouched"

@@ -68,7 +68,7 @@ def test_out_directory_that_is_not_a_release_is_not_replaced(cli, sample_corpus:
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     result = build(cli, sample_corpus, out)
     assert result.exit_code == 2
-    assert "is not a carnk-ld release" in result.output
+    assert f"refusing to replace {out}: not a carnk-ld release" in result.output
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pyld.jsonld
@@ -13,9 +15,10 @@ import rdflib
 from rdflib.compare import to_isomorphic
 
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
-from tests.conftest import assert_isomorphic, run_process, tree_bytes
+from tests.conftest import assert_isomorphic, edit, run_process, tree_bytes
 
 EXPECTED_FILES = {
+    "RELEASE.json",
     "SHA256SUMS",
     "carnk.jsonld",
     "carnk.nq",
@@ -56,6 +59,11 @@ def test_checksums_match_the_files(release: Path) -> None:
     assert set(listed) == EXPECTED_FILES - {"SHA256SUMS"}
     for name, digest in listed.items():
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest
+
+
+def test_the_marker_names_the_tool_and_format_and_is_listed(release: Path) -> None:
+    assert (release / "RELEASE.json").read_bytes() == b'{"format": 1, "tool": "carnk-ld"}\n'
+    assert "  RELEASE.json\n" in (release / "SHA256SUMS").read_text(encoding="ascii")
 
 
 def test_all_serialisations_are_isomorphic(release: Path) -> None:
@@ -162,3 +170,151 @@ def test_a_failed_isomorphism_names_the_differing_triples() -> None:
     text = str(failure.value)
     assert "<urn:a> <urn:p> <urn:c> ." in text and "<urn:a> <urn:p> <urn:d> ." in text
     assert "<urn:b>" not in text
+
+
+# -- what --out may replace ------------------------------------------------------------
+
+
+def listing(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder`` (recursively): a file's bytes, a symlink's target, or "dir"."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            found[name] = "dir"
+        else:
+            found[name] = path.read_bytes()
+    return found
+
+
+def build(cli, root: Path, out: Path | str, command: str = "build"):
+    return cli(command, "--root", str(root), "--out", str(out), "--no-progress")
+
+
+@pytest.fixture
+def broken_corpus(sample_corpus: Path) -> Path:
+    """A corpus whose ontology does not parse: a refusal of --out must come before any gate reads it."""
+    (sample_corpus / "ontology" / "carnk.ttl").write_text("this is not Turtle\n", encoding="utf-8")
+    return sample_corpus
+
+
+def test_a_folder_with_a_sha256sums_file_is_not_a_release(cli, sample_corpus: Path, tmp_path: Path) -> None:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "ubuntu.iso").write_bytes(b"\x00ISO" * 1000)
+    (downloads / "thesis-draft.docx").write_bytes(b"PK\x03\x04 my thesis")
+    (downloads / "SHA256SUMS").write_text(f"{'0' * 64} *ubuntu.iso\n", encoding="ascii")
+    before = listing(tmp_path)
+    result = build(cli, sample_corpus, downloads)
+    assert result.exit_code == 2, result.output
+    assert f"{downloads}: error: refusing to replace {downloads}: not a carnk-ld release: there is no RELEASE.json" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize(
+    ("out", "fragment"),
+    [
+        ("/", "the file system root cannot be a release folder"),
+        ("a-file", "the output is a file; refusing to replace it"),
+        ("/dev/null", "the output is not a folder (a device, socket or pipe)"),
+        ("corpus", "this folder holds the corpus"),
+        ("corpus/..", "this folder holds the corpus"),
+        ("corpus/ontology", "the release folder would overlap the corpus input"),
+        ("corpus/documents/release", "the release folder would overlap the corpus input"),
+        ("corpus/queries", "the release folder would overlap the corpus input"),
+        ("foreign", "not a carnk-ld release: there is no RELEASE.json"),
+    ],
+)
+def test_an_output_that_is_not_a_release_is_refused_before_any_work(
+    cli, broken_corpus: Path, tmp_path: Path, out: str, fragment: str, command: str
+) -> None:
+    corpus = tmp_path / "corpus"
+    broken_corpus.rename(corpus)
+    (tmp_path / "a-file").write_text("keep me\n", encoding="utf-8")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    target = Path(out) if out.startswith("/") else tmp_path / out
+    before = listing(tmp_path)
+    root_before = sorted(os.listdir("/")) if out == "/" else None
+    result = build(cli, corpus, target, command)
+    assert result.exit_code == 2, result.output
+    assert f"{target}: error: " in result.output or f"{target} (-> " in result.output, result.output
+    assert fragment in result.output
+    assert "hint: " in result.output
+    assert "carnk.ttl" not in result.output, "the output must be refused before the corpus is read"
+    assert "Traceback" not in result.output
+    assert listing(tmp_path) == before
+    if root_before is not None:
+        assert sorted(os.listdir("/")) == root_before
+
+
+def test_a_symlink_to_a_release_is_followed_and_stays_a_symlink(
+    cli, sample_corpus: Path, sample_release: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "releases" / "current"
+    target.parent.mkdir()
+    shutil.copytree(sample_release, target)
+    link = tmp_path / "published"
+    link.symlink_to(target)
+    edit(sample_corpus / "facts" / "sample.yaml", "Implied by the contrast", "Implied only by the contrast")
+    before = tree_bytes(target)
+    result = build(cli, sample_corpus, link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    after = tree_bytes(target)
+    assert after != before and b"Implied only by the contrast" in after["carnk.ttl"]
+    assert sorted(os.listdir(tmp_path)) == ["published", "releases", "sample"]
+    assert sorted(os.listdir(target.parent)) == [".current.cache", "current"]
+
+
+def test_a_symlink_to_a_foreign_folder_is_refused_and_stays_a_symlink(
+    cli, sample_corpus: Path, tmp_path: Path
+) -> None:
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"\xff\xd8 not much of a photo")
+    link = tmp_path / "published"
+    link.symlink_to(foreign)
+    before = listing(tmp_path)
+    result = build(cli, sample_corpus, link)
+    assert result.exit_code == 2, result.output
+    assert f"refusing to replace {link} (-> {foreign}): not a carnk-ld release" in result.output
+    assert listing(tmp_path) == before
+
+
+def test_a_failed_build_leaves_the_parent_as_it_was(cli, sample_corpus: Path, tmp_path: Path) -> None:
+    """No staging directory, lock, cache or created folder outlives a build that fails at a gate."""
+    parent = tmp_path / "site"
+    parent.mkdir()
+    (parent / "index.html").write_text("<p>mine</p>\n", encoding="utf-8")
+    # a house rule every curator note breaks: the build fails at SHACL, after it cached every document
+    (sample_corpus / "shapes" / "local.shapes.ttl").write_text(HOUSE_RULE, encoding="utf-8")
+    for out in (parent / "release", parent / "new" / "deeper" / "release"):
+        before = listing(parent)
+        result = build(cli, sample_corpus, out)
+        assert result.exit_code == 1, result.output
+        assert "House rule: no curator notes." in result.output
+        assert listing(parent) == before
+
+
+HOUSE_RULE = """\
+@prefix carnk: <https://w3id.org/carnk/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://example.org/NoNotes> a sh:NodeShape ; sh:targetClass carnk:Statement ;
+    sh:property [ sh:path rdfs:comment ; sh:maxCount 0 ; sh:message "House rule: no curator notes." ] .
+"""
+
+
+def test_a_successful_build_leaves_the_release_and_its_cache_only(cli, sample_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site" / "release"
+    result = build(cli, sample_corpus, out)
+    assert result.exit_code == 0, result.output
+    assert sorted(os.listdir(out.parent)) == [".release.cache", "release"]
+    assert sorted(os.listdir(tmp_path)) == ["sample", "site"]

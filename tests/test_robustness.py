@@ -23,8 +23,8 @@ def build_process(corpus: Path, out: Path, kill_at: str | None = None) -> subpro
 
 
 def leftovers(out: Path) -> list[str]:
-    """Staging or swapped-out release directories next to ``out`` (the lock and the cache belong there)."""
-    prefixes = (f".{out.name}.staging-", f".{out.name}.old-")
+    """Staging or swapped-out release directories, or a lock file, next to ``out`` (only the cache belongs there)."""
+    prefixes = (f".{out.name}.staging-", f".{out.name}.old-", f".{out.name}.lock")
     return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(prefixes))
 
 
@@ -84,6 +84,7 @@ def test_second_build_fails_fast_naming_the_lock_holder(sample_corpus: Path, tmp
     assert result.returncode == 2
     assert "another build is writing this release (pid" in result.stderr
     assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample"], "the holder removes its lock file"
 
 
 def test_network_is_blocked_and_the_url_named() -> None:
