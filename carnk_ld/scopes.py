@@ -181,9 +181,9 @@ def service_offset(query: str) -> int | None:
     # Escapes never span a line, so unescaping line by line maps each offset back to its line.
     unescaped = [unescape_codepoints(line) for line in lines]
     raw_starts, unescaped_starts = [0], [0]
-    for raw, line in zip(lines, unescaped, strict=True):
+    for raw, text in zip(lines, unescaped, strict=True):
         raw_starts.append(raw_starts[-1] + len(raw) + 1)
-        unescaped_starts.append(unescaped_starts[-1] + len(line) + 1)
+        unescaped_starts.append(unescaped_starts[-1] + len(text) + 1)
     budget = [_MAX_READINGS]
     for tokens in (_TOKENS, _TOKENS_TO_LF):
         found = _Reading(query, tokens, budget).keyword(0)
@@ -191,8 +191,8 @@ def service_offset(query: str) -> int | None:
             return found
         found = _Reading("\n".join(unescaped), tokens, budget).keyword(0)
         if found is not None:
-            line = bisect.bisect_right(unescaped_starts, found) - 1
-            return raw_starts[line] + min(found - unescaped_starts[line], len(lines[line]))
+            row = bisect.bisect_right(unescaped_starts, found) - 1
+            return raw_starts[row] + min(found - unescaped_starts[row], len(lines[row]))
     return None
 
 
