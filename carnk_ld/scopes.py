@@ -202,15 +202,16 @@ def service_line(query: str) -> int | None:
     return None if offset is None else query.count("\n", 0, offset) + 1
 
 
-def refuse_service(query: str, path: Path | str, *, first_line: int = 1) -> None:
+def refuse_service(query: str, path: Path | str, *, first_line: int | None = 1) -> None:
     """Raise :class:`InputError` at ``path`` and the query's line if the query may use ``SERVICE``.
 
-    ``first_line`` is the line of ``path`` where the query text starts (for a query inside a file).
+    ``first_line`` is the line of ``path`` where the query text starts (for a query inside a
+    file), None if unknown: the error then names the file alone.
     """
     line = service_line(query)
     if line is not None:
         raise InputError(
-            Location(Path(path), first_line + line - 1),
+            Location(Path(path), None if first_line is None else first_line + line - 1),
             "SERVICE is refused: queries never reach the network",
             "query the release's own graphs; copy what you need from elsewhere into the inputs",
         )

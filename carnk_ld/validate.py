@@ -110,17 +110,18 @@ def _refuse_service(triples: list[ox.Triple], path: Path, shown: Path) -> None:
     for text in texts:
         line = service_line(text)
         if line is not None:
-            refuse_service(text, shown, first_line=_line_in_file(path, text.split("\n")[line - 1]))
+            at = _line_in_file(path, text.split("\n")[line - 1])
+            refuse_service(text, shown, first_line=None if at is None else at - line + 1)
 
 
-def _line_in_file(path: Path, line_text: str) -> int:
-    """The line of the file holding a line of a literal (1 when escapes hide it: the file is still named)."""
+def _line_in_file(path: Path, line_text: str) -> int | None:
+    """The line of the file holding a line of a literal (None when escapes hide it: the file is still named)."""
     needle = line_text.strip()
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return 1
-    return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), 1)
+        return None
+    return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
 
 
 def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
