@@ -210,8 +210,8 @@ def _child(
 ) -> None:
     """Run in the child process: check the query, open the store read-only, run, send serialised results back."""
     _die_with_parent(parent_pid)
-    for name in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(name, signal.SIG_DFL)
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
     try:
         form = check_query(query, source=source)
         if bindings:
