@@ -27,7 +27,7 @@ from carnk_ld.ontology import load_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, run_build
 from carnk_ld.progress import Progress
-from carnk_ld.query import FORMATS, parse_binding, render_table, run_query
+from carnk_ld.query import FORMATS, parse_binding, read_query, render_table, run_query
 from carnk_ld.store import store_path
 from carnk_ld.upload import Target, default_query_endpoint, upload_release
 
@@ -178,9 +178,9 @@ def query(
         click.echo("error: give a query FILE or -e 'QUERY', not both", err=True)
         sys.exit(2)
     source = str(file) if file else "-e"
-    text = file.read_text(encoding="utf-8") if file else expression
-    assert text is not None  # exactly one of FILE and -e was given
     try:
+        text = read_query(file) if file else expression
+        assert text is not None  # exactly one of FILE and -e was given
         bindings = dict(parse_binding(b) for b in binds)
         outcome = run_query(store_path(release), text, bindings=bindings, fmt=fmt, timeout=timeout, source=source)
     except CarnkError as exc:

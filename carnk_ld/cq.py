@@ -25,6 +25,7 @@ from pathlib import Path
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.query import cell, parse_binding
+from carnk_ld.scopes import refuse_service
 from carnk_ld.store import EmbeddedStore, SparqlStore
 
 QUERIES_DIR = "queries"
@@ -240,6 +241,7 @@ def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> 
     not use (a typo would otherwise bind nothing), are :class:`InputError` naming the file.
     """
     query = question.query
+    refuse_service(query, question.query_display)  # Oxigraph's SERVICE calls bypass carnk_ld.netguard
     bindings = dict(parse_binding(b) for b in binds)
     for number, name in enumerate(bindings, start=1):
         if not re.search(rf"[?$]{re.escape(name)}\b", query):

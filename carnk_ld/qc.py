@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.ontology import Ontology
-from carnk_ld.scopes import Scope, declared_graphs, declared_scope
+from carnk_ld.scopes import Scope, declared_graphs, declared_scope, refuse_service
 from carnk_ld.vocab import compact_iri, declared_prefixes, prefix_conflict
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
@@ -86,6 +86,7 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
                 f"QC check has no valid '# severity:' header (got {severity!r})",
                 f"start the file with '# severity: ' and one of {', '.join(SEVERITIES)}",
             )
+        refuse_service(text, shown)  # before any engine sees it: its SERVICE calls bypass carnk_ld.netguard
         try:
             ox.Store().query(text)
         except SyntaxError as exc:

@@ -4,26 +4,47 @@ Queries are parsed before they run. Updates (``LOAD``, ``INSERT`` ...) and ``SER
 are refused on the embedded store: the release is read-only and builds never reach the
 network. Parameters are parsed as RDF terms and joined in as a trailing ``VALUES`` block
 written by the RDF serialiser, never user text pasted into the query. The query runs in
-a child process that is killed when the timeout fires, so a runaway query really stops.
+a child process that is killed when the timeout fires, so a runaway query really stops;
+checking and parsing run there too, so the timeout bounds everything. The child dies with
+its parent, however the parent ends.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import math
 import multiprocessing
+import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from carnk_ld.constants import PREFIXES
-from carnk_ld.errors import InputError
+from carnk_ld.errors import InputError, Location
+from carnk_ld.scopes import refuse_service
 from carnk_ld.store import add_values
 from carnk_ld.vocab import compact_iri
 
 FORMATS = ("table", "csv", "tsv", "json")
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: The longest --timeout accepted, in seconds (a day).
+MAX_TIMEOUT = 86400.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# N-Triples terms (IRIREF, STRING_LITERAL_QUOTE with LANGTAG or a datatype), as in the RDF 1.1 grammar.
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_IRIREF = rf"<(?:[^\x00-\x20<>\"{{}}|^`\\]|{_UCHAR})*>"
+_IRIREF_RE = re.compile(_IRIREF)
+_TERM_RE = re.compile(
+    rf"""{_IRIREF}|"(?:[^"\\\n\r]|\\[tbnrf"'\\]|{_UCHAR})*"(?:@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*|\^\^{_IRIREF})?"""
+)
 
 
 class QueryTimeout(InputError):
@@ -42,6 +63,7 @@ def check_query(text: str, *, source: str = "query") -> str:
     """Refuse updates and SERVICE; return the query form ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")."""
     from rdflib.plugins.sparql import parser
 
+    refuse_service(text, source)
     try:
         parsed = parser.parseQuery(text)
     except Exception as query_error:
@@ -52,10 +74,61 @@ def check_query(text: str, *, source: str = "query") -> str:
         raise InputError(
             source, "SPARQL updates (INSERT, DELETE, LOAD, CLEAR, ...) are refused: the release is read-only"
         ) from None
-    if _contains(parsed, "ServiceGraphPattern"):
+    if _contains(parsed, "ServiceGraphPattern"):  # refuse_service sees it first; rdflib's parse confirms
         raise InputError(source, "SERVICE is refused: queries on the release never reach the network")
     form = parsed[1].name  # e.g. SelectQuery
     return form.removesuffix("Query").upper()
+
+
+def bindable(text: str) -> set[str]:
+    """The variables a trailing ``VALUES`` block restricts: in scope where it joins the query.
+
+    That is after grouping, so a grouped query's ``GROUP BY`` variables, else every variable
+    in scope in its ``WHERE`` clause (not one only inside a subquery, a ``FILTER`` or a ``MINUS``).
+
+    >>> sorted(bindable("SELECT ?s WHERE { ?s ?p ?o FILTER(?f) { SELECT ?x WHERE { ?x ?q ?y } } }"))
+    ['o', 'p', 's', 'x']
+    >>> sorted(bindable("SELECT ?o (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?o"))
+    ['o']
+    """
+    from rdflib.plugins.sparql import algebra, parser
+    from rdflib.term import Variable
+
+    node = algebra.translateQuery(parser.parseQuery(text)).algebra.p
+    while node.name in ("Slice", "Project", "Distinct", "Reduced", "OrderBy", "Extend", "Filter", "AggregateJoin"):
+        if node.name == "AggregateJoin":
+            return {str(v) for v in node.p.expr or () if isinstance(v, Variable)}
+        node = node.p
+    return set(_in_scope(node))
+
+
+def _in_scope(node: Any) -> Iterator[str]:
+    """The variables in scope of an rdflib algebra pattern (SPARQL 1.1, section 18.2.1)."""
+    from rdflib.term import Variable
+
+    name = getattr(node, "name", "")
+    if name == "BGP":
+        for triple in node.triples:
+            yield from (str(term) for term in triple if isinstance(term, Variable))
+    elif name in ("Join", "LeftJoin", "Union"):
+        yield from _in_scope(node.p1)
+        yield from _in_scope(node.p2)
+    elif name == "Minus":
+        yield from _in_scope(node.p1)
+    elif name in ("Filter", "ToMultiSet", "Slice", "Distinct", "Reduced", "OrderBy"):
+        yield from _in_scope(node.p)
+    elif name == "Extend":
+        yield str(node.var)
+        yield from _in_scope(node.p)
+    elif name == "Graph":
+        if isinstance(node.term, Variable):
+            yield str(node.term)
+        yield from _in_scope(node.p)
+    elif name == "Project":  # a subquery: what it projects
+        yield from (str(v) for v in node.PV)
+    elif name == "values":
+        for row in node.res:
+            yield from (str(v) for v in row)
 
 
 def _contains(node: object, name: str) -> bool:
@@ -87,26 +160,75 @@ def parse_binding(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
     name = name.lstrip("?$")
     if not _VARIABLE_RE.match(name):
         raise InputError("--bind", f"{name!r} is not a SPARQL variable name")
+    not_a_term = InputError(
+        "--bind",
+        f"{value!r} is not an RDF term",
+        "write an IRI as <https://...> or prefix:local, a literal as '\"text\"' or "
+        "'\"8\"^^<http://www.w3.org/2001/XMLSchema#integer>'",
+    )
     match = re.match(r"^([A-Za-z][A-Za-z0-9_-]*):([^\s<>\"]*)$", value)
-    if match and match.group(1) in PREFIXES and not value.startswith("<"):
-        return name, ox.NamedNode(PREFIXES[match.group(1)] + match.group(2))
+    if match and match.group(1) in PREFIXES:
+        iri = PREFIXES[match.group(1)] + match.group(2)
+        if not _IRIREF_RE.fullmatch(f"<{iri}>"):
+            raise not_a_term
+        return name, ox.NamedNode(iri)
+    if value.startswith("_:") or value.replace(" ", "") == "[]":
+        raise InputError("--bind", "blank nodes cannot be bound")
+    # Exactly one N-Triples term: nothing before or after it (no second triple, no comment).
+    if not _TERM_RE.fullmatch(value):
+        raise not_a_term
     try:
         triples = list(ox.parse(f"<urn:s> <urn:p> {value} .".encode(), format=ox.RdfFormat.N_TRIPLES))
     except SyntaxError:
-        raise InputError(
-            "--bind",
-            f"{value!r} is not an RDF term",
-            "write an IRI as <https://...> or prefix:local, a literal as '\"text\"' or '\"8\"^^<http://www.w3.org/2001/XMLSchema#integer>'",
-        ) from None
+        raise not_a_term from None
     term = triples[0].object
-    if isinstance(term, ox.BlankNode):
-        raise InputError("--bind", "blank nodes cannot be bound")
+    # Escapes may spell characters an IRI cannot hold; the term as it will be written must be one term.
+    if not isinstance(term, (ox.NamedNode, ox.Literal)) or not _TERM_RE.fullmatch(str(term)):
+        raise not_a_term
     return name, term
 
 
-def _child(path: str, query: str, fmt: str, conn: Connection) -> None:
-    """Run in the child process: open the store read-only, run, send serialised results back."""
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when its parent ends (Linux), and end now if it already has."""
     try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's signal handlers still stop the child
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _child(
+    parent_pid: int,
+    path: str,
+    query: str,
+    bindings: dict[str, ox.NamedNode | ox.Literal],
+    fmt: str,
+    source: str,
+    conn: Connection,
+) -> None:
+    """Run in the child process: check the query, open the store read-only, run, send serialised results back."""
+    _die_with_parent(parent_pid)
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
+    try:
+        form = check_query(query, source=source)
+        if bindings:
+            for name in bindings:
+                if not re.search(rf"[?$]{name}\b", query):
+                    raise InputError("--bind", f"variable ?{name} does not occur in the query")
+            unknown = sorted(set(bindings) - bindable(query))
+            if unknown:
+                raise InputError(
+                    "--bind",
+                    f"?{unknown[0]} is not in scope in the query's WHERE clause (after any GROUP BY), "
+                    "so a binding would not restrict its answers",
+                    "bind a variable of the outer query's pattern, not one only inside a subquery, FILTER or MINUS",
+                )
+            if form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                raise InputError(source, f"cannot bind variables in a {form} query")
+            query = add_values(query, bindings)
         store = ox.Store.read_only(path)
         # The release's prefixes for names the query does not declare (its own PREFIX lines win),
         # so `-e` one-liners need none; the project's .rq files still declare theirs for other stores.
@@ -117,10 +239,38 @@ def _child(path: str, query: str, fmt: str, conn: Connection) -> None:
             formats = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
             kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
             conn.send((kind, result.serialize(format=formats.get(fmt, ox.QueryResultsFormat.JSON))))
+    except InputError as exc:
+        location = exc.location
+        conn.send(("input", (str(location.path), location.line, location.column, exc.message, exc.hint)))
     except Exception as exc:
         conn.send(("error", str(exc).encode()))
     finally:
         conn.close()
+
+
+def check_timeout(timeout: float) -> None:
+    """A timeout must be a number of seconds above 0 and at most :data:`MAX_TIMEOUT`."""
+    if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise InputError(
+            "--timeout",
+            f"{timeout:g} is not a timeout",
+            f"give a number of seconds above 0 and at most {MAX_TIMEOUT:g}",
+        )
+
+
+def read_query(path: Path) -> str:
+    """A query file's text; a file that is not UTF-8 is an input error at the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            Location(path, line, column),
+            f"the query is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
 
 
 def run_query(
@@ -133,37 +283,82 @@ def run_query(
     source: str = "query",
 ) -> QueryOutcome:
     """Check and run a query against the embedded store in a child process with a hard timeout."""
-    form = check_query(query, source=source)
-    bindings = bindings or {}
-    for name in bindings:
-        if not re.search(rf"[?$]{name}\b", query):
-            raise InputError("--bind", f"variable ?{name} does not occur in the query")
-    if bindings:
-        if form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            raise InputError(source, f"cannot bind variables in a {form} query")
-        query = add_values(query, bindings)
+    check_timeout(timeout)
     context = (
         multiprocessing.get_context("fork")
         if "fork" in multiprocessing.get_all_start_methods()
         else multiprocessing.get_context()
     )
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(str(store_dir), query, fmt, child), daemon=True)
-    process.start()
-    child.close()
-    if not parent.poll(timeout):
-        process.kill()
+    process = context.Process(
+        target=_child, args=(os.getpid(), str(store_dir), query, bindings or {}, fmt, source, child), daemon=True
+    )
+    with _stopping_on_signals(process):
+        process.start()
+        child.close()
+        ready = parent.poll(timeout)
+        if not ready:
+            _stop(process)
+            raise QueryTimeout(
+                source,
+                f"query stopped after the {timeout:g} s timeout",
+                "raise it with --timeout SECONDS, or narrow the query",
+            )
+        try:
+            kind, data = parent.recv()
+        except EOFError:
+            process.join()
+            raise InputError(source, _death(process.exitcode)) from None
         process.join()
-        raise QueryTimeout(
-            source,
-            f"query stopped after the {timeout:g} s timeout",
-            "raise it with --timeout SECONDS, or narrow the query",
-        )
-    kind, data = parent.recv()
-    process.join()
+    if kind == "input":
+        path, line, column, message, hint = data
+        raise InputError(Location(Path(path), line, column), message, hint)
     if kind == "error":
         raise InputError(source, f"query failed: {data.decode()}")
     return QueryOutcome(kind, data)
+
+
+def _death(exitcode: int | None) -> str:
+    """What ended a child that sent nothing back."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the query process died with signal {name}"
+    return f"the query process ended without an answer (exit status {exitcode})"
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(process: multiprocessing.process.BaseProcess) -> Iterator[None]:
+    """While a query runs, SIGTERM or SIGINT to this process kill its child first, then act as before."""
+    previous: dict[int, Any] = {}
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        previous.clear()
+
+    def handle(number: int, frame: object) -> None:
+        _stop(process)
+        restore()
+        signal.raise_signal(number)
+
+    # Only the main thread may set handlers; elsewhere the child still dies with the process.
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, handle)
+    try:
+        yield
+    finally:
+        restore()
+        _stop(process)
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def render_table(data: bytes) -> str:

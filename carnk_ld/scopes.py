@@ -17,8 +17,12 @@ declaration too.
 
 from __future__ import annotations
 
+import bisect
 import re
+from pathlib import Path
 from typing import Literal
+
+from carnk_ld.errors import InputError, Location
 
 Scope = Literal["document", "graph"]
 SCOPES: tuple[Scope, ...] = ("document", "graph")
@@ -33,20 +37,28 @@ GRAPH_NAMES = ("ontology", "facts", "provenance", "mappings", "metadata")
 # reports its tokens (Oxigraph's is not exposed to Python; rdflib's drops comments), so
 # they are matched here.
 _ECHAR = r"""\\[tbnrf\\"']"""
-_TOKENS = re.compile(
-    "|".join(
-        (
-            r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)""",
-            rf"""(?P<long1>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*''')""",
-            rf'''(?P<long2>"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*""")''',
-            rf"""(?P<short1>'(?:[^'\\\n\r]|{_ECHAR})*')""",
-            rf"""(?P<short2>"(?:[^"\\\n\r]|{_ECHAR})*")""",
-            # A comment ends at the first line end, CR or LF: parsers disagree on a lone CR,
-            # and ending it early keeps what follows visible to a keyword search.
-            r"(?P<comment>#[^\n\r]*)",
+
+
+def _token_pattern(comment: str) -> re.Pattern[str]:
+    """The tokens with a comment running over characters ``comment`` (a regex character class)."""
+    return re.compile(
+        "|".join(
+            (
+                r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)""",
+                rf"""(?P<long1>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*''')""",
+                rf'''(?P<long2>"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*""")''',
+                rf"""(?P<short1>'(?:[^'\\\n\r]|{_ECHAR})*')""",
+                rf"""(?P<short2>"(?:[^"\\\n\r]|{_ECHAR})*")""",
+                rf"(?P<comment>#{comment}*)",
+            )
         )
     )
-)
+
+
+# A comment ends at the first line end, CR or LF: parsers disagree on a lone CR, and
+# ending it early keeps what follows visible to a keyword search.
+_TOKENS = _token_pattern(r"[^\n\r]")
+_TOKENS_TO_LF = _token_pattern(r"[^\n]")
 _BLANK = {"iri": "<>", "long1": "''", "long2": "''", "short1": "''", "short2": "''", "comment": " "}
 
 
@@ -118,4 +130,150 @@ def declared_graphs(query: str) -> tuple[tuple[str, ...] | None, int | None, str
     return names, line, ""
 
 
-__all__ = ["GRAPH_NAMES", "SCOPES", "Scope", "declared_graphs", "declared_scope", "query_code"]
+# SERVICE makes the engine fetch from the network with its own HTTP client, which the
+# audit hook of carnk_ld.netguard cannot see, so a query using it must never reach an
+# engine. Oxigraph's parser is not exposed to Python, so the query is read the way the
+# grammar tokenises it, every way a parser could: with SPARQL's \uXXXX escapes applied
+# and not (rdflib applies them before parsing, Oxigraph does not), with comments ending
+# at the first CR or only at LF (Oxigraph ends them at CR, rdflib at LF), and with each
+# '<...>' that could hide code if its '<' were a less-than also read that way.
+_SERVICE = re.compile("service", re.IGNORECASE)
+# A variable's name and a prefixed name's local part are read greedily by both parsers,
+# so the word inside one is not a keyword; a prefix (``SERVICE:x``) can be one and stays.
+_NAMES = re.compile(r"""[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+|:(?:[\w.\-:%\u00b7]|\\[_~.\-!$&'()*+,;=/?#@%])*""")
+# What can end the code before a keyword written without a space: a bracket, a '.' or ';',
+# a string, a number or true/false.
+_BARE_KEYWORD = re.compile(r"[)\].;'0-9e]service", re.IGNORECASE)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LONG_STRING_START = re.compile("'''|\"\"\"")
+_MAX_READINGS = 64
+
+
+def unescape_codepoints(query: str) -> str:
+    r"""The query with SPARQL's codepoint escapes applied (SPARQL 1.1, section 19.2).
+
+    >>> unescape_codepoints(r"\u0053ERVICE \U0001F600")
+    'SERVICE \U0001f600'
+    """
+
+    def char(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _CODEPOINT.sub(char, query)
+
+
+def service_offset(query: str) -> int | None:
+    r"""Where the query may use ``SERVICE`` (an offset in ``query``), or None when no reading of it can.
+
+    >>> service_offset("SELECT * { SERVICE <http://e/> { ?s ?p ?o } }")
+    11
+    >>> service_offset("SELECT ?service { ?s <http://e/service#p> 'SERVICE' } # SERVICE") is None
+    True
+    >>> service_offset("SELECT * { # hidden\rSERVICE <http://e/> {} }")
+    20
+    >>> service_offset(r"SELECT * { \u0053ERVICE <http://e/> {} }")
+    11
+    >>> service_offset("SELECT * { FILTER(1<'x)>')SERVICE<http://e/>{}#'\n}")
+    26
+    """
+    lines = query.split("\n")
+    # Escapes never span a line, so unescaping line by line maps each offset back to its line.
+    unescaped = [unescape_codepoints(line) for line in lines]
+    raw_starts, unescaped_starts = [0], [0]
+    for raw, text in zip(lines, unescaped, strict=True):
+        raw_starts.append(raw_starts[-1] + len(raw) + 1)
+        unescaped_starts.append(unescaped_starts[-1] + len(text) + 1)
+    budget = [_MAX_READINGS]
+    for tokens in (_TOKENS, _TOKENS_TO_LF):
+        found = _Reading(query, tokens, budget).keyword(0)
+        if found is not None:
+            return found
+        found = _Reading("\n".join(unescaped), tokens, budget).keyword(0)
+        if found is not None:
+            row = bisect.bisect_right(unescaped_starts, found) - 1
+            return raw_starts[row] + min(found - unescaped_starts[row], len(lines[row]))
+    return None
+
+
+def service_line(query: str) -> int | None:
+    """The 1-based line where the query may use ``SERVICE`` (see :func:`service_offset`), or None."""
+    offset = service_offset(query)
+    return None if offset is None else query.count("\n", 0, offset) + 1
+
+
+def refuse_service(query: str, path: Path | str, *, first_line: int | None = 1) -> None:
+    """Raise :class:`InputError` at ``path`` and the query's line if the query may use ``SERVICE``.
+
+    ``first_line`` is the line of ``path`` where the query text starts (for a query inside a
+    file), None if unknown: the error then names the file alone.
+    """
+    line = service_line(query)
+    if line is not None:
+        raise InputError(
+            Location(Path(path), None if first_line is None else first_line + line - 1),
+            "SERVICE is refused: queries never reach the network",
+            "query the release's own graphs; copy what you need from elsewhere into the inputs",
+        )
+
+
+class _Reading:
+    """One tokenisation of a query; branches where a '<' could be a less-than instead of an IRI."""
+
+    def __init__(self, text: str, tokens: re.Pattern[str], budget: list[int]):
+        self.text, self.tokens, self.budget = text, tokens, budget
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.long_strings = [m.start() for m in _LONG_STRING_START.finditer(text)]
+
+    def keyword(self, position: int) -> int | None:
+        """The first SERVICE keyword from ``position`` in any reading."""
+        while True:
+            match = self.tokens.search(self.text, position)
+            end = match.start() if match else len(self.text)
+            code = _NAMES.sub(lambda name: " " * len(name.group(0)), self.text[position:end])
+            found = _SERVICE.search(code)
+            if found is not None:
+                return position + found.start()
+            if match is None:
+                return None
+            if match.lastgroup == "iri" and self.ambiguous(match):
+                self.budget[0] -= 1
+                if self.budget[0] < 0:
+                    return match.start()  # too many readings to try: taken as using SERVICE
+                below = self.keyword(match.start() + 1)
+                if below is not None:
+                    return below
+            position = match.end()
+
+    def ambiguous(self, match: re.Match[str]) -> bool:
+        """Whether this ``<...>`` read as a less-than could hide code.
+
+        A quote in it would start a string running past its '>'. A '#' would start a
+        comment to the line end, which hides code only from a keyword before it or from
+        a long string starting later on that line.
+        """
+        content = match.group("iri")
+        if "'" in content:
+            return True
+        if "#" not in content:
+            return False
+        if _BARE_KEYWORD.search(content.split("#", 1)[0]):
+            return True
+        line_end = bisect.bisect_left(self.newlines, match.end())
+        line_end = self.newlines[line_end] if line_end < len(self.newlines) else len(self.text)
+        string = bisect.bisect_left(self.long_strings, match.end())
+        return string < len(self.long_strings) and self.long_strings[string] < line_end
+
+
+__all__ = [
+    "GRAPH_NAMES",
+    "SCOPES",
+    "Scope",
+    "declared_graphs",
+    "declared_scope",
+    "query_code",
+    "refuse_service",
+    "service_line",
+    "service_offset",
+    "unescape_codepoints",
+]

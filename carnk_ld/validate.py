@@ -22,6 +22,7 @@ from rdflib.namespace import SH
 from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
+from carnk_ld.scopes import refuse_service, service_line
 from carnk_ld.shacl import Result, fast_results, malformed_shapes, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
@@ -78,9 +79,44 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
+        _refuse_service(parsed, path, shown)
         malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
         triples.extend(parsed)
     return to_rdflib(triples)
+
+
+_SH = "http://www.w3.org/ns/shacl#"
+#: Where SHACL and SHACL-AF hold SPARQL text that pySHACL or the fast engine runs.
+_QUERY_PREDICATES = {_SH + name for name in ("select", "ask", "construct", "update")}
+
+
+def _refuse_service(triples: list[ox.Triple], path: Path, shown: Path) -> None:
+    """Refuse SERVICE in a shape's SPARQL (and in the prefix lines engines write before it), at its line."""
+    texts = [
+        t.object.value for t in triples if t.predicate.value in _QUERY_PREDICATES and isinstance(t.object, ox.Literal)
+    ]
+    values: dict[tuple[str, str], str] = {}
+    for t in triples:
+        if t.predicate.value in (_SH + "prefix", _SH + "namespace") and isinstance(t.object, ox.Literal):
+            values[(str(t.subject), t.predicate.value)] = t.object.value
+    for (subject, predicate), prefix in values.items():
+        if predicate == _SH + "prefix":
+            texts.append(f"PREFIX {prefix}: <{values.get((subject, _SH + 'namespace'), '')}>")
+    for text in texts:
+        line = service_line(text)
+        if line is not None:
+            at = _line_in_file(path, text.split("\n")[line - 1])
+            refuse_service(text, shown, first_line=None if at is None else at - line + 1)
+
+
+def _line_in_file(path: Path, line_text: str) -> int | None:
+    """The line of the file holding a line of a literal (None when escapes hide it: the file is still named)."""
+    needle = line_text.strip()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
 
 
 def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:

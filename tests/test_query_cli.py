@@ -153,3 +153,19 @@ def test_store_is_built_once_and_reused(release: Path) -> None:
     stamp = (first / "COMPLETE").stat().st_mtime_ns
     assert store_path(release) == first
     assert (first / "COMPLETE").stat().st_mtime_ns == stamp
+
+
+def test_a_query_file_that_is_not_utf8_is_named_at_its_line(cli, sample_release: Path, tmp_path: Path) -> None:
+    query = tmp_path / "latin1.rq"
+    query.write_bytes(b"SELECT ?s WHERE {\n  ?s ?p \"caf\xe9\" }\n")
+    result = q(cli, sample_release, str(query))
+    assert result.exit_code == 2
+    assert f"{query}:2:" in result.output and "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_the_timeout_bounds_checking_a_huge_query(cli, sample_release: Path) -> None:
+    query = "SELECT * WHERE { ?s ?p ?o } VALUES ?o { " + "<http://e/o> " * 90000 + "}"  # over 1 MiB: slow to parse
+    started = time.monotonic()
+    result = q(cli, sample_release, "-e", query, "--timeout", "2")
+    assert result.exit_code == 2 and "query stopped after the 2 s timeout" in result.output
+    assert time.monotonic() - started < 20

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import signal
 import socket
 import subprocess
+import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from carnk_ld.netguard import NetworkBlocked, network_blocked
 from carnk_ld.release import release_lock
-from tests.conftest import PROJECT, edit, run_process, tree_bytes
+from tests.conftest import PROJECT, edit, line_of, run_process, tree_bytes
 
 
 def build_process(corpus: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -128,3 +135,133 @@ def test_every_command_but_load_runs_offline(cli, sample_corpus: Path, monkeypat
     result = cli("check", "--root", str(sample_corpus))
     assert result.exit_code == 2
     assert "network access blocked: something tried to reach http://example.org/imported.owl" in result.output
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records every connection it accepts."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections: list[tuple[str, int]] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                connection, address = self.socket.accept()
+            except OSError:
+                continue
+            self.connections.append(address)
+            connection.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.socket.close()
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    yield server
+    server.close()
+
+
+def test_service_never_reaches_a_listener_from_build_check_or_query(
+    listener: Listener, sample_corpus: Path, sample_release: Path, tmp_path: Path
+) -> None:
+    service = f"SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?this ?p ?o }}"
+    shape = sample_corpus / "shapes" / "ontology.shapes.ttl"
+    check = sample_corpus / "queries" / "checks" / "missing-label-violation.rq"
+    shape_text, check_text = shape.read_text(encoding="utf-8"), check.read_text(encoding="utf-8")
+    out = tmp_path / "release"
+    cases = [
+        (shape, shape_text.replace("?this a ?kind .\n", f"?this a ?kind . {service}\n", 1)),
+        (check, check_text.replace("# scope: document\n", f"# scope: document\n# note\r{service}\n", 1)),
+    ]
+    for path, text in cases:
+        path.write_text(text, encoding="utf-8", newline="")
+        for command in ("build", "check"):
+            args = (command, "--root", str(sample_corpus)) + (("--out", str(out)) if command == "build" else ())
+            result = run_process(*args)
+            assert result.returncode == 2, result.stderr
+            assert f"{path.relative_to(sample_corpus)}:{line_of(path, 'SERVICE <http')}: error: SERVICE is refused" in (
+                result.stderr + result.stdout
+            )
+        path.write_text(shape_text if path == shape else check_text, encoding="utf-8")
+    query = tmp_path / "hidden.rq"
+    escaped = service.replace("SERVICE", "\\u0053ERVICE")
+    for text in (
+        f"SELECT * WHERE {{ ?this ?q ?v # a remark\r{service} }}",
+        f"SELECT * WHERE {{ ?this ?q ?v . {escaped} }}",
+        f"SELECT * WHERE {{ ?this ?q ?v FILTER(?v<'x)>'){service}#'\n}}",
+    ):
+        query.write_text(text, encoding="utf-8", newline="")
+        result = run_process("query", "--release", str(sample_release), str(query))
+        assert result.returncode == 2, result.stderr
+        assert f"{query}:1: error: SERVICE is refused" in result.stderr
+    time.sleep(0.5)
+    assert listener.connections == []
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc (Linux)")
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL])
+def test_the_query_process_dies_with_carnk_ld_query(sample_release: Path, signal_number: int) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carnk_ld", "query", "--release", str(sample_release), "-e", query, "--timeout", "600"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = _children(process.pid)
+        assert children, "the query did not start its child process"
+        os.kill(process.pid, signal_number)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(child) for child in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(child) for child in children), "the query's child outlived carnk-ld query"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_query_process_killed_by_a_signal_is_reported(sample_release: Path) -> None:
+    from carnk_ld.errors import InputError
+    from carnk_ld.query import run_query
+    from carnk_ld.store import store_path
+
+    store = store_path(sample_release)
+
+    def crash(*args: object, **kwargs: object) -> None:  # stands in for a crash of the engine in the child
+        faulthandler.disable()  # pytest's handler would print the child's stack
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    with mock.patch("carnk_ld.query.check_query", crash), pytest.raises(InputError) as raised:
+        run_query(store, "ASK {}", timeout=60, source="-e")
+    assert "-e: error: the query process died with signal SIGSEGV" in str(raised.value)
+    assert raised.value.exit_code == 2
