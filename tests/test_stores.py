@@ -105,7 +105,7 @@ def test_failed_load_reports_status_and_keeps_the_previous_graph(cli, release: P
     broken = Server("oxigraph", oxigraph.gsp.replace("/store", "/nowhere"), oxigraph.query, oxigraph.update)
     result = load_cli(cli, release, broken)
     assert result.exit_code == 2
-    assert "HTTP 404" in result.output and "previous content of the graph is unchanged" in result.output
+    assert "HTTP 404" in result.output and "no data was changed on the server" in result.output
     assert server_counts(oxigraph, list(expected)) == expected
 
 
