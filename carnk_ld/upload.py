@@ -281,6 +281,11 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
+def _printable(text: str) -> str:
+    """``text`` on one line without control characters: a server's message must not drive the terminal."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc`` and what caused it, through requests' and urllib3's wrappers."""
     seen: set[int] = set()
@@ -408,7 +413,7 @@ class _Loader:
             status = response.status_code
             if 300 <= status < 400:
                 location = urljoin(response.url, response.headers.get("Location", ""))
-                if status not in (307, 308) or url_problem(location) or _origin(location) != self.origin:
+                if status not in (307, 308) or url_problem(location) or _origin(location) != _origin(url):
                     return _Outcome(
                         status,
                         f"the server redirects to {location!r} (HTTP {status}); load follows only 307 and 308 "
@@ -417,7 +422,7 @@ class _Loader:
                     )
                 url, params = location, None  # the Location holds the whole URL, query included
                 continue
-            reason = f"HTTP {status} {response.reason}: {content.decode('utf-8', 'replace').strip()[:500]}"
+            reason = _printable(f"HTTP {status} {response.reason}: {content.decode('utf-8', 'replace')}")[:500]
             return _Outcome(
                 status, reason, content, response.headers.get("Content-Type", ""),
                 transient=status in TRANSIENT, maybe_applied=status >= 500 and status not in NOT_APPLIED,
@@ -449,13 +454,13 @@ class _Loader:
             solutions = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
             rows = [] if isinstance(solutions, ox.QueryBoolean) else [tuple(row) for row in solutions]
         except (SyntaxError, ValueError) as exc:
-            kind = answer.content_type or "no content type"
-            self.fail(url, f"expected SPARQL JSON results, got {kind} ({exc}): {answer.body[:200]!r}")
+            kind = _printable(answer.content_type) or "no content type"
+            self.fail(url, f"expected SPARQL JSON results, got {kind} ({_printable(str(exc))}): {answer.body[:200]!r}")
         if isinstance(solutions, ox.QueryBoolean):
             self.fail(url, f"expected a count of graph {graph}, got the boolean {bool(solutions)}")
         value = rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else None
         if not isinstance(value, ox.Literal) or not value.value.isascii() or not value.value.isdigit():
-            found = "no value" if value is None else str(value)
+            found = "no value" if value is None else _printable(str(value))[:100]
             self.fail(url, f"expected one count of graph {graph}, got {found} ({len(rows)} rows)")
         return int(value.value[:30])  # a store holds far fewer than 10**30 triples
 
