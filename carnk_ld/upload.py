@@ -302,7 +302,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 def _lost(exc: Exception, timeout: float) -> _Outcome:
     """What a request that got no complete answer tells the user, and whether it may have been applied."""
     import requests
-    from urllib3.exceptions import ConnectTimeoutError, HTTPError
+    from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 
     causes = list(_causes(exc))
     os_errors = [
@@ -313,7 +313,7 @@ def _lost(exc: Exception, timeout: float) -> _Outcome:
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return _Outcome(None, f"no connection within {timeout:g} s", transient=True)
         return _Outcome(None, f"cannot connect ({detail})", transient=True)
-    if isinstance(exc, requests.Timeout) or any(isinstance(c, TimeoutError) for c in os_errors):
+    if isinstance(exc, requests.Timeout | ReadTimeoutError) or any(isinstance(c, TimeoutError) for c in os_errors):
         return _Outcome(None, f"no answer within {timeout:g} s", transient=True, maybe_applied=True)
     return _Outcome(None, f"the connection was lost ({detail})", transient=True, maybe_applied=True)
 
@@ -392,6 +392,7 @@ class _Loader:
     ) -> _Outcome:
         """One attempt, following 307/308 redirects on the same origin with the whole body sent again."""
         import requests
+        import urllib3
 
         for _ in range(MAX_REDIRECTS + 1):
             body = _Upload(body_path, self.progress) if body_path else None
@@ -405,7 +406,7 @@ class _Loader:
                     content = self._read(response)
                 finally:
                     response.close()
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 return _lost(exc, self.target.timeout)
             finally:
                 if body:
@@ -436,11 +437,13 @@ class _Loader:
         deadline = time.monotonic() + self.target.timeout
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(1 << 16):
+        while size < MAX_ANSWER:
+            # read1 returns what one receive brings, so a server sending a byte at a time meets the deadline
+            chunk = response.raw.read1(1 << 16, decode_content=True)
+            if not chunk:
+                break
             chunks.append(chunk)
             size += len(chunk)
-            if size >= MAX_ANSWER:
-                break
             if time.monotonic() > deadline:
                 raise requests.exceptions.ReadTimeout(f"the answer took more than {self.target.timeout:g} s")
         return b"".join(chunks)[:MAX_ANSWER]

@@ -128,6 +128,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "silent":
             self.server.stop.wait(30)
             self.close_connection = True
+        elif kind == "trickle":  # a byte at a time, each well within the timeout, never the whole answer
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not self.server.stop.wait(0.1):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            self.close_connection = True
         elif kind == "drop":  # applied, then the answer is lost
             self.normally(route, query, body)
             self.close_connection = True
@@ -388,6 +397,17 @@ def test_a_server_that_never_answers_fails_within_the_timeout(cli, sample_releas
 
 def test_a_silent_query_endpoint_fails_within_the_timeout(cli, sample_release: Path, server: SparqlServer) -> None:
     server.behaviours = [Behaviour("query", "silent")]
+    started = time.monotonic()
+    result = load(cli, sample_release, f"{server.url}/store", "--graph", GRAPH, "--timeout", "1", "--retries", "5")
+    assert result.exit_code == 2, result.output
+    assert time.monotonic() - started < 1 * 2 + 3
+    assert "no answer within 1 s" in result.output and "was replaced on the server but not verified" in result.output
+
+
+def test_an_answer_sent_a_byte_at_a_time_fails_within_the_timeout(
+    cli, sample_release: Path, server: SparqlServer
+) -> None:
+    server.behaviours = [Behaviour("query", "trickle")]
     started = time.monotonic()
     result = load(cli, sample_release, f"{server.url}/store", "--graph", GRAPH, "--timeout", "1", "--retries", "5")
     assert result.exit_code == 2, result.output
