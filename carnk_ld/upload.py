@@ -18,9 +18,9 @@ the body sent again from its start), and credentials go only to the host and por
 Graph Store endpoint. Every IRI that enters a query or an update is checked as an absolute
 IRI and written by pyoxigraph's serialiser, never pasted as text.
 
-Time is bounded by ``timeout``: no connection, or no byte of an answer, within ``timeout``
-seconds fails the attempt, and an answer must be complete within ``timeout`` seconds of
-its first byte. Transient failures (connection errors, HTTP 429/502/503/504) are retried
+Time is bounded by ``timeout``: no connection, or no byte sent or received, within
+``timeout`` seconds fails the attempt, and an answer's body must be complete within
+``timeout`` seconds of its headers. Transient failures (connection errors, HTTP 429/502/503/504) are retried
 with exponential backoff, but a retry starts only within ``timeout`` seconds of the
 request's first attempt, so a server that stops answering fails a request within about
 twice ``timeout``. Every failure says what it left on the server.
