@@ -29,7 +29,7 @@ from carnk_ld.pipeline import check_tree, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_binding, read_query, render_table, run_query
 from carnk_ld.store import store_path
-from carnk_ld.upload import Target, default_query_endpoint, upload_release
+from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
 ROOT_OPTION = click.option(
     "--root",
@@ -211,6 +211,14 @@ def query(
               help="put: one atomic PUT per graph; swap: POST to a staging graph, verify, MOVE.")  # fmt: skip
 @click.option("--retries", type=int, default=3, show_default=True, help="Retries of transient failures.")
 @click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for a connection or an answer; a request fails within about twice this. "
+    "Raise it for servers that take long to commit very large graphs.",
+)
+@click.option(
     "--release",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -218,7 +226,7 @@ def query(
 )
 def load(
     endpoint: str, query_endpoint: str | None, update_endpoint: str | None, graph: str | None, user: str | None,
-    password: str | None, auth: str, mode: str, retries: int, release: Path | None,
+    password: str | None, auth: str, mode: str, retries: int, timeout: float, release: Path | None,
 ) -> None:  # fmt: skip
     """Replace the release's named graphs on a triple store and verify them by count.
 
@@ -227,11 +235,7 @@ def load(
     Example: carnk-ld load --endpoint http://localhost:8890/sparql-graph-crud-auth --user dba --auth digest
     """
     release = release or project_root() / DEFAULT_OUT
-    query_endpoint = query_endpoint or default_query_endpoint(endpoint)
-    if query_endpoint is None:
-        click.echo("error: cannot guess the SPARQL query endpoint; give --query-endpoint", err=True)
-        sys.exit(2)
-    target = Target(endpoint, query_endpoint, update_endpoint, user, password, auth, retries)
+    target = Target(endpoint, query_endpoint, update_endpoint, user, password, auth, retries, timeout)
     size = (release / "carnk.nq").stat().st_size if (release / "carnk.nq").is_file() else 0
     show = sys.stderr.isatty()
     with click.progressbar(length=size, label="uploading", file=sys.stderr if show else None, hidden=not show) as bar:
