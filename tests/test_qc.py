@@ -145,7 +145,6 @@ def test_deprecated_term_is_blamed_on_whoever_names_it_and_found_through_lists(b
     rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
     middle_restriction, listed, cell, nil = ox.BlankNode("m"), ox.BlankNode("e"), ox.BlankNode("l1"), ox.BlankNode("l2")
     inner = ox.BlankNode("i")
-    N = ox.NamedNode
     edit = plus(
         *_class("Old"),
         *_class("Middle"),
@@ -154,16 +153,16 @@ def test_deprecated_term_is_blamed_on_whoever_names_it_and_found_through_lists(b
         t(C + "Old", OWL + "deprecated", TRUE),
         t(C + "Middle", RDFS + "subClassOf", C + "Old"),
         # User's axiom names Middle, which is below the deprecated class: Middle is to blame
-        ox.Triple(N(C + "User"), N(RDFS + "subClassOf"), middle_restriction),
-        ox.Triple(middle_restriction, N(OWL + "someValuesFrom"), N(C + "Middle")),
+        ox.Triple(ox.NamedNode(C + "User"), ox.NamedNode(RDFS + "subClassOf"), middle_restriction),
+        ox.Triple(middle_restriction, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "Middle")),
         # Listed's axiom names the deprecated class inside a list inside a class expression
-        ox.Triple(N(C + "Listed"), N(OWL + "equivalentClass"), listed),
-        ox.Triple(listed, N(OWL + "intersectionOf"), cell),
-        ox.Triple(cell, N(rdf + "first"), N(C + "Middle")),
-        ox.Triple(cell, N(rdf + "rest"), nil),
-        ox.Triple(nil, N(rdf + "first"), inner),
-        ox.Triple(nil, N(rdf + "rest"), N(rdf + "nil")),
-        ox.Triple(inner, N(OWL + "someValuesFrom"), N(C + "Old")),
+        ox.Triple(ox.NamedNode(C + "Listed"), ox.NamedNode(OWL + "equivalentClass"), listed),
+        ox.Triple(listed, ox.NamedNode(OWL + "intersectionOf"), cell),
+        ox.Triple(cell, ox.NamedNode(rdf + "first"), ox.NamedNode(C + "Middle")),
+        ox.Triple(cell, ox.NamedNode(rdf + "rest"), nil),
+        ox.Triple(nil, ox.NamedNode(rdf + "first"), inner),
+        ox.Triple(nil, ox.NamedNode(rdf + "rest"), ox.NamedNode(rdf + "nil")),
+        ox.Triple(inner, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "Old")),
     )
     findings = run_checks(checks, dataset_store(edit(kg)), ontology)
     blamed = {(f.entity, f.property, f.value) for f in findings if f.rule == "deprecated-reference"}
