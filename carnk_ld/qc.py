@@ -76,8 +76,8 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise InputError(Location(shown, line), f"not valid UTF-8 (byte offset {exc.start})") from None
+            at = Location(shown, data.count(b"\n", 0, exc.start) + 1)
+            raise InputError(at, f"not valid UTF-8 (byte offset {exc.start})") from None
         meta: dict[str, str] = {}
         for line in text.split("\n"):
             match = _HEADER_RE.match(line)
