@@ -34,7 +34,7 @@ test-fast: $(STAMP)  ## lint and run the tests not marked slow (about a minute)
 	$(BIN)/python -m pytest -m "not slow"
 
 FUZZ_EXAMPLES ?= 2000
-fuzz: $(STAMP)  ## nightly: FUZZ_EXAMPLES generated files through each of 6 input readers (not in test; minutes, at most 1 h)
+fuzz: $(STAMP)  ## nightly, not in test: FUZZ_EXAMPLES files into each of 6 input readers (under a minute; stopped at 1 h)
 	CARNK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout 3600 $(BIN)/python -m pytest tests/test_fuzz.py -k readers \
 		-p no:cacheprovider --hypothesis-show-statistics --hypothesis-seed=$$(date +%s)
 

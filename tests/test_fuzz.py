@@ -5,6 +5,10 @@ Every example is checked. A build that succeeds must read every literal that cam
 JSON-LD. A build that fails must fail as bad input (exit 2) naming the fuzzed document or facts
 file and a line, without a traceback, and write nothing. Lines that are well-formed sentences
 must always build.
+
+Each input reader (facts, SSSOM, documents, ontology, QC checks, shapes) also reads generated
+files on its own: every one reads, or is refused as bad input at a line of the file.
+``make fuzz`` runs thousands of those per reader; the suite runs a few.
 """
 
 from __future__ import annotations
@@ -344,7 +348,7 @@ def _kind(exc: Exception) -> str:
     """A failure's kind: its type and first line, with quoted values and numbers blanked."""
     first = (str(exc).splitlines() or [""])[0]
     first = re.sub(r"^\S*: error: ", "", first)
-    return f"{type(exc).__name__}: " + re.sub(r"'[^']*'|<[^>]*>|#x[0-9a-f]+|\d+", "_", first)[:120]
+    return f"{type(exc).__name__}: " + re.sub(r"'[^']*'|<[^>]*>|#x[0-9a-f]+|0x[0-9a-f]+|\d+", "_", first)[:120]
 
 
 @pytest.mark.parametrize("reader", sorted(SEEDS))
