@@ -199,3 +199,17 @@ def test_multiple_labels_counts_labels_per_language(base, checks) -> None:
     same_language = plus(t(C + "Polyglot", RDFS + "label", en("polyglot")))
     findings = run_checks(checks, dataset_store(same_language(languages(kg))), ontology)
     assert {f.value for f in findings if f.rule == "multiple-labels"} == {"Polyglot for tests", "polyglot"}
+
+
+def test_check_that_does_not_parse_or_is_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
+    from carnk_ld.errors import InputError
+
+    header = "# severity: WARN\nSELECT ?entity ?property ?value WHERE {\n"
+    (tmp_path / "x-violation.rq").write_text(header + "  ?entity ?property\n}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
+    assert caught.value.render().startswith("queries/checks/x-violation.rq:4:1: error: SPARQL syntax error")
+    (tmp_path / "x-violation.rq").write_bytes(header.encode() + b"  # caf\xe9\n}\n")
+    with pytest.raises(InputError) as caught:
+        qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
+    assert caught.value.render().startswith("queries/checks/x-violation.rq:3: error: not valid UTF-8")
