@@ -175,8 +175,9 @@ def time_check_command(ontology: str, checks: Path, work: Path, timeout: float) 
     if run["timed_out"]:
         return {"seconds": None, "qc": None, "status": None}
     stages = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else []
-    qc = next((s["seconds"] for s in stages if s["stage"] == "qc"), None)
-    return {"seconds": run["seconds"], "qc": qc, "status": run["status"], "stderr": run["stderr"][-2000:]}
+    # The QC queries run with the shapes' on each shard in the validate stage; qc renders.
+    gates = sum(s["seconds"] for s in stages if s["stage"] in ("validate", "qc")) if stages else None
+    return {"seconds": run["seconds"], "qc": gates, "status": run["status"], "stderr": run["stderr"][-2000:]}
 
 
 def _seconds(value: float | None, timeout: float) -> str:
@@ -213,7 +214,7 @@ def render(
     for n in sizes:
         for version in ("old", "new"):
             values = [r["seconds"] for r in results[n][version].values()]
-            total = sum(v for v in values if v is not None)
+            total = sum(args.timeout if v is None else v for v in values)
             totals.append(f"{'> ' if None in values else ''}{total:.2f} s")
     new_totals = [sum(r["seconds"] for r in results[n]["new"].values()) for n in (sizes[0], sizes[-1])]
     lines.append("| **all checks** | " + " | ".join(totals) + f" | {new_totals[1] / new_totals[0]:.1f}x |")
@@ -233,7 +234,7 @@ def render(
             "Whole `carnk-ld check --no-cache` of the project corpus with the generated ontology "
             "(exit 1 expected: the injected violations are ERRORs):",
             "",
-            "| classes | version | check | its qc stage | exit |",
+            "| classes | version | check | its validate and qc stages | exit |",
             "|---:|---|---:|---:|---:|",
         ]
         for (n, version), run in sorted(commands.items()):
