@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build check test test-fast lint clean
+.PHONY: help build check test test-fast fuzz lint clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,11 @@ test-fast: $(STAMP)  ## lint and run the tests not marked slow (about a minute)
 	$(BIN)/ruff check carnk_ld tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not slow"
+
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)  ## nightly, not in test: FUZZ_EXAMPLES files into each of 6 input readers (under a minute; stopped at 1 h)
+	CARNK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout 3600 $(BIN)/python -m pytest tests/test_fuzz.py -k readers \
+		-p no:cacheprovider --hypothesis-show-statistics --hypothesis-seed=$$(date +%s)
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check carnk_ld tests benchmarks

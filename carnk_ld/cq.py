@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carnk_ld.errors import InputError, Location
+from carnk_ld.errors import InputError, Location, sparql_syntax_error
 from carnk_ld.query import cell, parse_binding
 from carnk_ld.scopes import refuse_service
 from carnk_ld.store import EmbeddedStore, SparqlStore
@@ -231,9 +231,6 @@ def render_answer(answer: Answer) -> str:
     return "\n".join(lines) + "\n"
 
 
-_SPARQL_ERROR_RE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
-
-
 def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> Answer:
     """The question's current answer on ``store``, asked with the given ``# bind:`` bindings.
 
@@ -250,9 +247,7 @@ def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> 
     try:
         table = store.select(query, bindings)
     except SyntaxError as exc:
-        match = _SPARQL_ERROR_RE.match(str(exc))
-        at = Location(question.query_display, int(match[1]), int(match[2])) if match else question.query_display
-        raise InputError(at, f"SPARQL syntax error: {match[3] if match else exc}") from None
+        raise sparql_syntax_error(exc, question.query_display) from None
     except InputError as exc:
         raise InputError(question.query_display, exc.message, exc.hint) from None
     rows = Counter(tuple(cell(term) for term in row) for row in table.rows)

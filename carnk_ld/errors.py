@@ -6,6 +6,7 @@ fix inputs by hand and need to find the spot without reading a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -57,6 +58,23 @@ class InputError(CarnkError):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+_SPARQL_ERROR_RE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+
+
+def sparql_syntax_error(exc: SyntaxError, path: Path) -> InputError:
+    """The input error for a query in ``path`` that Oxigraph could not parse, at the line and column it names.
+
+    Oxigraph puts the position in the message (``error at 3:2: expected ...``), not in ``lineno``.
+
+    >>> print(sparql_syntax_error(SyntaxError("error at 3:2: expected WHERE"), Path("q.rq")).render())
+    q.rq:3:2: error: SPARQL syntax error: expected WHERE
+    """
+    match = _SPARQL_ERROR_RE.match(str(exc))
+    if match:
+        return InputError(Location(path, int(match[1]), int(match[2])), f"SPARQL syntax error: {match[3]}")
+    return InputError(Location(path, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg or exc}")
 
 
 class InputErrors(CarnkError):

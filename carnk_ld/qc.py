@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.corpusfiles import corpus_files
-from carnk_ld.errors import InputError, Location, Locator
+from carnk_ld.errors import InputError, Location, Locator, sparql_syntax_error
 from carnk_ld.ontology import Ontology
 from carnk_ld.scopes import Scope, declared_graphs, declared_scope, refuse_service
 from carnk_ld.vocab import compact_iri, declared_prefixes, prefix_conflict
@@ -73,7 +73,12 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         )
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = Location(shown, data.count(b"\n", 0, exc.start) + 1)
+            raise InputError(at, f"not valid UTF-8 (byte offset {exc.start})") from None
         meta: dict[str, str] = {}
         for line in text.split("\n"):
             match = _HEADER_RE.match(line)
@@ -90,7 +95,7 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         try:
             ox.Store().query(text)
         except SyntaxError as exc:
-            raise InputError(Location(shown, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg}") from None
+            raise sparql_syntax_error(exc, shown) from None
         scope, scope_line, problem = declared_scope(text)
         if problem:
             raise InputError(Location(shown, scope_line), f"QC check: {problem}")

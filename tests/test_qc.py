@@ -134,3 +134,82 @@ def test_deprecated_term_inside_an_owl_axiom_is_reported_on_the_named_class(base
     hits = {(f.entity, f.property) for f in findings if f.rule == "deprecated-reference"}
     assert (C + "NKCellTherapy", RDFS + "subClassOf") in hits
     assert not any(f.entity.startswith(("_:", "c14n")) or not f.entity.startswith("http") for f in findings)
+
+
+def _class(name: str) -> tuple[ox.Triple, ...]:
+    return (t(C + name, RDF_TYPE, OWL + "Class"), t(C + name, RDFS + "label", en(f"{name} for tests")))
+
+
+def test_deprecated_term_is_blamed_on_whoever_names_it_and_found_through_lists(base, checks) -> None:
+    kg, ontology = base
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    middle_restriction, listed, cell, nil = ox.BlankNode("m"), ox.BlankNode("e"), ox.BlankNode("l1"), ox.BlankNode("l2")
+    inner = ox.BlankNode("i")
+    edit = plus(
+        *_class("Old"),
+        *_class("Middle"),
+        *_class("User"),
+        *_class("Listed"),
+        t(C + "Old", OWL + "deprecated", TRUE),
+        t(C + "Middle", RDFS + "subClassOf", C + "Old"),
+        # User's axiom names Middle, which is below the deprecated class: Middle is to blame
+        ox.Triple(ox.NamedNode(C + "User"), ox.NamedNode(RDFS + "subClassOf"), middle_restriction),
+        ox.Triple(middle_restriction, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "Middle")),
+        # Listed's axiom names the deprecated class inside a list inside a class expression
+        ox.Triple(ox.NamedNode(C + "Listed"), ox.NamedNode(OWL + "equivalentClass"), listed),
+        ox.Triple(listed, ox.NamedNode(OWL + "intersectionOf"), cell),
+        ox.Triple(cell, ox.NamedNode(rdf + "first"), ox.NamedNode(C + "Middle")),
+        ox.Triple(cell, ox.NamedNode(rdf + "rest"), nil),
+        ox.Triple(nil, ox.NamedNode(rdf + "first"), inner),
+        ox.Triple(nil, ox.NamedNode(rdf + "rest"), ox.NamedNode(rdf + "nil")),
+        ox.Triple(inner, ox.NamedNode(OWL + "someValuesFrom"), ox.NamedNode(C + "Old")),
+    )
+    findings = run_checks(checks, dataset_store(edit(kg)), ontology)
+    blamed = {(f.entity, f.property, f.value) for f in findings if f.rule == "deprecated-reference"}
+    assert blamed == {
+        (C + "Middle", RDFS + "subClassOf", C + "Old"),
+        (C + "Listed", OWL + "equivalentClass", C + "Old"),
+    }
+
+
+def test_duplicate_label_needs_two_terms_and_ignores_case(base, checks) -> None:
+    kg, ontology = base
+    one_term_twice = plus(*_class("Alone"), t(C + "Alone", RDFS + "label", en("ALONE FOR TESTS")))
+    findings = run_checks(checks, dataset_store(one_term_twice(kg)), ontology)
+    assert not [f for f in findings if f.rule == "duplicate-label"]
+    # the same label stated in two graphs is still one term's
+    twice_in_graphs = plus(t(C + "Alone", RDFS + "label", en("Alone for tests")), graph="facts")
+    findings = run_checks(checks, dataset_store(twice_in_graphs(plus(*_class("Alone"))(kg))), ontology)
+    assert not [f for f in findings if f.rule == "duplicate-label"]
+    two_terms = plus(*_class("Alone"), *_class("Twin"), t(C + "Twin", RDFS + "label", en("alone FOR tests")))
+    findings = run_checks(checks, dataset_store(two_terms(kg)), ontology)
+    assert {(f.entity, f.value) for f in findings if f.rule == "duplicate-label"} == {
+        (C + "Alone", "Alone for tests"),
+        (C + "Twin", "alone FOR tests"),
+    }
+
+
+def test_multiple_labels_counts_labels_per_language(base, checks) -> None:
+    kg, ontology = base
+    languages = plus(*_class("Polyglot"), t(C + "Polyglot", RDFS + "label", ox.Literal("Polyglotte", language="fr")))
+    assert not [f for f in run_checks(checks, dataset_store(languages(kg)), ontology) if f.rule == "multiple-labels"]
+    twice_in_graphs = plus(t(C + "Polyglot", RDFS + "label", en("Polyglot for tests")), graph="facts")
+    findings = run_checks(checks, dataset_store(twice_in_graphs(languages(kg))), ontology)
+    assert not [f for f in findings if f.rule == "multiple-labels"]
+    same_language = plus(t(C + "Polyglot", RDFS + "label", en("polyglot")))
+    findings = run_checks(checks, dataset_store(same_language(languages(kg))), ontology)
+    assert {f.value for f in findings if f.rule == "multiple-labels"} == {"Polyglot for tests", "polyglot"}
+
+
+def test_check_that_does_not_parse_or_is_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
+    from carnk_ld.errors import InputError
+
+    header = "# severity: WARN\nSELECT ?entity ?property ?value WHERE {\n"
+    (tmp_path / "x-violation.rq").write_text(header + "  ?entity ?property\n}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
+    assert caught.value.render().startswith("queries/checks/x-violation.rq:4:1: error: SPARQL syntax error")
+    (tmp_path / "x-violation.rq").write_bytes(header.encode() + b"  # caf\xe9\n}\n")
+    with pytest.raises(InputError) as caught:
+        qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
+    assert caught.value.render().startswith("queries/checks/x-violation.rq:3: error: not valid UTF-8")
