@@ -130,20 +130,28 @@ def _refuse_bad_prefixes(triples: list[ox.Triple], path: Path, shown: Path) -> N
         predicate = t.predicate.value
         if predicate not in (_SH + "prefix", _SH + "namespace"):
             continue
-        value = t.object.value if isinstance(t.object, ox.Literal | ox.NamedNode) else None
+        local = predicate[len(_SH) :]
+        # SHACL writes both as literals (pySHACL fails on an IRI: it reads the literal's datatype).
+        if not isinstance(t.object, ox.Literal):
+            written = t.object.value if isinstance(t.object, ox.NamedNode) else ""
+            raise InputError(
+                Location(shown, _line_in_file(path, written) if written else None),
+                f"sh:{local} {t.object} is not a literal",
+                f'write it as a string, e.g. sh:{local} "{written or "..."}"',
+            )
+        value = t.object.value
         if predicate == _SH + "prefix":
-            if value is not None and _PN_PREFIX.fullmatch(value):
+            if _PN_PREFIX.fullmatch(value):
                 continue
             what = "is not a SPARQL prefix name"
             hint = "write a letter, then letters, digits, '_', '-' or '.' (not ending with '.')"
         else:
-            if value is not None and _ABSOLUTE_IRI.fullmatch(value):
+            if _ABSOLUTE_IRI.fullmatch(value):
                 continue
             what = "is not an absolute IRI"
             hint = 'write the namespace IRI alone, e.g. "https://w3id.org/carnk/"^^xsd:anyURI (no spaces or <>"{}|^`\\)'
-        line = _line_in_file(path, value.split("\n", 1)[0]) if value else None
-        shown_value = repr(value) if value is not None else "a blank node"
-        raise InputError(Location(shown, line), f"sh:{predicate[len(_SH) :]} {shown_value} {what}", hint)
+        line = _line_in_file(path, value.split("\n", 1)[0])
+        raise InputError(Location(shown, line), f"sh:{local} {value!r} {what}", hint)
 
 
 def _refuse_service_in(text: str, path: Path, shown: Path, *, skipped: int = 0) -> None:
