@@ -27,7 +27,7 @@ from carnk_ld.ontology import load_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, run_build
 from carnk_ld.progress import Progress
-from carnk_ld.query import FORMATS, parse_binding, read_query, render_table, run_query
+from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.store import store_path
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
@@ -181,7 +181,7 @@ def query(
     try:
         text = read_query(file) if file else expression
         assert text is not None  # exactly one of FILE and -e was given
-        bindings = dict(parse_binding(b) for b in binds)
+        bindings = parse_bindings(binds)
         outcome = run_query(store_path(release), text, bindings=bindings, fmt=fmt, timeout=timeout, source=source)
     except CarnkError as exc:
         click.echo(str(exc), err=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carnk_ld.errors import InputError, Location, sparql_syntax_error
-from carnk_ld.query import cell, parse_binding
+from carnk_ld.query import cell, parse_bindings
 from carnk_ld.scopes import refuse_service
 from carnk_ld.store import EmbeddedStore, SparqlStore
 
@@ -202,7 +202,7 @@ def read_answer(path: Path, display: Path | None = None) -> Answer:
                 raise InputError(where, "a '# bind:' line must come before the header line")
             binding = line.removeprefix(BIND_PREFIX)
             try:
-                parse_binding(binding)
+                parse_bindings([*binds, binding])
             except InputError as exc:
                 raise InputError(where, exc.message, exc.hint) from None
             binds.append(binding)
@@ -239,7 +239,7 @@ def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> 
     """
     query = question.query
     refuse_service(query, question.query_display)  # Oxigraph's SERVICE calls bypass carnk_ld.netguard
-    bindings = dict(parse_binding(b) for b in binds)
+    bindings = parse_bindings(binds)
     for number, name in enumerate(bindings, start=1):
         if not re.search(rf"[?$]{re.escape(name)}\b", query):
             where = Location(question.answer_display, _bind_line(question.answer_path, number))

@@ -18,8 +18,9 @@ import multiprocessing
 import os
 import re
 import signal
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,11 +30,12 @@ import pyoxigraph as ox
 
 from carnk_ld.constants import PREFIXES
 from carnk_ld.errors import InputError, Location
-from carnk_ld.scopes import refuse_service
+from carnk_ld.scopes import query_code, refuse_service
 from carnk_ld.store import add_values
 from carnk_ld.vocab import compact_iri
 
 FORMATS = ("table", "csv", "tsv", "json")
+BOM = "\ufeff"
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: The longest --timeout accepted, in seconds (a day).
 MAX_TIMEOUT = 86400.0
@@ -59,18 +61,37 @@ class QueryOutcome:
     data: bytes
 
 
+def prepared_query(text: str) -> str:
+    """The query text every parser and the store read: without a leading byte order mark.
+
+    Editors write a BOM at the start of UTF-8 files; it is no SPARQL, and rdflib would report a
+    syntax error nowhere in particular. (The release's prefixes are not written into the text:
+    Oxigraph takes them as a map, and rdflib's variable-scope reading needs no IRIs.)
+
+    >>> prepared_query("\\ufeffASK {}")
+    'ASK {}'
+    """
+    return text.removeprefix(BOM)
+
+
 def check_query(text: str, *, source: str = "query") -> str:
     """Refuse updates and SERVICE; return the query form ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")."""
     from rdflib.plugins.sparql import parser
 
+    if not query_code(text).strip():  # an empty text parses as an update that does nothing
+        raise InputError(source, "the query is empty", "write a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     refuse_service(text, source)
     try:
         parsed = parser.parseQuery(text)
     except Exception as query_error:
         try:
-            parser.parseUpdate(text)
+            update = parser.parseUpdate(text)
         except Exception:
             raise InputError(source, f"SPARQL syntax error: {str(query_error).splitlines()[0]}") from None
+        if "request" not in update:  # only PREFIX or BASE lines: no query form at all
+            raise InputError(
+                source, "the query has no SELECT, ASK, CONSTRUCT or DESCRIBE", "write the query after its PREFIX lines"
+            ) from None
         raise InputError(
             source, "SPARQL updates (INSERT, DELETE, LOAD, CLEAR, ...) are refused: the release is read-only"
         ) from None
@@ -94,12 +115,27 @@ def bindable(text: str) -> set[str]:
     from rdflib.plugins.sparql import algebra, parser
     from rdflib.term import Variable
 
-    node = algebra.translateQuery(parser.parseQuery(text)).algebra.p
+    parsed = parser.parseQuery(text)
+    # Which IRI a prefixed name stands for does not change which variables are in scope, and
+    # rdflib's prefix table forgets a prefix when another is declared for the same namespace
+    # (and knows none of the release's predeclared ones): the names become placeholder IRIs.
+    parsed[1] = algebra.traverse(parsed[1], visitPost=_placeholder_iri)
+    node = algebra.translateQuery(parsed).algebra.p
     while node.name in ("Slice", "Project", "Distinct", "Reduced", "OrderBy", "Extend", "Filter", "AggregateJoin"):
         if node.name == "AggregateJoin":
             return {str(v) for v in node.p.expr or () if isinstance(v, Variable)}
         node = node.p
     return set(_in_scope(node))
+
+
+def _placeholder_iri(node: Any) -> Any:
+    """A placeholder IRI for a prefixed name of rdflib's parse tree (None for anything else: left as it is)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import URIRef
+
+    if isinstance(node, CompValue) and node.name == "pname":
+        return URIRef(f"urn:carnk-ld:pname:{node.prefix or ''}:{node.localname or ''}")
+    return None
 
 
 def _in_scope(node: Any) -> Iterator[str]:
@@ -188,6 +224,30 @@ def parse_binding(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
     return name, term
 
 
+def parse_bindings(texts: Iterable[str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Each ``--bind`` parsed (:func:`parse_binding`); one variable bound twice is refused.
+
+    A single VALUES row holds one value per variable, so a second value would silently win.
+
+    >>> parse_bindings(["k=<http://e/a>", "?k=<http://e/b>"])
+    Traceback (most recent call last):
+    ...
+    carnk_ld.errors.InputError: --bind: error: ?k is bound twice (<http://e/a> and <http://e/b>)
+      hint: bind each variable once; run the query once per value
+    """
+    bindings: dict[str, ox.NamedNode | ox.Literal] = {}
+    for text in texts:
+        name, term = parse_binding(text)
+        if name in bindings:
+            raise InputError(
+                "--bind",
+                f"?{name} is bound twice ({bindings[name]} and {term})",
+                "bind each variable once; run the query once per value",
+            )
+        bindings[name] = term
+    return bindings
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Have the kernel kill this process when its parent ends (Linux), and end now if it already has."""
     try:
@@ -213,6 +273,7 @@ def _child(
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, signal.SIG_DFL)
     try:
+        query = prepared_query(query)
         form = check_query(query, source=source)
         if bindings:
             for name in bindings:
@@ -259,8 +320,20 @@ def check_timeout(timeout: float) -> None:
 
 
 def read_query(path: Path) -> str:
-    """A query file's text; a file that is not UTF-8 is an input error at the first bad byte."""
-    data = path.read_bytes()
+    """A query file's text; a file that is not UTF-8 is an input error at the first bad byte.
+
+    Only a regular file is read: a FIFO or a device could block or never end, and the
+    timeout bounds the query's run, not this read.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(path, f"cannot read the query: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(path, "the query is not a regular file", "save the query in a file, or give it with -e")
+        data = handle.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

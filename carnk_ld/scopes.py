@@ -177,6 +177,12 @@ def service_offset(query: str) -> int | None:
     >>> service_offset("SELECT * { FILTER(1<'x)>')SERVICE<http://e/>{}#'\n}")
     26
     """
+    found = _find_service(query)
+    return None if found is None else found[0]
+
+
+def _find_service(query: str) -> tuple[int, bool] | None:
+    """Where the query may use ``SERVICE``, and whether only because it has too many readings to try."""
     lines = query.split("\n")
     # Escapes never span a line, so unescaping line by line maps each offset back to its line.
     unescaped = [unescape_codepoints(line) for line in lines]
@@ -188,11 +194,11 @@ def service_offset(query: str) -> int | None:
     for tokens in (_TOKENS, _TOKENS_TO_LF):
         found = _Reading(query, tokens, budget).keyword(0)
         if found is not None:
-            return found
+            return found, budget[0] < 0  # a reading stops as soon as the budget runs out
         found = _Reading("\n".join(unescaped), tokens, budget).keyword(0)
         if found is not None:
             row = bisect.bisect_right(unescaped_starts, found) - 1
-            return raw_starts[row] + min(found - unescaped_starts[row], len(lines[row]))
+            return raw_starts[row] + min(found - unescaped_starts[row], len(lines[row])), budget[0] < 0
     return None
 
 
@@ -208,13 +214,23 @@ def refuse_service(query: str, path: Path | str, *, first_line: int | None = 1) 
     ``first_line`` is the line of ``path`` where the query text starts (for a query inside a
     file), None if unknown: the error then names the file alone.
     """
-    line = service_line(query)
-    if line is not None:
+    found = _find_service(query)
+    if found is None:
+        return
+    offset, too_ambiguous = found
+    where = Location(Path(path), None if first_line is None else first_line + query.count("\n", 0, offset))
+    if too_ambiguous:
         raise InputError(
-            Location(Path(path), None if first_line is None else first_line + line - 1),
-            "SERVICE is refused: queries never reach the network",
-            "query the release's own graphs; copy what you need from elsewhere into the inputs",
+            where,
+            f"the query is too ambiguous to check for SERVICE (more than {_MAX_READINGS} ways to read its "
+            "'<'s as IRIs or less-thans), so it is refused: queries never reach the network",
+            "write a space after a '<' that means less-than",
         )
+    raise InputError(
+        where,
+        "SERVICE is refused: queries never reach the network",
+        "query the release's own graphs; copy what you need from elsewhere into the inputs",
+    )
 
 
 class _Reading:

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent
-from pyshacl.errors import ValidationFailure
+from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
 from pyshacl.rdfutil import stringify_node
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -291,13 +291,44 @@ class ShapeParser:
     def _query(self, node: rdflib.term.Node, select: rdflib.term.Node | None) -> str:
         if not isinstance(select, rdflib.Literal):
             raise Unsupported("SPARQL without sh:select")
-        lines = []
-        for prefixes in self.g.objects(node, SH.prefixes):
-            for decl in self.g.objects(prefixes, SH.declare):
-                prefix = self.g.value(decl, SH.prefix)
-                namespace = self.g.value(decl, SH.namespace)
-                lines.append(f"PREFIX {prefix}: <{namespace}>")
-        return "\n".join(sorted(set(lines))) + "\n" + str(select)
+        return fast_query_text(self.g, node, str(select))
+
+
+def fast_query_text(graph: rdflib.Graph, node: rdflib.term.Node, query: str) -> str:
+    """The text this engine runs for the SPARQL ``query`` of ``node``: its ``sh:prefixes`` lines, then the query."""
+    lines = []
+    for prefixes in graph.objects(node, SH.prefixes):
+        for decl in graph.objects(prefixes, SH.declare):
+            prefix = graph.value(decl, SH.prefix)
+            namespace = graph.value(decl, SH.namespace)
+            lines.append(f"PREFIX {prefix}: <{namespace}>")
+    return "\n".join(sorted(set(lines))) + "\n" + query
+
+
+def pyshacl_query_text(graph: rdflib.Graph, node: rdflib.term.Node, query: str) -> str | None:
+    """The text pySHACL runs for the SPARQL ``query`` of ``node`` (None when it refuses the node's prefixes).
+
+    pySHACL's own helper collects the prefixes (rdf, rdfs and owl, the node's ``sh:prefixes``
+    and any ``owl:Ontology``'s ``sh:declare``) and writes them before the query.
+    """
+    helper = SPARQLQueryHelper(None, node, query)
+    helper.shape = _ShapeOfGraph(graph)
+    try:
+        helper.collect_prefixes()
+    except ReportableRuntimeError:  # pySHACL refuses these shapes when it loads them: it runs nothing
+        return None
+    return str(helper.apply_prefixes(query))
+
+
+@dataclass(frozen=True)
+class _ShapeOfGraph:
+    """What pySHACL's SPARQL helper reads of a shape to collect prefixes: its shapes graph (``shape.sg.graph``)."""
+
+    graph: rdflib.Graph
+
+    @property
+    def sg(self) -> _ShapeOfGraph:
+        return self
 
 
 _PREBOUND = re.compile(r"[$?](currentShape|shapesGraph|PATH)")  # pySHACL's own test: no word boundary after
@@ -980,9 +1011,11 @@ __all__ = [
     "check_constraint_query",
     "check_store_keeps",
     "compile_pattern",
+    "fast_query_text",
     "fast_results",
     "malformed_shapes",
     "note_literal",
+    "pyshacl_query_text",
     "query_rows",
     "reads_of",
     "shape_queries",

@@ -23,7 +23,14 @@ from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
 from carnk_ld.scopes import refuse_service, service_line
-from carnk_ld.shacl import Result, fast_results, malformed_shapes, to_rdflib_term
+from carnk_ld.shacl import (
+    Result,
+    fast_query_text,
+    fast_results,
+    malformed_shapes,
+    pyshacl_query_text,
+    to_rdflib_term,
+)
 from carnk_ld.vocab import compact_iri
 
 
@@ -76,13 +83,19 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
+    queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, and that file as shown
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
-        _refuse_service(parsed, path, shown)
+        _refuse_bad_prefixes(parsed, path, shown)
+        for text in _query_texts(parsed):
+            _refuse_service_in(text, path, shown)
+            queries.setdefault(text, (path, shown))
         malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
         triples.extend(parsed)
-    return to_rdflib(triples)
+    graph = to_rdflib(triples)
+    _refuse_service_as_run(graph, queries)
+    return graph
 
 
 _SH = "http://www.w3.org/ns/shacl#"
@@ -90,23 +103,79 @@ _SH = "http://www.w3.org/ns/shacl#"
 _QUERY_PREDICATES = {_SH + name for name in ("select", "ask", "construct", "update")}
 
 
-def _refuse_service(triples: list[ox.Triple], path: Path, shown: Path) -> None:
-    """Refuse SERVICE in a shape's SPARQL (and in the prefix lines engines write before it), at its line."""
-    texts = [
+def _query_texts(triples: list[ox.Triple]) -> list[str]:
+    """The SPARQL texts a shapes file holds (``sh:select`` and the like)."""
+    return [
         t.object.value for t in triples if t.predicate.value in _QUERY_PREDICATES and isinstance(t.object, ox.Literal)
     ]
-    values: dict[tuple[str, str], str] = {}
+
+
+# SPARQL 1.1's PN_PREFIX, and an absolute IRI of the characters IRIREF allows between '<' and
+# '>'. Engines write ``PREFIX p: <ns>`` before a shape's query; only a prefix and an IRI of
+# these forms make that line exactly one declaration, which opens no string, comment or IRI
+# for the query to close (a namespace ``http://a/> SELECT ... BIND('''`` would otherwise hide
+# the query's SERVICE from a check of the query alone).
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS = _PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+_PN_PREFIX = re.compile(f"(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
+_ABSOLUTE_IRI = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*""")
+
+
+def _refuse_bad_prefixes(triples: list[ox.Triple], path: Path, shown: Path) -> None:
+    """Refuse, at its line, an ``sh:prefix`` that is not a SPARQL prefix name or an ``sh:namespace`` not an IRI."""
     for t in triples:
-        if t.predicate.value in (_SH + "prefix", _SH + "namespace") and isinstance(t.object, ox.Literal):
-            values[(str(t.subject), t.predicate.value)] = t.object.value
-    for (subject, predicate), prefix in values.items():
+        predicate = t.predicate.value
+        if predicate not in (_SH + "prefix", _SH + "namespace"):
+            continue
+        local = predicate[len(_SH) :]
+        # SHACL writes both as literals (pySHACL fails on an IRI: it reads the literal's datatype).
+        if not isinstance(t.object, ox.Literal):
+            written = t.object.value if isinstance(t.object, ox.NamedNode) else ""
+            raise InputError(
+                Location(shown, _line_in_file(path, written) if written else None),
+                f"sh:{local} {t.object} is not a literal",
+                f'write it as a string, e.g. sh:{local} "{written or "..."}"',
+            )
+        value = t.object.value
         if predicate == _SH + "prefix":
-            texts.append(f"PREFIX {prefix}: <{values.get((subject, _SH + 'namespace'), '')}>")
-    for text in texts:
-        line = service_line(text)
-        if line is not None:
-            at = _line_in_file(path, text.split("\n")[line - 1])
-            refuse_service(text, shown, first_line=None if at is None else at - line + 1)
+            if _PN_PREFIX.fullmatch(value):
+                continue
+            what = "is not a SPARQL prefix name"
+            hint = "write a letter, then letters, digits, '_', '-' or '.' (not ending with '.')"
+        else:
+            if _ABSOLUTE_IRI.fullmatch(value):
+                continue
+            what = "is not an absolute IRI"
+            hint = 'write the namespace IRI alone, e.g. "https://w3id.org/carnk/"^^xsd:anyURI (no spaces or <>"{}|^`\\)'
+        line = _line_in_file(path, value.split("\n", 1)[0])
+        raise InputError(Location(shown, line), f"sh:{local} {value!r} {what}", hint)
+
+
+def _refuse_service_in(text: str, path: Path, shown: Path, *, skipped: int = 0) -> None:
+    """Refuse SERVICE in ``text`` at its line of the file; ``text`` is a query after ``skipped`` prefix lines."""
+    line = service_line(text)
+    if line is None:
+        return
+    at = _line_in_file(path, text.split("\n")[line - 1]) if line > skipped else None
+    refuse_service(text, shown, first_line=None if at is None else at - line + 1)
+
+
+def _refuse_service_as_run(graph: rdflib.Graph, queries: dict[str, tuple[Path, Path]]) -> None:
+    """Refuse SERVICE in the very text each engine runs: the prefix lines it writes, then a shape's query.
+
+    A shape's ``sh:prefixes`` may name declarations in another file, so this reads the whole shapes graph.
+    """
+    for predicate in sorted(_QUERY_PREDICATES):
+        for node, query in graph.subject_objects(rdflib.URIRef(predicate)):
+            if not isinstance(query, rdflib.Literal) or str(query) not in queries:
+                continue
+            path, shown = queries[str(query)]
+            for text in (fast_query_text(graph, node, str(query)), pyshacl_query_text(graph, node, str(query))):
+                if text is not None:
+                    _refuse_service_in(text, path, shown, skipped=text.count("\n") - str(query).count("\n"))
 
 
 def _line_in_file(path: Path, line_text: str) -> int | None:

@@ -36,3 +36,14 @@ def test_every_question_has_an_approved_answer_and_states_its_question() -> None
 def test_competency_question(embedded: EmbeddedStore, question) -> None:
     comparison = compare_question(embedded, question)
     assert comparison.ok, "\n".join(comparison.render())
+
+
+def test_an_answer_binding_one_variable_twice_is_refused_at_the_second_line(tmp_path: Path) -> None:
+    from carnk_ld.cq import read_answer
+    from carnk_ld.errors import InputError
+
+    answer = tmp_path / "cq-99-x.tsv"
+    answer.write_text("# bind: k=carnk:NKCell\n# bind: k=carnk:TCell\nk\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_answer(answer)
+    assert raised.value.location.line == 2 and "?k is bound twice" in raised.value.message

@@ -8,6 +8,7 @@ that are not a single RDF term are cases of tests/bad_inputs/.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -169,3 +170,31 @@ def test_the_timeout_bounds_checking_a_huge_query(cli, sample_release: Path) -> 
     result = q(cli, sample_release, "-e", query, "--timeout", "2")
     assert result.exit_code == 2 and "query stopped after the 2 s timeout" in result.output
     assert time.monotonic() - started < 20
+
+
+def test_a_query_file_that_is_not_a_regular_file_is_refused_without_waiting(
+    cli, sample_release: Path, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "query.rq"
+    os.mkfifo(fifo)  # no writer: reading it would wait for ever, whatever --timeout says
+    started = time.monotonic()
+    result = q(cli, sample_release, str(fifo), "--timeout", "2")
+    assert result.exit_code == 2 and f"{fifo}: error: the query is not a regular file" in result.output
+    assert time.monotonic() - started < 20
+
+
+def test_a_byte_order_mark_before_the_query_is_not_part_of_it(cli, sample_release: Path, tmp_path: Path) -> None:
+    query = tmp_path / "bom.rq"
+    query.write_bytes("\ufeffASK { ?s ?p ?o }\n".encode())
+    result = q(cli, sample_release, str(query))
+    assert result.exit_code == 0 and result.output.strip() == "true", result.output
+
+
+def test_bindings_keep_the_release_prefixes_and_the_querys_own(cli, sample_release: Path) -> None:
+    query = "SELECT ?k WHERE { carnk:NKCell a ?k }"
+    result = q(cli, sample_release, "-e", query, "--bind", "k=owl:Class")
+    assert result.exit_code == 0 and result.output.split()[-3:] == ["owl:Class", "(1", "row)"], result.output
+    # Another prefix for the release's namespace: rdflib's prefix table would forget carnk:.
+    aliased = "PREFIX nk: <https://w3id.org/carnk/>\nSELECT ?k WHERE { carnk:NKCell a ?k . nk:NKCell a ?k }"
+    result = q(cli, sample_release, "-e", aliased, "--bind", "k=owl:Class")
+    assert result.exit_code == 0 and "owl:Class" in result.output, result.output

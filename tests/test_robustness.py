@@ -180,21 +180,51 @@ def test_service_never_reaches_a_listener_from_build_check_or_query(
     shape = sample_corpus / "shapes" / "ontology.shapes.ttl"
     check = sample_corpus / "queries" / "checks" / "missing-label-violation.rq"
     shape_text, check_text = shape.read_text(encoding="utf-8"), check.read_text(encoding="utf-8")
+    # A namespace that opens a long string which the shape's query closes: checked apart,
+    # neither text shows SERVICE; joined as the engines run them, the SERVICE is code.
+    split = sample_corpus / "shapes" / "split.shapes.ttl"
+    split_text = "\n".join(
+        (
+            "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+            "@prefix ex: <https://example.org/evil/> .",
+            'ex:prefixes sh:declare [ sh:prefix "p" ;',
+            "  sh:namespace \"http://a/> SELECT $this WHERE { BIND('''\"^^xsd:anyURI ] .",
+            "ex:Shape a sh:NodeShape ;",
+            "  sh:target [ a sh:SPARQLTarget ; sh:prefixes ex:prefixes ;",
+            f"    sh:select \"\"\">''' AS ?z) {service} }} #'''\"\"\" ] ;",
+            '  sh:property [ sh:path <http://www.w3.org/2000/01/rdf-schema#label> ; sh:minCount 0 ; sh:message "x" ] .',
+            "",
+        )
+    )
     out = tmp_path / "release"
     cases = [
-        (shape, shape_text.replace("?this a ?kind .\n", f"?this a ?kind . {service}\n", 1)),
-        (check, check_text.replace("# scope: document\n", f"# scope: document\n# note\r{service}\n", 1)),
+        (
+            shape,
+            shape_text.replace("?this a ?kind .\n", f"?this a ?kind . {service}\n", 1),
+            "SERVICE <http",
+            "SERVICE is refused",
+        ),
+        (
+            check,
+            check_text.replace("# scope: document\n", f"# scope: document\n# note\r{service}\n", 1),
+            "SERVICE <http",
+            "SERVICE is refused",
+        ),
+        (split, split_text, "sh:namespace", "sh:namespace"),
     ]
-    for path, text in cases:
+    for path, text, line_text, message in cases:
         path.write_text(text, encoding="utf-8", newline="")
         for command in ("build", "check"):
             args = (command, "--root", str(sample_corpus)) + (("--out", str(out)) if command == "build" else ())
             result = run_process(*args)
             assert result.returncode == 2, result.stderr
-            assert f"{path.relative_to(sample_corpus)}:{line_of(path, 'SERVICE <http')}: error: SERVICE is refused" in (
-                result.stderr + result.stdout
-            )
-        path.write_text(shape_text if path == shape else check_text, encoding="utf-8")
+            output = result.stderr + result.stdout
+            assert f"{path.relative_to(sample_corpus)}:{line_of(path, line_text)}: error: {message}" in output
+            assert "Traceback" not in output
+        if path == split:
+            path.unlink()
+        else:
+            path.write_text(shape_text if path == shape else check_text, encoding="utf-8")
     query = tmp_path / "hidden.rq"
     escaped = service.replace("SERVICE", "\\u0053ERVICE")
     for text in (

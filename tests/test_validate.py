@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import rdflib
 
+from carnk_ld.scopes import service_line
+from carnk_ld.shacl import fast_query_text, pyshacl_query_text
 from carnk_ld.validate import load_shapes
 from carnk_ld.vocab import CARNK
 from tests.conftest import SAMPLE, line_of, write_sample_corpus
@@ -43,3 +46,27 @@ def test_violations_name_the_facts_file_and_line(project_root: Path, tmp_path: P
     assert "exactly one polarity" in violation.message
     facts = SAMPLE / "facts" / "sample.yaml"
     assert str(violation.source) == f"facts/sample.yaml:{line_of(facts, '- id: cart-crs')}"
+
+
+def test_the_engines_texts_join_prefix_lines_to_the_query_as_they_run_them() -> None:
+    """What the SERVICE check reads of a shape is what each engine runs: its prefix lines, then the query.
+
+    A namespace opening a long string that the query closes hides SERVICE from a check of either
+    text alone (the shapes loader refuses such a namespace first; this pins the joined texts).
+    """
+    shapes = rdflib.Graph().parse(
+        data=(
+            "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .\n"
+            "ex:p sh:declare [ sh:prefix 'p' ; sh:namespace \"http://a/> SELECT $this WHERE { BIND('''\" ] .\n"
+            "ex:t sh:prefixes ex:p ; sh:select \"\"\">''' AS ?z) SERVICE <http://e/> { $this ?p ?o } } #'''\"\"\" .\n"
+        ),
+        format="turtle",
+    )
+    node, select = next(iter(shapes.subject_objects(rdflib.URIRef("http://www.w3.org/ns/shacl#select"))))
+    assert service_line(str(select)) is None
+    fast, pyshacl = fast_query_text(shapes, node, str(select)), pyshacl_query_text(shapes, node, str(select))
+    declaration = "PREFIX p: <http://a/> SELECT $this WHERE { BIND('''>\n"
+    assert fast == declaration + str(select)
+    assert pyshacl is not None and pyshacl.endswith(declaration + "\n" + str(select))
+    assert "PREFIX owl: <http://www.w3.org/2002/07/owl#>" in pyshacl  # pySHACL's own predeclared prefixes
+    assert service_line(fast) == 2 and service_line(pyshacl) == 6
