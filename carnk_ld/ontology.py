@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.errors import InputError, InputErrors, Location
-from carnk_ld.rdfio import parse_rdf_file, split_lines
+from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
@@ -167,7 +167,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
         elif p == RDF.type and isinstance(o, ox.NamedNode):
             terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
     text_lines = split_lines(text)
-    lines = _declaration_lines(text_lines)
+    lines = subject_lines(text_lines)
     _check_kinds(triples, shown, lines)
     _check_literals(triples, shown, text_lines, lines)
     _check_licences(triples, shown, text_lines, lines)
@@ -429,30 +429,3 @@ def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
                 path.append(nxt)
                 stack.append((nxt, sorted(parents.get(nxt, ()))))
     return None
-
-
-_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
-
-
-def _declaration_lines(text: list[str]) -> dict[str, int]:
-    """Map term IRIs to the first line (of ``text``'s lines) where they start a Turtle subject block.
-
-    A subject may be written with any prefix the file declares (``c:Foo`` after
-    ``@prefix c: <https://w3id.org/carnk/>``) or in full; each spelling maps to the same IRI.
-    """
-    lines: dict[str, int] = {}
-    prefixes: dict[str, str] = {}
-    for number, line in enumerate(text, start=1):
-        declared = _PREFIX_RE.match(line)
-        if declared:
-            prefixes[declared.group(1) or ""] = declared.group(2)
-            continue
-        match = _SUBJECT_RE.match(line)
-        if not match:
-            continue
-        if match.group(3):
-            lines.setdefault(match.group(3), number)
-        elif (match.group(1) or "") in prefixes:
-            lines.setdefault(prefixes[match.group(1) or ""] + match.group(2).rstrip("."), number)
-    return lines

@@ -81,6 +81,33 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     return triples
 
 
+_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
+
+
+def subject_lines(text: list[str]) -> dict[str, int]:
+    """Map term IRIs to the first line (of ``text``'s lines) where they start a Turtle subject block.
+
+    A subject may be written with any prefix the file declares (``c:Foo`` after
+    ``@prefix c: <https://w3id.org/carnk/>``) or in full; each spelling maps to the same IRI.
+    """
+    lines: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
+    for number, line in enumerate(text, start=1):
+        declared = _PREFIX_RE.match(line)
+        if declared:
+            prefixes[declared.group(1) or ""] = declared.group(2)
+            continue
+        match = _SUBJECT_RE.match(line)
+        if not match:
+            continue
+        if match.group(3):
+            lines.setdefault(match.group(3), number)
+        elif (match.group(1) or "") in prefixes:
+            lines.setdefault(prefixes[match.group(1) or ""] + match.group(2).rstrip("."), number)
+    return lines
+
+
 def _check_utf8(data: bytes, shown: Path) -> None:
     """Turtle, N-Triples and JSON-LD are UTF-8 throughout; pyoxigraph does not look inside comments.
 

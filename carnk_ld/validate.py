@@ -21,9 +21,9 @@ from rdflib.namespace import SH
 
 from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
-from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
+from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
-from carnk_ld.shacl import Result, fast_results, malformed_shapes, to_rdflib_term
+from carnk_ld.shacl import Result, Unsupported, fast_results, malformed_shapes, to_rdflib_term
 from carnk_ld.vocab import compact_iri
 
 
@@ -70,19 +70,66 @@ class ValidationResult:
         return "\n".join(lines) + "\n"
 
 
-def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.Graph:
+class ShapesGraph(rdflib.Graph):
+    """The shapes of a corpus as pySHACL reads them, remembering where each named shape is written.
+
+    A shape either engine refuses is reported at its file and line (:meth:`locate`), not just
+    as "shapes": curators look for it by hand.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: dict[str, tuple[Path, int]] = {}  # a named subject's IRI: (file as shown, line)
+        self.texts: dict[Path, list[str]] = {}  # each Turtle or N-Triples file's lines, as its parser counts them
+
+    def locate(self, shape: str | None, path: str | None = None, parameter: str | None = None) -> Location | None:
+        """Where ``shape`` (its property shape of ``sh:path`` ``path``, its ``sh:<parameter>``) is written.
+
+        From the shape's first line the search moves on to the path, then to the parameter; each
+        step that cannot be told keeps the line found so far.
+        """
+        if shape is None or shape not in self.origins:
+            return None
+        shown, line = self.origins[shape]
+        lines = self.texts[shown]
+        if path:
+            name = re.split(r"[/#:]", path)[-1]
+            mention = re.compile(rf"<{re.escape(path)}>|[:]{re.escape(name)}\b") if name else None
+            line = _next_line(lines, line, mention) or line
+        if parameter:
+            line = _next_line(lines, line, re.compile(rf"[:#]{re.escape(parameter)}\b")) or line
+        return Location(shown, line)
+
+    def where(self, exc: Unsupported) -> Location | None:
+        """Where a fast-engine refusal points (None when it does not name a shape)."""
+        return self.locate(exc.shape, exc.path, exc.parameter)
+
+
+def _next_line(lines: list[str], start: int, pattern: re.Pattern | None) -> int | None:
+    if pattern is None:
+        return None
+    return next((n for n in range(start, len(lines) + 1) if pattern.search(lines[n - 1])), None)
+
+
+def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesGraph:
     """Parse every ``*.ttl`` under ``shapes/`` strictly, then hand them to rdflib for pySHACL."""
     files = corpus_files(shapes_dir, RDF_SUFFIXES, display_dir or shapes_dir)
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
+    graph = ShapesGraph()
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
         _refuse_service(parsed, path, shown)
-        malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
+        text = path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else ""
+        malformed_shapes(parsed, shown, text)
+        graph.texts[shown] = split_lines(text)
+        for iri, line in subject_lines(graph.texts[shown]).items():
+            graph.origins.setdefault(iri, (shown, line))
         triples.extend(parsed)
-    return to_rdflib(triples)
+    graph.parse(data=serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
 
 
 _SH = "http://www.w3.org/ns/shacl#"
