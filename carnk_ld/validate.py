@@ -8,7 +8,9 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 from pyshacl.errors import ReportableRuntimeError
+from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
 
 from carnk_ld.corpusfiles import corpus_files
@@ -218,13 +221,27 @@ def pyshacl_validate(
 ) -> ValidationResult:
     """Run pySHACL (SHACL-AF enabled for SPARQL targets) on the whole graph and flatten the report."""
     data = to_rdflib(triples)
+    # pySHACL logs a shape it cannot load to stderr through a handler of its own (added on every
+    # call), before raising; a filter on its logger keeps that out of the output, and the
+    # error below says it once, with the shape's file and line.
+    logger = logging.getLogger(_PYSHACL_LOGGER)
+    muted = _Mute()
+    logger.addFilter(muted)
     try:
         conforms, report, _ = pyshacl.validate(
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
         )
     except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
         reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
-        raise InputError("shapes", f"pySHACL cannot validate with these shapes: {reason}") from None
+        shape = _failing_shape(exc, shapes)
+        where = None
+        if shape is not None and isinstance(shapes, ShapesGraph):
+            parameter = re.search(r"\bsh:(\w+)", reason)
+            where = shapes.locate(shape[0], shape[1], parameter.group(1) if parameter else None)
+        named = f" (shape <{shape[0]}>)" if shape else ""
+        raise InputError(where or "shapes", f"pySHACL cannot validate with these shapes: {reason}{named}") from None
+    finally:
+        logger.removeFilter(muted)
     sources = sources or {}
     violations = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
@@ -247,6 +264,37 @@ def pyshacl_validate(
         )
     violations.sort(key=_order)
     return ValidationResult(bool(conforms), tuple(violations), engine="pySHACL")
+
+
+#: The logger pySHACL's validate() writes to (pyshacl.entrypoints.make_default_logger).
+_PYSHACL_LOGGER = "pyshacl-validate"
+
+
+class _Mute(logging.Filter):
+    """Drops what pySHACL logs during one validation (its errors are raised too, and reported once)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str | None] | None:
+    """The named shape (and property path) pySHACL was loading when it raised, if it can be told.
+
+    pySHACL's errors name the constraint but not the shape; the shape is the innermost pySHACL
+    ``Shape`` whose method the exception passed through.
+    """
+    node = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, PyshaclShape):
+            node = candidate.node
+    if node is None:
+        return None
+    path = shapes.value(node, SH.path)
+    owner = node if isinstance(node, rdflib.URIRef) else shapes.value(None, SH.property, node)
+    if not isinstance(owner, rdflib.URIRef):
+        return None
+    return str(owner), str(path) if isinstance(path, rdflib.URIRef) and owner != node else None
 
 
 def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:
