@@ -19,6 +19,7 @@ from carnk_ld.constants import (
     VERSION,
     project_root,
 )
+from carnk_ld.corpusfiles import corpus_file
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
 from carnk_ld.mappings import coverage, load_mappings
@@ -258,9 +259,14 @@ def mappings(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        ontology = load_ontology(root / ONTOLOGY_DIR / ONTOLOGY_FILE, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+        ontology = load_ontology(
+            corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
+            display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
+        )
         mapping_set = load_mappings(
-            root / MAPPINGS_DIR / MAPPINGS_FILE, ontology, display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE
+            corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)),
+            ontology,
+            display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
         )
     except CarnkError as exc:
         _fail(exc, root)

@@ -1,9 +1,10 @@
 """Which entries of a corpus directory are read, which are ignored, and reading an input file.
 
-Every entry of ``documents/``, ``facts/``, ``shapes/`` and ``queries/checks/`` is either read,
-ignored because it is a documented editor or desktop leftover (and then named in the build
-summary), or refused: an unexpected file is never skipped without a word, since a curator may
-have meant it to be read. A file that cannot be read is an input error naming it.
+Every entry of ``ontology/``, ``mappings/``, ``documents/``, ``facts/``, ``shapes/`` and
+``queries/checks/`` is either read, ignored because it is a documented editor or desktop
+leftover (and then named in the build summary), or refused: an unexpected file is never skipped
+without a word, since a curator may have meant it to be read. A file that cannot be read is an
+input error naming it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,38 @@ def corpus_files(directory: Path, suffixes: tuple[str, ...], shown: Path) -> lis
     ``README.md`` and the names in :data:`IGNORED_NAMES` are skipped; any other hidden entry, or
     entry that is not a regular file (symbolic links included) with one of the suffixes, is an error.
     """
+    wanted = " or ".join(f"*{suffix}" for suffix in suffixes)
     files = []
+    for path in _read_entries(directory, shown):
+        if path.is_symlink() or not path.is_file() or not path.name.endswith(suffixes):
+            raise InputError(
+                shown / path.name,
+                f"unexpected entry in {shown.as_posix()}/: only regular {wanted} files are read",
+                f"move it out of {shown.as_posix()}/ or rename it to {wanted}",
+            )
+        files.append(path)
+    return files
+
+
+def corpus_file(directory: Path, name: str, shown: Path) -> Path:
+    """The one file a corpus directory holds (``ontology/carnk.ttl``), refusing any other entry.
+
+    ``README.md`` and the names in :data:`IGNORED_NAMES` are skipped as in :func:`corpus_files`.
+    The file itself may be missing (or not a regular file): the reader of the file reports that.
+    """
+    for path in _read_entries(directory, shown):
+        if path.name != name:
+            raise InputError(
+                shown / path.name,
+                f"unexpected entry in {shown.as_posix()}/: only {name} is read",
+                f"move it out of {shown.as_posix()}/; the corpus has one {name}",
+            )
+    return directory / name
+
+
+def _read_entries(directory: Path, shown: Path) -> list[Path]:
+    """The entries of a corpus directory that are meant to be read: not README.md, not a known leftover."""
+    found = []
     for path in _entries(directory, shown):
         if path.name == README or ignored_reason(path.name):
             continue
@@ -61,15 +93,8 @@ def corpus_files(directory: Path, suffixes: tuple[str, ...], shown: Path) -> lis
                 f"unexpected entry in {shown.as_posix()}/: a hidden file, neither read nor a known editor file",
                 "rename it without the leading '.' to have it read, or move it out of the corpus",
             )
-        if path.is_symlink() or not path.is_file() or not path.name.endswith(suffixes):
-            wanted = " or ".join(f"*{suffix}" for suffix in suffixes)
-            raise InputError(
-                shown / path.name,
-                f"unexpected entry in {shown.as_posix()}/: only regular {wanted} files are read",
-                f"move it out of {shown.as_posix()}/ or rename it to {wanted}",
-            )
-        files.append(path)
-    return files
+        found.append(path)
+    return found
 
 
 def ignored_entries(directory: Path, shown: Path) -> list[tuple[Path, str]]:

@@ -52,7 +52,7 @@ from carnk_ld.shacl import (
     shape_queries,
     walk_shapes,
 )
-from carnk_ld.validate import ValidationResult, Violation, pyshacl_validate, result_of, violations_of
+from carnk_ld.validate import ShapesGraph, ValidationResult, Violation, pyshacl_validate, result_of, violations_of
 from carnk_ld.workers import Workers
 
 #: The graphs of G that every document shard is evaluated with; the metadata graph is a
@@ -383,9 +383,11 @@ def shacl_gate(
     try:
         return _fast(shapes, shapes_digest, glob, parts, service, sources, cache, workers)
     except Unsupported as exc:
+        where = shapes.where(exc) if isinstance(shapes, ShapesGraph) else None
+        named = f" (shape <{exc.shape}>)" if exc.shape else ""
         raise InputError(
-            "shapes",
-            f"the fast SHACL engine cannot give pySHACL's results exactly here: {exc}",
+            where or "shapes",
+            f"the fast SHACL engine cannot give pySHACL's results exactly here: {exc}{named}",
             "build with --shacl-engine pyshacl (slower, but it implements all of SHACL)",
         ) from None
 

@@ -16,8 +16,8 @@ import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.errors import InputError, InputErrors, Location
-from carnk_ld.rdfio import parse_rdf_file
-from carnk_ld.vocab import OWL, RDF, RDFS, SKOS
+from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
+from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
     OWL.Class: "class",
@@ -142,7 +142,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     text = path.read_text(encoding="utf-8")
     terms: dict[str, Term] = {}
     parents: dict[str, set[str]] = defaultdict(set)
-    version_info = None
+    version_infos: list[str] = []
     version_iri = None
     ontology_node = ox.NamedNode(ONTOLOGY_IRI)
     for t in triples:
@@ -155,7 +155,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
                 "builds never fetch from the network; merge the needed axioms into the file",
             )
         if s == ontology_node and p == OWL.versionInfo and isinstance(o, ox.Literal):
-            version_info = o.value
+            version_infos.append(o.value)
         if s == ontology_node and p == OWL.versionIRI and isinstance(o, ox.NamedNode):
             version_iri = o.value
         if not isinstance(s, ox.NamedNode):
@@ -166,8 +166,11 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
                 term.kind = _KINDS[o] if term.kind != "class" else "class"
         elif p == RDF.type and isinstance(o, ox.NamedNode):
             terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
-    lines = _declaration_lines(text)
-    _check_property_kinds(triples, shown, lines)
+    text_lines = split_lines(text)
+    lines = subject_lines(text_lines)
+    _check_kinds(triples, shown, lines)
+    _check_literals(triples, shown, text_lines, lines)
+    _check_licences(triples, shown, text_lines, lines)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if not isinstance(s, ox.NamedNode) or s.value not in terms:
@@ -185,11 +188,28 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             term.range = o.value
     if not any(t.subject == ontology_node and t.object == OWL.Ontology for t in triples):
         raise InputError(shown, f"no owl:Ontology with IRI <{ONTOLOGY_IRI}>")
-    if version_info is None or version_iri is None:
-        raise InputError(shown, "the ontology needs owl:versionInfo and owl:versionIRI")
+    if not version_infos or version_iri is None:
+        raise InputError(
+            Location(shown, lines.get(ONTOLOGY_IRI)), "the ontology needs owl:versionInfo and owl:versionIRI"
+        )
+    version_line = Location(shown, _value_line(text_lines, lines, ONTOLOGY_IRI, "versionInfo"))
+    if len(version_infos) > 1:
+        raise InputError(
+            version_line,
+            f"the ontology has {len(version_infos)} values of owl:versionInfo "
+            f"({', '.join(repr(v) for v in sorted(version_infos))})",
+            "keep the one version this release is",
+        )
+    version_info = version_infos[0]
+    if not _VERSION_RE.fullmatch(version_info):  # it ends the version IRI and names the release
+        raise InputError(
+            version_line,
+            f"owl:versionInfo {version_info!r} is not a version (letters, digits, '.', '-', '+')",
+            "write the version as in 0.1.0",
+        )
     if not version_iri.endswith("/" + version_info):
         raise InputError(
-            shown,
+            version_line,
             f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
             f"use <{ONTOLOGY_IRI}/{version_info}>",
         )
@@ -206,47 +226,168 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
 
 
-_PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
+    """Refuse an IRI of two kinds of entity, or a property with two domains or ranges, at its declaration line.
 
-
-def _check_property_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
-    """Refuse a property of two kinds, or with two domains or ranges, at its declaration line.
-
-    OWL 2 DL forbids one IRI as an object and a datatype (or annotation) property; owlready2
-    would only warn and guess. The facts reader checks a fact's subject against the one
-    ``rdfs:domain`` and its object against the one ``rdfs:range``: with two, OWL means both
-    at once (an intersection), which is rarely what a curator meant (usually "either"), so
-    the ontology has to say which with a single class: a common superclass for "either",
-    a class below both for "both".
+    OWL 2 DL lets one IRI name a class and an individual (punning), which owlready2 handles; any
+    other pair (a class that is also a property, an object property that is also a datatype
+    property, a property that is also an individual) it forbids, and owlready2 either guesses
+    (with a warning) or fails with a Python TypeError while the reasoner's results are read.
+    The facts reader checks a fact's subject against the one ``rdfs:domain`` and its object
+    against the one ``rdfs:range``: with two, OWL means both at once (an intersection), which is
+    rarely what a curator meant (usually "either"), so the ontology has to say which with a
+    single class: a common superclass for "either", a class below both for "both".
     """
+    classes = {t.subject for t in triples if t.predicate == RDF.type and t.object == OWL.Class}
     kinds: dict[str, list[str]] = defaultdict(list)
     bounds: dict[tuple[str, str], list[str]] = defaultdict(list)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.NamedNode):
             continue
-        if p == RDF.type and o in _PROPERTY_KINDS and _KINDS[o] not in kinds[s.value]:
-            kinds[s.value].append(_KINDS[o])
+        if p == RDF.type and (o in _KINDS or o in classes):
+            kind = _KINDS.get(o, "individual")
+            if kind not in kinds[s.value]:
+                kinds[s.value].append(kind)
         elif p in (RDFS.domain, RDFS.range) and o.value not in bounds[(s.value, p.value)]:
             bounds[(s.value, p.value)].append(o.value)
     for iri, found in sorted(kinds.items()):
-        if len(found) > 1:
+        clashing = sorted(k for k in found if not (k == "individual" and "class" in found))  # punning is allowed
+        if len(clashing) > 1:
+            both = " and ".join(clashing) if len(clashing) == 2 else ", ".join(clashing[:-1]) + " and " + clashing[-1]
             raise InputError(
                 Location(shown, lines.get(iri)),
-                f"{_short(iri)} is declared both {' and '.join(sorted(found))}; OWL 2 DL forbids one IRI as both",
-                "keep one declaration: object properties link individuals, datatype properties give literals",
+                f"{_short(iri)} is declared {'both ' if len(clashing) == 2 else ''}{both}; "
+                "OWL 2 DL forbids one IRI as both",
+                "keep one declaration: classes group individuals, object properties link individuals, datatype "
+                "properties give literals, annotation properties annotate (only a class may also be an individual)",
             )
-    for (iri, which), classes in sorted(bounds.items()):
-        if len(classes) > 1:
+    for (iri, which), ranges in sorted(bounds.items()):
+        if len(ranges) > 1:
             name = "rdfs:domain" if which == RDFS.domain.value else "rdfs:range"
             raise InputError(
                 Location(shown, lines.get(iri)),
-                f"{_short(iri)} has {len(classes)} {name} values ({', '.join(_short(c) for c in sorted(classes))}); "
+                f"{_short(iri)} has {len(ranges)} {name} values ({', '.join(_short(c) for c in sorted(ranges))}); "
                 f"the build checks facts against one",
                 f"for either class, use a common superclass as the {name}; for both, a class below both",
             )
 
 
+_XSD_NS = PREFIXES["xsd"]
+#: The integer datatypes owlready2 turns into Python ints as it loads the ontology, and stores in
+#: SQLite, which holds 64 bits: a lexical form int() cannot read, or a value beyond 64 bits, fails
+#: its parser (an OwlReadyOntologyParsingError that names no line).
+_OWLREADY_INTEGERS = {
+    _XSD_NS + name
+    for name in (
+        "integer",
+        "byte",
+        "short",
+        "int",
+        "long",
+        "unsignedByte",
+        "unsignedShort",
+        "unsignedInt",
+        "unsignedLong",
+        "negativeInteger",
+        "nonNegativeInteger",
+        "positiveInteger",
+    )
+}
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DOUBLE_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_BOOLEAN_RE = re.compile(r"true|false|1|0")
+_TIMEZONE = r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_DATE = r"-?(?:[1-9][0-9]{4,}|[0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_DATE_RE = re.compile(_DATE + _TIMEZONE)
+_TIME = r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+_DATETIME_RE = re.compile(_DATE + _TIME + _TIMEZONE)
+_LEXICAL = {
+    _XSD_NS + "decimal": _DECIMAL_RE,
+    _XSD_NS + "double": _DOUBLE_RE,  # and the special values, refused apart
+    _XSD_NS + "float": _DOUBLE_RE,
+    _XSD_NS + "boolean": _BOOLEAN_RE,
+    _XSD_NS + "date": _DATE_RE,
+    _XSD_NS + "dateTime": _DATETIME_RE,
+    **dict.fromkeys(_OWLREADY_INTEGERS, _INTEGER_RE),
+}
+_INT64 = (-(2**63), 2**63 - 1)
+#: XSD's special floating-point values: owlready2 hands them to HermiT rewritten ("NaN" as "None"),
+#: which HermiT refuses as malformed, or reads as another value.
+_SPECIAL_FLOATS = {"NaN", "INF", "+INF", "-INF"}
+
+
+def _check_literals(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+    """Refuse, at its line, a literal the reasoner step cannot load or would read as another value.
+
+    owlready2 converts integers and decimals as it parses (a value beyond 64 bits or an
+    ill-formed one stops it with an error naming no line), and HermiT stops on an ill-formed
+    boolean, date or number: both run long after the file was read, so the literal is checked
+    here, where its line is known. ``owl:real`` has no literals at all in OWL 2.
+    """
+    for t in triples:
+        o = t.object
+        if not isinstance(o, ox.Literal):
+            continue
+        datatype = o.datatype.value
+        pattern = _LEXICAL.get(datatype)
+        name = "xsd:" + datatype[len(_XSD_NS) :] if datatype.startswith(_XSD_NS) else f"<{datatype}>"
+        problem = None
+        if datatype == OWL.real.value:
+            problem = "owl:real has no literals in OWL 2"
+        elif pattern is _DOUBLE_RE and o.value in _SPECIAL_FLOATS:
+            problem = f"the {name} {o.value} reaches the reasoner (HermiT) rewritten by owlready2, which it refuses"
+        elif pattern is not None and not pattern.fullmatch(o.value):
+            problem = f"{o.value!r} is not a valid {name}"
+        elif datatype in _OWLREADY_INTEGERS and not _INT64[0] <= int(o.value) <= _INT64[1]:
+            problem = f"the {name} {o.value} is beyond 64 bits, which the reasoner (owlready2) cannot hold"
+        elif pattern is _DATE_RE or pattern is _DATETIME_RE:
+            problem = _impossible_day(o.value, name)
+        if problem:
+            subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+            of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
+            raise InputError(
+                Location(shown, _value_line(text, lines, subject, o.value)),
+                f"{problem} (the object of {of})",
+                "write the value in its datatype's lexical form, or as a plain string if it is not one",
+            )
+
+
+def _impossible_day(value: str, name: str) -> str | None:
+    """A message when a date's day does not exist in its month (the pattern allows up to 31 in any)."""
+    match = re.match(r"(-?[0-9]+)-([0-9]{2})-([0-9]{2})", value)
+    assert match is not None  # the date and dateTime patterns start like this
+    year, month, day = (int(part) for part in match.groups())
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (29 if leap else 28) if month == 2 else 30 if month in (4, 6, 9, 11) else 31
+    if day > days:
+        return f"{value!r} is not a valid {name}: there is no day {day} in month {month}"
+    return None
+
+
+def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+    """Refuse an ontology ``dcterms:license`` that is not an IRI: it is published as the release's licence."""
+    header = ox.NamedNode(ONTOLOGY_IRI)
+    for t in triples:
+        if t.subject == header and t.predicate == DCTERMS.license and not isinstance(t.object, ox.NamedNode):
+            raise InputError(
+                Location(shown, _value_line(text, lines, ONTOLOGY_IRI, "license")),
+                f"dcterms:license of the ontology is {t.object}, not an IRI",
+                "write the licence's IRI, e.g. <https://creativecommons.org/licenses/by/4.0/>",
+            )
+
+
+def _value_line(text: list[str], lines: dict[str, int], subject: str, needle: str) -> int | None:
+    """The first line from ``subject``'s declaration on that contains ``needle`` (else the declaration's line)."""
+    start = lines.get(subject)
+    for number in range(start or 1, len(text) + 1):
+        if needle in text[number - 1]:
+            return number
+    return start
+
+
+_VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 #: A controlled value's notation: what a curator types in YAML, with no quoting needed.
 _NOTATION_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -288,30 +429,3 @@ def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
                 path.append(nxt)
                 stack.append((nxt, sorted(parents.get(nxt, ()))))
     return None
-
-
-_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
-
-
-def _declaration_lines(text: str) -> dict[str, int]:
-    """Map term IRIs to the first line where they start a Turtle subject block.
-
-    A subject may be written with any prefix the file declares (``c:Foo`` after
-    ``@prefix c: <https://w3id.org/carnk/>``) or in full; each spelling maps to the same IRI.
-    """
-    lines: dict[str, int] = {}
-    prefixes: dict[str, str] = {}
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is not a line end
-        declared = _PREFIX_RE.match(line)
-        if declared:
-            prefixes[declared.group(1) or ""] = declared.group(2)
-            continue
-        match = _SUBJECT_RE.match(line)
-        if not match:
-            continue
-        if match.group(3):
-            lines.setdefault(match.group(3), number)
-        elif (match.group(1) or "") in prefixes:
-            lines.setdefault(prefixes[match.group(1) or ""] + match.group(2).rstrip("."), number)
-    return lines

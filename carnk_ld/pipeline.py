@@ -46,7 +46,7 @@ from carnk_ld.constants import (
     ONTOLOGY_FILE,
     SHAPES_DIR,
 )
-from carnk_ld.corpusfiles import corpus_files, ignored_entries, read_input
+from carnk_ld.corpusfiles import corpus_file, corpus_files, ignored_entries, read_input
 from carnk_ld.cq import QUERIES_DIR
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
@@ -125,7 +125,7 @@ class BuildSummary:
 
 
 #: The corpus directories whose every entry is read, ignored (and reported) or refused.
-LISTED_DIRS = (DOCUMENTS_DIR, FACTS_DIR, SHAPES_DIR, CHECKS_DIR)
+LISTED_DIRS = (ONTOLOGY_DIR, MAPPINGS_DIR, DOCUMENTS_DIR, FACTS_DIR, SHAPES_DIR, CHECKS_DIR)
 
 
 def ignored_files(root: Path) -> list[str]:
@@ -159,7 +159,7 @@ def read_inputs(root: Path, cache: Cache) -> Inputs:
     Errors of the documents, facts and mapping files are collected (and reported with the
     errors of the next gate); an unreadable ontology, shapes or checks file stops here.
     """
-    ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE
+    ontology_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR))
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     ontology_digest = file_digest(ontology_path)
     errors: list[InputError] = []
@@ -237,7 +237,7 @@ def _orphan_errors(orphans: list[Path], documents: list[Path], ontology: Ontolog
 
 def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache) -> MappingSet:
     """The mapping set, cached under the mapping file, the ontology and the code (bioregistry is slow to load)."""
-    path = root / MAPPINGS_DIR / MAPPINGS_FILE
+    path = corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR))
     shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
     try:
         key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(path))

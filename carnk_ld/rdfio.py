@@ -24,6 +24,19 @@ _FORMATS = {
 }
 RDF_SUFFIXES = tuple(_FORMATS)
 _DOCTYPE_RE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+#: What ends a line for the RDF parsers (and so for every line an RDF error names): CR, LF or CRLF.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of an RDF file's text as its parser numbers them (not splitlines: U+2028 ends no line)."""
+    return _LINE_END.split(text)
+
+
+def line_number(data: bytes, offset: int) -> int:
+    """The 1-based line, as the RDF parser counts lines, of the byte at ``offset``."""
+    return len(_LINE_END_BYTES.findall(data, 0, offset)) + 1
 
 
 def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: str | None = None) -> list[ox.Triple]:
@@ -46,7 +59,7 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
         match = _DOCTYPE_RE.search(data)
         if match:
             raise InputError(
-                Location(shown, data.count(b"\n", 0, match.start()) + 1),
+                Location(shown, line_number(data, match.start())),
                 "XML with a DOCTYPE or ENTITY declaration is refused",
                 "entity expansion can take minutes for a few hundred bytes or read local files; remove the DOCTYPE",
             )
@@ -61,11 +74,38 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
         if isinstance(t.object, ox.Triple):
             marker = data.find(b"<<")
             raise InputError(
-                Location(shown, data.count(b"\n", 0, marker) + 1 if marker >= 0 else None),
+                Location(shown, line_number(data, marker) if marker >= 0 else None),
                 f"RDF 1.2 triple term as the object of {t.subject} {t.predicate} is not supported",
                 "state the claim as a carnk:Statement in a facts file, or as plain triples",
             )
     return triples
+
+
+_PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
+
+
+def subject_lines(text: list[str]) -> dict[str, int]:
+    """Map term IRIs to the first line (of ``text``'s lines) where they start a Turtle subject block.
+
+    A subject may be written with any prefix the file declares (``c:Foo`` after
+    ``@prefix c: <https://w3id.org/carnk/>``) or in full; each spelling maps to the same IRI.
+    """
+    lines: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
+    for number, line in enumerate(text, start=1):
+        declared = _PREFIX_RE.match(line)
+        if declared:
+            prefixes[declared.group(1) or ""] = declared.group(2)
+            continue
+        match = _SUBJECT_RE.match(line)
+        if not match:
+            continue
+        if match.group(3):
+            lines.setdefault(match.group(3), number)
+        elif (match.group(1) or "") in prefixes:
+            lines.setdefault(prefixes[match.group(1) or ""] + match.group(2).rstrip("."), number)
+    return lines
 
 
 def _check_utf8(data: bytes, shown: Path) -> None:
@@ -77,10 +117,10 @@ def _check_utf8(data: bytes, shown: Path) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
+        start = max(data.rfind(b"\n", 0, exc.start), data.rfind(b"\r", 0, exc.start)) + 1
         column = len(data[start : exc.start].decode("utf-8", errors="replace")) + 1
         raise InputError(
-            Location(shown, data.count(b"\n", 0, exc.start) + 1, column),
+            Location(shown, line_number(data, exc.start), column),
             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
             "convert the file to UTF-8, for example with iconv -f latin1 -t utf-8",
         ) from None

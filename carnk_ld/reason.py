@@ -13,9 +13,11 @@ cycle edges.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -90,7 +92,7 @@ def reason(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = N
     import owlready2
 
     owlready2.JAVA_EXE = find_java(java)
-    world = _classify(representatives(triples))
+    world = _classify(representatives(triples), ontology.path)
     if world is None:
         raise QualityGateFailed(_explain_inconsistency(ontology, triples))
     unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
@@ -142,22 +144,41 @@ def representatives(triples: list[ox.Triple]) -> list[ox.Triple]:
     return other
 
 
-def _classify(triples: list[ox.Triple]):
-    """A classified owlready2 World, or None when HermiT finds the input inconsistent."""
+def _classify(triples: list[ox.Triple], shown: Path):
+    """A classified owlready2 World, or None when HermiT finds the input inconsistent.
+
+    The ontology was checked as it was read (:func:`carnk_ld.ontology.load_ontology` refuses, at
+    their lines, the literals and the kinds of entity these libraries cannot take); should either
+    still refuse it, the failure is an input error naming the ontology, never a traceback.
+    """
     import owlready2
 
     world = owlready2.World()
     onto = world.get_ontology(ONTOLOGY_IRI)
-    onto.load(fileobj=io.BytesIO(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
+    try:
+        onto.load(fileobj=io.BytesIO(serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)), format="ntriples")
+    except owlready2.OwlReadyOntologyParsingError as exc:
+        world.close()
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise InputError(shown, f"the reasoner's OWL library (owlready2) cannot load the ontology{cause}") from None
     try:
         with onto:
             owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError:
         world.close()
         return None
-    except owlready2.OwlReadyJavaError as exc:  # pragma: no cover - environment problem
+    except owlready2.OwlReadyJavaError as exc:
+        world.close()
+        refusal = _HERMIT_REFUSAL.search(str(exc))
+        if refusal:  # HermiT's own exception about the input (a datatype outside OWL 2, a malformed literal)
+            reason = " ".join(refusal.group(1).split())
+            raise InputError(shown, f"the HermiT reasoner refuses the ontology: {reason}"[:800]) from None
         raise InputError("java", f"the HermiT reasoner could not run: {str(exc).strip()[:500]}") from None
     return world
+
+
+#: The message of an exception HermiT throws at its input (its classes live under org.semanticweb).
+_HERMIT_REFUSAL = re.compile(r"org\.semanticweb\.[\w.]*(?:Exception|Error): (.*?)(?:\n\s*at |\Z)", re.DOTALL)
 
 
 def _unsatisfiable_message(ontology: Ontology, classes: list[str]) -> str:
@@ -177,7 +198,7 @@ def _explain_inconsistency(ontology: Ontology, triples: list[ox.Triple]) -> str:
     """Find a culprit for an inconsistency: unsatisfiable classes that individuals fall into."""
     header = f"{ontology.path}: error: the ontology is inconsistent (HermiT): no model satisfies its axioms"
     has_data = any(_is_data_typing(t) for t in triples)
-    world = _classify(ontology.triples) if has_data else None
+    world = _classify(ontology.triples, ontology.path) if has_data else None
     if world is not None:
         unsatisfiable = sorted(c.iri for c in world.inconsistent_classes() if c.iri != OWL_NOTHING)
         world.close()

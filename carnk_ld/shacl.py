@@ -99,7 +99,18 @@ _SHAPE_KEYS = {
 
 
 class Unsupported(Exception):
-    """The shapes or data need a SHACL feature this engine does not reproduce exactly."""
+    """The shapes or data need a SHACL feature this engine does not reproduce exactly.
+
+    Raised while shapes are parsed, it says where, so the refusal can name the file and line:
+    ``shape`` is the named shape (a blank node's owning one), ``path`` the ``sh:path`` of the
+    property shape concerned, and ``parameter`` the local name of the SHACL parameter at fault.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+        self.shape: str | None = None
+        self.path: str | None = None
 
 
 @dataclass
@@ -184,7 +195,10 @@ class ShapeParser:
         for shape in roots:  # shapes that report results need their own message (no generic ones here)
             for reporting in [shape, *shape.properties]:
                 if _reports(reporting) and not reporting.messages:
-                    raise Unsupported(f"shape {reporting.node} has no sh:message")
+                    missing = Unsupported(f"shape {reporting.node} has no sh:message")
+                    missing.shape = str(shape.node) if isinstance(shape.node, rdflib.URIRef) else None
+                    missing.path = reporting.path[1].value if reporting.path else None
+                    raise missing
         return roots
 
     def _messages(self, node: rdflib.term.Node) -> tuple[str, ...]:
@@ -196,14 +210,26 @@ class ShapeParser:
         return tuple(messages)
 
     def shape(self, node: rdflib.term.Node, owner: str) -> Shape:
+        """The parsed shape; a refusal names the innermost named shape and property path it is in."""
+        try:
+            return self._shape(node, owner)
+        except Unsupported as exc:
+            path = self.g.value(node, SH.path)
+            if exc.path is None and exc.shape is None and isinstance(path, rdflib.URIRef):
+                exc.path = str(path)
+            if exc.shape is None and isinstance(node, rdflib.URIRef):
+                exc.shape = str(node)
+            raise
+
+    def _shape(self, node: rdflib.term.Node, owner: str) -> Shape:
         if node in self.parsed:
             return self.parsed[node]
         g = self.g
         for p in g.predicates(node, None):
             if str(p) not in _SHAPE_KEYS:
-                raise Unsupported(f"shape feature {p}")
+                raise Unsupported(f"shape feature {p}", parameter=_local(p))
         if (node, SH.deactivated, None) in g:
-            raise Unsupported("sh:deactivated")
+            raise Unsupported("sh:deactivated", parameter="deactivated")
         shape = Shape(node, owner=owner)
         self.parsed[node] = shape
         path = g.value(node, SH.path)
@@ -213,7 +239,7 @@ class ShapeParser:
             else:
                 inverse = g.value(path, SH.inversePath)
                 if not isinstance(inverse, rdflib.URIRef) or len(set(g.predicate_objects(path))) != 1:
-                    raise Unsupported("complex property path")
+                    raise Unsupported("complex property path", parameter="path")
                 shape.path = ("inv", ox.NamedNode(str(inverse)))
         shape.messages = self._messages(node)
         severity = g.value(node, SH.severity)
@@ -229,7 +255,7 @@ class ShapeParser:
             shape.targets.append(("objects", ox.NamedNode(str(prop))))
         for target in g.objects(node, SH.target):
             if (target, RDF.type, SH.SPARQLTarget) not in g:
-                raise Unsupported("custom target types")
+                raise Unsupported("custom target types", parameter="target")
             shape.targets.append(("sparql", self._query(target, g.value(target, SH.select))))
         for prop in sorted(g.objects(node, SH.property), key=str):
             child = self.shape(prop, owner or str(node))
@@ -243,20 +269,20 @@ class ShapeParser:
         shape.classes = [ox.NamedNode(str(c)) for c in g.objects(node, SH["class"])]
         for parameter in SINGLE_VALUED:  # malformed_shapes refuses these within a file; a shape may span files
             if len(set(g.objects(node, rdflib.URIRef(parameter)))) > 1:
-                raise Unsupported(f"several values of {parameter} on {node}")
+                raise Unsupported(f"several values of {parameter} on {node}", parameter=_local(parameter))
         shape.datatype = g.value(node, SH.datatype)
         for lst in g.objects(node, SH["in"]):
             members = list(rdflib.collection.Collection(g, lst))
             if not all(isinstance(v, rdflib.URIRef) for v in members):
-                raise Unsupported("sh:in with literals (rdflib compares normalised lexical forms)")
+                raise Unsupported("sh:in with literals (rdflib compares normalised lexical forms)", parameter="in")
             shape.in_values = frozenset(_to_ox(v) for v in members)
         flags = g.value(node, SH.flags)
         for pattern in g.objects(node, SH.pattern):
             shape.patterns.append(compile_pattern(pattern, flags))
-        shape.min_length = _int(g.value(node, SH.minLength))
-        shape.max_length = _int(g.value(node, SH.maxLength))
-        shape.min_count = _int(g.value(node, SH.minCount))
-        shape.max_count = _int(g.value(node, SH.maxCount))
+        shape.min_length = _int(g.value(node, SH.minLength), "minLength")
+        shape.max_length = _int(g.value(node, SH.maxLength), "maxLength")
+        shape.min_count = _int(g.value(node, SH.minCount), "minCount")
+        shape.max_count = _int(g.value(node, SH.maxCount), "maxCount")
         shape.less_than = [ox.NamedNode(str(p)) for p in g.objects(node, SH.lessThan)]
         for lst in g.objects(node, SH["or"]):
             shape.ors.append([self.shape(m, "") for m in rdflib.collection.Collection(g, lst)])
@@ -269,28 +295,28 @@ class ShapeParser:
             shape.qualified.append(
                 (
                     self.shape(qvs[0], ""),
-                    _int(g.value(node, SH.qualifiedMinCount)),
-                    _int(g.value(node, SH.qualifiedMaxCount)),
+                    _int(g.value(node, SH.qualifiedMinCount), "qualifiedMinCount"),
+                    _int(g.value(node, SH.qualifiedMaxCount), "qualifiedMaxCount"),
                 )
             )
         for constraint in g.objects(node, SH.sparql):
             if shape.is_property:
-                raise Unsupported("SPARQL constraints on property shapes")
+                raise Unsupported("SPARQL constraints on property shapes", parameter="sparql")
             for p in g.predicates(constraint, None):
                 if str(p) not in {str(RDF.type), SH_NS + "message", SH_NS + "prefixes", SH_NS + "select"}:
-                    raise Unsupported(f"SPARQL constraint feature {p}")
+                    raise Unsupported(f"SPARQL constraint feature {p}", parameter=_local(p))
             select = g.value(constraint, SH.select)
             query = self._query(constraint, select)
             check_constraint_query(str(select))
             messages = self._messages(constraint)
             if not messages:
-                raise Unsupported("SPARQL constraint without sh:message")
+                raise Unsupported("SPARQL constraint without sh:message", parameter="sparql")
             shape.sparql.append((query, messages))
         return shape
 
     def _query(self, node: rdflib.term.Node, select: rdflib.term.Node | None) -> str:
         if not isinstance(select, rdflib.Literal):
-            raise Unsupported("SPARQL without sh:select")
+            raise Unsupported("SPARQL without sh:select", parameter="select")
         return fast_query_text(self.g, node, str(select))
 
 
@@ -359,19 +385,27 @@ def check_constraint_query(select: str) -> None:
         raise InputError("shapes", f"SPARQL constraint refused (pySHACL refuses it too): {reason}") from None
     prebound = _PREBOUND.search(select)
     if prebound:
-        raise Unsupported(f"a SPARQL constraint mentioning ${prebound.group(1)}, which pySHACL pre-binds or rewrites")
+        raise Unsupported(
+            f"a SPARQL constraint mentioning ${prebound.group(1)}, which pySHACL pre-binds or rewrites",
+            parameter="select",
+        )
     code = query_code(select)
     if not re.search(r"WHERE\s*\{\s*[$?]this\s", code, re.IGNORECASE):
-        raise Unsupported("a SPARQL constraint that does not start by matching $this")
+        raise Unsupported("a SPARQL constraint that does not start by matching $this", parameter="select")
     projection = re.search(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", code, re.IGNORECASE | re.DOTALL)
     if projection is None or not (_THIS.search(projection.group(1)) or "*" in projection.group(1)):
-        raise Unsupported("a SPARQL constraint that does not select $this")
+        raise Unsupported("a SPARQL constraint that does not select $this", parameter="select")
     per_focus = _PER_FOCUS.search(code)
     if per_focus:
-        raise Unsupported(f"a SPARQL constraint with {per_focus.group(0)!r}, which pySHACL applies per focus node")
+        raise Unsupported(
+            f"a SPARQL constraint with {per_focus.group(0)!r}, which pySHACL applies per focus node",
+            parameter="select",
+        )
     for subquery in _SUBQUERY.finditer(code):
         if _THIS.search(code[subquery.start() : _closing_brace(code, subquery.start())]):
-            raise Unsupported("a subquery mentioning $this, which pySHACL replaces by each focus node in turn")
+            raise Unsupported(
+                "a subquery mentioning $this, which pySHACL replaces by each focus node in turn", parameter="select"
+            )
 
 
 def _closing_brace(code: str, start: int) -> int:
@@ -465,6 +499,11 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
                     ) from None
 
 
+def _local(iri: object) -> str:
+    """The name after the last ``#`` or ``/`` (``minCount`` of ``sh:minCount``)."""
+    return re.split(r"[#/]", str(iri))[-1]
+
+
 def _lexical(term: object) -> str:
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
 
@@ -525,11 +564,11 @@ def _reports(shape: Shape) -> bool:
     )
 
 
-def _int(node: rdflib.term.Node | None) -> int | None:
+def _int(node: rdflib.term.Node | None, parameter: str) -> int | None:
     if node is None:
         return None
     if not isinstance(node, rdflib.Literal) or not isinstance(node.value, int):
-        raise Unsupported(f"non-integer count {node}")
+        raise Unsupported(f"sh:{parameter} {node.n3()} is not an integer", parameter=parameter)
     return int(node.value)
 
 
@@ -548,13 +587,15 @@ def compile_pattern(pattern: rdflib.term.Node, flags: rdflib.term.Node | None) -
         elif flag == "m":
             value |= re.MULTILINE
         else:
-            raise Unsupported(f"sh:flags {text!r}: pySHACL honours only the flags 'i' and 'm'")
+            raise Unsupported(f"sh:flags {text!r}: pySHACL honours only the flags 'i' and 'm'", parameter="flags")
     if not isinstance(pattern, rdflib.Literal):
-        raise Unsupported(f"sh:pattern {pattern} is not a literal")
+        raise Unsupported(f"sh:pattern {pattern} is not a literal", parameter="pattern")
     try:
         return re.compile(str(pattern.value) if pattern.value is not None else str(pattern), value)
     except re.error as exc:
-        raise Unsupported(f"sh:pattern {str(pattern)!r} is not a Python regular expression ({exc})") from None
+        raise Unsupported(
+            f"sh:pattern {str(pattern)!r} is not a Python regular expression ({exc})", parameter="pattern"
+        ) from None
 
 
 def _to_ox(term: rdflib.term.Node) -> ox.NamedNode | ox.Literal:

@@ -8,7 +8,9 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +19,16 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 from pyshacl.errors import ReportableRuntimeError
+from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
 
 from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.errors import InputError, Location, Locator
-from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
+from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
 from carnk_ld.shacl import (
     Result,
+    Unsupported,
     fast_query_text,
     fast_results,
     malformed_shapes,
@@ -77,23 +81,69 @@ class ValidationResult:
         return "\n".join(lines) + "\n"
 
 
-def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.Graph:
+class ShapesGraph(rdflib.Graph):
+    """The shapes of a corpus as pySHACL reads them, remembering where each named shape is written.
+
+    A shape either engine refuses is reported at its file and line (:meth:`locate`), not just
+    as "shapes": curators look for it by hand.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origins: dict[str, tuple[Path, int]] = {}  # a named subject's IRI: (file as shown, line)
+        self.texts: dict[Path, list[str]] = {}  # each Turtle or N-Triples file's lines, as its parser counts them
+
+    def locate(self, shape: str | None, path: str | None = None, parameter: str | None = None) -> Location | None:
+        """Where ``shape`` (its property shape of ``sh:path`` ``path``, its ``sh:<parameter>``) is written.
+
+        From the shape's first line the search moves on to the path, then to the parameter; each
+        step that cannot be told keeps the line found so far.
+        """
+        if shape is None or shape not in self.origins:
+            return None
+        shown, line = self.origins[shape]
+        lines = self.texts[shown]
+        if path:
+            name = re.split(r"[/#:]", path)[-1]
+            mention = re.compile(rf"<{re.escape(path)}>|[:]{re.escape(name)}\b") if name else None
+            line = _next_line(lines, line, mention) or line
+        if parameter:
+            line = _next_line(lines, line, re.compile(rf"[:#]{re.escape(parameter)}\b")) or line
+        return Location(shown, line)
+
+    def where(self, exc: Unsupported) -> Location | None:
+        """Where a fast-engine refusal points (None when it does not name a shape)."""
+        return self.locate(exc.shape, exc.path, exc.parameter)
+
+
+def _next_line(lines: list[str], start: int, pattern: re.Pattern | None) -> int | None:
+    if pattern is None:
+        return None
+    return next((n for n in range(start, len(lines) + 1) if pattern.search(lines[n - 1])), None)
+
+
+def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesGraph:
     """Parse every ``*.ttl`` under ``shapes/`` strictly, then hand them to rdflib for pySHACL."""
     files = corpus_files(shapes_dir, RDF_SUFFIXES, display_dir or shapes_dir)
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
     queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, and that file as shown
+    graph = ShapesGraph()
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
         _refuse_bad_prefixes(parsed, path, shown)
-        for text in _query_texts(parsed):
-            _refuse_service_in(text, path, shown)
-            queries.setdefault(text, (path, shown))
-        malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
+        for query in _query_texts(parsed):
+            _refuse_service_in(query, path, shown)
+            queries.setdefault(query, (path, shown))
+        text = path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else ""
+        malformed_shapes(parsed, shown, text)
+        graph.texts[shown] = split_lines(text)
+        for iri, line in subject_lines(graph.texts[shown]).items():
+            graph.origins.setdefault(iri, (shown, line))
         triples.extend(parsed)
-    graph = to_rdflib(triples)
+    graph.parse(data=serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     _refuse_service_as_run(graph, queries)
     return graph
 
@@ -240,13 +290,27 @@ def pyshacl_validate(
 ) -> ValidationResult:
     """Run pySHACL (SHACL-AF enabled for SPARQL targets) on the whole graph and flatten the report."""
     data = to_rdflib(triples)
+    # pySHACL logs a shape it cannot load to stderr through a handler of its own (added on every
+    # call), before raising; a filter on its logger keeps that out of the output, and the
+    # error below says it once, with the shape's file and line.
+    logger = logging.getLogger(_PYSHACL_LOGGER)
+    muted = _Mute()
+    logger.addFilter(muted)
     try:
         conforms, report, _ = pyshacl.validate(
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
         )
     except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
         reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
-        raise InputError("shapes", f"pySHACL cannot validate with these shapes: {reason}") from None
+        shape = _failing_shape(exc, shapes)
+        where = None
+        if shape is not None and isinstance(shapes, ShapesGraph):
+            parameter = re.search(r"\bsh:(\w+)", reason)
+            where = shapes.locate(shape[0], shape[1], parameter.group(1) if parameter else None)
+        named = f" (shape <{shape[0]}>)" if shape else ""
+        raise InputError(where or "shapes", f"pySHACL cannot validate with these shapes: {reason}{named}") from None
+    finally:
+        logger.removeFilter(muted)
     sources = sources or {}
     violations = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
@@ -269,6 +333,37 @@ def pyshacl_validate(
         )
     violations.sort(key=_order)
     return ValidationResult(bool(conforms), tuple(violations), engine="pySHACL")
+
+
+#: The logger pySHACL's validate() writes to (pyshacl.entrypoints.make_default_logger).
+_PYSHACL_LOGGER = "pyshacl-validate"
+
+
+class _Mute(logging.Filter):
+    """Drops what pySHACL logs during one validation (its errors are raised too, and reported once)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str | None] | None:
+    """The named shape (and property path) pySHACL was loading when it raised, if it can be told.
+
+    pySHACL's errors name the constraint but not the shape; the shape is the innermost pySHACL
+    ``Shape`` whose method the exception passed through.
+    """
+    node = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, PyshaclShape):
+            node = candidate.node
+    if node is None:
+        return None
+    path = shapes.value(node, SH.path)
+    owner = node if isinstance(node, rdflib.URIRef) else shapes.value(None, SH.property, node)
+    if not isinstance(owner, rdflib.URIRef):
+        return None
+    return str(owner), str(path) if isinstance(path, rdflib.URIRef) and owner != node else None
 
 
 def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:

@@ -57,6 +57,8 @@ def apply(root: Path, patch: dict) -> None:
         path.write_text(path.read_text(encoding="utf-8") + patch["append"], encoding="utf-8")
     elif patch.get("crlf"):
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    elif patch.get("cr"):  # classic Mac line ends: the RDF parsers end a line at a lone CR too
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
     elif "size_mb" in patch:
         with open(path, "wb") as handle:  # sparse: the size is what matters
             handle.truncate(patch["size_mb"] * 1024 * 1024)

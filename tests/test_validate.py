@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import rdflib
 
+from carnk_ld.errors import InputError
 from carnk_ld.scopes import service_line
 from carnk_ld.shacl import fast_query_text, pyshacl_query_text
-from carnk_ld.validate import load_shapes
+from carnk_ld.validate import load_shapes, pyshacl_validate
 from carnk_ld.vocab import CARNK
 from tests.conftest import SAMPLE, line_of, write_sample_corpus
 from tests.oracle import KnowledgeGraph, build_graph, load_corpus, validate_graph
@@ -70,3 +71,26 @@ def test_the_engines_texts_join_prefix_lines_to_the_query_as_they_run_them() -> 
     assert pyshacl is not None and pyshacl.endswith(declaration + "\n" + str(select))
     assert "PREFIX owl: <http://www.w3.org/2002/07/owl#>" in pyshacl  # pySHACL's own predeclared prefixes
     assert service_line(fast) == 2 and service_line(pyshacl) == 6
+
+
+def test_a_shape_pyshacl_cannot_load_is_one_error_at_its_line(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    """pySHACL logged its ConstraintLoadError raw to stderr and the error named no file, line or shape."""
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "local.shapes.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<https://example.org/Commented> a sh:NodeShape ; sh:targetNode <https://example.org/x> ;\n"
+        '    sh:property [ sh:path rdfs:label ; sh:minCount 0 ; sh:message "Labels welcome." ] ;\n'
+        "    sh:property [ sh:path rdfs:comment ;\n"
+        '        sh:minCount "1" ; sh:message "A note." ] .\n',
+        encoding="utf-8",
+    )
+    shapes = load_shapes(shapes_dir, display_dir=Path("shapes"))
+    with pytest.raises(InputError) as info:
+        pyshacl_validate([], shapes)
+    assert str(info.value.location) == "shapes/local.shapes.ttl:6"
+    assert "sh:minCount must be a literal" in info.value.message
+    assert info.value.message.endswith("(shape <https://example.org/Commented>)")
+    captured = capfd.readouterr()
+    assert "ConstraintLoadError" not in captured.err + captured.out
