@@ -137,9 +137,11 @@ def ignored_files(root: Path) -> list[str]:
     ]
 
 
-def file_digest(*paths: Path) -> str:
-    """A digest of files' names and contents."""
-    return digest(*(x for path in paths for x in (path.name, hashlib.sha256(path.read_bytes()).digest())))
+def file_digest(root: Path, *names: Path) -> str:
+    """A digest of corpus files' names and contents, ``names`` relative to ``root`` as errors show them."""
+    return digest(
+        *(x for name in names for x in (name.name, hashlib.sha256(read_input(root / name, name)).digest()))
+    )
 
 
 @dataclass
@@ -161,7 +163,7 @@ def read_inputs(root: Path, cache: Cache) -> Inputs:
     """
     ontology_path = root / ONTOLOGY_DIR / ONTOLOGY_FILE
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
-    ontology_digest = file_digest(ontology_path)
+    ontology_digest = file_digest(root, Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     errors: list[InputError] = []
     documents = corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR))
     facts = {path.stem: path for path in corpus_files(root / FACTS_DIR, (".yaml",), Path(FACTS_DIR))}
@@ -200,7 +202,8 @@ def read_rules(root: Path) -> Rules:
     """The shapes and QC checks of a corpus tree, read strictly."""
     shapes_dir = root / SHAPES_DIR
     shapes = load_shapes(shapes_dir, display_dir=Path(SHAPES_DIR))
-    shapes_digest = file_digest(*corpus_files(shapes_dir, RDF_SUFFIXES, Path(SHAPES_DIR)))
+    files = corpus_files(shapes_dir, RDF_SUFFIXES, Path(SHAPES_DIR))
+    shapes_digest = file_digest(root, *(Path(SHAPES_DIR) / path.name for path in files))
     checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
     return Rules(shapes, shapes_digest, checks)
 
@@ -240,9 +243,9 @@ def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache
     path = root / MAPPINGS_DIR / MAPPINGS_FILE
     shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
     try:
-        key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(path))
-    except OSError:
-        return load_mappings(path, ontology, display_path=shown)  # reports the missing file
+        key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(root, shown))
+    except InputError:
+        return load_mappings(path, ontology, display_path=shown)  # reports a missing file in its own words
     found = cache.get("mappings", key)
     if isinstance(found, MappingSet):
         return found

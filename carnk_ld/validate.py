@@ -19,7 +19,7 @@ import rdflib
 from pyshacl.errors import ReportableRuntimeError
 from rdflib.namespace import SH
 
-from carnk_ld.corpusfiles import corpus_files
+from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes
 from carnk_ld.scopes import refuse_service, service_line
@@ -80,7 +80,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> rdflib.
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
         _refuse_service(parsed, path, shown)
-        malformed_shapes(parsed, shown, path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else "")
+        malformed_shapes(parsed, shown, read_input_text(path, shown) if path.suffix in (".ttl", ".nt") else "")
         triples.extend(parsed)
     return to_rdflib(triples)
 
@@ -113,8 +113,8 @@ def _line_in_file(path: Path, line_text: str) -> int | None:
     """The line of the file holding a line of a literal (None when escapes hide it: the file is still named)."""
     needle = line_text.strip()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_input_text(path, path).splitlines()
+    except InputError:
         return None
     return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
 
