@@ -330,14 +330,13 @@ def check(
     stages = Progress.for_terminal(progress)
     try:
         options = _options(jobs, no_cache, shacl_engine, scheduler, java)
-        triples, findings = check_tree(root, options, out=out, progress=stages)
+        summary = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
     finally:
         if timings is not None:
             stages.save(timings)
-    counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
-    click.echo(f"ok: {triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")
+    click.echo(summary.render())
 
 
 @main.command()

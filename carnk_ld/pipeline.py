@@ -115,10 +115,30 @@ class BuildSummary:
             f"workers:    {self.ran_on}",
             f"time:       {self.seconds:.2f} s",
         ]
-        lines += [f"ignored:    {entry}" for entry in self.ignored]
+        lines += ignored_lines(self.ignored)
         if self.out is not None:
             lines.append(f"release:    {self.out}")
         return "\n".join(lines)
+
+
+@dataclass
+class CheckSummary:
+    """What ``check`` found: the release it would publish passes every gate."""
+
+    triples: int
+    findings: list[qc.Finding]
+    ignored: list[str]  # as in BuildSummary
+
+    def render(self) -> str:
+        """The ``ok:`` line, then the ignored files as the build summary names them."""
+        counts = ", ".join(f"{sum(1 for f in self.findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
+        ok = f"ok: {self.triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}"
+        return "\n".join([ok, *ignored_lines(self.ignored)])
+
+
+def ignored_lines(ignored: list[str]) -> list[str]:
+    """The summary's lines naming the files a build or check ignored (a curator may have meant one)."""
+    return [f"ignored:    {entry}" for entry in ignored]
 
 
 # -- gate 1: inputs ---------------------------------------------------------------------
@@ -486,8 +506,8 @@ def run_build(
 
 def check_tree(
     root: Path, options: BuildOptions | None = None, out: Path | None = None, progress: Progress | None = None
-) -> tuple[int, list[qc.Finding]]:
-    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings.
+) -> CheckSummary:
+    """Every gate, nothing written (the cache is read, not written); the triple count, QC findings, ignored files.
 
     ``out`` (default ``build/`` under the root) locates the cache and is refused as a
     build would refuse it.
@@ -498,7 +518,7 @@ def check_tree(
     with workers(options.jobs, options.scheduler) as pool:
         cache = Cache(directory, writable=False, types=cached_types())
         checked = check(root, options, cache, pool, progress or Progress())
-    return checked.distinct_triples, checked.findings
+    return CheckSummary(checked.distinct_triples, checked.findings, ignored_files(root))
 
 
 def _summary(checked: Checked, pool: Workers) -> BuildSummary:
@@ -547,6 +567,7 @@ def _summary(checked: Checked, pool: Workers) -> BuildSummary:
 
 __all__ = [
     "BuildSummary",
+    "CheckSummary",
     "Checked",
     "Inputs",
     "cache_dir",

@@ -156,3 +156,11 @@ def test_cq_refuses_a_pipe_as_a_question_or_answer(sample_corpus: Path, sample_r
     assert result.exit_code == 2, result.output
     assert f"{name}: error: cannot read the file: it is a named pipe" in result.output
     assert "Traceback" not in result.output
+
+
+def test_check_names_the_files_it_ignored_as_build_does(sample_corpus: Path, cli) -> None:
+    (sample_corpus / "documents" / ".sample.txt.swp").write_bytes(b"b0VIM 9.0")
+    result = cli("check", "--root", str(sample_corpus))
+    assert result.exit_code == 0, result.output
+    assert "ok: " in result.output
+    assert "ignored:    documents/.sample.txt.swp (editor swap file)" in result.output
