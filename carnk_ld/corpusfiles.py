@@ -108,10 +108,14 @@ def read_input(path: Path, shown: Path) -> bytes:
 
 
 def read_input_text(path: Path, shown: Path) -> str:
-    """A regular file's text (:func:`read_input`); bytes that are not UTF-8 are an error at their line."""
+    """A regular file's text (:func:`read_input`); bytes that are not UTF-8 are an error at their line.
+
+    Line breaks are read as ``open()`` reads them in text mode (CRLF and a lone CR become LF), so
+    lines are counted as they always were, and as an editor counts them.
+    """
     data = read_input(path, shown)
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
         raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None
