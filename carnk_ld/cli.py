@@ -1,11 +1,17 @@
 """The ``carnk-ld`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input.
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input; 128 + N when stopped by signal N
+(143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a failure.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -76,7 +82,7 @@ def _options(jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None
 
 @click.group(
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed).",
+    "2 bad input (file, line and problem are printed); 143 stopped by SIGTERM, 129 by SIGHUP.",
 )
 @click.version_option(VERSION, prog_name="carnk-ld")
 @click.pass_context
@@ -85,8 +91,38 @@ def main(ctx: click.Context) -> None:
 
     Every command except ``load`` runs with network access blocked.
     """
+    ctx.with_resource(_stopping_on_signals())
     if ctx.invoked_subcommand != "load":
         ctx.with_resource(network_blocked())
+
+
+#: Signals that end a command as a failure would: every ``finally`` runs (the build's lock, cache
+#: and staging are removed, worker pools shut down, a query's child killed), unlike the default
+#: action, which ends the process on the spot. Ctrl-C already does so through KeyboardInterrupt.
+_STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """While a command runs, SIGTERM or SIGHUP unwind it and exit with 128 + the signal's number."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(number: int, frame: object) -> None:
+        for each in _STOPPING_SIGNALS:  # a second signal must not cut the clean-up short (SIGKILL still does)
+            signal.signal(each, signal.SIG_IGN)
+        if os.getpid() == owner:  # forked workers inherit the handler; the command says it once
+            click.echo(f"stopped by {signal.Signals(number).name}", err=True)
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, stop) for number in _STOPPING_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _fail(exc: CarnkError, root: Path) -> None:
@@ -300,14 +336,13 @@ def check(
     stages = Progress.for_terminal(progress)
     try:
         options = _options(jobs, no_cache, shacl_engine, scheduler, java)
-        triples, findings = check_tree(root, options, out=out, progress=stages)
+        summary = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
     finally:
         if timings is not None:
             stages.save(timings)
-    counts = ", ".join(f"{sum(1 for f in findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
-    click.echo(f"ok: {triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}")
+    click.echo(summary.render())
 
 
 @main.command()

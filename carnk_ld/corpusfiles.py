@@ -9,10 +9,12 @@ input error naming it.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
-from carnk_ld.errors import InputError
+from carnk_ld.errors import InputError, Location
 
 #: Names ignored in every corpus directory, with what they are. Editors write these next to the
 #: file being edited; nothing a curator means to publish is named like them.
@@ -110,9 +112,46 @@ def ignored_entries(directory: Path, shown: Path) -> list[tuple[Path, str]]:
 
 
 def read_input(path: Path, shown: Path) -> bytes:
-    """A file's bytes; a file that cannot be read (permissions, a directory) is an error naming it."""
+    """A regular file's bytes (a symbolic link is followed); anything else is an error naming ``shown``.
+
+    Every corpus file a build, ``check`` or ``cq`` reads comes through here. A named pipe or a
+    device would block forever or never end (``/dev/zero``), so the kind is checked before the
+    file is opened, and again on the open descriptor (opened without blocking), in case the
+    entry was replaced in between.
+    """
     try:
-        return path.read_bytes()
+        _require_regular(os.stat(path).st_mode, shown)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
-        message = f"cannot read the file: {exc.strerror or exc}"
-        raise InputError(shown, message, "check that it exists and is readable") from None
+        raise _unreadable(shown, exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        _require_regular(os.fstat(fd).st_mode, shown)
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise _unreadable(shown, exc) from None
+
+
+def read_input_text(path: Path, shown: Path) -> str:
+    """A regular file's text (:func:`read_input`); bytes that are not UTF-8 are an error at their line.
+
+    Line breaks are read as ``open()`` reads them in text mode (CRLF and a lone CR become LF), so
+    lines are counted as they always were, and as an editor counts them.
+    """
+    data = read_input(path, shown)
+    try:
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
+        raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+
+
+def _require_regular(mode: int, shown: Path) -> None:
+    if stat.S_ISREG(mode):
+        return
+    what = "a directory" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+    raise InputError(shown, f"cannot read the file: it is {what}, not a regular file", "replace it with a regular file")
+
+
+def _unreadable(shown: Path, exc: OSError) -> InputError:
+    return InputError(shown, f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, Location, sparql_syntax_error
 from carnk_ld.query import cell, parse_bindings
 from carnk_ld.scopes import refuse_service
@@ -52,7 +53,7 @@ class Question:
     @property
     def query(self) -> str:
         """The SPARQL text."""
-        return self.path.read_text(encoding="utf-8")
+        return read_input_text(self.path, self.query_display)
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,7 @@ def format_row(row: Cells) -> str:
 def read_answer(path: Path, display: Path | None = None) -> Answer:
     """Read an approved answer; a malformed file is an :class:`InputError` naming its line."""
     shown = display or path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(shown, f"not valid UTF-8 ({exc.reason})") from None
+    text = read_input_text(path, shown)
     binds: list[str] = []
     variables: tuple[str, ...] | None = None
     rows: Counter[Cells] = Counter()
@@ -256,13 +254,13 @@ def ask(store: SparqlStore, question: Question, binds: tuple[str, ...] = ()) -> 
 
 def _bind_line(path: Path, nth: int) -> int:
     """The line of the ``nth`` ``# bind:`` line of an answer file."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_input_text(path, path).splitlines()
     return [i for i, line in enumerate(lines, start=1) if line.startswith(BIND_PREFIX)][nth - 1]
 
 
 def compare_question(store: SparqlStore, question: Question) -> Comparison:
     """Ask one question with its approved bindings and set the answer next to the approved one."""
-    approved = read_answer(question.answer_path, question.answer_display) if question.answer_path.is_file() else None
+    approved = read_answer(question.answer_path, question.answer_display) if question.answer_path.exists() else None
     actual = ask(store, question, approved.binds if approved else ())
     return Comparison(question, approved, actual)
 

@@ -164,7 +164,7 @@ def read_sssom(
 ) -> tuple[dict[str, str], YMap, list[str], list[tuple[int, list[str]]]]:
     """Split an SSSOM TSV into its metadata, column names and numbered rows."""
     shown = display_path or path
-    if not path.is_file():
+    if not path.exists():  # anything else that is there is named by read_input
         raise InputError(shown, "mapping set not found", "every corpus needs mappings/carnk.sssom.tsv")
     data = read_input(path, shown)
     try:

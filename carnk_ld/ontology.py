@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
+from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
@@ -136,10 +137,10 @@ class Ontology:
 def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     """Parse and index the ontology, failing on what would make the release wrong."""
     shown = display_path or path
-    if not path.is_file():
+    if not path.exists():  # anything else that is there is named by read_input
         raise InputError(shown, "ontology file not found", "every corpus needs ontology/carnk.ttl")
     triples = parse_rdf_file(path, display_path=shown)
-    text = path.read_text(encoding="utf-8")
+    text = read_input_text(path, shown)
     terms: dict[str, Term] = {}
     parents: dict[str, set[str]] = defaultdict(set)
     version_infos: list[str] = []

@@ -115,10 +115,30 @@ class BuildSummary:
             f"workers:    {self.ran_on}",
             f"time:       {self.seconds:.2f} s",
         ]
-        lines += [f"ignored:    {entry}" for entry in self.ignored]
+        lines += ignored_lines(self.ignored)
         if self.out is not None:
             lines.append(f"release:    {self.out}")
         return "\n".join(lines)
+
+
+@dataclass
+class CheckSummary:
+    """What ``check`` found: the release it would publish passes every gate."""
+
+    triples: int
+    findings: list[qc.Finding]
+    ignored: list[str]  # as in BuildSummary
+
+    def render(self) -> str:
+        """The ``ok:`` line, then the ignored files as the build summary names them."""
+        counts = ", ".join(f"{sum(1 for f in self.findings if f.severity == s)} {s}" for s in ("WARN", "INFO"))
+        ok = f"ok: {self.triples} triples; reasoning coherent; SHACL conforms; ontology QC 0 ERROR, {counts}"
+        return "\n".join([ok, *ignored_lines(self.ignored)])
+
+
+def ignored_lines(ignored: list[str]) -> list[str]:
+    """The summary's lines naming the files a build or check ignored (a curator may have meant one)."""
+    return [f"ignored:    {entry}" for entry in ignored]
 
 
 # -- gate 1: inputs ---------------------------------------------------------------------
@@ -137,9 +157,11 @@ def ignored_files(root: Path) -> list[str]:
     ]
 
 
-def file_digest(*paths: Path) -> str:
-    """A digest of files' names and contents."""
-    return digest(*(x for path in paths for x in (path.name, hashlib.sha256(path.read_bytes()).digest())))
+def file_digest(root: Path, *names: Path) -> str:
+    """A digest of corpus files' names and contents, ``names`` relative to ``root`` as errors show them."""
+    return digest(
+        *(x for name in names for x in (name.name, hashlib.sha256(read_input(root / name, name)).digest()))
+    )
 
 
 @dataclass
@@ -161,7 +183,7 @@ def read_inputs(root: Path, cache: Cache) -> Inputs:
     """
     ontology_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR))
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
-    ontology_digest = file_digest(ontology_path)
+    ontology_digest = file_digest(root, Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     errors: list[InputError] = []
     documents = corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR))
     facts = {path.stem: path for path in corpus_files(root / FACTS_DIR, (".yaml",), Path(FACTS_DIR))}
@@ -200,7 +222,8 @@ def read_rules(root: Path) -> Rules:
     """The shapes and QC checks of a corpus tree, read strictly."""
     shapes_dir = root / SHAPES_DIR
     shapes = load_shapes(shapes_dir, display_dir=Path(SHAPES_DIR))
-    shapes_digest = file_digest(*corpus_files(shapes_dir, RDF_SUFFIXES, Path(SHAPES_DIR)))
+    files = corpus_files(shapes_dir, RDF_SUFFIXES, Path(SHAPES_DIR))
+    shapes_digest = file_digest(root, *(Path(SHAPES_DIR) / path.name for path in files))
     checks = qc.load_checks(root / CHECKS_DIR, display_dir=Path(CHECKS_DIR))
     return Rules(shapes, shapes_digest, checks)
 
@@ -240,9 +263,9 @@ def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache
     path = corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR))
     shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
     try:
-        key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(path))
-    except OSError:
-        return load_mappings(path, ontology, display_path=shown)  # reports the missing file
+        key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(root, shown))
+    except InputError:
+        return load_mappings(path, ontology, display_path=shown)  # reports a missing file in its own words
     found = cache.get("mappings", key)
     if isinstance(found, MappingSet):
         return found
@@ -483,8 +506,8 @@ def run_build(
 
 def check_tree(
     root: Path, options: BuildOptions | None = None, out: Path | None = None, progress: Progress | None = None
-) -> tuple[int, list[qc.Finding]]:
-    """Every gate, nothing written (the cache is read, not written); the triple count and QC findings.
+) -> CheckSummary:
+    """Every gate, nothing written (the cache is read, not written); the triple count, QC findings, ignored files.
 
     ``out`` (default ``build/`` under the root) locates the cache and is refused as a
     build would refuse it.
@@ -495,7 +518,7 @@ def check_tree(
     with workers(options.jobs, options.scheduler) as pool:
         cache = Cache(directory, writable=False, types=cached_types())
         checked = check(root, options, cache, pool, progress or Progress())
-    return checked.distinct_triples, checked.findings
+    return CheckSummary(checked.distinct_triples, checked.findings, ignored_files(root))
 
 
 def _summary(checked: Checked, pool: Workers) -> BuildSummary:
@@ -544,6 +567,7 @@ def _summary(checked: Checked, pool: Workers) -> BuildSummary:
 
 __all__ = [
     "BuildSummary",
+    "CheckSummary",
     "Checked",
     "Inputs",
     "cache_dir",

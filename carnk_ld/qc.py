@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.corpusfiles import corpus_files
+from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator, sparql_syntax_error
 from carnk_ld.ontology import Ontology
 from carnk_ld.scopes import Scope, declared_graphs, declared_scope, refuse_service
@@ -73,12 +73,7 @@ def load_checks(directory: Path, *, display_dir: Path | None = None) -> list[Che
         )
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            at = Location(shown, data.count(b"\n", 0, exc.start) + 1)
-            raise InputError(at, f"not valid UTF-8 (byte offset {exc.start})") from None
+        text = read_input_text(path, shown)
         meta: dict[str, str] = {}
         for line in text.split("\n"):
             match = _HEADER_RE.match(line)

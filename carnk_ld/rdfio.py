@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 
 _FORMATS = {
@@ -49,10 +50,7 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     fmt = _FORMATS.get(path.suffix)
     if fmt is None:
         raise InputError(shown, f"unsupported RDF file extension {path.suffix!r}", "use .ttl or .nt")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(shown, f"cannot read file: {exc.strerror}") from None
+    data = read_input(path, shown)
     if fmt != ox.RdfFormat.RDF_XML:
         _check_utf8(data, shown)
     if fmt == ox.RdfFormat.RDF_XML:

@@ -124,20 +124,7 @@ def check_release(release: Path, *, verify: bool = True) -> dict[str, str]:
             f"not a carnk-ld release: there is no {RELEASE_MARKER}",
             "build it with `carnk-ld build` (a release written before format 1 has no marker: build it again)",
         )
-    try:
-        content = json.loads(marker.read_bytes())
-    except (OSError, ValueError):
-        content = None
-    if not isinstance(content, dict) or content.get("tool") != RELEASE_TOOL:
-        expected = marker_bytes().decode().strip()
-        raise InputError(marker, f"not a carnk-ld release marker (expected {expected})", "build the release again")
-    if content.get("format") != RELEASE_FORMAT:
-        raise InputError(
-            marker,
-            f"release format {content.get('format')!r}; this version of carnk-ld reads and replaces format "
-            f"{RELEASE_FORMAT} only",
-            "build the release again with this version",
-        )
+    _check_marker(marker)
     digests = read_checksums(release)
     if RELEASE_MARKER not in digests:
         raise InputError(release / CHECKSUMS, f"{RELEASE_MARKER} is not listed", "rebuild the release")
@@ -159,6 +146,53 @@ def check_release(release: Path, *, verify: bool = True) -> dict[str, str]:
                 "rebuild the release (copy any changes of yours elsewhere first)",
             )
     return digests
+
+
+#: How much of a marker is read: the format 1 marker and more than any marker a later format
+#: would need. A longer file is not a marker, and is never read whole or parsed.
+_MARKER_LIMIT = 1024
+
+
+def _check_marker(marker: Path) -> None:
+    """Accept exactly the bytes of :func:`marker_bytes`: anything else is not a marker of this format.
+
+    The bytes are compared, not the parsed JSON, so a marker that merely means the same
+    (``1e0``, a BOM, other spacing) is refused, as the README promises the same bytes in
+    every release. A short marker is parsed only to name another format of this tool.
+    """
+    try:
+        with open(marker, "rb") as handle:
+            data = handle.read(_MARKER_LIMIT + 1)
+    except OSError as exc:
+        raise InputError(marker, f"cannot read the release marker: {exc.strerror}") from None
+    if data == marker_bytes():
+        return
+    version = _other_format(data)
+    if version is not None:
+        raise InputError(
+            marker,
+            f"release format {version}; this version of carnk-ld reads and replaces format {RELEASE_FORMAT} only",
+            "build the release again with this version",
+        )
+    expected = marker_bytes().decode().strip()
+    raise InputError(marker, f"not a carnk-ld release marker (expected {expected})", "build the release again")
+
+
+def _other_format(data: bytes) -> int | None:
+    """The format number of a well-formed marker of this tool in another format, else None."""
+    if len(data) > _MARKER_LIMIT:
+        return None
+    try:
+        content = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays, even within the limit
+        return None
+    if not isinstance(content, dict) or set(content) != {"format", "tool"} or content["tool"] != RELEASE_TOOL:
+        return None
+    version = content["format"]
+    # bool is an int in Python, and 1.0 == 1: only a plain integer names a format
+    if type(version) is not int or version == RELEASE_FORMAT:
+        return None
+    return version
 
 
 def _is_regular(path: Path) -> bool:

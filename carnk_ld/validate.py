@@ -22,7 +22,7 @@ from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
 
-from carnk_ld.corpusfiles import corpus_files
+from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
@@ -137,7 +137,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
         for query in _query_texts(parsed):
             _refuse_service_in(query, path, shown)
             queries.setdefault(query, (path, shown))
-        text = path.read_text(encoding="utf-8") if path.suffix in (".ttl", ".nt") else ""
+        text = read_input_text(path, shown) if path.suffix in (".ttl", ".nt") else ""
         malformed_shapes(parsed, shown, text)
         graph.texts[shown] = split_lines(text)
         for iri, line in subject_lines(graph.texts[shown]).items():
@@ -232,8 +232,8 @@ def _line_in_file(path: Path, line_text: str) -> int | None:
     """The line of the file holding a line of a literal (None when escapes hide it: the file is still named)."""
     needle = line_text.strip()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_input_text(path, path).splitlines()
+    except InputError:
         return None
     return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
 

@@ -70,9 +70,17 @@ class Workers:
                 initializer=_install,
                 initargs=(function, shared),
             )
+            before = set(multiprocessing.active_children())
             with executor:
                 chunk = max(1, len(items) // (self.jobs * 8))
-                return list(executor.map(_run_installed, items, chunksize=chunk))
+                try:
+                    return list(executor.map(_run_installed, items, chunksize=chunk))
+                except BaseException:
+                    # Stopped (Ctrl-C, SIGTERM) or failed: leaving the block would wait for every chunk
+                    # already queued to the workers, minutes on a large corpus; they are of no use now.
+                    for process in set(multiprocessing.active_children()) - before:
+                        process.kill()
+                    raise
         finally:
             gc.unfreeze()
 

@@ -10,6 +10,7 @@ exactly) must build, and their literals must read back identically from every se
 ``slow: true`` keeps a case that takes seconds out of ``make test-fast``. A patch with
 ``in: release`` edits the previous release instead of the corpus (an expectation with
 ``in: release`` names a release file); the release is then compared with its patched self.
+``resum: NAME`` rewrites NAME's line of a release's ``SHA256SUMS`` to match NAME as patched.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def apply(root: Path, patch: dict) -> None:
         os.symlink(patch["symlink"], path)
     elif "rename" in patch:
         path.rename(root / patch["rename"])
+    elif "repeat" in patch:  # [[text, times], ...]: inputs too large to spell out, such as deep nesting
+        path.write_text("".join(text * times for text, times in patch["repeat"]), encoding="utf-8")
+    elif "resum" in patch:  # the SHA256SUMS line of a release file patched before, so only that file is wrong
+        name = patch["resum"]
+        digest = hashlib.sha256((root / name).read_bytes()).hexdigest()
+        lines = [f"{digest}  {name}" if line.endswith(f"  {name}") else line for line in path.read_text().splitlines()]
+        assert lines != path.read_text().splitlines(), f"{name} is not listed in {patch['file']}"
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="ascii")
     elif "resha" in patch:
         digest = hashlib.sha256((root / patch["resha"]).read_bytes()).hexdigest()
         text = path.read_text(encoding="utf-8")

@@ -84,6 +84,46 @@ def test_ctrl_c_and_full_disk_leave_the_release_and_no_staging(built, how: str, 
     assert leftovers(out) == []
 
 
+def terminate_mid_build(corpus: Path, out: Path, number: int) -> subprocess.CompletedProcess[str]:
+    """``carnk-ld build`` sent ``number`` once it holds its lock (it is then past start-up, inside the build)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carnk_ld", "build", "--root", str(corpus), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lock = out.parent / f".{out.name}.lock"
+    deadline = time.monotonic() + 60
+    while not lock.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, number)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_stops_a_first_build_leaving_nothing(sample_corpus: Path, tmp_path: Path, number) -> None:
+    out = tmp_path / "release"
+    result = terminate_mid_build(sample_corpus, out, number)
+    assert result.returncode == 128 + number, result.stderr
+    assert f"stopped by {signal.Signals(number).name}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample"], "no release, lock, cache or staging"
+
+
+@pytest.mark.slow
+def test_sigterm_leaves_the_previous_release_byte_identical(built) -> None:
+    corpus, out, before = built
+    result = terminate_mid_build(corpus, out, signal.SIGTERM)
+    assert result.returncode == 143, result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree_bytes(out) == before
+    assert leftovers(out) == []
+
+
 def test_second_build_fails_fast_naming_the_lock_holder(sample_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "release"
     with release_lock(out):

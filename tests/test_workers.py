@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +27,32 @@ def test_results_come_back_in_item_order_from_worker_processes(monkeypatch) -> N
     items = list(range(40))
     assert Workers(jobs=2).map(_square_plus, 7, items) == [i * i + 7 for i in items]
     assert Workers(jobs=1).map(_square_plus, 7, items) == [i * i + 7 for i in items]
+
+
+def _slowly(shared: None, item: int) -> int:
+    time.sleep(0.2)
+    return item
+
+
+class _Stop(BaseException):
+    """Stands in for the SystemExit a SIGTERM raises in ``carnk-ld`` (or Ctrl-C's KeyboardInterrupt)."""
+
+
+def test_a_stopped_map_kills_its_workers_at_once(monkeypatch) -> None:
+    def stop(number: int, frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(_Stop):
+            Workers(jobs=2).map(_slowly, None, list(range(400)))  # 40 s of work, 8 s queued to each worker
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 4, "the work already queued to the workers was waited for"
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:8786", "http://h:1", "tcp://h", "tcp://h:port", "tcp://:8786"])
