@@ -72,9 +72,13 @@ class Workers:
             )
             before = set(multiprocessing.active_children())
             with executor:
-                chunk = max(1, len(items) // (self.jobs * 8))
+                size = max(1, len(items) // (self.jobs * 8))
+                # Chunks are submitted here rather than by executor.map: map's iterator cancels its
+                # futures when stopped, and on Python 3.11 the pool's manager thread then fails with a
+                # traceback on stderr when it finds the killed workers (it sets an error on a cancelled future).
+                futures = [executor.submit(_run_chunk, items[at : at + size]) for at in range(0, len(items), size)]
                 try:
-                    return list(executor.map(_run_installed, items, chunksize=chunk))
+                    return [result for future in futures for result in future.result()]
                 except BaseException:
                     # Stopped (Ctrl-C, SIGTERM) or failed: leaving the block would wait for every chunk
                     # already queued to the workers, minutes on a large corpus; they are of no use now.
@@ -157,9 +161,9 @@ def _install(function: Callable[[Any, Any], Any], shared: Any) -> None:
     _INSTALLED[:] = [function, shared]
 
 
-def _run_installed(item: Any) -> Any:
+def _run_chunk(items: list[Any]) -> list[Any]:
     function, shared = _INSTALLED
-    return function(shared, item)
+    return [function(shared, item) for item in items]
 
 
 __all__ = ["PARALLEL_FROM", "Workers", "scheduler_address", "workers"]

@@ -38,6 +38,7 @@ class _Stop(BaseException):
     """Stands in for the SystemExit a SIGTERM raises in ``carnk-ld`` (or Ctrl-C's KeyboardInterrupt)."""
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")  # no traceback on stderr
 def test_a_stopped_map_kills_its_workers_at_once(monkeypatch) -> None:
     def stop(number: int, frame: object) -> None:
         raise _Stop
