@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
+from carnk_ld.scopes import code_lines
 
 _FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -70,13 +71,26 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
         raise InputError(Location(shown, exc.lineno, exc.offset), f"RDF syntax error: {message}") from None
     for t in triples:
         if isinstance(t.object, ox.Triple):
-            marker = data.find(b"<<")
             raise InputError(
-                Location(shown, line_number(data, marker) if marker >= 0 else None),
+                Location(shown, _rdf12_line(data)),
                 f"RDF 1.2 triple term as the object of {t.subject} {t.predicate} is not supported",
                 "state the claim as a carnk:Statement in a facts file, or as plain triples",
             )
     return triples
+
+
+# RDF 1.2 Turtle writes a triple term or reified triple with "<<", a reifier with "~" and an
+# annotation with "{|"; outside IRIs, strings and comments nothing else in Turtle uses them.
+_RDF12_SYNTAX = re.compile(r"<<|~|\{\|")
+
+
+def _rdf12_line(data: bytes) -> int | None:
+    """The line of the first RDF 1.2 syntax in a Turtle or N-Triples file (None if none is found)."""
+    if data.startswith(b"<?xml") or data.lstrip().startswith((b"{", b"[")):
+        return None  # RDF/XML and JSON-LD do not write RDF 1.2 this way
+    code = code_lines(data.decode("utf-8", errors="replace"))
+    found = _RDF12_SYNTAX.search(code)
+    return None if found is None else code.count("\n", 0, found.start()) + 1
 
 
 _PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)

@@ -36,7 +36,7 @@ GRAPH_NAMES = ("ontology", "facts", "provenance", "mappings", "metadata")
 # IRIREF, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2 and comments). No parser at hand
 # reports its tokens (Oxigraph's is not exposed to Python; rdflib's drops comments), so
 # they are matched here.
-_ECHAR = r"""\\[tbnrf\\"']"""
+_ECHAR = r"""\\[tbnrf\\"']|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""  # and UCHAR, as Turtle strings have it
 
 
 def _token_pattern(comment: str) -> re.Pattern[str]:
@@ -73,6 +73,15 @@ def query_code(query: str) -> str:
     "SELECT * { ?s ?p '' }  "
     """
     return _TOKENS.sub(lambda match: _BLANK[match.lastgroup or "comment"], query)
+
+
+def code_lines(text: str) -> str:
+    r"""``text`` with comments removed and IRIs and strings emptied, keeping every line break.
+
+    >>> code_lines("<http://x/~a> '''a\nb''' ~ # <<\n<< :a")
+    "<> ''\n ~  \n<< :a"
+    """
+    return _TOKENS.sub(lambda match: _BLANK[match.lastgroup or "comment"] + "\n" * match.group().count("\n"), text)
 
 
 def declared_scope(query: str) -> tuple[Scope, int | None, str]:

@@ -24,7 +24,7 @@ from rdflib.namespace import SH
 
 from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
-from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, serialize_bytes, split_lines, subject_lines
+from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
 from carnk_ld.shacl import (
     Result,
@@ -143,7 +143,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
         for iri, line in subject_lines(graph.texts[shown]).items():
             graph.origins.setdefault(iri, (shown, line))
         triples.extend(parsed)
-    graph.parse(data=serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    to_rdflib(triples, graph)
     _refuse_service_as_run(graph, queries)
     return graph
 
@@ -238,10 +238,17 @@ def _line_in_file(path: Path, line_text: str) -> int | None:
     return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
 
 
-def to_rdflib(triples: list[ox.Triple]) -> rdflib.Graph:
-    """Copy triples into an rdflib graph through N-Triples (fast and lossless)."""
-    graph = rdflib.Graph()
-    graph.parse(data=serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+def to_rdflib(triples: list[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
+    """Copy triples into an rdflib graph (a new one unless ``graph`` is given), term by term.
+
+    Not through N-Triples: rdflib's N-Triples parser splits lines where Python's ``splitlines``
+    does, so an IRI or literal holding U+2028 or U+2029 (both valid there) fails to parse.
+    """
+    graph = rdflib.Graph() if graph is None else graph
+    graph.addN(
+        (to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object), graph)  # type: ignore[arg-type]  # triple terms are refused when parsed
+        for t in triples
+    )
     return graph
 
 

@@ -94,3 +94,18 @@ def test_a_shape_pyshacl_cannot_load_is_one_error_at_its_line(tmp_path: Path, ca
     assert info.value.message.endswith("(shape <https://example.org/Commented>)")
     captured = capfd.readouterr()
     assert "ConstraintLoadError" not in captured.err + captured.out
+
+
+def test_shapes_holding_unicode_line_separators_load_unchanged(tmp_path: Path) -> None:
+    """U+2028 and U+2029 are valid in IRIs and literals; rdflib's N-Triples parser splits lines at them."""
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "local.shapes.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<https://example.org/Sep\u2028arated> a sh:NodeShape ; sh:targetNode <https://example.org/x> ;\n"
+        '    sh:message "one\u2029two" .\n',
+        encoding="utf-8",
+    )
+    shapes = load_shapes(shapes_dir, display_dir=Path("shapes"))
+    shape = rdflib.URIRef("https://example.org/Sep\u2028arated")
+    assert shapes.value(shape, rdflib.URIRef("http://www.w3.org/ns/shacl#message")) == rdflib.Literal("one\u2029two")
