@@ -213,6 +213,7 @@ def listener():
     server.close()
 
 
+@pytest.mark.slow  # about 9 s: builds, checks and queries a corpus several times
 def test_service_never_reaches_a_listener_from_build_check_or_query(
     listener: Listener, sample_corpus: Path, sample_release: Path, tmp_path: Path
 ) -> None:

@@ -163,7 +163,7 @@ class _Flaky(BaseHTTPRequestHandler):
 def flaky() -> Iterator[str]:
     _Flaky.stored, _Flaky.failures_left, _Flaky.cut_off_left = {}, 0, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
