@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 from carnk_ld.progress import Progress
 
@@ -73,12 +74,11 @@ def resolve_out(out: Path) -> Path:
 def read_checksums(release: Path) -> dict[str, str]:
     """The digests ``SHA256SUMS`` lists, by file name; any malformed line is an error at its line."""
     path = release / CHECKSUMS
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(release, f"not a carnk-ld release: there is no {CHECKSUMS}", "run `carnk-ld build`") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the checksum list: {exc.strerror}") from None
+    if not os.path.lexists(path):
+        raise InputError(release, f"not a carnk-ld release: there is no {CHECKSUMS}", "run `carnk-ld build`")
+    if not _is_regular(path):  # a named pipe would be read forever; a build never writes a symlink
+        raise InputError(path, "not a regular file: a release's checksum list always is", "rebuild the release")
+    data = read_input(path, path)
     lines = data.split(b"\n")
     digests: dict[str, str] = {}
     for number, raw in enumerate(lines if lines[-1] else lines[:-1], start=1):

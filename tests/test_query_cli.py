@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -180,6 +181,20 @@ def test_a_query_file_that_is_not_a_regular_file_is_refused_without_waiting(
     started = time.monotonic()
     result = q(cli, sample_release, str(fifo), "--timeout", "2")
     assert result.exit_code == 2 and f"{fifo}: error: the query is not a regular file" in result.output
+    assert time.monotonic() - started < 20
+
+
+def test_a_checksum_list_that_is_not_a_regular_file_is_refused_without_waiting(
+    cli, sample_release: Path, tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(sample_release, release)
+    (release / "SHA256SUMS").unlink()
+    os.mkfifo(release / "SHA256SUMS")  # no writer: reading it would wait for ever
+    started = time.monotonic()
+    result = q(cli, release, "-e", "ASK {}", "--timeout", "2")
+    assert result.exit_code == 2, result.output
+    assert f"{release / 'SHA256SUMS'}: error: not a regular file" in result.output
     assert time.monotonic() - started < 20
 
 
