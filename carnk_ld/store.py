@@ -53,8 +53,9 @@ def verify_release(release: Path) -> None:
 
 def store_path(release: Path) -> Path:
     """The embedded store of ``release``, building it on first use (next to the release)."""
+    release = release.resolve()  # a symlinked release keeps its store next to the folder it names
     key = release_checksum(release)[:16]
-    cache = release.absolute().parent / f".{release.name}.store"
+    cache = release.parent / f".{release.name}.store"
     target = cache / key
     if (target / "COMPLETE").is_file():
         return target
@@ -134,16 +135,24 @@ class RemoteStore:
         params = {"query": query}
         if self.default_graph_union:
             params[self.default_graph_union] = "true"
-        response = requests.post(
-            self.endpoint,
-            data=params,
-            headers={"Accept": "application/sparql-results+json"},
-            timeout=self.timeout,
-        )
+        try:
+            response = requests.post(
+                self.endpoint,
+                data=params,
+                headers={"Accept": "application/sparql-results+json"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise InputError(self.endpoint, f"query failed: {exc}") from None
         if response.status_code != 200:
             raise InputError(self.endpoint, f"query failed: HTTP {response.status_code}: {response.text[:500]}")
-        solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
-        assert isinstance(solutions, ox.QuerySolutions)
+        try:
+            solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise InputError(self.endpoint, f"the answer is not SPARQL JSON results ({kind}): {exc}") from None
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise InputError(self.endpoint, "the answer is a boolean, not the rows of a SELECT query")
         variables = tuple(v.value for v in solutions.variables)
         return Table(variables, tuple(tuple(row) for row in solutions))  # a row iterates in variable order
 

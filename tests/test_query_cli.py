@@ -213,3 +213,17 @@ def test_bindings_keep_the_release_prefixes_and_the_querys_own(cli, sample_relea
     aliased = "PREFIX nk: <https://w3id.org/carnk/>\nSELECT ?k WHERE { carnk:NKCell a ?k . nk:NKCell a ?k }"
     result = q(cli, sample_release, "-e", aliased, "--bind", "k=owl:Class")
     assert result.exit_code == 0 and "owl:Class" in result.output, result.output
+
+
+def test_a_symlinked_release_keeps_its_store_next_to_the_folder_it_names(
+    cli, sample_release: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "data" / "release"
+    shutil.copytree(sample_release, target)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "current").symlink_to(target)
+    result = q(cli, links / "current", "-e", "ASK { ?s ?p ?o }")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in links.iterdir()) == ["current"]
+    assert (tmp_path / "data" / ".release.store").is_dir()

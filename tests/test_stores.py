@@ -6,6 +6,7 @@ competency question must get the same answer from a server as from the embedded 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from carnk_ld.cq import compare_question, find_questions
+from carnk_ld.errors import InputError
 from carnk_ld.store import EmbeddedStore, RemoteStore
 from carnk_ld.upload import Target, UploadFailed, count_triples, upload_release
 from tests.servers import Server, ensure_virtuoso, oxigraph_binary, oxigraph_server, virtuoso_server
@@ -219,3 +221,47 @@ def test_virtuoso_refuses_wrong_password(cli, release: Path, virtuoso: Server) -
     wrong = Server(virtuoso.name, virtuoso.gsp, virtuoso.query, virtuoso.update, "dba", "wrong", "digest")
     result = load_cli(cli, release, wrong)
     assert result.exit_code == 2 and "HTTP 401" in result.output
+
+
+class _Answers(BaseHTTPRequestHandler):
+    body: tuple[str, bytes] = ("text/html", b"")
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        kind, payload = type(self).body
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (("text/html", b"<html><body>Please log in</body></html>"), "not SPARQL JSON results (text/html)"),
+        (("application/sparql-results+json", b'{"head":{},"boolean":true}'), "a boolean, not the rows"),
+        (None, "query failed"),  # nothing listens
+    ],
+    ids=["html", "boolean", "unreachable"],
+)
+def test_a_remote_store_that_does_not_answer_rows_is_a_clear_error(
+    body: tuple[str, bytes] | None, message: str
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    if body is None:
+        server.server_close()
+    else:
+        _Answers.body = body
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        with pytest.raises(InputError, match=re.escape(message)):
+            RemoteStore(url, timeout=5).select("SELECT ?s WHERE { ?s ?p ?o }")
+    finally:
+        if body is not None:
+            server.shutdown()
+            server.server_close()

@@ -274,7 +274,11 @@ INPUT_CASES = [
     ("bad-query-endpoint", ["--query-endpoint", "{host}/query"], "--query-endpoint: error"),
     ("bad-update-endpoint", ["--mode", "swap", "--update-endpoint", "up"], "--update-endpoint: error"),
     ("swap-without-update", ["--mode", "swap"], "needs the server's SPARQL Update endpoint"),
-    ("unreachable", ["--endpoint", "http://127.0.0.1:{closed}/store", "--retries", "0"], "cannot connect (Connection refused)"),
+    (
+        "unreachable",
+        ["--endpoint", "http://127.0.0.1:{closed}/store", "--retries", "0"],
+        "cannot connect (Connection refused)",
+    ),
     ("graph-injection", ["--graph", "http://x> } ; DROP ALL ; INSERT DATA { <http://y"], "is not an absolute IRI"),
     ("graph-relative", ["--graph", "carnk"], "is not an absolute IRI"),
     ("graph-space", ["--graph", "https://example.org/my graph"], "is not an absolute IRI"),
