@@ -235,20 +235,30 @@ def split_release(release: Path, directory: Path, *, into: str | None = None) ->
 
 
 class _Upload:
-    """A file body with a known length that reports progress as it is read."""
+    """A file body with a known length that reports progress as it is read.
 
-    def __init__(self, path: Path, progress: Callable[[int], None] | None):
+    A body sent again (a retry, a redirect, a digest challenge) reports only the bytes beyond
+    the furthest point any sending of that file reached (``reached``, shared between them), so
+    progress never passes the release's size.
+    """
+
+    def __init__(self, path: Path, progress: Callable[[int], None] | None, reached: dict[Path, int]):
         self.handle = open(path, "rb")
         self.size = os.path.getsize(path)
         self.progress = progress
+        self.path = path
+        self.reached = reached
 
     def __len__(self) -> int:
         return self.size
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.handle.read(size if size and size > 0 else 1 << 20)
-        if self.progress and chunk:
-            self.progress(len(chunk))
+        position, furthest = self.handle.tell(), self.reached.get(self.path, 0)
+        if position > furthest:
+            self.reached[self.path] = position
+            if self.progress:
+                self.progress(position - furthest)
         return chunk
 
     def tell(self) -> int:
@@ -328,6 +338,7 @@ class _Loader:
         self.query_endpoint, self.update_endpoint = check_target(target, mode)
         self.report = report
         self.progress = progress
+        self.sent: dict[Path, int] = {}  # how far each file body has been read, over every sending of it
         self.session = requests.Session()
         self.session.trust_env = False  # only the endpoints given: no proxy or .netrc from the environment
         self.origin = _origin(target.endpoint)
@@ -395,7 +406,7 @@ class _Loader:
         import urllib3
 
         for _ in range(MAX_REDIRECTS + 1):
-            body = _Upload(body_path, self.progress) if body_path else None
+            body = _Upload(body_path, self.progress, self.sent) if body_path else None
             try:
                 response = self.session.request(
                     method, url, params=params, data=body if body is not None else form, headers=headers,

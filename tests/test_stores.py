@@ -182,6 +182,19 @@ def test_transient_failures_are_retried(release: Path, flaky: str) -> None:
     assert report.graphs[0][1] == sum(release_counts(release).values())
 
 
+def test_progress_counts_each_byte_once_when_a_body_is_sent_again(release: Path, flaky: str) -> None:
+    def sent(failures: int, cut_off: int) -> list[int]:
+        _Flaky.failures_left, _Flaky.cut_off_left = failures, cut_off
+        steps: list[int] = []
+        target = Target(f"{flaky}/store", f"{flaky}/query", retries=3, backoff=0.01)
+        upload_release(release, target, graph="https://example.org/g", progress=steps.append)
+        return steps
+
+    once = sent(0, 0)
+    assert sum(once) > 0
+    assert sum(sent(2, 1)) == sum(once)  # two 503s and a cut-off answer: the body went four times
+
+
 def test_a_response_cut_off_mid_body_is_retried(release: Path, flaky: str) -> None:
     _Flaky.failures_left, _Flaky.cut_off_left = 0, 1
     target = Target(f"{flaky}/store", f"{flaky}/query", retries=2, backoff=0.01)
