@@ -17,6 +17,8 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.literals import XSD as XSD_NS
+from carnk_ld.literals import literal_problem, xsd_name
 from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
@@ -274,97 +276,43 @@ def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -
             )
 
 
-_XSD_NS = PREFIXES["xsd"]
-#: The integer datatypes owlready2 turns into Python ints as it loads the ontology, and stores in
-#: SQLite, which holds 64 bits: a lexical form int() cannot read, or a value beyond 64 bits, fails
-#: its parser (an OwlReadyOntologyParsingError that names no line).
-_OWLREADY_INTEGERS = {
-    _XSD_NS + name
-    for name in (
-        "integer",
-        "byte",
-        "short",
-        "int",
-        "long",
-        "unsignedByte",
-        "unsignedShort",
-        "unsignedInt",
-        "unsignedLong",
-        "negativeInteger",
-        "nonNegativeInteger",
-        "positiveInteger",
-    )
-}
-_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
-_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_DOUBLE_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_BOOLEAN_RE = re.compile(r"true|false|1|0")
-_TIMEZONE = r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
-_DATE = r"-?(?:[1-9][0-9]{4,}|[0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-_DATE_RE = re.compile(_DATE + _TIMEZONE)
-_TIME = r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
-_DATETIME_RE = re.compile(_DATE + _TIME + _TIMEZONE)
-_LEXICAL = {
-    _XSD_NS + "decimal": _DECIMAL_RE,
-    _XSD_NS + "double": _DOUBLE_RE,  # and the special values, refused apart
-    _XSD_NS + "float": _DOUBLE_RE,
-    _XSD_NS + "boolean": _BOOLEAN_RE,
-    _XSD_NS + "date": _DATE_RE,
-    _XSD_NS + "dateTime": _DATETIME_RE,
-    **dict.fromkeys(_OWLREADY_INTEGERS, _INTEGER_RE),
-}
-_INT64 = (-(2**63), 2**63 - 1)
 #: XSD's special floating-point values: owlready2 hands them to HermiT rewritten ("NaN" as "None"),
 #: which HermiT refuses as malformed, or reads as another value.
 _SPECIAL_FLOATS = {"NaN", "INF", "+INF", "-INF"}
+_FLOATS = {XSD_NS + "double", XSD_NS + "float"}
 
 
 def _check_literals(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
-    """Refuse, at its line, a literal the reasoner step cannot load or would read as another value.
+    """Refuse, at its line, an ill-typed literal, or one the reasoner step cannot load or would misread.
 
-    owlready2 converts integers and decimals as it parses (a value beyond 64 bits or an
-    ill-formed one stops it with an error naming no line), and HermiT stops on an ill-formed
-    boolean, date or number: both run long after the file was read, so the literal is checked
-    here, where its line is known. ``owl:real`` has no literals at all in OWL 2.
+    An ill-typed literal would be published as it is (see :mod:`carnk_ld.literals`); owlready2
+    and HermiT would also stop on some of them long after the file was read, with errors that
+    name no line. ``owl:real`` has no literals at all in OWL 2.
     """
     for t in triples:
         o = t.object
         if not isinstance(o, ox.Literal):
             continue
         datatype = o.datatype.value
-        pattern = _LEXICAL.get(datatype)
-        name = "xsd:" + datatype[len(_XSD_NS) :] if datatype.startswith(_XSD_NS) else f"<{datatype}>"
         problem = None
         if datatype == OWL.real.value:
             problem = "owl:real has no literals in OWL 2"
-        elif pattern is _DOUBLE_RE and o.value in _SPECIAL_FLOATS:
-            problem = f"the {name} {o.value} reaches the reasoner (HermiT) rewritten by owlready2, which it refuses"
-        elif pattern is not None and not pattern.fullmatch(o.value):
-            problem = f"{o.value!r} is not a valid {name}"
-        elif datatype in _OWLREADY_INTEGERS and not _INT64[0] <= int(o.value) <= _INT64[1]:
-            problem = f"the {name} {o.value} is beyond 64 bits, which the reasoner (owlready2) cannot hold"
-        elif pattern is _DATE_RE or pattern is _DATETIME_RE:
-            problem = _impossible_day(o.value, name)
+        elif datatype in _FLOATS and o.value in _SPECIAL_FLOATS:
+            problem = (
+                f"the {xsd_name(datatype)} {o.value} reaches the reasoner (HermiT) rewritten by owlready2, "
+                "which it refuses"
+            )
+        else:
+            problem = literal_problem(o.value, datatype)
         if problem:
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
             raise InputError(
-                Location(shown, _value_line(text, lines, subject, o.value)),
+                # a typed literal as written ("1"^^) before its bare text, which may occur anywhere
+                Location(shown, _value_line(text, lines, subject, f'"{o.value}"^^', f"'{o.value}'^^", o.value)),
                 f"{problem} (the object of {of})",
                 "write the value in its datatype's lexical form, or as a plain string if it is not one",
             )
-
-
-def _impossible_day(value: str, name: str) -> str | None:
-    """A message when a date's day does not exist in its month (the pattern allows up to 31 in any)."""
-    match = re.match(r"(-?[0-9]+)-([0-9]{2})-([0-9]{2})", value)
-    assert match is not None  # the date and dateTime patterns start like this
-    year, month, day = (int(part) for part in match.groups())
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days = (29 if leap else 28) if month == 2 else 30 if month in (4, 6, 9, 11) else 31
-    if day > days:
-        return f"{value!r} is not a valid {name}: there is no day {day} in month {month}"
-    return None
 
 
 def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
@@ -379,12 +327,16 @@ def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], line
             )
 
 
-def _value_line(text: list[str], lines: dict[str, int], subject: str, needle: str) -> int | None:
-    """The first line from ``subject``'s declaration on that contains ``needle`` (else the declaration's line)."""
+def _value_line(text: list[str], lines: dict[str, int], subject: str, *needles: str) -> int | None:
+    """The first line from ``subject``'s declaration on that contains a needle, trying each needle in turn.
+
+    Without one, the declaration's line.
+    """
     start = lines.get(subject)
-    for number in range(start or 1, len(text) + 1):
-        if needle in text[number - 1]:
-            return number
+    for needle in needles:
+        for number in range(start or 1, len(text) + 1):
+            if needle in text[number - 1]:
+                return number
     return start
 
 

@@ -1,0 +1,127 @@
+"""Whether a typed literal is well typed: a lexical form of its XSD datatype, with a value the release's tools can hold.
+
+A literal published with a lexical form outside its datatype (``"300"^^xsd:byte``,
+``"P1Y2Q"^^xsd:duration``) is ill typed: SPARQL stores compare it with nothing, Jena and
+RDF4J refuse it. The XSD datatypes' lexical and value spaces (ranges of the integer types,
+days of months, durations, binary encodings) are checked with elementpath, which implements
+XSD 1.1's datatypes, rather than with patterns of our own. On top of XSD, RDF's lexical
+forms take no surrounding white space, and a number must be one the stores can hold.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+from typing import cast
+
+from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+#: The integer datatypes: Oxigraph holds their values in 64 bits (and owlready2 in SQLite's 64-bit integers).
+INTEGERS = {
+    XSD + name
+    for name in (
+        "integer",
+        "byte",
+        "short",
+        "int",
+        "long",
+        "unsignedByte",
+        "unsignedShort",
+        "unsignedInt",
+        "unsignedLong",
+        "negativeInteger",
+        "nonNegativeInteger",
+        "nonPositiveInteger",
+        "positiveInteger",
+    )
+}
+_INT64 = (-(2**63), 2**63 - 1)
+# elementpath reads some lexical forms as Python's int() and float() do, which also take "1_0",
+# other scripts' digits and (for token) runs of spaces: RDF's lexical forms are XSD's exact
+# grammar, so these datatypes are matched by it first.
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DOUBLE_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")
+_TIMEZONE = r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_DATE = r"-?(?:[1-9][0-9]{4,}|[0-9]{4})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+_LEXICAL = {
+    XSD + "decimal": _DECIMAL_RE,
+    XSD + "double": _DOUBLE_RE,
+    XSD + "float": _DOUBLE_RE,
+    XSD + "boolean": re.compile(r"true|false|1|0"),
+    XSD + "date": re.compile(_DATE + _TIMEZONE),
+    XSD + "dateTime": re.compile(_DATE + _TIME + _TIMEZONE),
+    XSD + "normalizedString": re.compile(r"[^\t\n\r]*"),
+    XSD + "token": re.compile(r"(?:[^\t\n\r ]+(?: [^\t\n\r ]+)*)?"),
+    **dict.fromkeys(INTEGERS, _INTEGER_RE),
+}
+_XSD_CLARK = "{http://www.w3.org/2001/XMLSchema}"
+#: XSD datatypes that are not RDF-compatible (RDF 1.1 Concepts, section 5.1), or not datatypes of data at all.
+_NOT_FOR_RDF = {"QName", "NOTATION", "ENTITY", "ID", "IDREF", "anyAtomicType", "untypedAtomic", "error"}
+#: Datatypes whose lexical forms may hold leading or trailing white space (their whitespace facet keeps it).
+_KEEP_SPACE = {"string", "normalizedString"}
+#: Oxigraph's decimals are 128-bit integers scaled by 10^18: a decimal with more fraction digits
+#: or a larger value is read as no value at all, so it would compare equal to nothing.
+_DECIMAL_SCALE = 10**18
+_DECIMAL_LIMIT = 2**127
+_CLASS_IN_MESSAGE = re.compile(r" for <class '[^']*'>")
+#: elementpath's messages that only repeat the value and its type; the others say what is wrong.
+_ONLY_REPEATS = re.compile(r"invalid value|is not an xs:|Invalid datetime string|invalid literal|could not convert")
+
+
+def xsd_name(datatype: str) -> str:
+    """``xsd:NAME`` for an XSD datatype IRI, ``<IRI>`` for any other."""
+    return "xsd:" + datatype[len(XSD) :] if datatype.startswith(XSD) else f"<{datatype}>"
+
+
+def literal_problem(value: str, datatype: str) -> str | None:
+    """Why ``value`` typed ``datatype`` is ill typed or unusable, or None; datatypes outside XSD are not judged.
+
+    >>> literal_problem("300", XSD + "byte")
+    "'300' is not a valid xsd:byte: value 300 is too high"
+    >>> literal_problem("1_0", XSD + "integer")
+    "'1_0' is not a valid xsd:integer"
+    >>> literal_problem("12", XSD + "byte") is None
+    True
+    >>> literal_problem("1", XSD + "interger")
+    'xsd:interger is not an XSD datatype'
+    """
+    if not datatype.startswith(XSD):
+        return None
+    local = datatype[len(XSD) :]
+    name = xsd_name(datatype)
+    kind = builtin_atomic_types.get(_XSD_CLARK + local)
+    if kind is None:
+        return f"{name} is not an XSD datatype"
+    if local in _NOT_FOR_RDF:
+        return f"{name} is not a datatype RDF literals may use"
+    if local not in _KEEP_SPACE and value != value.strip(" \t\n\r"):
+        return f"{value!r} is not a valid {name}: white space around the value is not part of a lexical form"
+    pattern = _LEXICAL.get(datatype)
+    if pattern is not None and not pattern.fullmatch(value):
+        return f"{value!r} is not a valid {name}"
+    try:
+        parsed = cast("type[AnyAtomicType]", kind).make(value)  # every builtin atomic type is one
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        reason = _CLASS_IN_MESSAGE.sub("", str(exc))
+        return f"{value!r} is not a valid {name}" + ("" if _ONLY_REPEATS.search(reason) else f": {reason}")
+    if datatype in INTEGERS and not _INT64[0] <= int(value) <= _INT64[1]:
+        return f"the {name} {value} is beyond 64 bits, which SPARQL stores (Oxigraph) cannot hold"
+    if local in ("double", "float") and isinstance(parsed, float) and math.isinf(parsed):
+        if value.lstrip("+-") != "INF":
+            return f"{value!r} is beyond the range of {name}"
+    if local == "decimal":
+        return _decimal_problem(value, name)
+    return None
+
+
+def _decimal_problem(value: str, name: str) -> str | None:
+    scaled = decimal.Decimal(value) * _DECIMAL_SCALE
+    if scaled != scaled.to_integral_value():
+        return f"{value!r} has more than 18 digits after the point, more than SPARQL stores (Oxigraph) hold for {name}"
+    if not -_DECIMAL_LIMIT <= scaled < _DECIMAL_LIMIT:
+        return f"{value!r} is beyond the values SPARQL stores (Oxigraph) hold for {name}"
+    return None
