@@ -310,11 +310,15 @@ def _store(texts: list[bytes], *, quads: bool) -> ox.Store:
     data = b"".join(texts)
     if not data:
         return store
-    if quads:
-        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    if not quads:
+        data = b"\n".join(line[: line.rindex(b" <")] + b" ." for line in data.split(b"\n") if line) + b"\n"
+    format = ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES
+    if b"_:" in data:
+        # A store's load gives blank nodes new labels; rows must name the nodes the SHACL engine
+        # indexes (an owl:Restriction as a focus node), so these quads go in as parsed.
+        store.bulk_extend(ox.parse(data, format=format))
     else:
-        triples = [line[: line.rindex(b" <")] + b" ." for line in data.split(b"\n") if line]
-        store.bulk_load(b"\n".join(triples) + b"\n", format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(data, format=format)
     return store
 
 

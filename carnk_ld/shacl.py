@@ -647,6 +647,8 @@ class Validator:
                 self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self._subclasses: dict[ox.NamedNode, set] = {}
         self._rdflib: dict[ox.Literal, rdflib.Literal] = {}
+        self._triples = triples
+        self._blank_nodes: set[ox.BlankNode] | None = None
 
     # -- graph helpers ---------------------------------------------------------
     def subclasses(self, cls: ox.NamedNode) -> set:
@@ -697,9 +699,24 @@ class Validator:
     def solutions(self, query: str) -> list[dict]:
         """The rows of a SPARQL target or constraint: given, or from the store (bound variables only)."""
         if self.rows is not None:
-            return self.rows.get(query, [])
-        assert self.store is not None
-        return query_rows(self.store, query, union=self.union)
+            rows = self.rows.get(query, [])
+        else:
+            assert self.store is not None
+            rows = query_rows(self.store, query, union=self.union)
+        for row in rows:
+            for term in row.values():
+                if isinstance(term, ox.BlankNode) and term not in self.blank_nodes():
+                    # rows from a store that relabelled blank nodes: their results would be lost
+                    raise Unsupported(f"a SPARQL row names the blank node {term}, which the data does not hold")
+        return rows
+
+    def blank_nodes(self) -> set[ox.BlankNode]:
+        """The blank nodes of the data, found when a SPARQL row first names one."""
+        if self._blank_nodes is None:
+            self._blank_nodes = {
+                term for t in self._triples for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)
+            }
+        return self._blank_nodes
 
     def lit(self, value: ox.Literal) -> rdflib.Literal:
         cached = self._rdflib.get(value)
