@@ -358,7 +358,17 @@ class _ShapeOfGraph:
 
 
 _PREBOUND = re.compile(r"[$?](currentShape|shapesGraph|PATH)")  # pySHACL's own test: no word boundary after
-_THIS = re.compile(r"[$?]this\b")
+#: SPARQL 1.1's PN_CHARS_BASE, as a regular-expression character class's contents.
+PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+# What may continue a SPARQL variable name (VARNAME): ``?this·x`` and ``?thiś`` are other variables
+# than ``?this``, though Python's ``\b`` sees a word end after "this" in both.
+_VARNAME_REST = PN_CHARS_BASE + "_0-9\u00b7\u0300-\u036f\u203f\u2040"
+_THIS = re.compile(rf"[$?]this(?![{_VARNAME_REST}])")  # case-sensitive, as SPARQL variable names are
+# pySHACL reads a bound ?failure as "this focus node fails", once per focus node, whatever the other variables hold.
+_FAILURE = re.compile(rf"[$?]failure(?![{_VARNAME_REST}])")
 _SUBQUERY = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
 _PER_FOCUS = re.compile(r"\b(LIMIT|OFFSET)\b|\bAS\s*[$?]this\b", re.IGNORECASE)
 # pySHACL's check_invalid_sparql reads only the class's regexes, so the class can stand in for ``self``.
@@ -372,9 +382,11 @@ def check_constraint_query(select: str) -> None:
     ``initBindings``, which substitute the focus node for the variable everywhere, whichever
     sigil (``?this`` and ``$this`` are one variable), inside subqueries too; it also binds
     ``currentShape`` and rewrites ``PATH``. This engine runs the query once and keeps each focus
-    node's rows, which is the same only when the query starts by matching ``$this``, selects it,
-    names no other pre-bound variable, and has nothing that sees all focus nodes at once: a
-    subquery mentioning ``$this`` (a different variable there, once), LIMIT or OFFSET. Queries
+    node's rows, which is the same only when the query starts by matching ``$this``, selects it
+    (outside any expression), names no other pre-bound variable nor ``?failure`` (which pySHACL
+    reports once per focus node), and has nothing that sees all focus nodes at once: a
+    subquery mentioning ``$this`` (a different variable there, once), LIMIT or OFFSET. Variable
+    names are case-sensitive: ``?THIS`` is another variable, which pySHACL leaves free. Queries
     pySHACL itself refuses (MINUS, VALUES, SERVICE, nested SELECTs without ``$this``) are input
     errors: neither engine can run them.
     """
@@ -390,11 +402,20 @@ def check_constraint_query(select: str) -> None:
             parameter="select",
         )
     code = query_code(select)
-    if not re.search(r"WHERE\s*\{\s*[$?]this\s", code, re.IGNORECASE):
+    # pySHACL binds ``this`` only: ``?THIS`` is another variable, free in a query run for each focus node
+    if not re.search(r"(?i:WHERE)\s*\{\s*[$?]this\s", code):
         raise Unsupported("a SPARQL constraint that does not start by matching $this", parameter="select")
     projection = re.search(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", code, re.IGNORECASE | re.DOTALL)
-    if projection is None or not (_THIS.search(projection.group(1)) or "*" in projection.group(1)):
+    # $this inside ``(expression AS ?var)`` is not selected: only what stands outside parentheses is
+    selected = _outside_parentheses(projection.group(1)) if projection else ""
+    if not (_THIS.search(selected) or "*" in selected):
         raise Unsupported("a SPARQL constraint that does not select $this", parameter="select")
+    failure = _FAILURE.search(code)
+    if failure:
+        raise Unsupported(
+            f"a SPARQL constraint mentioning {failure.group(0)}, which pySHACL reports once per focus node",
+            parameter="select",
+        )
     per_focus = _PER_FOCUS.search(code)
     if per_focus:
         raise Unsupported(
@@ -406,6 +427,19 @@ def check_constraint_query(select: str) -> None:
             raise Unsupported(
                 "a subquery mentioning $this, which pySHACL replaces by each focus node in turn", parameter="select"
             )
+
+
+def _outside_parentheses(text: str) -> str:
+    """``text`` without what stands inside parentheses (at any depth)."""
+    kept, depth = [], 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)
 
 
 def _closing_brace(code: str, start: int) -> int:
@@ -942,6 +976,11 @@ def _format(message: str, fdict: dict) -> str:
     line break, exactly as pySHACL reports them; where Python rejects the template, pySHACL
     fails, and so does this engine, cleanly.
     """
+    # pySHACL substitutes one variable after another, in the order rdflib lists them (its own for
+    # SELECT *): a value that itself holds ``{?var}`` gives a message that depends on that order.
+    placeholder = re.compile("|".join(f"{{[?$]{re.escape(var)}}}" for var in fdict))
+    if fdict and "{" in message and any(placeholder.search(val.value) for val in fdict.values()):
+        raise Unsupported("a SPARQL result whose value holds a {?variable} of the message")
     for var, val in fdict.items():
         try:
             message = re.sub(f"{{[?$]{var}}}", val.value, message)
@@ -1060,6 +1099,7 @@ def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store
 
 
 __all__ = [
+    "PN_CHARS_BASE",
     "Reads",
     "Result",
     "ShapeParser",

@@ -27,6 +27,7 @@ from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
 from carnk_ld.shacl import (
+    PN_CHARS_BASE,
     Result,
     Unsupported,
     fast_query_text,
@@ -165,12 +166,8 @@ def _query_texts(triples: list[ox.Triple]) -> list[str]:
 # these forms make that line exactly one declaration, which opens no string, comment or IRI
 # for the query to close (a namespace ``http://a/> SELECT ... BIND('''`` would otherwise hide
 # the query's SERVICE from a check of the query alone).
-_PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_PN_CHARS = _PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
-_PN_PREFIX = re.compile(f"(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
+_PN_CHARS = PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+_PN_PREFIX = re.compile(f"(?:[{PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
 _ABSOLUTE_IRI = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*""")
 
 
