@@ -61,6 +61,11 @@ _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
 # Datatypes whose literals the Oxigraph store keeps exactly as written.
 _STORE_KEEPS = {_XSD_STRING, str(RDF.langString), _XSD + "anyURI", _XSD + "normalizedString", _XSD + "token"}
 
+#: The severities SHACL defines, by local name: the gate fails a build on a result of severity Violation.
+SEVERITIES = {SH_NS + name: name for name in ("Violation", "Warning", "Info")}
+#: pySHACL (run with allow_warnings) lets a shape of these severities conform whatever it or its property shapes report.
+_LENIENT = ("Warning", "Info")
+
 _SHAPE_KEYS = {
     str(RDF.type),
     str(RDFS.comment),
@@ -244,7 +249,10 @@ class ShapeParser:
         shape.messages = self._messages(node)
         severity = g.value(node, SH.severity)
         if severity is not None:
-            shape.severity = str(severity).rsplit("#", 1)[-1]
+            if not isinstance(severity, rdflib.URIRef) or str(severity) not in SEVERITIES:
+                # load_shapes refuses it at its line (malformed_shapes); a graph built otherwise gets here
+                raise Unsupported(f"sh:severity {severity.n3()}", parameter="severity")
+            shape.severity = SEVERITIES[str(severity)]
         for cls in g.objects(node, SH.targetClass):
             shape.targets.append(("class", ox.NamedNode(str(cls))))
         for target in g.objects(node, SH.targetNode):
@@ -258,6 +266,10 @@ class ShapeParser:
                 raise Unsupported("custom target types", parameter="target")
             shape.targets.append(("sparql", self._query(target, g.value(target, SH.select))))
         for prop in sorted(g.objects(node, SH.property), key=str):
+            if len(set(g.subjects(SH.property, prop))) > 1:
+                # pySHACL reports its results as those of whichever parent rdflib finds first, and a
+                # parent of severity Warning lets them pass where a parent of severity Violation does not
+                raise Unsupported(f"property shape {prop} is the sh:property of several shapes", parameter="property")
             child = self.shape(prop, owner or str(node))
             if child.path is None or child.properties:
                 raise Unsupported("sh:property without sh:path, or nested in a property shape")
@@ -486,6 +498,7 @@ SINGLE_VALUED = tuple(
     )
 )
 _PATTERN = SH_NS + "pattern"
+_SEVERITY = SH_NS + "severity"
 #: Parameters SHACL (and pySHACL, which refuses the shape) allows on property shapes only.
 PROPERTY_ONLY = tuple(SH_NS + name for name in ("minCount", "maxCount", "lessThan", "lessThanOrEquals", "uniqueLang"))
 
@@ -517,6 +530,15 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
                 f"{_describe(values, subject)} has sh:{local} but no sh:path; SHACL allows it on property shapes only",
                 f"move sh:{local} into an sh:property [ sh:path ... ] of the shape",
             )
+        if predicate == _SEVERITY:
+            for severity in objects:
+                if not (isinstance(severity, ox.NamedNode) and severity.value in SEVERITIES):
+                    raise InputError(
+                        Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                        f"{_describe(values, subject)} has sh:severity {_shown_term(severity)}, which the build "
+                        "cannot tell to fail or pass",
+                        "write sh:Violation (fails the build), sh:Warning or sh:Info (reported only)",
+                    )
         if predicate == _PATTERN:
             flags = values.get((subject, SH_NS + "flags"), [None])[0]
             for pattern in objects:
@@ -540,6 +562,15 @@ def _local(iri: object) -> str:
 
 def _lexical(term: object) -> str:
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
+
+
+def _shown_term(term: object) -> str:
+    """A term as Turtle writes it: ``<iri>``, a quoted literal, or a blank node's label."""
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return f'"{term.value}"'
+    return str(term)
 
 
 def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
@@ -775,11 +806,18 @@ class Validator:
         return results
 
     def conforms(self, shape: Shape, node: _Term) -> bool:
+        """Whether ``node`` conforms to ``shape`` (a member of sh:or, a qualified shape) as pySHACL decides it.
+
+        pySHACL (allow_warnings) lets a shape of severity Warning or Info conform whatever it
+        finds, and a property shape of such a severity conform within its parent.
+        """
+        if shape.severity in _LENIENT:
+            return True
         found: list[Result] = []
         self.evaluate(shape, node, found)
         if shape.sparql:
             self.evaluate_sparql(shape, [node], found)
-        return not found
+        return not any(r.severity not in _LENIENT for r in found)
 
     def evaluate(self, shape: Shape, focus: _Term, out: list[Result]) -> None:
         """Append the results of ``shape``'s constraints (and its property shapes) at ``focus``."""
@@ -1088,6 +1126,16 @@ def bag_safe(query: str) -> bool:
     return not _BAG_SENSITIVE.search(query_code(query))
 
 
+def lenient_shapes(roots: list[Shape]) -> frozenset[str]:
+    """The node shapes, as results name them, whose results never make the graph fail to conform.
+
+    pySHACL, run with allow_warnings, lets a shape of severity Warning or Info conform whatever
+    its own constraints and its property shapes report (one of severity Violation included);
+    any other shape fails on a result of severity Violation.
+    """
+    return frozenset(shape.owner for shape in roots if shape.severity in _LENIENT)
+
+
 def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store | None = None) -> list[Result]:
     """Validate ``triples`` against ``shapes``; raise :class:`Unsupported` where not exact.
 
@@ -1100,6 +1148,7 @@ def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store
 
 __all__ = [
     "PN_CHARS_BASE",
+    "SEVERITIES",
     "Reads",
     "Result",
     "ShapeParser",
@@ -1111,6 +1160,7 @@ __all__ = [
     "compile_pattern",
     "fast_query_text",
     "fast_results",
+    "lenient_shapes",
     "malformed_shapes",
     "note_literal",
     "pyshacl_query_text",
