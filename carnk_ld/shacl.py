@@ -61,6 +61,11 @@ _CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
 # Datatypes whose literals the Oxigraph store keeps exactly as written.
 _STORE_KEEPS = {_XSD_STRING, str(RDF.langString), _XSD + "anyURI", _XSD + "normalizedString", _XSD + "token"}
 
+#: The severities SHACL defines, by local name: the gate fails a build on a result of severity Violation.
+SEVERITIES = {SH_NS + name: name for name in ("Violation", "Warning", "Info")}
+#: pySHACL (run with allow_warnings) lets a shape of these severities conform whatever it or its property shapes report.
+_LENIENT = ("Warning", "Info")
+
 _SHAPE_KEYS = {
     str(RDF.type),
     str(RDFS.comment),
@@ -244,7 +249,10 @@ class ShapeParser:
         shape.messages = self._messages(node)
         severity = g.value(node, SH.severity)
         if severity is not None:
-            shape.severity = str(severity).rsplit("#", 1)[-1]
+            if not isinstance(severity, rdflib.URIRef) or str(severity) not in SEVERITIES:
+                # load_shapes refuses it at its line (malformed_shapes); a graph built otherwise gets here
+                raise Unsupported(f"sh:severity {severity.n3()}", parameter="severity")
+            shape.severity = SEVERITIES[str(severity)]
         for cls in g.objects(node, SH.targetClass):
             shape.targets.append(("class", ox.NamedNode(str(cls))))
         for target in g.objects(node, SH.targetNode):
@@ -258,6 +266,10 @@ class ShapeParser:
                 raise Unsupported("custom target types", parameter="target")
             shape.targets.append(("sparql", self._query(target, g.value(target, SH.select))))
         for prop in sorted(g.objects(node, SH.property), key=str):
+            if len(set(g.subjects(SH.property, prop))) > 1:
+                # pySHACL reports its results as those of whichever parent rdflib finds first, and a
+                # parent of severity Warning lets them pass where a parent of severity Violation does not
+                raise Unsupported(f"property shape {prop} is the sh:property of several shapes", parameter="property")
             child = self.shape(prop, owner or str(node))
             if child.path is None or child.properties:
                 raise Unsupported("sh:property without sh:path, or nested in a property shape")
@@ -358,7 +370,17 @@ class _ShapeOfGraph:
 
 
 _PREBOUND = re.compile(r"[$?](currentShape|shapesGraph|PATH)")  # pySHACL's own test: no word boundary after
-_THIS = re.compile(r"[$?]this\b")
+#: SPARQL 1.1's PN_CHARS_BASE, as a regular-expression character class's contents.
+PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+# What may continue a SPARQL variable name (VARNAME): ``?this·x`` and ``?thiś`` are other variables
+# than ``?this``, though Python's ``\b`` sees a word end after "this" in both.
+_VARNAME_REST = PN_CHARS_BASE + "_0-9\u00b7\u0300-\u036f\u203f\u2040"
+_THIS = re.compile(rf"[$?]this(?![{_VARNAME_REST}])")  # case-sensitive, as SPARQL variable names are
+# pySHACL reads a bound ?failure as "this focus node fails", once per focus node, whatever the other variables hold.
+_FAILURE = re.compile(rf"[$?]failure(?![{_VARNAME_REST}])")
 _SUBQUERY = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
 _PER_FOCUS = re.compile(r"\b(LIMIT|OFFSET)\b|\bAS\s*[$?]this\b", re.IGNORECASE)
 # pySHACL's check_invalid_sparql reads only the class's regexes, so the class can stand in for ``self``.
@@ -372,9 +394,11 @@ def check_constraint_query(select: str) -> None:
     ``initBindings``, which substitute the focus node for the variable everywhere, whichever
     sigil (``?this`` and ``$this`` are one variable), inside subqueries too; it also binds
     ``currentShape`` and rewrites ``PATH``. This engine runs the query once and keeps each focus
-    node's rows, which is the same only when the query starts by matching ``$this``, selects it,
-    names no other pre-bound variable, and has nothing that sees all focus nodes at once: a
-    subquery mentioning ``$this`` (a different variable there, once), LIMIT or OFFSET. Queries
+    node's rows, which is the same only when the query starts by matching ``$this``, selects it
+    (outside any expression), names no other pre-bound variable nor ``?failure`` (which pySHACL
+    reports once per focus node), and has nothing that sees all focus nodes at once: a
+    subquery mentioning ``$this`` (a different variable there, once), LIMIT or OFFSET. Variable
+    names are case-sensitive: ``?THIS`` is another variable, which pySHACL leaves free. Queries
     pySHACL itself refuses (MINUS, VALUES, SERVICE, nested SELECTs without ``$this``) are input
     errors: neither engine can run them.
     """
@@ -390,11 +414,20 @@ def check_constraint_query(select: str) -> None:
             parameter="select",
         )
     code = query_code(select)
-    if not re.search(r"WHERE\s*\{\s*[$?]this\s", code, re.IGNORECASE):
+    # pySHACL binds ``this`` only: ``?THIS`` is another variable, free in a query run for each focus node
+    if not re.search(r"(?i:WHERE)\s*\{\s*[$?]this\s", code):
         raise Unsupported("a SPARQL constraint that does not start by matching $this", parameter="select")
     projection = re.search(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", code, re.IGNORECASE | re.DOTALL)
-    if projection is None or not (_THIS.search(projection.group(1)) or "*" in projection.group(1)):
+    # $this inside ``(expression AS ?var)`` is not selected: only what stands outside parentheses is
+    selected = _outside_parentheses(projection.group(1)) if projection else ""
+    if not (_THIS.search(selected) or "*" in selected):
         raise Unsupported("a SPARQL constraint that does not select $this", parameter="select")
+    failure = _FAILURE.search(code)
+    if failure:
+        raise Unsupported(
+            f"a SPARQL constraint mentioning {failure.group(0)}, which pySHACL reports once per focus node",
+            parameter="select",
+        )
     per_focus = _PER_FOCUS.search(code)
     if per_focus:
         raise Unsupported(
@@ -406,6 +439,19 @@ def check_constraint_query(select: str) -> None:
             raise Unsupported(
                 "a subquery mentioning $this, which pySHACL replaces by each focus node in turn", parameter="select"
             )
+
+
+def _outside_parentheses(text: str) -> str:
+    """``text`` without what stands inside parentheses (at any depth)."""
+    kept, depth = [], 0
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)
 
 
 def _closing_brace(code: str, start: int) -> int:
@@ -452,6 +498,7 @@ SINGLE_VALUED = tuple(
     )
 )
 _PATTERN = SH_NS + "pattern"
+_SEVERITY = SH_NS + "severity"
 #: Parameters SHACL (and pySHACL, which refuses the shape) allows on property shapes only.
 PROPERTY_ONLY = tuple(SH_NS + name for name in ("minCount", "maxCount", "lessThan", "lessThanOrEquals", "uniqueLang"))
 
@@ -483,6 +530,15 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
                 f"{_describe(values, subject)} has sh:{local} but no sh:path; SHACL allows it on property shapes only",
                 f"move sh:{local} into an sh:property [ sh:path ... ] of the shape",
             )
+        if predicate == _SEVERITY:
+            for severity in objects:
+                if not (isinstance(severity, ox.NamedNode) and severity.value in SEVERITIES):
+                    raise InputError(
+                        Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                        f"{_describe(values, subject)} has sh:severity {_shown_term(severity)}, which the build "
+                        "cannot tell to fail or pass",
+                        "write sh:Violation (fails the build), sh:Warning or sh:Info (reported only)",
+                    )
         if predicate == _PATTERN:
             flags = values.get((subject, SH_NS + "flags"), [None])[0]
             for pattern in objects:
@@ -506,6 +562,15 @@ def _local(iri: object) -> str:
 
 def _lexical(term: object) -> str:
     return term.value if isinstance(term, ox.Literal | ox.NamedNode) else str(term)
+
+
+def _shown_term(term: object) -> str:
+    """A term as Turtle writes it: ``<iri>``, a quoted literal, or a blank node's label."""
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return f'"{term.value}"'
+    return str(term)
 
 
 def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
@@ -647,6 +712,8 @@ class Validator:
                 self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self._subclasses: dict[ox.NamedNode, set] = {}
         self._rdflib: dict[ox.Literal, rdflib.Literal] = {}
+        self._triples = triples
+        self._blank_nodes: set[ox.BlankNode] | None = None
 
     # -- graph helpers ---------------------------------------------------------
     def subclasses(self, cls: ox.NamedNode) -> set:
@@ -697,9 +764,24 @@ class Validator:
     def solutions(self, query: str) -> list[dict]:
         """The rows of a SPARQL target or constraint: given, or from the store (bound variables only)."""
         if self.rows is not None:
-            return self.rows.get(query, [])
-        assert self.store is not None
-        return query_rows(self.store, query, union=self.union)
+            rows = self.rows.get(query, [])
+        else:
+            assert self.store is not None
+            rows = query_rows(self.store, query, union=self.union)
+        for row in rows:
+            for term in row.values():
+                if isinstance(term, ox.BlankNode) and term not in self.blank_nodes():
+                    # rows from a store that relabelled blank nodes: their results would be lost
+                    raise Unsupported(f"a SPARQL row names the blank node {term}, which the data does not hold")
+        return rows
+
+    def blank_nodes(self) -> set[ox.BlankNode]:
+        """The blank nodes of the data, found when a SPARQL row first names one."""
+        if self._blank_nodes is None:
+            self._blank_nodes = {
+                term for t in self._triples for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)
+            }
+        return self._blank_nodes
 
     def lit(self, value: ox.Literal) -> rdflib.Literal:
         cached = self._rdflib.get(value)
@@ -724,11 +806,18 @@ class Validator:
         return results
 
     def conforms(self, shape: Shape, node: _Term) -> bool:
+        """Whether ``node`` conforms to ``shape`` (a member of sh:or, a qualified shape) as pySHACL decides it.
+
+        pySHACL (allow_warnings) lets a shape of severity Warning or Info conform whatever it
+        finds, and a property shape of such a severity conform within its parent.
+        """
+        if shape.severity in _LENIENT:
+            return True
         found: list[Result] = []
         self.evaluate(shape, node, found)
         if shape.sparql:
             self.evaluate_sparql(shape, [node], found)
-        return not found
+        return not any(r.severity not in _LENIENT for r in found)
 
     def evaluate(self, shape: Shape, focus: _Term, out: list[Result]) -> None:
         """Append the results of ``shape``'s constraints (and its property shapes) at ``focus``."""
@@ -925,6 +1014,11 @@ def _format(message: str, fdict: dict) -> str:
     line break, exactly as pySHACL reports them; where Python rejects the template, pySHACL
     fails, and so does this engine, cleanly.
     """
+    # pySHACL substitutes one variable after another, in the order rdflib lists them (its own for
+    # SELECT *): a value that itself holds ``{?var}`` gives a message that depends on that order.
+    placeholder = re.compile("|".join(f"{{[?$]{re.escape(var)}}}" for var in fdict))
+    if fdict and "{" in message and any(placeholder.search(val.value) for val in fdict.values()):
+        raise Unsupported("a SPARQL result whose value holds a {?variable} of the message")
     for var, val in fdict.items():
         try:
             message = re.sub(f"{{[?$]{var}}}", val.value, message)
@@ -1032,6 +1126,16 @@ def bag_safe(query: str) -> bool:
     return not _BAG_SENSITIVE.search(query_code(query))
 
 
+def lenient_shapes(roots: list[Shape]) -> frozenset[str]:
+    """The node shapes, as results name them, whose results never make the graph fail to conform.
+
+    pySHACL, run with allow_warnings, lets a shape of severity Warning or Info conform whatever
+    its own constraints and its property shapes report (one of severity Violation included);
+    any other shape fails on a result of severity Violation.
+    """
+    return frozenset(shape.owner for shape in roots if shape.severity in _LENIENT)
+
+
 def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store | None = None) -> list[Result]:
     """Validate ``triples`` against ``shapes``; raise :class:`Unsupported` where not exact.
 
@@ -1043,6 +1147,8 @@ def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store
 
 
 __all__ = [
+    "PN_CHARS_BASE",
+    "SEVERITIES",
     "Reads",
     "Result",
     "ShapeParser",
@@ -1054,6 +1160,7 @@ __all__ = [
     "compile_pattern",
     "fast_query_text",
     "fast_results",
+    "lenient_shapes",
     "malformed_shapes",
     "note_literal",
     "pyshacl_query_text",

@@ -27,10 +27,13 @@ from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
 from carnk_ld.scopes import refuse_service, service_line
 from carnk_ld.shacl import (
+    PN_CHARS_BASE,
     Result,
+    ShapeParser,
     Unsupported,
+    Validator,
     fast_query_text,
-    fast_results,
+    lenient_shapes,
     malformed_shapes,
     pyshacl_query_text,
     to_rdflib_term,
@@ -165,12 +168,8 @@ def _query_texts(triples: list[ox.Triple]) -> list[str]:
 # these forms make that line exactly one declaration, which opens no string, comment or IRI
 # for the query to close (a namespace ``http://a/> SELECT ... BIND('''`` would otherwise hide
 # the query's SERVICE from a check of the query alone).
-_PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_PN_CHARS = _PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
-_PN_PREFIX = re.compile(f"(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
+_PN_CHARS = PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+_PN_PREFIX = re.compile(f"(?:[{PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
 _ABSOLUTE_IRI = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*""")
 
 
@@ -260,14 +259,20 @@ def fast_validate(
     store: ox.Store | None = None,
 ) -> ValidationResult:
     """The fast engine's results, flattened exactly as :func:`pyshacl_validate` flattens pySHACL's."""
-    results = fast_results(triples, shapes, store)
-    return result_of(violations_of(results, sources or {}), "fast engine, exact to pySHACL")
+    roots = ShapeParser(shapes).roots()
+    results = Validator(triples, roots, store).run()
+    return result_of(violations_of(results, sources or {}), "fast engine, exact to pySHACL", lenient_shapes(roots))
 
 
-def result_of(violations: Iterable[Violation], engine: str) -> ValidationResult:
-    """Violations in report order; the graph conforms when none is of severity Violation."""
+def result_of(violations: Iterable[Violation], engine: str, lenient: frozenset[str] = frozenset()) -> ValidationResult:
+    """Violations in report order; the graph conforms when none is of severity Violation, as pySHACL decides.
+
+    ``lenient`` names the node shapes of severity Warning or Info: pySHACL lets them conform
+    even when one of their property shapes (of severity Violation) reports a result.
+    """
     ordered = sorted(violations, key=_order)
-    return ValidationResult(not any(v.severity == "Violation" for v in ordered), tuple(ordered), engine=engine)
+    fails = any(v.severity == "Violation" and v.shape not in lenient for v in ordered)
+    return ValidationResult(not fails, tuple(ordered), engine=engine)
 
 
 def violations_of(results: Iterable[Result], sources: Locator) -> Iterator[Violation]:

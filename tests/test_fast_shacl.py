@@ -210,6 +210,50 @@ def test_same_results_when_sparql_runs_on_a_shared_named_graph_store(generated_g
     assert any("more than the study's" in v.message for v in shared.violations)
 
 
+RESTRICTION = """
+<https://w3id.org/carnk/Statement> <http://www.w3.org/2000/01/rdf-schema#subClassOf> [
+    a <http://www.w3.org/2002/07/owl#Restriction> ;
+    <http://www.w3.org/2002/07/owl#onProperty> <https://w3id.org/carnk/polarity> ;
+    <http://www.w3.org/2002/07/owl#someValuesFrom> <https://w3id.org/carnk/Polarity> ] .
+"""
+ON_RESTRICTIONS = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<https://w3id.org/carnk/shapes/RestrictionShape> a sh:NodeShape ;
+    sh:targetClass <http://www.w3.org/2002/07/owl#Restriction> ;
+    sh:sparql [ sh:message "a restriction on {?p}" ;
+        sh:select "SELECT $this ?p WHERE { $this <http://www.w3.org/2002/07/owl#onProperty> ?p }" ] .
+"""
+
+
+@pytest.mark.slow
+def test_a_blank_focus_node_of_a_sparql_constraint_is_reported_by_the_build_as_by_pyshacl(
+    sample_corpus: Path, cli
+) -> None:
+    """An owl:Restriction of the ontology is a blank node; the stores the build queries must not rename it."""
+    ontology = sample_corpus / "ontology" / "carnk.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8") + RESTRICTION, encoding="utf-8")
+    (sample_corpus / "shapes" / "restrictions.shapes.ttl").write_text(ON_RESTRICTIONS, encoding="utf-8")
+    reports = []
+    for engine in ("fast", "pyshacl"):
+        out = str(sample_corpus / engine)
+        built = cli("build", "--root", str(sample_corpus), "--out", out, "--shacl-engine", engine)
+        assert built.exit_code == 1, built.output
+        reports.append(built.output[built.output.index("SHACL validation:") :].split("build failed")[0])
+    assert reports[0] == reports[1]
+    assert "a restriction on https://w3id.org/carnk/polarity" in reports[0]
+
+
+def test_sparql_rows_naming_blank_nodes_the_data_does_not_hold_are_refused() -> None:
+    """A store that relabels blank nodes on loading would make their results vanish: refused instead."""
+    data = [q.triple for q in ox.parse(RESTRICTION.encode(), format=ox.RdfFormat.TURTLE)]
+    store = ox.Store()
+    store.bulk_load(RESTRICTION.encode(), format=ox.RdfFormat.TURTLE, to_graph=N("urn:x:g"))
+    extra = rdflib.Graph().parse(data=ON_RESTRICTIONS, format="turtle")
+    assert comparable(fast_validate(data, extra)) == comparable(pyshacl_validate(data, extra))
+    with pytest.raises(Unsupported, match="blank node"):
+        fast_validate(data, extra, store=store)
+
+
 # -- small cases at the edges of the subset: the engines agree, or the fast engine refuses --------
 
 ENGINE_CASES = sorted((Path(__file__).resolve().parent / "shapes" / "engine").glob("*.ttl"))
