@@ -32,10 +32,11 @@ from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.ontology import load_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
-from carnk_ld.pipeline import check_tree, run_build
+from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.store import store_path
+from carnk_ld.timings import timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
 ROOT_OPTION = click.option(
@@ -63,7 +64,8 @@ def _build_options(function):
             click.option("--progress/--no-progress", default=None,
                          help="Report each stage on stderr (default: when stderr is a terminal)."),
             click.option("--timings", type=click.Path(dir_okay=False, path_type=Path),
-                         help="Write each stage's time and peak memory to this JSON file."),
+                         help="Write each stage's time and peak memory to this JSON file when the command "
+                         "succeeds (not inside the corpus inputs or the release; replaces only a timings file)."),
         ]
     ):  # fmt: skip
         function = option(function)
@@ -140,6 +142,25 @@ def _fail(exc: CarnkError, root: Path) -> None:
     sys.exit(exc.exit_code)
 
 
+def _timings_file(timings: Path | None, root: Path, release: Path) -> Path | None:
+    """Where ``--timings`` will write, checked before any work starts (:func:`carnk_ld.timings.timings_target`)."""
+    if timings is None:
+        return None
+    return timings_target(timings, release=release, inputs=corpus_inputs(root))
+
+
+def _save_timings(stages: Progress, shown: Path | None, target: Path | None, outcome: str) -> None:
+    """Write the timings of a command that succeeded; a failure to write is an error of its own."""
+    if shown is None or target is None:
+        return
+    try:
+        write_timings(target, stages.stages)
+    except OSError as exc:
+        click.echo(f"{shown}: error: cannot write the timings file: {exc.strerror or exc}", err=True)
+        click.echo(f"{outcome}; only the timings file was not written", err=True)
+        sys.exit(2)
+
+
 OUT_OPTION = click.option(
     "--out",
     type=click.Path(path_type=Path),  # what may be replaced is checked by the build, with file and reason
@@ -167,6 +188,7 @@ def build(
     out = out or root / DEFAULT_OUT
     stages = Progress.for_terminal(progress)
     try:
+        timings_file = _timings_file(timings, root, out)
         summary = run_build(root, out, _options(jobs, no_cache, shacl_engine, scheduler, java), stages)
     except CarnkError as exc:
         _fail(exc, root)
@@ -177,9 +199,7 @@ def build(
         click.echo(f"error: cannot write the release: {exc.strerror or exc}", err=True)
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
-    finally:
-        if timings is not None:
-            stages.save(timings)
+    _save_timings(stages, timings, timings_file, "the release was published")
     click.echo(summary.render())
 
 
@@ -335,13 +355,12 @@ def check(
     root = root or project_root()
     stages = Progress.for_terminal(progress)
     try:
+        timings_file = _timings_file(timings, root, out or root / DEFAULT_OUT)
         options = _options(jobs, no_cache, shacl_engine, scheduler, java)
         summary = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
-    finally:
-        if timings is not None:
-            stages.save(timings)
+    _save_timings(stages, timings, timings_file, "every gate passed")
     click.echo(summary.render())
 
 

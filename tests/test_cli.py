@@ -7,6 +7,7 @@ directory, and ``check``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import edit, line_of, run_process
@@ -77,3 +78,40 @@ def test_check_writes_nothing(cli, sample_corpus: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "SHACL conforms" in result.output
     assert not (sample_corpus / "build").exists()
+
+
+def stage_names(path: Path) -> list[str]:
+    records = json.loads(path.read_text(encoding="utf-8"))
+    assert all({"stage", "seconds", "peak_rss_mib"} <= set(record) for record in records)
+    return [record["stage"] for record in records]
+
+
+def test_timings_are_written_when_the_command_succeeds_and_replace_only_timings(
+    cli, sample_corpus: Path, tmp_path: Path
+) -> None:
+    timings = tmp_path / "timings.json"
+    timings.write_bytes(b"")  # as `mktemp` or benchmarks/run.py leave it: empty, nothing to lose
+    timings.chmod(0o640)
+    assert build(cli, sample_corpus, tmp_path / "out").exit_code == 0
+    result = cli("build", "--root", str(sample_corpus), "--out", str(tmp_path / "out"), "--timings", str(timings))
+    assert result.exit_code == 0, result.output
+    assert "load" in stage_names(timings) and "write SHA256SUMS" not in stage_names(timings)
+    assert timings.stat().st_mode & 0o777 == 0o640, "replacing the file keeps its permissions"
+    result = cli("check", "--root", str(sample_corpus), "--out", str(tmp_path / "out"), "--timings", str(timings))
+    assert result.exit_code == 0, result.output
+    assert "validate" in stage_names(timings)
+    assert [p.name for p in tmp_path.iterdir() if "timings" in p.name] == ["timings.json"], "no temporary file is left"
+
+
+def test_a_failed_command_writes_no_timings_and_keeps_earlier_ones(cli, sample_corpus: Path, tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text('[{"stage": "load", "seconds": 1.5, "peak_rss_mib": 80.0}]\n', encoding="utf-8")
+    before = earlier.read_bytes()
+    edit(sample_corpus / "facts" / "sample.yaml", "object: UmbilicalCordBlood\n", "object: UmbilicalCordBlod\n")
+    for command in ("build", "check"):
+        for timings in (earlier, tmp_path / "new.json"):
+            result = cli(command, "--root", str(sample_corpus), "--timings", str(timings))
+            assert result.exit_code == 2, result.output
+    assert earlier.read_bytes() == before
+    assert not (tmp_path / "new.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.json", "sample"]
