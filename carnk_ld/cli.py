@@ -1,12 +1,14 @@
 """The ``carnk-ld`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input; 128 + N when stopped by signal N
-(143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a failure.
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the output could not be written;
+128 + N when stopped by signal N (143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a
+failure, and 141 (as for SIGPIPE) when the reader of the output closed it early.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -82,9 +84,87 @@ def _options(jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None
     )
 
 
+#: Exit code when standard output cannot be written (a full disk, an I/O error).
+EXIT_OUTPUT_FAILED = 3
+#: Exit code when the reader of standard output closed it early (``| head``): what a shell reports
+#: for a command killed by SIGPIPE, which Python ignores so that the write fails instead.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
+class _OutputFailed(Exception):
+    """Writing a command's output to standard output failed with ``error``."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _echo(message: str, nl: bool = True) -> None:
+    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`).
+
+    The bytes go to the binary layer until all are written: with ``PYTHONUNBUFFERED`` that layer
+    is the raw file, whose write may take only part of them (a pipe closed during the write), and
+    the text layer would drop the rest without an error.
+    """
+    stream = sys.stdout
+    text = message + "\n" if nl else message
+    try:
+        stream.flush()
+        data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+        while data:
+            written = stream.buffer.write(data)
+            data = data[written if written is not None else 0 :]
+        stream.buffer.flush()
+    except OSError as exc:
+        raise _OutputFailed(exc) from None
+
+
+class _Cli(click.Group):
+    """The command group, reporting an output that cannot be written in one line, not a traceback."""
+
+    def main(self, *args, **kwargs):  # click's own signature, overloaded there
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                _flush_stdout()  # output still buffered would fail at exit, where it is reported as ignored
+        except _OutputFailed as failed:
+            _discard_stdout()
+            if failed.error.errno == errno.EPIPE:  # the reader has all it wanted: say nothing
+                sys.exit(EXIT_BROKEN_PIPE)
+            click.echo(f"error: cannot write the output: {failed.error.strerror or failed.error}", err=True)
+            sys.exit(EXIT_OUTPUT_FAILED)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _OutputFailed(exc) from None
+    except ValueError:  # already closed: nothing is pending
+        pass
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is still buffered succeeds.
+
+    As the Python documentation recommends for SIGPIPE: otherwise the exit adds an "Exception
+    ignored" message. A stream without a descriptor (tests capture output in memory) is left alone.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 @click.group(
+    cls=_Cli,
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed); 143 stopped by SIGTERM, 129 by SIGHUP.",
+    "2 bad input (file, line and problem are printed); 3 the output could not be written; "
+    "143 stopped by SIGTERM, 129 by SIGHUP; 141 the reader closed the output early.",
 )
 @click.version_option(VERSION, prog_name="carnk-ld")
 @click.pass_context
@@ -200,7 +280,7 @@ def build(
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
     _save_timings(stages, timings, timings_file, "the release was published")
-    click.echo(summary.render())
+    _echo(summary.render())
 
 
 @main.command()
@@ -244,9 +324,9 @@ def query(
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)
     if (outcome.kind == "select" and fmt == "table") or (outcome.kind == "ask" and fmt == "table"):
-        click.echo(render_table(outcome.data))
+        _echo(render_table(outcome.data))
     else:
-        click.echo(outcome.data.decode("utf-8"), nl=False)
+        _echo(outcome.data.decode("utf-8"), nl=False)
 
 
 @main.command()
@@ -302,8 +382,8 @@ def load(
             click.echo(f"\n{exc}" if show else str(exc), err=True)
             sys.exit(exc.exit_code)
     for name, triples, seconds in report.graphs:
-        click.echo(f"<{name}>: {triples} triples loaded and verified ({seconds:.2f} s)")
-    click.echo(f"{len(report.graphs)} graphs, {report.attempts} HTTP requests, mode {report.mode}")
+        _echo(f"<{name}>: {triples} triples loaded and verified ({seconds:.2f} s)")
+    _echo(f"{len(report.graphs)} graphs, {report.attempts} HTTP requests, mode {report.mode}")
 
 
 @main.command()
@@ -327,14 +407,14 @@ def mappings(root: Path | None) -> None:
     except CarnkError as exc:
         _fail(exc, root)
     overall, rows = coverage(mapping_set, ontology)
-    click.echo(
+    _echo(
         f"{overall['classes']} classes: {overall['exact']} with an exact match, "
         f"{overall['close_or_broad_only']} with only close/broad/narrow/related matches, "
         f"{overall['no_term']} with no term found (sssom:NoTermFound)"
     )
-    click.echo(f"{'vocabulary':<12}{'exact':>8}{'other only':>12}{'classes':>9}")
+    _echo(f"{'vocabulary':<12}{'exact':>8}{'other only':>12}{'classes':>9}")
     for vocab, exact, other, total in rows:
-        click.echo(f"{vocab:<12}{exact:>8}{other:>12}{total:>9}")
+        _echo(f"{vocab:<12}{exact:>8}{other:>12}{total:>9}")
 
 
 @main.command()
@@ -361,7 +441,7 @@ def check(
     except CarnkError as exc:
         _fail(exc, root)
     _save_timings(stages, timings, timings_file, "every gate passed")
-    click.echo(summary.render())
+    _echo(summary.render())
 
 
 @main.command()
@@ -398,5 +478,5 @@ def cq(root: Path | None, out: Path | None, approve: tuple[str, ...]) -> None:
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)
     for line in report.render():
-        click.echo(line)
+        _echo(line)
     sys.exit(0 if report.ok else 1)
