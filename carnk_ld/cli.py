@@ -119,8 +119,41 @@ def _echo(message: str, nl: bool = True) -> None:
         raise _OutputFailed(exc) from None
 
 
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--help``, printed as every output is (:func:`_echo`)."""
+    if value and not ctx.resilient_parsing:
+        _echo(ctx.get_help())
+        ctx.exit()
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        _echo(f"carnk-ld, version {VERSION}")
+        ctx.exit()
+
+
+class _Command(click.Command):
+    """A command whose ``--help`` is printed by :func:`_echo`."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Click's help option, printing through :func:`_show_help`."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+
 class _Cli(click.Group):
     """The command group, reporting an output that cannot be written in one line, not a traceback."""
+
+    command_class = _Command
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Click's help option, printing through :func:`_show_help`."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.callback = _show_help
+        return option
 
     def main(self, *args, **kwargs):  # click's own signature, overloaded there
         try:
@@ -166,7 +199,8 @@ def _discard_stdout() -> None:
     "2 bad input (file, line and problem are printed); 3 the output could not be written; "
     "143 stopped by SIGTERM, 129 by SIGHUP; 141 the reader closed the output early.",
 )
-@click.version_option(VERSION, prog_name="carnk-ld")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")  # fmt: skip
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Publish CAR-NK cell therapy knowledge as validated linked data.

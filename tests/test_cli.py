@@ -141,10 +141,13 @@ def output_commands(corpus: Path, release: Path) -> dict[str, list[str]]:
         "query": ["query", "--release", str(release), "-e", "SELECT * WHERE { ?s ?p ?o } LIMIT 3"],
         "mappings": ["mappings", "--root", str(corpus)],
         "cq": ["cq", "--root", str(corpus), "--out", str(release)],
+        "--help": ["--help"],
+        "--version": ["--version"],
+        "query --help": ["query", "--help"],
     }
 
 
-@pytest.mark.parametrize("command", ["query", "mappings", "cq"])
+@pytest.mark.parametrize("command", ["query", "mappings", "cq", "--help", "--version", "query --help"])
 def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
     command: str, sample_corpus: Path, sample_release: Path
 ) -> None:
