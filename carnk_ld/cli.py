@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import signal
 import sys
 import threading
@@ -113,7 +114,10 @@ def _echo(message: str, nl: bool = True) -> None:
         data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
         while data:
             written = stream.buffer.write(data)
-            data = data[written if written is not None else 0 :]
+            if written is None:  # a non-blocking stdout that is full: wait until it takes more
+                select.select([], [stream.buffer], [])
+                continue
+            data = data[written:]
         stream.buffer.flush()
     except OSError as exc:
         raise _OutputFailed(exc) from None

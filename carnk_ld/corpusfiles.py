@@ -2,8 +2,8 @@
 
 Every entry of ``ontology/``, ``mappings/``, ``documents/``, ``facts/``, ``shapes/`` and
 ``queries/checks/`` (read by a build), and of ``queries/`` and ``queries/answers/`` (read by
-``carnk-ld cq``), is either read, ignored because it is a documented editor or desktop
-leftover (and then named in the summary of the command), or refused: an unexpected file is never skipped
+``carnk-ld cq``), is either read, ignored because it is a documented editor or desktop leftover
+(and then named in the command's summary), or refused: an unexpected file is never skipped
 without a word, since a curator may have meant it to be read. A file that cannot be read is an
 input error naming it.
 """

@@ -162,7 +162,7 @@ def find_questions(root: Path) -> list[Question]:
     shown = Path(QUERIES_DIR)
     questions = []
     for path in corpus_entries(root / QUERIES_DIR, shown):
-        if path.name in _QUERIES_SUBDIRS and path.is_dir() and not path.is_symlink():
+        if path.name in _QUERIES_SUBDIRS and path.is_dir():
             continue
         if path.is_dir() or not _QUESTION_RE.fullmatch(path.name):
             raise InputError(
