@@ -1,13 +1,16 @@
 """The ``carnk-ld`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input; 128 + N when stopped by signal N
-(143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a failure.
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the output could not be written;
+128 + N when stopped by signal N (143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a
+failure, and 141 (as for SIGPIPE) when the reader of the output closed it early.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import select
 import signal
 import sys
 import threading
@@ -32,10 +35,11 @@ from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.ontology import load_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
-from carnk_ld.pipeline import check_tree, run_build
+from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.store import store_path
+from carnk_ld.timings import timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
 ROOT_OPTION = click.option(
@@ -63,7 +67,8 @@ def _build_options(function):
             click.option("--progress/--no-progress", default=None,
                          help="Report each stage on stderr (default: when stderr is a terminal)."),
             click.option("--timings", type=click.Path(dir_okay=False, path_type=Path),
-                         help="Write each stage's time and peak memory to this JSON file."),
+                         help="Write each stage's time and peak memory to this JSON file when the command "
+                         "succeeds (not inside the corpus inputs or the release; replaces only a timings file)."),
         ]
     ):  # fmt: skip
         function = option(function)
@@ -80,11 +85,126 @@ def _options(jobs: int, no_cache: bool, shacl_engine: str, scheduler: str | None
     )
 
 
+#: Exit code when standard output cannot be written (a full disk, an I/O error).
+EXIT_OUTPUT_FAILED = 3
+#: Exit code when the reader of standard output closed it early (``| head``): what a shell reports
+#: for a command killed by SIGPIPE, which Python ignores so that the write fails instead.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
+class _OutputFailed(Exception):
+    """Writing a command's output to standard output failed with ``error``."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _echo(message: str, nl: bool = True) -> None:
+    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`).
+
+    The bytes go to the binary layer until all are written: with ``PYTHONUNBUFFERED`` that layer
+    is the raw file, whose write may take only part of them (a pipe closed during the write), and
+    the text layer would drop the rest without an error.
+    """
+    stream = sys.stdout
+    text = message + "\n" if nl else message
+    try:
+        stream.flush()
+        data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+        while data:
+            written = stream.buffer.write(data)
+            if written is None:  # a non-blocking stdout that is full: wait until it takes more
+                select.select([], [stream.buffer], [])
+                continue
+            data = data[written:]
+        stream.buffer.flush()
+    except OSError as exc:
+        raise _OutputFailed(exc) from None
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--help``, printed as every output is (:func:`_echo`)."""
+    if value and not ctx.resilient_parsing:
+        _echo(ctx.get_help())
+        ctx.exit()
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        _echo(f"carnk-ld, version {VERSION}")
+        ctx.exit()
+
+
+class _Command(click.Command):
+    """A command whose ``--help`` is printed by :func:`_echo`."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Click's help option, printing through :func:`_show_help`."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+
+class _Cli(click.Group):
+    """The command group, reporting an output that cannot be written in one line, not a traceback."""
+
+    command_class = _Command
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Click's help option, printing through :func:`_show_help`."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.callback = _show_help
+        return option
+
+    def main(self, *args, **kwargs):  # click's own signature, overloaded there
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                _flush_stdout()  # output still buffered would fail at exit, where it is reported as ignored
+        except _OutputFailed as failed:
+            _discard_stdout()
+            if failed.error.errno == errno.EPIPE:  # the reader has all it wanted: say nothing
+                sys.exit(EXIT_BROKEN_PIPE)
+            click.echo(f"error: cannot write the output: {failed.error.strerror or failed.error}", err=True)
+            sys.exit(EXIT_OUTPUT_FAILED)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _OutputFailed(exc) from None
+    except ValueError:  # already closed: nothing is pending
+        pass
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush of what is still buffered succeeds.
+
+    As the Python documentation recommends for SIGPIPE: otherwise the exit adds an "Exception
+    ignored" message. A stream without a descriptor (tests capture output in memory) is left alone.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 @click.group(
+    cls=_Cli,
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed); 143 stopped by SIGTERM, 129 by SIGHUP.",
+    "2 bad input (file, line and problem are printed); 3 the output could not be written; "
+    "143 stopped by SIGTERM, 129 by SIGHUP; 141 the reader closed the output early.",
 )
-@click.version_option(VERSION, prog_name="carnk-ld")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")  # fmt: skip
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Publish CAR-NK cell therapy knowledge as validated linked data.
@@ -140,6 +260,25 @@ def _fail(exc: CarnkError, root: Path) -> None:
     sys.exit(exc.exit_code)
 
 
+def _timings_file(timings: Path | None, root: Path, release: Path) -> Path | None:
+    """Where ``--timings`` will write, checked before any work starts (:func:`carnk_ld.timings.timings_target`)."""
+    if timings is None:
+        return None
+    return timings_target(timings, release=release, inputs=corpus_inputs(root))
+
+
+def _save_timings(stages: Progress, shown: Path | None, target: Path | None, outcome: str) -> None:
+    """Write the timings of a command that succeeded; a failure to write is an error of its own."""
+    if shown is None or target is None:
+        return
+    try:
+        write_timings(target, stages.stages)
+    except OSError as exc:
+        click.echo(f"{shown}: error: cannot write the timings file: {exc.strerror or exc}", err=True)
+        click.echo(f"{outcome}; only the timings file was not written", err=True)
+        sys.exit(2)
+
+
 OUT_OPTION = click.option(
     "--out",
     type=click.Path(path_type=Path),  # what may be replaced is checked by the build, with file and reason
@@ -167,6 +306,7 @@ def build(
     out = out or root / DEFAULT_OUT
     stages = Progress.for_terminal(progress)
     try:
+        timings_file = _timings_file(timings, root, out)
         summary = run_build(root, out, _options(jobs, no_cache, shacl_engine, scheduler, java), stages)
     except CarnkError as exc:
         _fail(exc, root)
@@ -177,10 +317,8 @@ def build(
         click.echo(f"error: cannot write the release: {exc.strerror or exc}", err=True)
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
-    finally:
-        if timings is not None:
-            stages.save(timings)
-    click.echo(summary.render())
+    _save_timings(stages, timings, timings_file, "the release was published")
+    _echo(summary.render())
 
 
 @main.command()
@@ -224,9 +362,9 @@ def query(
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)
     if (outcome.kind == "select" and fmt == "table") or (outcome.kind == "ask" and fmt == "table"):
-        click.echo(render_table(outcome.data))
+        _echo(render_table(outcome.data))
     else:
-        click.echo(outcome.data.decode("utf-8"), nl=False)
+        _echo(outcome.data.decode("utf-8"), nl=False)
 
 
 @main.command()
@@ -282,8 +420,8 @@ def load(
             click.echo(f"\n{exc}" if show else str(exc), err=True)
             sys.exit(exc.exit_code)
     for name, triples, seconds in report.graphs:
-        click.echo(f"<{name}>: {triples} triples loaded and verified ({seconds:.2f} s)")
-    click.echo(f"{len(report.graphs)} graphs, {report.attempts} HTTP requests, mode {report.mode}")
+        _echo(f"<{name}>: {triples} triples loaded and verified ({seconds:.2f} s)")
+    _echo(f"{len(report.graphs)} graphs, {report.attempts} HTTP requests, mode {report.mode}")
 
 
 @main.command()
@@ -307,14 +445,14 @@ def mappings(root: Path | None) -> None:
     except CarnkError as exc:
         _fail(exc, root)
     overall, rows = coverage(mapping_set, ontology)
-    click.echo(
+    _echo(
         f"{overall['classes']} classes: {overall['exact']} with an exact match, "
         f"{overall['close_or_broad_only']} with only close/broad/narrow/related matches, "
         f"{overall['no_term']} with no term found (sssom:NoTermFound)"
     )
-    click.echo(f"{'vocabulary':<12}{'exact':>8}{'other only':>12}{'classes':>9}")
+    _echo(f"{'vocabulary':<12}{'exact':>8}{'other only':>12}{'classes':>9}")
     for vocab, exact, other, total in rows:
-        click.echo(f"{vocab:<12}{exact:>8}{other:>12}{total:>9}")
+        _echo(f"{vocab:<12}{exact:>8}{other:>12}{total:>9}")
 
 
 @main.command()
@@ -335,14 +473,13 @@ def check(
     root = root or project_root()
     stages = Progress.for_terminal(progress)
     try:
+        timings_file = _timings_file(timings, root, out or root / DEFAULT_OUT)
         options = _options(jobs, no_cache, shacl_engine, scheduler, java)
         summary = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
         _fail(exc, root)
-    finally:
-        if timings is not None:
-            stages.save(timings)
-    click.echo(summary.render())
+    _save_timings(stages, timings, timings_file, "every gate passed")
+    _echo(summary.render())
 
 
 @main.command()
@@ -379,5 +516,5 @@ def cq(root: Path | None, out: Path | None, approve: tuple[str, ...]) -> None:
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)
     for line in report.render():
-        click.echo(line)
+        _echo(line)
     sys.exit(0 if report.ok else 1)

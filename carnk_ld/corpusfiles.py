@@ -1,8 +1,9 @@
 """Which entries of a corpus directory are read, which are ignored, and reading an input file.
 
 Every entry of ``ontology/``, ``mappings/``, ``documents/``, ``facts/``, ``shapes/`` and
-``queries/checks/`` is either read, ignored because it is a documented editor or desktop
-leftover (and then named in the build summary), or refused: an unexpected file is never skipped
+``queries/checks/`` (read by a build), and of ``queries/`` and ``queries/answers/`` (read by
+``carnk-ld cq``), is either read, ignored because it is a documented editor or desktop leftover
+(and then named in the command's summary), or refused: an unexpected file is never skipped
 without a word, since a curator may have meant it to be read. A file that cannot be read is an
 input error naming it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from carnk_ld.errors import InputError, Location
@@ -55,7 +57,7 @@ def corpus_files(directory: Path, suffixes: tuple[str, ...], shown: Path) -> lis
     """
     wanted = " or ".join(f"*{suffix}" for suffix in suffixes)
     files = []
-    for path in _read_entries(directory, shown):
+    for path in corpus_entries(directory, shown):
         if path.is_symlink() or not path.is_file() or not path.name.endswith(suffixes):
             raise InputError(
                 shown / path.name,
@@ -72,7 +74,7 @@ def corpus_file(directory: Path, name: str, shown: Path) -> Path:
     ``README.md`` and the names in :data:`IGNORED_NAMES` are skipped as in :func:`corpus_files`.
     The file itself may be missing (or not a regular file): the reader of the file reports that.
     """
-    for path in _read_entries(directory, shown):
+    for path in corpus_entries(directory, shown):
         if path.name != name:
             raise InputError(
                 shown / path.name,
@@ -82,8 +84,11 @@ def corpus_file(directory: Path, name: str, shown: Path) -> Path:
     return directory / name
 
 
-def _read_entries(directory: Path, shown: Path) -> list[Path]:
-    """The entries of a corpus directory that are meant to be read: not README.md, not a known leftover."""
+def corpus_entries(directory: Path, shown: Path) -> list[Path]:
+    """The entries of a corpus directory that are meant to be read: not README.md, not a known leftover.
+
+    Any other hidden entry is an error; what the entries may be is the caller's to check.
+    """
     found = []
     for path in _entries(directory, shown):
         if path.name == README or ignored_reason(path.name):
@@ -109,6 +114,18 @@ def ignored_entries(directory: Path, shown: Path) -> list[tuple[Path, str]]:
         if what:
             found.append((shown / path.name, what))
     return found
+
+
+def ignored_in(root: Path, names: Iterable[str]) -> list[str]:
+    """The leftovers ignored in these directories of ``root``, as a summary names them: ``path (what it is)``."""
+    return [
+        f"{shown.as_posix()} ({what})" for name in names for shown, what in ignored_entries(root / name, Path(name))
+    ]
+
+
+def ignored_lines(ignored: list[str]) -> list[str]:
+    """The summary's lines naming the files a command ignored (a curator may have meant one)."""
+    return [f"ignored:    {entry}" for entry in ignored]
 
 
 def read_input(path: Path, shown: Path) -> bytes:

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carnk_ld.corpusfiles import read_input_text
+from carnk_ld.corpusfiles import corpus_entries, ignored_in, ignored_lines, read_input_text
 from carnk_ld.errors import InputError, Location, sparql_syntax_error
 from carnk_ld.query import cell, parse_bindings
 from carnk_ld.scopes import refuse_service
@@ -32,6 +32,10 @@ from carnk_ld.store import EmbeddedStore, SparqlStore
 QUERIES_DIR = "queries"
 ANSWERS_DIR = "queries/answers"
 BIND_PREFIX = "# bind: "
+#: A competency question's file name; a name in ``queries/`` that is not one is refused.
+_QUESTION_RE = re.compile(r"cq-[^/]+\.rq")
+#: The folders of ``queries/``: approved answers, and the QC checks a build reads (carnk_ld.qc).
+_QUERIES_SUBDIRS = ("answers", "checks")
 
 Cells = tuple[str, ...]
 
@@ -120,6 +124,7 @@ class Report:
 
     comparisons: list[Comparison]
     approved: list[Question] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # editor leftovers in queries/, with what each is
 
     @property
     def ok(self) -> bool:
@@ -131,6 +136,7 @@ class Report:
         lines = [f"approved {q.name}: wrote {q.answer_display}" for q in self.approved]
         for comparison in self.comparisons:
             lines += comparison.render()
+        lines += ignored_lines(self.ignored)
         differ = sum(not c.ok for c in self.comparisons)
         total = len(self.comparisons)
         lines.append(f"{total} question{'s' if total != 1 else ''}: {total - differ} ok, {differ} differ")
@@ -144,12 +150,51 @@ def _rows(count: int) -> str:
 
 
 def find_questions(root: Path) -> list[Question]:
-    """The competency questions of a corpus tree, in file-name order."""
-    queries = root / QUERIES_DIR
-    paths = sorted(queries.glob("cq-*.rq")) if queries.is_dir() else []
-    return [
-        Question(p.stem, p, root / ANSWERS_DIR / f"{p.stem}.tsv", Path(ANSWERS_DIR) / f"{p.stem}.tsv") for p in paths
-    ]
+    """The competency questions of a corpus tree, in file-name order, refusing any entry that is not read.
+
+    ``queries/`` holds the questions (``cq-*.rq``), ``answers/`` and ``checks/`` (the QC checks a
+    build reads); ``queries/answers/`` holds one ``NAME.tsv`` per question (a question may have none
+    yet). A curator who misnames a question, or keeps an answer whose question was renamed, would
+    otherwise see it silently left out; README.md and editor leftovers are skipped, and named by
+    :func:`ignored_query_files`. A question or answer that is a pipe or a device is refused when
+    it is read (:func:`carnk_ld.corpusfiles.read_input`), naming what it is.
+    """
+    shown = Path(QUERIES_DIR)
+    questions = []
+    for path in corpus_entries(root / QUERIES_DIR, shown):
+        if path.name in _QUERIES_SUBDIRS and path.is_dir():
+            continue
+        if path.is_dir() or not _QUESTION_RE.fullmatch(path.name):
+            raise InputError(
+                shown / path.name,
+                "unexpected entry in queries/: only competency questions (cq-NAME.rq files), answers/ and "
+                "checks/ are read",
+                "rename a question to cq-NAME.rq, or move the entry out of queries/",
+            )
+        name = path.name.removesuffix(".rq")
+        questions.append(Question(name, path, root / ANSWERS_DIR / f"{name}.tsv", Path(ANSWERS_DIR) / f"{name}.tsv"))
+    if os.path.lexists(root / ANSWERS_DIR):
+        names = {q.name for q in questions}
+        for path in corpus_entries(root / ANSWERS_DIR, Path(ANSWERS_DIR)):
+            where = Path(ANSWERS_DIR) / path.name
+            if path.is_dir() or not path.name.endswith(".tsv"):
+                raise InputError(
+                    where,
+                    "unexpected entry in queries/answers/: only approved answers (NAME.tsv files) are read",
+                    "name an answer after its question (cq-NAME.tsv), or move the entry out of queries/answers/",
+                )
+            if path.name.removesuffix(".tsv") not in names:
+                raise InputError(
+                    where,
+                    f"approved answer without its question: there is no {QUERIES_DIR}/{path.name[:-4]}.rq",
+                    "rename it after its question, or remove it if the question is gone",
+                )
+    return questions
+
+
+def ignored_query_files(root: Path) -> list[str]:
+    """The editor leftovers :func:`find_questions` skipped, as the summary names them."""
+    return ignored_in(root, (QUERIES_DIR, ANSWERS_DIR))
 
 
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -285,7 +330,7 @@ def run_competency_questions(root: Path, release: Path, approve: tuple[str, ...]
         known = ", ".join(by_name) or f"none: {root / QUERIES_DIR} has no cq-*.rq"
         raise InputError("--approve", f"unknown competency question {unknown[0]!r}", f"known questions: {known}")
     store = EmbeddedStore.for_release(release)
-    report = Report([])
+    report = Report([], ignored=ignored_query_files(root))
     for name in dict.fromkeys(approve):
         comparison = compare_question(store, by_name[name])
         write_answer(comparison.question.answer_path, comparison.actual)

@@ -46,7 +46,7 @@ from carnk_ld.constants import (
     ONTOLOGY_FILE,
     SHAPES_DIR,
 )
-from carnk_ld.corpusfiles import corpus_file, corpus_files, ignored_entries, read_input
+from carnk_ld.corpusfiles import corpus_file, corpus_files, ignored_in, ignored_lines, read_input
 from carnk_ld.cq import QUERIES_DIR
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
@@ -136,11 +136,6 @@ class CheckSummary:
         return "\n".join([ok, *ignored_lines(self.ignored)])
 
 
-def ignored_lines(ignored: list[str]) -> list[str]:
-    """The summary's lines naming the files a build or check ignored (a curator may have meant one)."""
-    return [f"ignored:    {entry}" for entry in ignored]
-
-
 # -- gate 1: inputs ---------------------------------------------------------------------
 
 
@@ -150,11 +145,7 @@ LISTED_DIRS = (ONTOLOGY_DIR, MAPPINGS_DIR, DOCUMENTS_DIR, FACTS_DIR, SHAPES_DIR,
 
 def ignored_files(root: Path) -> list[str]:
     """The editor leftovers the build ignored in the corpus directories, as the summary names them."""
-    return [
-        f"{shown.as_posix()} ({what})"
-        for name in LISTED_DIRS
-        for shown, what in ignored_entries(root / name, Path(name))
-    ]
+    return ignored_in(root, LISTED_DIRS)
 
 
 def file_digest(root: Path, *names: Path) -> str:

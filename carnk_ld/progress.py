@@ -3,19 +3,17 @@
 A build of a large corpus runs for a minute; on a terminal it says what it is doing, with
 counts, after each stage. In CI logs (stderr not a terminal) it stays quiet unless asked
 (``--progress``). Every stage's wall time and the process's peak RSS after it are
-recorded either way; ``--timings FILE`` writes them as JSON for ``benchmarks/run.py``.
+recorded either way; ``--timings FILE`` writes them as JSON for ``benchmarks/run.py`` (:mod:`carnk_ld.timings`).
 """
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TextIO
 
 
@@ -55,7 +53,3 @@ class Progress:
                 + "\n"
             )
             self.stream.flush()
-
-    def save(self, target: Path) -> None:
-        """Write the stage records as JSON."""
-        target.write_text(json.dumps(self.stages, indent=1) + "\n", encoding="utf-8")

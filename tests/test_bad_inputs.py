@@ -11,6 +11,12 @@ exactly) must build, and their literals must read back identically from every se
 ``in: release`` edits the previous release instead of the corpus (an expectation with
 ``in: release`` names a release file); the release is then compared with its patched self.
 ``resum: NAME`` rewrites NAME's line of a release's ``SHA256SUMS`` to match NAME as patched.
+A ``content`` patch creates the folders it needs.
+
+A case may give ``command:``, the command and its options: ``build``, ``check`` and ``cq`` run with
+``--root`` and ``--out`` of the case's corpus and release, ``query`` and ``load`` with
+``--release``; ``{root}`` and ``{out}`` in an option stand for those two folders. A failure leaves
+the corpus as well as the release exactly as it was.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ def apply(root: Path, patch: dict) -> None:
         new = bytes.fromhex(patch["new_hex"]).decode("utf-8") if "new_hex" in patch else patch["new"]
         path.write_text(text.replace(patch["old"], new, 1), encoding="utf-8")
     elif "content" in patch:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(patch["content"], encoding="utf-8")
     elif "bytes" in patch:
         path.write_bytes(bytes.fromhex(patch["bytes"]))
@@ -82,6 +89,21 @@ def apply(root: Path, patch: dict) -> None:
         path.write_text(text.replace(f"sha256: {old}", f"sha256: {digest}"), encoding="utf-8")
     else:
         raise AssertionError(f"unknown patch {patch}")
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every entry under ``root``: a link's target, a file's digest (over 1 MiB: its size), else its kind."""
+    found: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[name] = ("link", os.readlink(path))
+        elif path.is_file():
+            size = path.stat().st_size
+            found[name] = ("size", size) if size > 1 << 20 else hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            found[name] = "folder" if path.is_dir() else "other"
+    return found
 
 
 def literals(release: Path) -> dict[str, set[str]]:
@@ -137,11 +159,14 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
     for patch in case["patch"]:
         apply(out if patch.get("in") == "release" else sample_corpus, patch)
     before = tree_bytes(out)
-    command = case.get("command")
-    if command:
-        result = cli(*command[:1], "--release", str(out), *command[1:])
+    corpus_before = snapshot(sample_corpus)
+    command = case.get("command") or ["build"]
+    options = [option.replace("{root}", str(sample_corpus)).replace("{out}", str(out)) for option in command[1:]]
+    if command[0] in ("build", "check", "cq"):
+        result = cli(command[0], "--root", str(sample_corpus), "--out", str(out), *options)
     else:
-        result = cli("build", "--root", str(sample_corpus), "--out", str(out))
+        result = cli(command[0], "--release", str(out), *options)
+    builds = command[0] == "build"
     expect = case["expect"]
     assert result.exit_code == expect["exit"], result.output
     messages = expect["message"] if isinstance(expect["message"], list) else [expect["message"]]
@@ -154,9 +179,10 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
         assert place in result.output, f"expected {place!r} in:\n{result.output}"
     if expect["exit"] != 0:
         assert tree_bytes(out) == before, "a failed build must leave the previous release untouched"
-        if not command:
+        assert snapshot(sample_corpus) == corpus_before, "a failed command must leave the corpus untouched"
+        if builds:
             assert "the previous release is untouched" in result.output
-    elif not command:
+    elif builds:
         assert tree_bytes(out) != before
         for value in case.get("roundtrip", []):
             for name, values in literals(out).items():

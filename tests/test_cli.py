@@ -7,7 +7,13 @@ directory, and ``check``.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import edit, line_of, run_process
 
@@ -21,6 +27,8 @@ def test_help_documents_the_exit_codes(cli) -> None:
     assert result.exit_code == 0
     assert "0 ok; 1 SHACL validation failed or a quality gate failed" in result.output
     assert "2 bad input" in result.output
+    words = " ".join(result.output.split())  # the epilog is wrapped to the terminal's width
+    assert "3 the output could not be written" in words and "141 the reader closed the output early" in words
 
 
 def test_build_into_build_under_the_root_prints_a_summary(cli, sample_corpus: Path) -> None:
@@ -77,3 +85,87 @@ def test_check_writes_nothing(cli, sample_corpus: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "SHACL conforms" in result.output
     assert not (sample_corpus / "build").exists()
+
+
+def stage_names(path: Path) -> list[str]:
+    records = json.loads(path.read_text(encoding="utf-8"))
+    assert all({"stage", "seconds", "peak_rss_mib"} <= set(record) for record in records)
+    return [record["stage"] for record in records]
+
+
+def test_timings_are_written_when_the_command_succeeds_and_replace_only_timings(
+    cli, sample_corpus: Path, tmp_path: Path
+) -> None:
+    timings = tmp_path / "timings.json"
+    timings.write_bytes(b"")  # as `mktemp` or benchmarks/run.py leave it: empty, nothing to lose
+    timings.chmod(0o640)
+    assert build(cli, sample_corpus, tmp_path / "out").exit_code == 0
+    result = cli("build", "--root", str(sample_corpus), "--out", str(tmp_path / "out"), "--timings", str(timings))
+    assert result.exit_code == 0, result.output
+    assert "load" in stage_names(timings) and "write SHA256SUMS" not in stage_names(timings)
+    assert timings.stat().st_mode & 0o777 == 0o640, "replacing the file keeps its permissions"
+    result = cli("check", "--root", str(sample_corpus), "--out", str(tmp_path / "out"), "--timings", str(timings))
+    assert result.exit_code == 0, result.output
+    assert "validate" in stage_names(timings)
+    assert [p.name for p in tmp_path.iterdir() if "timings" in p.name] == ["timings.json"], "no temporary file is left"
+
+
+def test_a_failed_command_writes_no_timings_and_keeps_earlier_ones(cli, sample_corpus: Path, tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text('[{"stage": "load", "seconds": 1.5, "peak_rss_mib": 80.0}]\n', encoding="utf-8")
+    before = earlier.read_bytes()
+    edit(sample_corpus / "facts" / "sample.yaml", "object: UmbilicalCordBlood\n", "object: UmbilicalCordBlod\n")
+    for command in ("build", "check"):
+        for timings in (earlier, tmp_path / "new.json"):
+            result = cli(command, "--root", str(sample_corpus), "--timings", str(timings))
+            assert result.exit_code == 2, result.output
+    assert earlier.read_bytes() == before
+    assert not (tmp_path / "new.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.json", "sample"]
+
+
+def carnk_ld(*args: str, env_extra: dict[str, str | None] | None = None, **kwargs) -> subprocess.Popen[bytes]:
+    """``python -m carnk_ld`` in a process of its own, its stdout as ``kwargs`` say (a pipe by default)."""
+    env = dict(os.environ)
+    for name, value in (env_extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "carnk_ld", *args], stderr=subprocess.PIPE, env=env, **kwargs)
+
+
+def output_commands(corpus: Path, release: Path) -> dict[str, list[str]]:
+    return {
+        "query": ["query", "--release", str(release), "-e", "SELECT * WHERE { ?s ?p ?o } LIMIT 3"],
+        "mappings": ["mappings", "--root", str(corpus)],
+        "cq": ["cq", "--root", str(corpus), "--out", str(release)],
+        "--help": ["--help"],
+        "--version": ["--version"],
+        "query --help": ["query", "--help"],
+    }
+
+
+@pytest.mark.parametrize("command", ["query", "mappings", "cq", "--help", "--version", "query --help"])
+def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
+    command: str, sample_corpus: Path, sample_release: Path
+) -> None:
+    with open("/dev/full", "wb") as full:
+        process = carnk_ld(*output_commands(sample_corpus, sample_release)[command], stdout=full)
+        _, stderr = process.communicate(timeout=120)
+    assert stderr.decode() == "error: cannot write the output: No space left on device\n"
+    assert process.returncode == 3
+
+
+@pytest.mark.parametrize("unbuffered", [None, "1"], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_a_pipe_closed_early_ends_the_command_quietly_with_141(sample_release: Path, unbuffered: str | None) -> None:
+    # CSV of every triple: about 0.5 MB, far more than a pipe holds, so the command must still be writing
+    query = ["query", "--release", str(sample_release), "--format", "csv", "-e", "SELECT * WHERE { ?s ?p ?o }"]
+    process = carnk_ld(*query, env_extra={"PYTHONUNBUFFERED": unbuffered})
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(1), "the first byte of the header"
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert stderr == b"", "no message, no traceback, no 'Exception ignored'"
