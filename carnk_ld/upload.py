@@ -113,11 +113,18 @@ def graph_iri(value: str, option: str) -> ox.NamedNode:
 
 
 def url_problem(value: str) -> str | None:
-    """Why ``value`` is not an http(s) URL load may send to, or None if it is one."""
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return "is not an http:// or https:// URL"
+    """Why ``value`` is not an http(s) URL load may send to, or None if it is one.
+
+    What requests and urllib3 would refuse only once sending (a host requests cannot parse or
+    IDNA-encode, a host label urllib3 cannot resolve) is refused here, before anything is sent.
+    """
+    from requests.exceptions import RequestException
+    from requests.models import PreparedRequest
+
     try:
+        parts = urlsplit(value)  # raises on an unclosed or malformed [IPv6] host
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            return "is not an http:// or https:// URL"
         ox.NamedNode(value)  # IRI syntax: no spaces, no <>"{}|^` and no control characters
         port = parts.port
     except ValueError as exc:
@@ -128,6 +135,16 @@ def url_problem(value: str) -> str | None:
         return "has port 0"
     if parts.username is not None or parts.password is not None:
         return "holds credentials (give --user and --password instead, so they are never shown or logged)"
+    prepared = PreparedRequest()
+    try:
+        prepared.prepare_url(value, None)
+    except (RequestException, ValueError) as exc:
+        return f"is not a valid URL: {_printable(str(exc))}"
+    host = urlsplit(str(prepared.url)).hostname or ""
+    try:
+        host.encode("idna")  # what urllib3 checks before it connects
+    except UnicodeError:
+        return f"is not a valid URL: the host name {host!r} has an empty label or one of more than 63 characters"
     return None
 
 
@@ -405,14 +422,23 @@ class _Loader:
         import requests
         import urllib3
 
+        answers: list[requests.Response] = []  # the final answer (after any digest challenge), kept by a hook
         for _ in range(MAX_REDIRECTS + 1):
             body = _Upload(body_path, self.progress, self.sent) if body_path else None
+            answers.clear()
             try:
-                response = self.session.request(
-                    method, url, params=params, data=body if body is not None else form, headers=headers,
-                    auth=self.target.session_auth() if _origin(url) == self.origin else None,
-                    timeout=(self.target.timeout, self.target.timeout), allow_redirects=False, stream=True,
-                )  # fmt: skip
+                try:
+                    response = self.session.request(
+                        method, url, params=params, data=body if body is not None else form, headers=headers,
+                        auth=self.target.session_auth() if _origin(url) == self.origin else None,
+                        timeout=(self.target.timeout, self.target.timeout), allow_redirects=False, stream=True,
+                        hooks={"response": lambda answer, **_: answers.append(answer)},
+                    )  # fmt: skip
+                except ValueError:
+                    # requests parses a redirect's Location even when it does not follow it: a malformed one raises
+                    if not (answers and answers[-1].is_redirect):
+                        raise
+                    response = answers[-1]
                 try:
                     content = self._read(response)
                 finally:
@@ -424,7 +450,11 @@ class _Loader:
                     body.close()
             status = response.status_code
             if 300 <= status < 400:
-                location = urljoin(response.url, response.headers.get("Location", ""))
+                written = response.headers.get("Location", "")
+                try:
+                    location = urljoin(response.url, written)
+                except ValueError:  # urljoin parses it, and a malformed address raises
+                    location = written
                 if status not in (307, 308) or url_problem(location) or _origin(location) != _origin(url):
                     return _Outcome(
                         status,

@@ -18,8 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from carnk_ld.upload import Target, UploadFailed, upload_release
+from carnk_ld.upload import Target, UploadFailed, _origin, upload_release, url_problem
 
 GRAPH = "https://example.org/graph/carnk"
 PRECIOUS = ox.NamedNode("https://example.org/graph/precious")
@@ -205,6 +208,13 @@ SERVER_CASES = [
         ["redirects to", "HTTP 303"],
         NOTHING_CHANGED,
     ),
+    (
+        "redirect-malformed",
+        [Behaviour("store", "redirect:307:http://[::1/moved")],
+        [],
+        ["redirects to 'http://[::1/moved'"],
+        NOTHING_CHANGED,
+    ),
     ("query-html", [Behaviour("query", "html")], [], ["expected SPARQL JSON results, got text/html"], "not verified"),
     ("query-500", [Behaviour("query", "status:500")], [], ["HTTP 500"], "not verified"),
     (
@@ -269,6 +279,12 @@ INPUT_CASES = [
     ("port-not-a-number", ["--endpoint", "http://127.0.0.1:x/store"], "is not a valid URL"),
     ("port-zero", ["--endpoint", "http://127.0.0.1:0/store"], "has port 0"),
     ("space", ["--endpoint", "http://127.0.0.1/my store"], "is not a valid URL"),
+    ("ipv6-unclosed", ["--endpoint", "http://[::1/store"], "is not a valid URL: Invalid IPv6 URL"),
+    ("ipv6-unclosed-query", ["--query-endpoint", "http://[::1/query"], "--query-endpoint: error"),
+    ("ipv6-unclosed-update", ["--mode", "swap", "--update-endpoint", "http://[::1/up"], "--update-endpoint: error"),
+    ("host-label-too-long", ["--endpoint", f"http://{'a' * 64}.org/store"], "one of more than 63 characters"),
+    ("host-empty-label", ["--endpoint", "http://a..org/store"], "has an empty label"),
+    ("host-wildcard", ["--endpoint", "http://*.example.org/store"], "invalid label"),
     ("credentials-in-url", ["--endpoint", "http://dba:secret@{host}/store"], "holds credentials"),
     ("unguessable-query", ["--endpoint", "{url}/gsp", "--query-endpoint", ""], "cannot guess"),
     ("bad-query-endpoint", ["--query-endpoint", "{host}/query"], "--query-endpoint: error"),
@@ -438,3 +454,63 @@ def test_credentials_go_only_to_the_graph_store_host(cli, sample_release: Path, 
     by_route = {urlsplit(r.path).path: r.headers for r in server.log}
     assert "Authorization" in by_route["/store"]
     assert "Authorization" not in by_route["/query"]
+
+
+# (URL, part of the problem, or None for a URL load may send to)
+URL_CASES = [
+    ("http://127.0.0.1:7878/store", None),
+    ("https://example.org./sparql", None),
+    ("http://[::1]:7878/store", None),
+    ("http://ü.example/store", None),  # requests sends it IDNA-encoded
+    ("http://xn--/store", None),  # a valid name that resolves nowhere: "cannot connect" when sending
+    ("http://[::1/store", "Invalid IPv6 URL"),
+    ("http://[::1]]/store", "is not a valid URL"),
+    ("http://[]/store", "is not a valid URL"),
+    ("http://[v1.x]/store", "is not a valid URL"),
+    ("http://[::1]x/store", "is not a valid URL"),
+    ("http://[fe80::1%25eth0]/store", "is not a valid URL"),
+    ("http://[::1]:99999/store", "Port out of range"),
+    ("http://h:port/store", "is not a valid URL"),
+    ("http://a b/store", "is not a valid URL"),
+    ("http://a\udcff/store", "is not a valid URL"),  # an undecodable byte of the command line
+    ("http://\u200b/store", "is not a valid IDNA label"),
+    ("http://a\u3002b/store", "is not a valid IDNA label"),
+    ("http://.example.org/store", "invalid label"),
+    (f"http://{'a' * 64}/store", "one of more than 63 characters"),
+    ("http://a..b/store", "has an empty label"),
+    ("http://:7878/store", "names no host"),
+    ("http://@/store", "names no host"),
+    ("http://u:p@example.org/store", "holds credentials"),
+    ("http:/example.org/store", "is not an http:// or https:// URL"),
+    ("", "is not an http:// or https:// URL"),
+]
+
+
+@pytest.mark.parametrize(("url", "fragment"), URL_CASES)
+def test_url_problem_names_what_is_wrong_with_a_url(url: str, fragment: str | None) -> None:
+    problem = url_problem(url)
+    if fragment is None:
+        assert problem is None
+    else:
+        assert problem is not None and fragment in problem
+
+
+_HOST_PARTS = [*"a1.-_:[]%@ v\x00", "xn--", "::1", "ü", "\u3002", "\uff0e", "\u200b", "a" * 64, "127.0.0.1", "\udcff"]
+_URLS = st.builds(
+    lambda scheme, host, port, path: scheme + host + port + path,
+    st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://", ""]),
+    st.lists(st.sampled_from(_HOST_PARTS), max_size=8).map("".join),
+    st.one_of(st.just(""), st.integers(-1, 99999).map(lambda n: f":{n}"), st.text(max_size=3).map(":".__add__)),
+    st.text(max_size=8).map("/".__add__),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), _URLS))
+def test_url_problem_never_raises_and_what_it_accepts_can_be_sent(value: str) -> None:
+    if url_problem(value) is None:
+        _origin(value)
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(value, None)
+        (urlsplit(prepared.url).hostname or "").encode("idna")
+
