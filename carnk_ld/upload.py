@@ -18,12 +18,13 @@ the body sent again from its start), and credentials go only to the host and por
 Graph Store endpoint. Every IRI that enters a query or an update is checked as an absolute
 IRI and written by pyoxigraph's serialiser, never pasted as text.
 
-Time is bounded by ``timeout``: no connection, or no byte sent or received, within
-``timeout`` seconds fails the attempt, and an answer's body must be complete within
-``timeout`` seconds of its headers. Transient failures (connection errors, HTTP 429/502/503/504) are retried
-with exponential backoff, but a retry starts only within ``timeout`` seconds of the
-request's first attempt, so a server that stops answering fails a request within about
-twice ``timeout``. Every failure says what it left on the server.
+Time is bounded by ``timeout``: each attempt at a request (connecting, sending the body,
+and receiving the answer's headers and body, redirects and digest challenges included) must
+end within ``timeout`` seconds, however slowly the server sends (see :mod:`carnk_ld.deadline`).
+Transient failures (connection errors, HTTP 429/502/503/504) are retried with exponential
+backoff, but a retry starts only within ``timeout`` seconds of the request's first attempt,
+so each request, retries included, ends within about twice ``timeout``. A load sends at most
+two requests per graph (``put``) or five (``swap``). Every failure says what it left on the server.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from carnk_ld.store import release_checksum, verify_release
 if TYPE_CHECKING:
     import requests
     from requests.auth import AuthBase
+
+    from carnk_ld.deadline import Deadline
 
 TRANSIENT = frozenset({429, 502, 503, 504})
 #: Statuses that say the server did not act on the request.
@@ -87,7 +90,7 @@ class Target:
     password: str | None = None
     auth: str = "basic"  # or "digest" (Virtuoso /sparql-graph-crud-auth)
     retries: int = 3
-    timeout: float = DEFAULT_TIMEOUT  # seconds without a connection or an answer; see the module docstring
+    timeout: float = DEFAULT_TIMEOUT  # seconds for one attempt at a request; see the module docstring
     backoff: float = 0.5
 
     def session_auth(self) -> AuthBase | None:
@@ -326,6 +329,10 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         stack += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
+def _timed_out(timeout: float) -> _Outcome:
+    return _Outcome(None, f"no answer within {timeout:g} s", transient=True, maybe_applied=True)
+
+
 def _lost(exc: Exception, timeout: float) -> _Outcome:
     """What a request that got no complete answer tells the user, and whether it may have been applied."""
     import requests
@@ -341,7 +348,7 @@ def _lost(exc: Exception, timeout: float) -> _Outcome:
             return _Outcome(None, f"no connection within {timeout:g} s", transient=True)
         return _Outcome(None, f"cannot connect ({detail})", transient=True)
     if isinstance(exc, requests.Timeout | ReadTimeoutError) or any(isinstance(c, TimeoutError) for c in os_errors):
-        return _Outcome(None, f"no answer within {timeout:g} s", transient=True, maybe_applied=True)
+        return _timed_out(timeout)
     return _Outcome(None, f"the connection was lost ({detail})", transient=True, maybe_applied=True)
 
 
@@ -351,6 +358,8 @@ class _Loader:
     def __init__(self, target: Target, report: LoadReport, progress: Callable[[int], None] | None, mode: str):
         import requests
 
+        from carnk_ld.deadline import DeadlineAdapter
+
         self.target = target
         self.query_endpoint, self.update_endpoint = check_target(target, mode)
         self.report = report
@@ -358,6 +367,8 @@ class _Loader:
         self.sent: dict[Path, int] = {}  # how far each file body has been read, over every sending of it
         self.session = requests.Session()
         self.session.trust_env = False  # only the endpoints given: no proxy or .netrc from the environment
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, DeadlineAdapter())
         self.origin = _origin(target.endpoint)
         self.replaced: list[ox.NamedNode] = []  # graphs replaced and verified
         self.pending: str | None = None  # what the server holds beyond ``replaced``, if anything
@@ -418,7 +429,26 @@ class _Loader:
         body_path: Path | None,
         headers: dict[str, str],
     ) -> _Outcome:
-        """One attempt, following 307/308 redirects on the same origin with the whole body sent again."""
+        """One attempt, within ``timeout`` seconds: see :meth:`_exchange`."""
+        from carnk_ld.deadline import Deadline
+
+        with Deadline(self.target.timeout) as deadline:
+            outcome = self._exchange(method, url, params, form, body_path, headers, deadline)
+            if deadline.expired:  # the sockets were shut down: whatever arrived may be cut short
+                return _timed_out(self.target.timeout)
+            return outcome
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        form: dict[str, str] | None,
+        body_path: Path | None,
+        headers: dict[str, str],
+        deadline: Deadline,
+    ) -> _Outcome:
+        """Send the request, following 307/308 redirects on the same origin with the whole body sent again."""
         import requests
         import urllib3
 
@@ -444,7 +474,7 @@ class _Loader:
                 finally:
                     response.close()
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                return _lost(exc, self.target.timeout)
+                return _timed_out(self.target.timeout) if deadline.passed() else _lost(exc, self.target.timeout)
             finally:
                 if body:
                     body.close()
@@ -471,22 +501,17 @@ class _Loader:
             )  # fmt: skip
         return _Outcome(None, f"more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, response: requests.Response) -> bytes:
-        """The answer's first MAX_ANSWER bytes, complete within ``timeout`` seconds of its headers."""
-        import requests
-
-        deadline = time.monotonic() + self.target.timeout
+    @staticmethod
+    def _read(response: requests.Response) -> bytes:
+        """The answer's first MAX_ANSWER bytes (the attempt's deadline bounds the time)."""
         chunks: list[bytes] = []
         size = 0
         while size < MAX_ANSWER:
-            # read1 returns what one receive brings, so a server sending a byte at a time meets the deadline
             chunk = response.raw.read1(1 << 16, decode_content=True)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-            if time.monotonic() > deadline:
-                raise requests.exceptions.ReadTimeout(f"the answer took more than {self.target.timeout:g} s")
         return b"".join(chunks)[:MAX_ANSWER]
 
     def count(self, graph: ox.NamedNode) -> int:

@@ -1,13 +1,16 @@
 """``carnk-ld load`` against hostile and broken endpoints: a clear error, exit 2, and what the server now holds.
 
 One small SPARQL server in a thread (a pyoxigraph store behind GSP, query and update routes)
-plays every behaviour of the table below; all servers listen on 127.0.0.1 only.
+plays every behaviour of the table below, and tests.servers' dripping server answers a byte at
+a time; all servers listen on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +25,9 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carnk_ld.deadline import Deadline, DeadlineAdapter
 from carnk_ld.upload import Target, UploadFailed, _origin, upload_release, url_problem
+from tests.servers import dripping_server
 
 GRAPH = "https://example.org/graph/carnk"
 PRECIOUS = ox.NamedNode("https://example.org/graph/precious")
@@ -514,3 +519,70 @@ def test_url_problem_never_raises_and_what_it_accepts_can_be_sent(value: str) ->
         prepared.prepare_url(value, None)
         (urlsplit(prepared.url).hostname or "").encode("idna")
 
+
+#: Far beyond what a bounded load needs: a load still running by then has hung, and the test fails.
+GUARD = 60
+
+
+def load_process(release: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``carnk-ld load`` in its own interpreter, so that a load that never ends can be stopped."""
+    args = ["load", "--endpoint", f"{url}/store", "--query-endpoint", f"{url}/query", "--release", str(release)]
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "carnk_ld", *args, *extra], capture_output=True, text=True, timeout=GUARD
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load was still running after {GUARD} s")
+
+
+STAGED = f"partial upload of graph <{GRAPH}/carnk-ld-staging> (a staging graph; <{GRAPH}> is unchanged)"
+# (name, what drips, requests answered before it, mode, the state the message reports)
+DRIP_CASES = [
+    ("put-headers", "headers", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-body", "body", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-gzip", "gzip", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-chunked", "chunked", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("count-headers", "headers", 1, "put", "was replaced on the server but not verified"),
+    ("count-chunked", "chunked", 1, "put", "was replaced on the server but not verified"),
+    ("swap-drop-headers", "headers", 0, "swap", STAGED),
+    ("swap-post-gzip", "gzip", 1, "swap", STAGED),
+    ("swap-count-body", "body", 2, "swap", STAGED),
+]
+
+
+@pytest.mark.parametrize(
+    ("drip", "after", "mode", "state"), [case[1:] for case in DRIP_CASES], ids=[case[0] for case in DRIP_CASES]
+)
+def test_an_answer_that_drips_ends_the_load_at_the_timeout(
+    sample_release: Path, drip: str, after: int, mode: str, state: str
+) -> None:
+    """Each byte comes within --timeout, the answer never does: every request of a load ends at --timeout."""
+    with dripping_server(drip, after=after) as server:
+        extra = ["--graph", GRAPH, "--timeout", "1", "--retries", "3", "--mode", mode]
+        result = load_process(sample_release, server.url, *extra, "--update-endpoint", f"{server.url}/update")
+    assert result.returncode == 2, result.stderr
+    assert "no answer within 1 s" in result.stderr and state in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(server.requests) == after + 1  # the attempt took the whole --timeout: no retry started after it
+
+
+def test_an_upload_the_server_reads_slowly_ends_at_the_deadline() -> None:
+    """Sending a body is bounded too: each block is sent within the socket timeout, the whole body never is."""
+    failures: list[BaseException] = []
+    endless = (bytes(1 << 14) for _ in range(1 << 16))  # 1 GB, sent chunked: far more than the guard lets through
+    with dripping_server("upload") as server, requests.Session() as session:
+        session.mount("http://", DeadlineAdapter())
+        deadline = Deadline(1)
+
+        def send() -> None:
+            with deadline:
+                try:
+                    session.put(f"{server.url}/store", data=endless, timeout=(1, 1))
+                except requests.RequestException as exc:
+                    failures.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        thread.join(timeout=GUARD)
+        assert not thread.is_alive(), f"the upload was still being sent after {GUARD} s"
+    assert deadline.expired and len(failures) == 1
