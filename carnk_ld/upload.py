@@ -172,6 +172,10 @@ def check_target(target: Target, mode: str) -> tuple[str, str | None]:
         raise UploadFailed("--auth", f"unknown authentication scheme {target.auth!r}", hint="use basic or digest")
     if target.password is not None and target.user is None:
         raise UploadFailed("--password", "a password needs a user name", hint="give --user as well")
+    for option, value in (("--user", target.user), ("--password", target.password)):
+        problem = _credential_problem(value or "", target.auth, user=option == "--user")
+        if problem:
+            raise UploadFailed(option, problem)
     _endpoint(target.endpoint, "--endpoint")
     query = target.query_endpoint or default_query_endpoint(target.endpoint)
     if query is None:
@@ -183,6 +187,22 @@ def check_target(target: Target, mode: str) -> tuple[str, str | None]:
     elif mode == "swap":
         raise UploadFailed("--update-endpoint", "the swap mode needs the server's SPARQL Update endpoint")
     return query, update
+
+
+def _credential_problem(value: str, auth: str, *, user: bool) -> str | None:
+    """Why requests cannot send ``value`` as a user name or password in an ``auth`` header, or None."""
+    if not value.isprintable():
+        return "holds a control character"
+    if auth == "basic":
+        if user and ":" in value:
+            return "holds a colon, which basic authentication reads as the end of the user name"
+        try:
+            value.encode("latin-1")  # what requests' basic authentication encodes it as
+        except UnicodeEncodeError:
+            return "holds characters basic authentication cannot send (only Latin-1)"
+    elif user and ('"' in value or "\\" in value):
+        return "holds a quote or a backslash, which digest authentication cannot send"
+    return None
 
 
 def default_query_endpoint(endpoint: str) -> str | None:

@@ -309,6 +309,10 @@ INPUT_CASES = [
     ("timeout-zero", ["--timeout", "0"], "--timeout: error"),
     ("retries-negative", ["--retries", "-1"], "--retries: error"),
     ("password-without-user", ["--password", "secret"], "a password needs a user name"),
+    ("user-not-latin-1", ["--user", "€uro", "--password", "p"], "--user: error: holds characters basic authentication"),
+    ("user-colon", ["--user", "a:b"], "--user: error: holds a colon"),
+    ("password-newline", ["--user", "u", "--password", "p\nq"], "--password: error: holds a control character"),
+    ("digest-user-quote", ["--user", 'a"b', "--auth", "digest"], "--user: error: holds a quote"),
 ]
 
 
