@@ -390,8 +390,8 @@ def query(
     type=float,
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for a connection or an answer; a request fails within about twice this. "
-    "Raise it for servers that take long to commit very large graphs.",
+    help="Seconds for each attempt at a request, from connecting to the last byte of the answer; with its "
+    "retries a request ends within about twice this. Raise it for servers that take long to commit very large graphs.",
 )
 @click.option(
     "--release",

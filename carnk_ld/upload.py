@@ -18,12 +18,13 @@ the body sent again from its start), and credentials go only to the host and por
 Graph Store endpoint. Every IRI that enters a query or an update is checked as an absolute
 IRI and written by pyoxigraph's serialiser, never pasted as text.
 
-Time is bounded by ``timeout``: no connection, or no byte sent or received, within
-``timeout`` seconds fails the attempt, and an answer's body must be complete within
-``timeout`` seconds of its headers. Transient failures (connection errors, HTTP 429/502/503/504) are retried
-with exponential backoff, but a retry starts only within ``timeout`` seconds of the
-request's first attempt, so a server that stops answering fails a request within about
-twice ``timeout``. Every failure says what it left on the server.
+Time is bounded by ``timeout``: each attempt at a request (connecting, sending the body,
+and receiving the answer's headers and body, redirects and digest challenges included) must
+end within ``timeout`` seconds, however slowly the server sends (see :mod:`carnk_ld.deadline`).
+Transient failures (connection errors, HTTP 429/502/503/504) are retried with exponential
+backoff, but a retry starts only within ``timeout`` seconds of the request's first attempt,
+so each request, retries included, ends within about twice ``timeout``. A load sends at most
+two requests per graph (``put``) or five (``swap``). Every failure says what it left on the server.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from carnk_ld.store import release_checksum, verify_release
 if TYPE_CHECKING:
     import requests
     from requests.auth import AuthBase
+
+    from carnk_ld.deadline import Deadline
 
 TRANSIENT = frozenset({429, 502, 503, 504})
 #: Statuses that say the server did not act on the request.
@@ -87,7 +90,7 @@ class Target:
     password: str | None = None
     auth: str = "basic"  # or "digest" (Virtuoso /sparql-graph-crud-auth)
     retries: int = 3
-    timeout: float = DEFAULT_TIMEOUT  # seconds without a connection or an answer; see the module docstring
+    timeout: float = DEFAULT_TIMEOUT  # seconds for one attempt at a request; see the module docstring
     backoff: float = 0.5
 
     def session_auth(self) -> AuthBase | None:
@@ -113,11 +116,18 @@ def graph_iri(value: str, option: str) -> ox.NamedNode:
 
 
 def url_problem(value: str) -> str | None:
-    """Why ``value`` is not an http(s) URL load may send to, or None if it is one."""
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return "is not an http:// or https:// URL"
+    """Why ``value`` is not an http(s) URL load may send to, or None if it is one.
+
+    What requests and urllib3 would refuse only once sending (a host requests cannot parse or
+    IDNA-encode, a host label urllib3 cannot resolve) is refused here, before anything is sent.
+    """
+    from requests.exceptions import RequestException
+    from requests.models import PreparedRequest
+
     try:
+        parts = urlsplit(value)  # raises on an unclosed or malformed [IPv6] host
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            return "is not an http:// or https:// URL"
         ox.NamedNode(value)  # IRI syntax: no spaces, no <>"{}|^` and no control characters
         port = parts.port
     except ValueError as exc:
@@ -128,6 +138,16 @@ def url_problem(value: str) -> str | None:
         return "has port 0"
     if parts.username is not None or parts.password is not None:
         return "holds credentials (give --user and --password instead, so they are never shown or logged)"
+    prepared = PreparedRequest()
+    try:
+        prepared.prepare_url(value, None)
+    except (RequestException, ValueError) as exc:
+        return f"is not a valid URL: {_printable(str(exc))}"
+    host = urlsplit(str(prepared.url)).hostname or ""
+    try:
+        host.encode("idna")  # what urllib3 checks before it connects
+    except UnicodeError:
+        return f"is not a valid URL: the host name {host!r} has an empty label or one of more than 63 characters"
     return None
 
 
@@ -152,6 +172,10 @@ def check_target(target: Target, mode: str) -> tuple[str, str | None]:
         raise UploadFailed("--auth", f"unknown authentication scheme {target.auth!r}", hint="use basic or digest")
     if target.password is not None and target.user is None:
         raise UploadFailed("--password", "a password needs a user name", hint="give --user as well")
+    for option, value in (("--user", target.user), ("--password", target.password)):
+        problem = _credential_problem(value or "", target.auth, user=option == "--user")
+        if problem:
+            raise UploadFailed(option, problem)
     _endpoint(target.endpoint, "--endpoint")
     query = target.query_endpoint or default_query_endpoint(target.endpoint)
     if query is None:
@@ -163,6 +187,22 @@ def check_target(target: Target, mode: str) -> tuple[str, str | None]:
     elif mode == "swap":
         raise UploadFailed("--update-endpoint", "the swap mode needs the server's SPARQL Update endpoint")
     return query, update
+
+
+def _credential_problem(value: str, auth: str, *, user: bool) -> str | None:
+    """Why requests cannot send ``value`` as a user name or password in an ``auth`` header, or None."""
+    if not value.isprintable():
+        return "holds a control character"
+    if auth == "basic":
+        if user and ":" in value:
+            return "holds a colon, which basic authentication reads as the end of the user name"
+        try:
+            value.encode("latin-1")  # what requests' basic authentication encodes it as
+        except UnicodeEncodeError:
+            return "holds characters basic authentication cannot send (only Latin-1)"
+    elif user and ('"' in value or "\\" in value):
+        return "holds a quote or a backslash, which digest authentication cannot send"
+    return None
 
 
 def default_query_endpoint(endpoint: str) -> str | None:
@@ -309,6 +349,10 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         stack += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
 
 
+def _timed_out(timeout: float) -> _Outcome:
+    return _Outcome(None, f"no answer within {timeout:g} s", transient=True, maybe_applied=True)
+
+
 def _lost(exc: Exception, timeout: float) -> _Outcome:
     """What a request that got no complete answer tells the user, and whether it may have been applied."""
     import requests
@@ -324,7 +368,7 @@ def _lost(exc: Exception, timeout: float) -> _Outcome:
             return _Outcome(None, f"no connection within {timeout:g} s", transient=True)
         return _Outcome(None, f"cannot connect ({detail})", transient=True)
     if isinstance(exc, requests.Timeout | ReadTimeoutError) or any(isinstance(c, TimeoutError) for c in os_errors):
-        return _Outcome(None, f"no answer within {timeout:g} s", transient=True, maybe_applied=True)
+        return _timed_out(timeout)
     return _Outcome(None, f"the connection was lost ({detail})", transient=True, maybe_applied=True)
 
 
@@ -334,6 +378,8 @@ class _Loader:
     def __init__(self, target: Target, report: LoadReport, progress: Callable[[int], None] | None, mode: str):
         import requests
 
+        from carnk_ld.deadline import DeadlineAdapter
+
         self.target = target
         self.query_endpoint, self.update_endpoint = check_target(target, mode)
         self.report = report
@@ -341,6 +387,8 @@ class _Loader:
         self.sent: dict[Path, int] = {}  # how far each file body has been read, over every sending of it
         self.session = requests.Session()
         self.session.trust_env = False  # only the endpoints given: no proxy or .netrc from the environment
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, DeadlineAdapter())
         self.origin = _origin(target.endpoint)
         self.replaced: list[ox.NamedNode] = []  # graphs replaced and verified
         self.pending: str | None = None  # what the server holds beyond ``replaced``, if anything
@@ -401,30 +449,62 @@ class _Loader:
         body_path: Path | None,
         headers: dict[str, str],
     ) -> _Outcome:
-        """One attempt, following 307/308 redirects on the same origin with the whole body sent again."""
+        """One attempt, within ``timeout`` seconds: see :meth:`_exchange`."""
+        from carnk_ld.deadline import Deadline
+
+        with Deadline(self.target.timeout) as deadline:
+            outcome = self._exchange(method, url, params, form, body_path, headers, deadline)
+            if deadline.expired:  # the sockets were shut down: whatever arrived may be cut short
+                return _timed_out(self.target.timeout)
+            return outcome
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        form: dict[str, str] | None,
+        body_path: Path | None,
+        headers: dict[str, str],
+        deadline: Deadline,
+    ) -> _Outcome:
+        """Send the request, following 307/308 redirects on the same origin with the whole body sent again."""
         import requests
         import urllib3
 
+        answers: list[requests.Response] = []  # the final answer (after any digest challenge), kept by a hook
         for _ in range(MAX_REDIRECTS + 1):
             body = _Upload(body_path, self.progress, self.sent) if body_path else None
+            answers.clear()
             try:
-                response = self.session.request(
-                    method, url, params=params, data=body if body is not None else form, headers=headers,
-                    auth=self.target.session_auth() if _origin(url) == self.origin else None,
-                    timeout=(self.target.timeout, self.target.timeout), allow_redirects=False, stream=True,
-                )  # fmt: skip
+                try:
+                    response = self.session.request(
+                        method, url, params=params, data=body if body is not None else form, headers=headers,
+                        auth=self.target.session_auth() if _origin(url) == self.origin else None,
+                        timeout=(self.target.timeout, self.target.timeout), allow_redirects=False, stream=True,
+                        hooks={"response": lambda answer, **_: answers.append(answer)},
+                    )  # fmt: skip
+                except ValueError:
+                    # requests parses a redirect's Location even when it does not follow it: a malformed one raises
+                    if not (answers and answers[-1].is_redirect):
+                        raise
+                    response = answers[-1]
                 try:
                     content = self._read(response)
                 finally:
                     response.close()
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                return _lost(exc, self.target.timeout)
+                return _timed_out(self.target.timeout) if deadline.passed() else _lost(exc, self.target.timeout)
             finally:
                 if body:
                     body.close()
             status = response.status_code
             if 300 <= status < 400:
-                location = urljoin(response.url, response.headers.get("Location", ""))
+                written = response.headers.get("Location", "")
+                try:
+                    location = urljoin(response.url, written)
+                except ValueError:  # urljoin parses it, and a malformed address raises
+                    location = written
                 if status not in (307, 308) or url_problem(location) or _origin(location) != _origin(url):
                     return _Outcome(
                         status,
@@ -441,22 +521,17 @@ class _Loader:
             )  # fmt: skip
         return _Outcome(None, f"more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, response: requests.Response) -> bytes:
-        """The answer's first MAX_ANSWER bytes, complete within ``timeout`` seconds of its headers."""
-        import requests
-
-        deadline = time.monotonic() + self.target.timeout
+    @staticmethod
+    def _read(response: requests.Response) -> bytes:
+        """The answer's first MAX_ANSWER bytes (the attempt's deadline bounds the time)."""
         chunks: list[bytes] = []
         size = 0
         while size < MAX_ANSWER:
-            # read1 returns what one receive brings, so a server sending a byte at a time meets the deadline
             chunk = response.raw.read1(1 << 16, decode_content=True)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-            if time.monotonic() > deadline:
-                raise requests.exceptions.ReadTimeout(f"the answer took more than {self.target.timeout:g} s")
         return b"".join(chunks)[:MAX_ANSWER]
 
     def count(self, graph: ox.NamedNode) -> int:

@@ -1,4 +1,4 @@
-"""Real SPARQL servers for tests, started on loopback with temporary databases and always stopped."""
+"""Servers for tests on loopback, always stopped: real SPARQL servers with temporary databases, and a dripping one."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -140,3 +142,110 @@ def virtuoso_server(tmp: Path, binary: str) -> Iterator[Server]:
         )  # fmt: skip
     finally:
         _stop(process)
+
+
+_JSON_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+#: What a dripping server sends at once, and the byte it then repeats.
+DRIPS = {
+    "headers": (b"HTTP/1.1 200 OK\r\nX-Drip: ", b"x"),
+    "body": (_JSON_HEAD + b"Content-Length: 1000000\r\n\r\n", b" "),  # JSON whitespace
+    "gzip": (
+        _JSON_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 1000000\r\n\r\n"
+        # gzip magic, deflate, FCOMMENT flag, mtime, extra flags, OS; then a zero-terminated comment that never ends
+        + b"\x1f\x8b\x08\x10" + bytes(5) + b"\xff",
+        b"x",
+    ),
+    "chunked": (_JSON_HEAD + b"Transfer-Encoding: chunked\r\n\r\n", b"0"),
+}
+
+
+class DrippingServer(ThreadingHTTPServer):
+    """An HTTP server that answers its first ``after`` requests with 204 No Content, then drips its answer.
+
+    Every ``interval`` seconds one more byte of a never-ending part of the answer is sent:
+
+    * ``headers``: a status line, then a header line;
+    * ``body``: a JSON body of the 1 MB that the headers announce;
+    * ``gzip``: a gzip body whose header holds a comment, so nothing decompresses from it;
+    * ``chunked``: the size line of a chunk;
+    * ``upload``: no answer; the request is read 64 KB at a time, until the client closes it.
+
+    Each byte arrives well within a client's timeout for one receive, so only a deadline on the
+    whole request ends it.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, drip: str, after: int, interval: float) -> None:
+        if drip not in (*DRIPS, "upload"):
+            raise ValueError(drip)
+        super().__init__(("127.0.0.1", 0), _DrippingHandler)
+        self.drip = drip
+        self.after = after
+        self.interval = interval
+        self.requests: list[str] = []  # "METHOD path" of each request, in order
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _DrippingHandler(BaseHTTPRequestHandler):
+    server: DrippingServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.serve()
+
+    def do_PUT(self) -> None:
+        self.serve()
+
+    def do_POST(self) -> None:
+        self.serve()
+
+    def serve(self) -> None:
+        with self.server.lock:
+            number = len(self.server.requests)
+            self.server.requests.append(f"{self.command} {self.path}")
+        length = int(self.headers.get("Content-Length") or 0)  # a chunked body is read only by ``upload``
+        if number < self.server.after:
+            self.rfile.read(length)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.close_connection = True
+        if self.server.drip == "upload":
+            while not self.server.stop.wait(self.server.interval) and self.rfile.read1(1 << 16):
+                pass
+            return
+        self.rfile.read(length)
+        start, byte = DRIPS[self.server.drip]
+        try:
+            self.wfile.write(start)
+            self.wfile.flush()
+            while not self.server.stop.wait(self.server.interval):
+                self.wfile.write(byte)
+                self.wfile.flush()
+        except OSError:  # the client gave up and closed the connection
+            pass
+
+
+@contextmanager
+def dripping_server(drip: str, *, after: int = 0, interval: float = 0.1) -> Iterator[DrippingServer]:
+    """A :class:`DrippingServer` on 127.0.0.1, stopped (and its drips ended) on exit."""
+    server = DrippingServer(drip, after, interval)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

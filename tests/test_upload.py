@@ -1,13 +1,16 @@
 """``carnk-ld load`` against hostile and broken endpoints: a clear error, exit 2, and what the server now holds.
 
 One small SPARQL server in a thread (a pyoxigraph store behind GSP, query and update routes)
-plays every behaviour of the table below; all servers listen on 127.0.0.1 only.
+plays every behaviour of the table below, and tests.servers' dripping server answers a byte at
+a time; all servers listen on 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +21,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from carnk_ld.upload import Target, UploadFailed, upload_release
+from carnk_ld.deadline import Deadline, DeadlineAdapter
+from carnk_ld.upload import Target, UploadFailed, _origin, upload_release, url_problem
+from tests.servers import dripping_server
 
 GRAPH = "https://example.org/graph/carnk"
 PRECIOUS = ox.NamedNode("https://example.org/graph/precious")
@@ -205,6 +213,13 @@ SERVER_CASES = [
         ["redirects to", "HTTP 303"],
         NOTHING_CHANGED,
     ),
+    (
+        "redirect-malformed",
+        [Behaviour("store", "redirect:307:http://[::1/moved")],
+        [],
+        ["redirects to 'http://[::1/moved'"],
+        NOTHING_CHANGED,
+    ),
     ("query-html", [Behaviour("query", "html")], [], ["expected SPARQL JSON results, got text/html"], "not verified"),
     ("query-500", [Behaviour("query", "status:500")], [], ["HTTP 500"], "not verified"),
     (
@@ -269,6 +284,12 @@ INPUT_CASES = [
     ("port-not-a-number", ["--endpoint", "http://127.0.0.1:x/store"], "is not a valid URL"),
     ("port-zero", ["--endpoint", "http://127.0.0.1:0/store"], "has port 0"),
     ("space", ["--endpoint", "http://127.0.0.1/my store"], "is not a valid URL"),
+    ("ipv6-unclosed", ["--endpoint", "http://[::1/store"], "is not a valid URL: Invalid IPv6 URL"),
+    ("ipv6-unclosed-query", ["--query-endpoint", "http://[::1/query"], "--query-endpoint: error"),
+    ("ipv6-unclosed-update", ["--mode", "swap", "--update-endpoint", "http://[::1/up"], "--update-endpoint: error"),
+    ("host-label-too-long", ["--endpoint", f"http://{'a' * 64}.org/store"], "one of more than 63 characters"),
+    ("host-empty-label", ["--endpoint", "http://a..org/store"], "has an empty label"),
+    ("host-wildcard", ["--endpoint", "http://*.example.org/store"], "invalid label"),
     ("credentials-in-url", ["--endpoint", "http://dba:secret@{host}/store"], "holds credentials"),
     ("unguessable-query", ["--endpoint", "{url}/gsp", "--query-endpoint", ""], "cannot guess"),
     ("bad-query-endpoint", ["--query-endpoint", "{host}/query"], "--query-endpoint: error"),
@@ -288,6 +309,10 @@ INPUT_CASES = [
     ("timeout-zero", ["--timeout", "0"], "--timeout: error"),
     ("retries-negative", ["--retries", "-1"], "--retries: error"),
     ("password-without-user", ["--password", "secret"], "a password needs a user name"),
+    ("user-not-latin-1", ["--user", "€uro", "--password", "p"], "--user: error: holds characters basic authentication"),
+    ("user-colon", ["--user", "a:b"], "--user: error: holds a colon"),
+    ("password-newline", ["--user", "u", "--password", "p\nq"], "--password: error: holds a control character"),
+    ("digest-user-quote", ["--user", 'a"b', "--auth", "digest"], "--user: error: holds a quote"),
 ]
 
 
@@ -438,3 +463,130 @@ def test_credentials_go_only_to_the_graph_store_host(cli, sample_release: Path, 
     by_route = {urlsplit(r.path).path: r.headers for r in server.log}
     assert "Authorization" in by_route["/store"]
     assert "Authorization" not in by_route["/query"]
+
+
+# (URL, part of the problem, or None for a URL load may send to)
+URL_CASES = [
+    ("http://127.0.0.1:7878/store", None),
+    ("https://example.org./sparql", None),
+    ("http://[::1]:7878/store", None),
+    ("http://ü.example/store", None),  # requests sends it IDNA-encoded
+    ("http://xn--/store", None),  # a valid name that resolves nowhere: "cannot connect" when sending
+    ("http://[::1/store", "Invalid IPv6 URL"),
+    ("http://[::1]]/store", "is not a valid URL"),
+    ("http://[]/store", "is not a valid URL"),
+    ("http://[v1.x]/store", "is not a valid URL"),
+    ("http://[::1]x/store", "is not a valid URL"),
+    ("http://[fe80::1%25eth0]/store", "is not a valid URL"),
+    ("http://[::1]:99999/store", "Port out of range"),
+    ("http://h:port/store", "is not a valid URL"),
+    ("http://a b/store", "is not a valid URL"),
+    ("http://a\udcff/store", "is not a valid URL"),  # an undecodable byte of the command line
+    ("http://\u200b/store", "is not a valid IDNA label"),
+    ("http://a\u3002b/store", "is not a valid IDNA label"),
+    ("http://.example.org/store", "invalid label"),
+    (f"http://{'a' * 64}/store", "one of more than 63 characters"),
+    ("http://a..b/store", "has an empty label"),
+    ("http://:7878/store", "names no host"),
+    ("http://@/store", "names no host"),
+    ("http://u:p@example.org/store", "holds credentials"),
+    ("http:/example.org/store", "is not an http:// or https:// URL"),
+    ("", "is not an http:// or https:// URL"),
+]
+
+
+@pytest.mark.parametrize(("url", "fragment"), URL_CASES)
+def test_url_problem_names_what_is_wrong_with_a_url(url: str, fragment: str | None) -> None:
+    problem = url_problem(url)
+    if fragment is None:
+        assert problem is None
+    else:
+        assert problem is not None and fragment in problem
+
+
+_HOST_PARTS = [*"a1.-_:[]%@ v\x00", "xn--", "::1", "ü", "\u3002", "\uff0e", "\u200b", "a" * 64, "127.0.0.1", "\udcff"]
+_URLS = st.builds(
+    lambda scheme, host, port, path: scheme + host + port + path,
+    st.sampled_from(["http://", "https://", "HTTP://", "http:/", "ftp://", ""]),
+    st.lists(st.sampled_from(_HOST_PARTS), max_size=8).map("".join),
+    st.one_of(st.just(""), st.integers(-1, 99999).map(lambda n: f":{n}"), st.text(max_size=3).map(":".__add__)),
+    st.text(max_size=8).map("/".__add__),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), _URLS))
+def test_url_problem_never_raises_and_what_it_accepts_can_be_sent(value: str) -> None:
+    if url_problem(value) is None:
+        _origin(value)
+        prepared = requests.models.PreparedRequest()
+        prepared.prepare_url(value, None)
+        (urlsplit(prepared.url).hostname or "").encode("idna")
+
+
+#: Far beyond what a bounded load needs: a load still running by then has hung, and the test fails.
+GUARD = 60
+
+
+def load_process(release: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``carnk-ld load`` in its own interpreter, so that a load that never ends can be stopped."""
+    args = ["load", "--endpoint", f"{url}/store", "--query-endpoint", f"{url}/query", "--release", str(release)]
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "carnk_ld", *args, *extra], capture_output=True, text=True, timeout=GUARD
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load was still running after {GUARD} s")
+
+
+STAGED = f"partial upload of graph <{GRAPH}/carnk-ld-staging> (a staging graph; <{GRAPH}> is unchanged)"
+# (name, what drips, requests answered before it, mode, the state the message reports)
+DRIP_CASES = [
+    ("put-headers", "headers", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-body", "body", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-gzip", "gzip", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("put-chunked", "chunked", 0, "put", f"partial upload of graph <{GRAPH}>"),
+    ("count-headers", "headers", 1, "put", "was replaced on the server but not verified"),
+    ("count-chunked", "chunked", 1, "put", "was replaced on the server but not verified"),
+    ("swap-drop-headers", "headers", 0, "swap", STAGED),
+    ("swap-post-gzip", "gzip", 1, "swap", STAGED),
+    ("swap-count-body", "body", 2, "swap", STAGED),
+]
+
+
+@pytest.mark.parametrize(
+    ("drip", "after", "mode", "state"), [case[1:] for case in DRIP_CASES], ids=[case[0] for case in DRIP_CASES]
+)
+def test_an_answer_that_drips_ends_the_load_at_the_timeout(
+    sample_release: Path, drip: str, after: int, mode: str, state: str
+) -> None:
+    """Each byte comes within --timeout, the answer never does: every request of a load ends at --timeout."""
+    with dripping_server(drip, after=after) as server:
+        extra = ["--graph", GRAPH, "--timeout", "1", "--retries", "3", "--mode", mode]
+        result = load_process(sample_release, server.url, *extra, "--update-endpoint", f"{server.url}/update")
+    assert result.returncode == 2, result.stderr
+    assert "no answer within 1 s" in result.stderr and state in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(server.requests) == after + 1  # the attempt took the whole --timeout: no retry started after it
+
+
+def test_an_upload_the_server_reads_slowly_ends_at_the_deadline() -> None:
+    """Sending a body is bounded too: each block is sent within the socket timeout, the whole body never is."""
+    failures: list[BaseException] = []
+    endless = (bytes(1 << 14) for _ in range(1 << 16))  # 1 GB, sent chunked: far more than the guard lets through
+    with dripping_server("upload") as server, requests.Session() as session:
+        session.mount("http://", DeadlineAdapter())
+        deadline = Deadline(1)
+
+        def send() -> None:
+            with deadline:
+                try:
+                    session.put(f"{server.url}/store", data=endless, timeout=(1, 1))
+                except requests.RequestException as exc:
+                    failures.append(exc)
+
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        thread.join(timeout=GUARD)
+        assert not thread.is_alive(), f"the upload was still being sent after {GUARD} s"
+    assert deadline.expired and len(failures) == 1
