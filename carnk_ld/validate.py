@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+from pyparsing import ParseBaseException
 from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
@@ -93,6 +94,7 @@ class ShapesGraph(rdflib.Graph):
         super().__init__()
         self.origins: dict[str, tuple[Path, int]] = {}  # a named subject's IRI: (file as shown, line)
         self.texts: dict[Path, list[str]] = {}  # each Turtle or N-Triples file's lines, as its parser counts them
+        self.queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, as shown
 
     def locate(self, shape: str | None, path: str | None = None, parameter: str | None = None) -> Location | None:
         """Where ``shape`` (its property shape of ``sh:path`` ``path``, its ``sh:<parameter>``) is written.
@@ -116,6 +118,19 @@ class ShapesGraph(rdflib.Graph):
         """Where a fast-engine refusal points (None when it does not name a shape)."""
         return self.locate(exc.shape, exc.path, exc.parameter)
 
+    def locate_query(self, text: str, offset: int) -> Location | None:
+        """Where character ``offset`` of ``text``, a shape's query as an engine runs it, is written.
+
+        ``text`` is prefix lines the engine wrote, then the query; an offset in those lines
+        points at the query's first line. None when no shape's query ends ``text``.
+        """
+        ending = [query for query in self.queries if text.endswith(query)]
+        if not ending:
+            return None
+        query = max(ending, key=len)
+        path, shown = self.queries[query]
+        return Location(shown, _literal_line(path, query, max(0, offset - (len(text) - len(query)))))
+
 
 def _next_line(lines: list[str], start: int, pattern: re.Pattern | None) -> int | None:
     if pattern is None:
@@ -129,8 +144,8 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
-    queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, and that file as shown
     graph = ShapesGraph()
+    queries = graph.queries
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
@@ -356,6 +371,14 @@ def pyshacl_validate(
         conforms, report, _ = pyshacl.validate(
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
         )
+    except ParseBaseException as exc:  # rdflib's SPARQL parser, which pySHACL lets raise as it is
+        where = shapes.locate_query(exc.pstr, exc.loc) if isinstance(shapes, ShapesGraph) else None
+        reason = _PYPARSING_POSITION.sub("", str(exc))
+        raise InputError(
+            where or "shapes",
+            f"pySHACL cannot parse a shape's SPARQL query: {reason}",
+            "pySHACL reads SPARQL with rdflib's parser; correct the query at this line",
+        ) from None
     except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
         reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
         shape = _failing_shape(exc, shapes)
@@ -400,6 +423,9 @@ class _Mute(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return False
+
+
+_PYPARSING_POSITION = re.compile(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$")
 
 
 def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str | None] | None:

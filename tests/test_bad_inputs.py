@@ -11,6 +11,8 @@ exactly) must build, and their literals must read back identically from every se
 ``in: release`` edits the previous release instead of the corpus (an expectation with
 ``in: release`` names a release file); the release is then compared with its patched self.
 ``resum: NAME`` rewrites NAME's line of a release's ``SHA256SUMS`` to match NAME as patched.
+A case runs ``build`` on the patched corpus, with ``options`` (a list) after its own, or
+``command`` (a list: a command and its options) with ``--release`` naming the release.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
     if command:
         result = cli(*command[:1], "--release", str(out), *command[1:])
     else:
-        result = cli("build", "--root", str(sample_corpus), "--out", str(out))
+        result = cli("build", "--root", str(sample_corpus), "--out", str(out), *case.get("options", []))
     expect = case["expect"]
     assert result.exit_code == expect["exit"], result.output
     messages = expect["message"] if isinstance(expect["message"], list) else [expect["message"]]
