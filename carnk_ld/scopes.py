@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -32,11 +33,22 @@ _GRAPHS_LINE = re.compile(r"^[ \t]*#[ \t]*graphs[ \t]*:(.*)$", re.MULTILINE)
 #: The named graphs of the release a query may declare, by the last segment of their IRIs.
 GRAPH_NAMES = ("ontology", "facts", "provenance", "mappings", "metadata")
 
-# The tokens of SPARQL 1.1 inside which a keyword is not a keyword (grammar productions
-# IRIREF, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2 and comments). No parser at hand
-# reports its tokens (Oxigraph's is not exposed to Python; rdflib's drops comments), so
-# they are matched here.
-_ECHAR = r"""\\[tbnrf\\"']|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"""  # and UCHAR, as Turtle strings have it
+# The tokens of SPARQL 1.1 and Turtle inside which a keyword is not a keyword (grammar
+# productions IRIREF, STRING_LITERAL1/2, STRING_LITERAL_LONG1/2, comments and a prefixed
+# name's local part). No parser at hand reports its tokens (Oxigraph's is not exposed to
+# Python; rdflib's drops comments), so they are matched here.
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_ECHAR = rf"""\\[tbnrf\\"']|{_UCHAR}"""  # and UCHAR, as Turtle strings have it
+# PN_CHARS_U and PN_CHARS, exactly: a local part matched shorter than the parsers read it
+# would leave an escaped '#' or quote after it to start a comment or a string.
+_PN_CHARS_U = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+# PLX: PN_LOCAL_ESC (``carnk:a\#``, ``:it\'s``) and PERCENT. Parsers read a '#' or a quote
+# escaped there as part of the name: it starts neither a comment nor a string.
+_PLX = r"""\\[_~.\-!$&'()*+,;=/?#@%]|%[0-9A-Fa-f]{2}"""
 
 
 def _token_pattern(comment: str) -> re.Pattern[str]:
@@ -44,12 +56,18 @@ def _token_pattern(comment: str) -> re.Pattern[str]:
     return re.compile(
         "|".join(
             (
-                r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)""",
+                # Oxigraph and Turtle parsers read UCHAR escapes inside an IRI.
+                rf"""(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)""",
                 rf"""(?P<long1>'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*''')""",
                 rf'''(?P<long2>"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*""")''',
                 rf"""(?P<short1>'(?:[^'\\\n\r]|{_ECHAR})*')""",
                 rf"""(?P<short2>"(?:[^"\\\n\r]|{_ECHAR})*")""",
                 rf"(?P<comment>#{comment}*)",
+                # From the ':' of a prefixed name to the end of its local part (a blank node
+                # label's too: it has no escapes, so it reads the same). The prefix stays code,
+                # since rdflib reads ``SERVICE:x`` as the keyword before ``:x``. A final '.'
+                # belongs to the code after the name, but hides nothing inside it.
+                rf"(?P<name>:(?:(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}.:]|{_PLX})*)?)",
             )
         )
     )
@@ -60,6 +78,14 @@ def _token_pattern(comment: str) -> re.Pattern[str]:
 _TOKENS = _token_pattern(r"[^\n\r]")
 _TOKENS_TO_LF = _token_pattern(r"[^\n]")
 _BLANK = {"iri": "<>", "long1": "''", "long2": "''", "short1": "''", "short2": "''", "comment": " "}
+_LOCAL_ESCAPE = re.compile(r"\\.")
+
+
+def _blank(match: re.Match[str]) -> str:
+    """What is left of a token: a name as written but for its escapes, nothing of the others."""
+    if match.lastgroup == "name":
+        return _LOCAL_ESCAPE.sub("__", match.group())
+    return _BLANK[match.lastgroup or "comment"]
 
 
 def query_code(query: str) -> str:
@@ -71,8 +97,10 @@ def query_code(query: str) -> str:
     ' \rSERVICE <> {}'
     >>> query_code("SELECT * { ?s ?p '''a ' # b''' } # GRAPH")
     "SELECT * { ?s ?p '' }  "
+    >>> query_code(r"SELECT * { ?s c:a\#b :it\'s } # c")
+    'SELECT * { ?s c:a__b :it__s }  '
     """
-    return _TOKENS.sub(lambda match: _BLANK[match.lastgroup or "comment"], query)
+    return _TOKENS.sub(_blank, query)
 
 
 def code_lines(text: str) -> str:
@@ -80,8 +108,45 @@ def code_lines(text: str) -> str:
 
     >>> code_lines("<http://x/~a> '''a\nb''' ~ # <<\n<< :a")
     "<> ''\n ~  \n<< :a"
+    >>> code_lines(r"c:s c:p c:a\# ~ c:r .")
+    'c:s c:p c:a__ ~ c:r .'
     """
-    return _TOKENS.sub(lambda match: _BLANK[match.lastgroup or "comment"] + "\n" * match.group().count("\n"), text)
+    return _TOKENS.sub(lambda match: _blank(match) + "\n" * match.group().count("\n"), text)
+
+
+_STRING_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def string_literals(text: str) -> Iterator[tuple[str, list[int]]]:
+    r"""Each string of a Turtle or SPARQL text: its value, and where in ``text`` each of its characters is written.
+
+    Strings inside IRIs and comments are none; the value has the escapes applied, as a parser reads it.
+
+    >>> list(string_literals(r"<x#'> :a\' 'a\tb' # 'c'"))
+    [('a\tb', [12, 13, 15])]
+    """
+    for match in _TOKENS.finditer(text):
+        if match.lastgroup not in ("long1", "long2", "short1", "short2"):
+            continue
+        quotes = 3 if match.lastgroup in ("long1", "long2") else 1
+        position, end = match.start() + quotes, match.end() - quotes
+        chars: list[str] = []
+        offsets: list[int] = []
+        while position < end:
+            escape = _STRING_ESCAPE.match(text, position, end)
+            offsets.append(position)
+            if escape is None:
+                chars.append(text[position])
+                position += 1
+                continue
+            code = escape.group(1) or escape.group(2)
+            if code:
+                chars.append(chr(int(code, 16)) if int(code, 16) <= 0x10FFFF else "\ufffd")
+            else:
+                chars.append(_ESCAPED.get(escape.group(3), escape.group(3)))
+            position = escape.end()
+        yield "".join(chars), offsets
 
 
 def declared_scope(query: str) -> tuple[Scope, int | None, str]:
@@ -147,9 +212,9 @@ def declared_graphs(query: str) -> tuple[tuple[str, ...] | None, int | None, str
 # at the first CR or only at LF (Oxigraph ends them at CR, rdflib at LF), and with each
 # '<...>' that could hide code if its '<' were a less-than also read that way.
 _SERVICE = re.compile("service", re.IGNORECASE)
-# A variable's name and a prefixed name's local part are read greedily by both parsers,
-# so the word inside one is not a keyword; a prefix (``SERVICE:x``) can be one and stays.
-_NAMES = re.compile(r"""[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+|:(?:[\w.\-:%\u00b7]|\\[_~.\-!$&'()*+,;=/?#@%])*""")
+# A variable's name (VARNAME) is read greedily by both parsers, so a word inside one is not
+# a keyword; a prefixed name's local part is a token of its own (see _token_pattern).
+_VARIABLES = re.compile(f"[?$][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f\u2040]+")
 # What can end the code before a keyword written without a space: a bracket, a '.' or ';',
 # a string, a number or true/false.
 _BARE_KEYWORD = re.compile(r"[)\].;'0-9e]service", re.IGNORECASE)
@@ -185,6 +250,13 @@ def service_offset(query: str) -> int | None:
     11
     >>> service_offset("SELECT * { FILTER(1<'x)>')SERVICE<http://e/>{}#'\n}")
     26
+
+    An escaped '#' or quote in a prefixed name starts no comment or string:
+
+    >>> service_offset(r"SELECT * { BIND(c:a\# AS ?x) SERVICE <http://e/> {} }")
+    29
+    >>> service_offset(r"SELECT * { BIND(:it\'s AS ?x) SERVICE <http://e/> {} } # '")
+    30
     """
     found = _find_service(query)
     return None if found is None else found[0]
@@ -255,7 +327,7 @@ class _Reading:
         while True:
             match = self.tokens.search(self.text, position)
             end = match.start() if match else len(self.text)
-            code = _NAMES.sub(lambda name: " " * len(name.group(0)), self.text[position:end])
+            code = _VARIABLES.sub(lambda name: " " * len(name.group(0)), self.text[position:end])
             found = _SERVICE.search(code)
             if found is not None:
                 return position + found.start()
@@ -300,5 +372,6 @@ __all__ = [
     "refuse_service",
     "service_line",
     "service_offset",
+    "string_literals",
     "unescape_codepoints",
 ]

@@ -8,6 +8,7 @@ with the file and line its focus node came from.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import traceback
@@ -18,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+from pyparsing import ParseBaseException
 from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
@@ -25,7 +27,7 @@ from rdflib.namespace import SH
 from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
-from carnk_ld.scopes import refuse_service, service_line
+from carnk_ld.scopes import refuse_service, service_offset, string_literals
 from carnk_ld.shacl import (
     PN_CHARS_BASE,
     Result,
@@ -95,6 +97,7 @@ class ShapesGraph(rdflib.Graph):
         super().__init__()
         self.origins: dict[str, tuple[Path, int]] = {}  # a named subject's IRI: (file as shown, line)
         self.texts: dict[Path, list[str]] = {}  # each Turtle or N-Triples file's lines, as its parser counts them
+        self.queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, as shown
 
     def locate(self, shape: str | None, path: str | None = None, parameter: str | None = None) -> Location | None:
         """Where ``shape`` (its property shape of ``sh:path`` ``path``, its ``sh:<parameter>``) is written.
@@ -118,6 +121,19 @@ class ShapesGraph(rdflib.Graph):
         """Where a fast-engine refusal points (None when it does not name a shape)."""
         return self.locate(exc.shape, exc.path, exc.parameter)
 
+    def locate_query(self, text: str, offset: int) -> Location | None:
+        """Where character ``offset`` of ``text``, a shape's query as an engine runs it, is written.
+
+        ``text`` is prefix lines the engine wrote, then the query; an offset in those lines
+        points at the query's first line. None when no shape's query ends ``text``.
+        """
+        ending = [query for query in self.queries if text.endswith(query)]
+        if not ending:
+            return None
+        query = max(ending, key=len)
+        path, shown = self.queries[query]
+        return Location(shown, _literal_line(path, query, max(0, offset - (len(text) - len(query)))))
+
 
 def _next_line(lines: list[str], start: int, pattern: re.Pattern | None) -> int | None:
     if pattern is None:
@@ -131,8 +147,8 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
     if not files:
         raise InputError(display_dir or shapes_dir, "no SHACL shapes found", "a corpus needs shapes/*.ttl")
     triples: list[ox.Triple] = []
-    queries: dict[str, tuple[Path, Path]] = {}  # each SPARQL text: the file it is written in, and that file as shown
     graph = ShapesGraph()
+    queries = graph.queries
     for path in files:
         shown = (display_dir / path.name) if display_dir else path
         parsed = parse_rdf_file(path, display_path=shown)
@@ -203,12 +219,29 @@ def _refuse_bad_prefixes(triples: list[ox.Triple], path: Path, shown: Path) -> N
         raise InputError(Location(shown, line), f"sh:{local} {value!r} {what}", hint)
 
 
-def _refuse_service_in(text: str, path: Path, shown: Path, *, skipped: int = 0) -> None:
-    """Refuse SERVICE in ``text`` at its line of the file; ``text`` is a query after ``skipped`` prefix lines."""
-    line = service_line(text)
-    if line is None:
+def _refuse_service_in(text: str, path: Path, shown: Path, query: str | None = None) -> None:
+    """Refuse SERVICE in ``text`` at the line of the file where the keyword is written.
+
+    ``text`` ends with ``query``, a string literal of the file (all of ``text`` by default);
+    what comes before it is the prefix lines an engine writes.
+    """
+    offset = service_offset(text)
+    if offset is None:
         return
-    at = _line_in_file(path, text.split("\n")[line - 1]) if line > skipped else None
+    if query is None or not text.endswith(query):
+        query = text
+    start = len(text) - len(query)
+    if offset >= start:
+        at = _literal_line(path, query, offset - start)
+    else:  # in a prefix line: at the namespace's literal when this file declares it, else the query's
+        line_start = text.rfind("\n", 0, offset) + 1
+        line_end = text.find("\n", offset)
+        namespace = re.search(r"<(.*)>\s*$", text[line_start:line_end])
+        at = None
+        if namespace is not None:
+            at = _literal_line(path, namespace.group(1), max(0, offset - line_start - namespace.start(1)))
+        at = at or _literal_line(path, query, 0)
+    line = text.count("\n", 0, offset) + 1
     refuse_service(text, shown, first_line=None if at is None else at - line + 1)
 
 
@@ -224,7 +257,7 @@ def _refuse_service_as_run(graph: rdflib.Graph, queries: dict[str, tuple[Path, P
             path, shown = queries[str(query)]
             for text in (fast_query_text(graph, node, str(query)), pyshacl_query_text(graph, node, str(query))):
                 if text is not None:
-                    _refuse_service_in(text, path, shown, skipped=text.count("\n") - str(query).count("\n"))
+                    _refuse_service_in(text, path, shown, str(query))
 
 
 def _line_in_file(path: Path, line_text: str) -> int | None:
@@ -235,6 +268,37 @@ def _line_in_file(path: Path, line_text: str) -> int | None:
     except InputError:
         return None
     return next((number for number, line in enumerate(lines, start=1) if needle and needle in line), None)
+
+
+def _literal_line(path: Path, value: str, offset: int) -> int | None:
+    """The line of the file where character ``offset`` of a string literal of it, ``value``, is written.
+
+    Found by the literal's value, whatever escapes spell it in the file; None when the file
+    cannot be read or holds no such literal.
+    """
+    try:
+        text = read_input_text(path, path)
+    except InputError:
+        return None
+    wanted, kept = _as_read(value, list(range(len(value))))
+    index = bisect.bisect_left(kept, offset)
+    for literal, offsets in string_literals(text):
+        literal, offsets = _as_read(literal, offsets)
+        if literal == wanted and offsets:
+            return text.count("\n", 0, offsets[min(index, len(offsets) - 1)]) + 1
+    return None
+
+
+def _as_read(value: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """``value`` with CRLF and a lone CR made LF, as read_input_text reads a file, and its characters' offsets."""
+    chars: list[str] = []
+    kept: list[int] = []
+    for index, char in enumerate(value):
+        if char == "\r" and value[index + 1 : index + 2] == "\n":
+            continue
+        chars.append("\n" if char == "\r" else char)
+        kept.append(offsets[index])
+    return "".join(chars), kept
 
 
 def to_rdflib(triples: list[ox.Triple], graph: rdflib.Graph | None = None) -> rdflib.Graph:
@@ -312,6 +376,14 @@ def pyshacl_validate(
         conforms, report, _ = pyshacl.validate(
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
         )
+    except ParseBaseException as exc:  # rdflib's SPARQL parser, which pySHACL lets raise as it is
+        where = shapes.locate_query(exc.pstr, exc.loc) if isinstance(shapes, ShapesGraph) else None
+        reason = _PYPARSING_POSITION.sub("", str(exc))
+        raise InputError(
+            where or "shapes",
+            f"pySHACL cannot parse a shape's SPARQL query: {reason}",
+            "pySHACL reads SPARQL with rdflib's parser; correct the query at this line",
+        ) from None
     except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
         reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
         shape = _failing_shape(exc, shapes)
@@ -356,6 +428,9 @@ class _Mute(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return False
+
+
+_PYPARSING_POSITION = re.compile(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$")
 
 
 def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str | None] | None:

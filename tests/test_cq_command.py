@@ -224,3 +224,24 @@ def test_a_binding_of_a_variable_the_query_lacks_is_refused(cli, built: Path, tm
     result = ask(cli, root, built)
     assert result.exit_code == 2
     assert "queries/answers/cq-02-study-numbers.tsv:1: error: ?studdy does not occur in " in result.output
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        pytest.param("BIND (carnk:a\\# AS ?note) SERVICE <http://127.0.0.1:9/> { }", id="after-an-escaped-hash"),
+        pytest.param(
+            "BIND (carnk:a\\' AS ?note) SERVICE <http://127.0.0.1:9/> { } FILTER (?note != 'x')",
+            id="after-an-escaped-quote",
+        ),
+    ],
+)
+def test_a_service_after_an_escaped_name_is_refused_at_its_line(cli, built: Path, tmp_path: Path, hidden: str) -> None:
+    """carnk:a\\# and carnk:a\\' are prefixed names: the '#' starts no comment, the quote no string."""
+    root = write_questions(tmp_path, ANSWERS)
+    question = root / "queries" / "cq-01-sources.rq"
+    question.write_text(QUESTIONS["cq-01-sources"].replace(" }\n", f"\n  {hidden}\n}}\n"), encoding="utf-8")
+    result = ask(cli, root, built)
+    assert result.exit_code == 2, result.output
+    assert "queries/cq-01-sources.rq:4: error: SERVICE is refused" in result.output
+    assert "Traceback" not in result.output

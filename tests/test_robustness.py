@@ -238,6 +238,7 @@ def test_service_never_reaches_a_listener_from_build_check_or_query(
         )
     )
     out = tmp_path / "release"
+    quoted = f"  BIND (carnk:a\\' AS ?n) {service} FILTER (?n != 'x')\n"
     cases = [
         (
             shape,
@@ -252,6 +253,20 @@ def test_service_never_reaches_a_listener_from_build_check_or_query(
             "SERVICE is refused",
         ),
         (split, split_text, "sh:namespace", "sh:namespace"),
+        # carnk:a\# and carnk:a\' are prefixed names (the Turtle string spells the backslash
+        # twice): neither the '#' nor the quote starts a comment or string for Oxigraph.
+        (
+            shape,
+            shape_text.replace("?this a ?kind .\n", f"?this a ?kind . BIND (carnk:a\\\\# AS ?n) {service}\n", 1),
+            "SERVICE <http",
+            "SERVICE is refused",
+        ),
+        (
+            check,
+            check_text.replace("  BIND (rdfs:label", quoted + "  BIND (rdfs:label", 1),
+            "SERVICE <http",
+            "SERVICE is refused",
+        ),
     ]
     for path, text, line_text, message in cases:
         path.write_text(text, encoding="utf-8", newline="")
@@ -272,6 +287,8 @@ def test_service_never_reaches_a_listener_from_build_check_or_query(
         f"SELECT * WHERE {{ ?this ?q ?v # a remark\r{service} }}",
         f"SELECT * WHERE {{ ?this ?q ?v . {escaped} }}",
         f"SELECT * WHERE {{ ?this ?q ?v FILTER(?v<'x)>'){service}#'\n}}",
+        f"PREFIX c: <https://w3id.org/carnk/> SELECT * WHERE {{ ?this ?q ?v BIND (c:a\\# AS ?n) {service} }}",
+        f"PREFIX c: <https://w3id.org/carnk/> SELECT * WHERE {{ BIND (c:a\\' AS ?n) {service} FILTER (?n != 'x') }}",
     ):
         query.write_text(text, encoding="utf-8", newline="")
         result = run_process("query", "--release", str(sample_release), str(query))

@@ -73,6 +73,63 @@ def test_the_engines_texts_join_prefix_lines_to_the_query_as_they_run_them() -> 
     assert service_line(fast) == 2 and service_line(pyshacl) == 6
 
 
+SHAPE_HEAD = (
+    "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+    "@prefix ex: <https://example.org/> .\n"
+    'ex:prefixes sh:declare [ sh:prefix "carnk" ; sh:namespace "https://w3id.org/carnk/"^^xsd:anyURI ] .\n'
+    "ex:Shape a sh:NodeShape ; sh:targetNode ex:x ;\n"
+    "  sh:sparql [ a sh:SPARQLConstraint ; sh:prefixes ex:prefixes ;\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("select", "newline", "line_text"),
+    [
+        pytest.param(
+            '    sh:select """SELECT $this WHERE {\n'
+            "      BIND (carnk:a\\\\# AS ?note) SERVICE <http://e/> { $this ?p ?o }\n"
+            '    }""" ] .\n',
+            "\n",
+            "SERVICE <http://e/>",
+            id="after-an-escaped-hash",
+        ),
+        pytest.param(
+            '    sh:select """SELECT $this WHERE {\n'
+            "      BIND (carnk:a\\\\' AS ?note) SERVICE <http://e/> { $this ?p ?o } FILTER (?note != 'x')\n"
+            '    }""" ] .\n',
+            "\r\n",
+            "SERVICE <http://e/>",
+            id="after-an-escaped-quote-in-a-crlf-file",
+        ),
+        pytest.param(
+            '    sh:select "SELECT $this WHERE {\\n$this ?p ?o .\\n\\u0053ERVICE <http://e/> { $this ?p ?o } }" ] .\n',
+            "\n",
+            "sh:select",
+            id="spelt-with-turtle-escapes-on-one-line",
+        ),
+        pytest.param(
+            '    sh:select """SELECT $this WHERE { $this ?p ?o }""" ] .\n'
+            'ex:prefixes sh:declare [ sh:prefix "s" ; sh:namespace "http://a/SERVICE\'"^^xsd:anyURI ] .\n',
+            "\n",
+            "http://a/SERVICE'",
+            id="read-in-a-namespace",
+        ),
+    ],
+)
+def test_a_refused_service_names_the_line_of_its_keyword(
+    tmp_path: Path, select: str, newline: str, line_text: str
+) -> None:
+    """The keyword's line, however Turtle escapes spell the query and however the engine's prefix lines precede it."""
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    path = shapes_dir / "local.shapes.ttl"
+    path.write_text((SHAPE_HEAD + select).replace("\n", newline), encoding="utf-8", newline="")
+    with pytest.raises(InputError) as info:
+        load_shapes(shapes_dir, display_dir=Path("shapes"))
+    assert "SERVICE is refused" in info.value.message
+    assert str(info.value.location) == f"shapes/local.shapes.ttl:{line_of(path, line_text)}"
+
+
 def test_a_shape_pyshacl_cannot_load_is_one_error_at_its_line(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
     """pySHACL logged its ConstraintLoadError raw to stderr and the error named no file, line or shape."""
     shapes_dir = tmp_path / "shapes"
