@@ -329,7 +329,11 @@ class ShapeParser:
     def _query(self, node: rdflib.term.Node, select: rdflib.term.Node | None) -> str:
         if not isinstance(select, rdflib.Literal):
             raise Unsupported("SPARQL without sh:select", parameter="select")
-        return fast_query_text(self.g, node, str(select))
+        text = fast_query_text(self.g, node, str(select))
+        # Parsed here, where the refusal can name the shape's line, not first when run on the data.
+        # SERVICE was refused as the shapes were read, so the empty store makes this a parse only.
+        query_rows(ox.Store(), text, union=False)
+        return text
 
 
 def fast_query_text(graph: rdflib.Graph, node: rdflib.term.Node, query: str) -> str:
@@ -1000,7 +1004,7 @@ def query_rows(store: ox.Store, query: str, *, union: bool) -> list[dict]:
     try:
         solutions = store.query(query, use_default_graph_as_union=union)
     except SyntaxError as exc:  # rdflib, which pySHACL runs, accepts some queries Oxigraph does not
-        raise Unsupported(f"a SPARQL query Oxigraph does not accept: {exc.msg or exc}") from None
+        raise Unsupported(f"a SPARQL query Oxigraph does not accept: {exc.msg or exc}", parameter="select") from None
     if not isinstance(solutions, ox.QuerySolutions):
         raise Unsupported("a SPARQL target or constraint that is not a SELECT")
     names = [v.value for v in solutions.variables]
