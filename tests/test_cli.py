@@ -147,7 +147,14 @@ def output_commands(corpus: Path, release: Path) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("command", ["query", "mappings", "cq", "--help", "--version", "query --help"])
+@pytest.mark.parametrize(
+    "command",
+    # each runs a fresh interpreter: query stays in the fast suite
+    [
+        "query",
+        *(pytest.param(c, marks=pytest.mark.slow) for c in ("mappings", "cq", "--help", "--version", "query --help")),
+    ],
+)
 def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
     command: str, sample_corpus: Path, sample_release: Path
 ) -> None:
