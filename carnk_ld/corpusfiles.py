@@ -15,6 +15,7 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from carnk_ld.errors import InputError, Location
 
@@ -149,15 +150,17 @@ def read_input(path: Path, shown: Path) -> bytes:
             raise _unreadable(shown, exc) from None
 
 
-def read_input_text(path: Path, shown: Path) -> str:
+def read_input_text(path: Path, shown: Path, *, line_breaks: Literal["any", "lf"] = "any") -> str:
     """A regular file's text (:func:`read_input`); bytes that are not UTF-8 are an error at their line.
 
     Line breaks are read as ``open()`` reads them in text mode (CRLF and a lone CR become LF), so
-    lines are counted as they always were, and as an editor counts them.
+    lines are counted as they always were, and as an editor counts them; with ``line_breaks="lf"``
+    only CRLF becomes LF, and a lone CR stays for a format where it is not a line break.
     """
     data = read_input(path, shown)
     try:
-        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        text = data.decode("utf-8").replace("\r\n", "\n")
+        return text.replace("\r", "\n") if line_breaks == "any" else text
     except UnicodeDecodeError as exc:
         where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
         raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None

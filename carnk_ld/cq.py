@@ -234,12 +234,16 @@ def format_row(row: Cells) -> str:
 def read_answer(path: Path, display: Path | None = None) -> Answer:
     """Read an approved answer; a malformed file is an :class:`InputError` naming its line."""
     shown = display or path
-    text = read_input_text(path, shown)
+    text = read_input_text(path, shown, line_breaks="lf")
     binds: list[str] = []
     variables: tuple[str, ...] | None = None
     rows: Counter[Cells] = Counter()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Rows end at LF (CRLF) only: a cell's U+2028, U+0085 or form feed is part of its value, as the
+    # answer was written, and a raw CR inside a line cannot come from an approved answer (\r is escaped).
+    for number, line in enumerate(text.removesuffix("\n").split("\n") if text else [], start=1):
         where = Location(shown, number)
+        if "\r" in line:
+            raise InputError(where, "a raw carriage return inside a line", "write it in a cell as \\r")
         if line.startswith(BIND_PREFIX):
             if variables is not None:
                 raise InputError(where, "a '# bind:' line must come before the header line")

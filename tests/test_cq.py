@@ -47,3 +47,14 @@ def test_an_answer_binding_one_variable_twice_is_refused_at_the_second_line(tmp_
     with pytest.raises(InputError) as raised:
         read_answer(answer)
     assert raised.value.location.line == 2 and "?k is bound twice" in raised.value.message
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085", "\x0c", "\x1e", "\x1c"])
+def test_a_row_ends_at_a_line_feed_only(tmp_path: Path, separator: str) -> None:
+    """Characters str.splitlines() breaks at are part of a cell, so a joined row never reads as two rows."""
+    from carnk_ld.cq import read_answer
+
+    path = tmp_path / "cq-x.tsv"
+    path.write_bytes(f"kind\r\ncarnk:A{separator}carnk:B\ncarnk:C\n".encode())
+    answer = read_answer(path)
+    assert sorted(answer.rows) == [(f"carnk:A{separator}carnk:B",), ("carnk:C",)]
