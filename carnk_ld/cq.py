@@ -234,7 +234,8 @@ def format_row(row: Cells) -> str:
 def read_answer(path: Path, display: Path | None = None) -> Answer:
     """Read an approved answer; a malformed file is an :class:`InputError` naming its line."""
     shown = display or path
-    text = read_input_text(path, shown, line_breaks="lf")
+    # a byte order mark some editors write is no part of the header, as in a query file
+    text = read_input_text(path, shown, line_breaks="lf").removeprefix("\ufeff")
     binds: list[str] = []
     variables: tuple[str, ...] | None = None
     rows: Counter[Cells] = Counter()

@@ -58,3 +58,11 @@ def test_a_row_ends_at_a_line_feed_only(tmp_path: Path, separator: str) -> None:
     path.write_bytes(f"kind\r\ncarnk:A{separator}carnk:B\ncarnk:C\n".encode())
     answer = read_answer(path)
     assert sorted(answer.rows) == [(f"carnk:A{separator}carnk:B",), ("carnk:C",)]
+
+
+def test_an_answer_may_start_with_a_byte_order_mark(tmp_path: Path) -> None:
+    from carnk_ld.cq import read_answer
+
+    path = tmp_path / "cq-x.tsv"
+    path.write_bytes("\ufeffkind\ncarnk:A\n".encode())
+    assert read_answer(path).variables == ("kind",)
