@@ -20,6 +20,7 @@ from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
 from carnk_ld.literals import literal_problem, xsd_name
 from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
+from carnk_ld.scopes import code_lines
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
@@ -143,6 +144,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
         raise InputError(shown, "ontology file not found", "every corpus needs ontology/carnk.ttl")
     triples = parse_rdf_file(path, display_path=shown)
     text = read_input_text(path, shown)
+    _check_nesting(triples, shown, text)
     terms: dict[str, Term] = {}
     parents: dict[str, set[str]] = defaultdict(set)
     version_infos: list[str] = []
@@ -274,6 +276,85 @@ def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -
                 f"the build checks facts against one",
                 f"for either class, use a common superclass as the {name}; for both, a class below both",
             )
+
+
+#: How deeply blank nodes may nest in the ontology. OWL class expressions written by hand are a
+#: few levels deep; the release's blank-node labels come from RDFC-1.0 canonicalisation, whose
+#: time grows with the cube of the depth in Oxigraph (0.03 s at 64 levels, 9 s at 400, 80 s at
+#: 800) and which overflows the stack at some thousands. 64 leaves room for any real axiom.
+MAX_NESTING = 64
+_RDF_REST = RDF.rest
+
+
+def _check_nesting(triples: list[ox.Triple], shown: Path, text: str) -> None:
+    """Refuse, at its line, a blank-node structure nested deeper than :data:`MAX_NESTING`.
+
+    A blank node is one level below the blank node whose object it is; the next cell of a
+    collection (``rdf:rest``) is on the same level, so long lists are not deep. Computed
+    without recursion, since the input sets the depth.
+    """
+    if blank_nesting(triples) <= MAX_NESTING:
+        return
+    raise InputError(
+        Location(shown, _bracket_line(text, MAX_NESTING)),
+        f"blank nodes (collections or [ ]) are nested more than {MAX_NESTING} levels deep",
+        "OWL class expressions need a few levels; give the inner parts IRIs of their own, or flatten the structure",
+    )
+
+
+def blank_nesting(triples: list[ox.Triple], stop: int = MAX_NESTING) -> int:
+    """The deepest nesting of blank nodes in ``triples``, or a number above ``stop`` once one is deeper.
+
+    >>> triples = [q.triple for q in ox.parse(b"<a:s> <a:p> ( [ <a:p> () ] 1 2 ) .", format=ox.RdfFormat.TURTLE)]
+    >>> blank_nesting(triples)
+    2
+    """
+    children: dict[ox.BlankNode, list[tuple[ox.BlankNode, int]]] = defaultdict(list)
+    nodes: list[ox.BlankNode] = []
+    for t in triples:
+        if isinstance(t.object, ox.BlankNode):
+            nodes.append(t.object)
+            if isinstance(t.subject, ox.BlankNode):
+                children[t.subject].append((t.object, 0 if t.predicate == _RDF_REST else 1))
+    depth: dict[ox.BlankNode, int] = {}
+    deepest = 0
+    for start in nodes:
+        if start in depth:
+            continue
+        on_path = {start}
+        stack = [(start, iter(children.get(start, ())))]
+        while stack:
+            node, todo = stack[-1]
+            for child, _ in todo:
+                if child not in depth and child not in on_path:  # a cycle back to the path adds nothing
+                    on_path.add(child)
+                    stack.append((child, iter(children.get(child, ()))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                found = max([1, *(depth[c] + step for c, step in children.get(node, ()) if c in depth)])
+                depth[node] = found
+                deepest = max(deepest, found)
+                if deepest > stop:
+                    return deepest
+    return deepest
+
+
+def _bracket_line(text: str, limit: int) -> int | None:
+    """The line where Turtle's brackets, ``(`` and ``[``, first open more than ``limit`` deep (None if nowhere)."""
+    level = 0
+    line = 1
+    for char in code_lines(text):
+        if char in "([":
+            level += 1
+            if level > limit:
+                return line
+        elif char in ")]":
+            level -= 1
+        elif char == "\n":
+            line += 1
+    return None
 
 
 #: XSD's special floating-point values: owlready2 hands them to HermiT rewritten ("NaN" as "None"),
