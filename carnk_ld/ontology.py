@@ -20,7 +20,7 @@ from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
 from carnk_ld.literals import literal_problem, xsd_name
 from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
-from carnk_ld.scopes import code_lines
+from carnk_ld.scopes import code_lines, string_literals
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
@@ -174,7 +174,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     text_lines = split_lines(text)
     lines = subject_lines(text_lines)
     _check_kinds(triples, shown, lines)
-    _check_literals(triples, shown, text_lines, lines)
+    _check_literals(triples, shown, text, lines)
     _check_licences(triples, shown, text_lines, lines)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
@@ -363,7 +363,7 @@ _SPECIAL_FLOATS = {"NaN", "INF", "+INF", "-INF"}
 _FLOATS = {XSD_NS + "double", XSD_NS + "float"}
 
 
-def _check_literals(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dict[str, int]) -> None:
     """Refuse, at its line, an ill-typed literal, or one the reasoner step cannot load or would misread.
 
     An ill-typed literal would be published as it is (see :mod:`carnk_ld.literals`); owlready2
@@ -389,8 +389,7 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: list[str], line
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
             raise InputError(
-                # a typed literal as written ("1"^^) before its bare text, which may occur anywhere
-                Location(shown, _value_line(text, lines, subject, f'"{o.value}"^^', f"'{o.value}'^^", o.value)),
+                Location(shown, _literal_line(text, lines, subject, o.value)),
                 f"{problem} (the object of {of})",
                 "write the value in its datatype's lexical form, or as a plain string if it is not one",
             )
@@ -406,6 +405,21 @@ def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], line
                 f"dcterms:license of the ontology is {t.object}, not an IRI",
                 "write the licence's IRI, e.g. <https://creativecommons.org/licenses/by/4.0/>",
             )
+
+
+def _literal_line(text: str, lines: dict[str, int], subject: str, value: str) -> int | None:
+    """The line of the first string from ``subject``'s declaration on whose value is ``value``, escapes applied.
+
+    A string may be written with escapes (``"a\\nb"``, ``"\\u0041"``), so its text is not its value. A
+    number written bare is no string: it is looked for as text, from the declaration on.
+    """
+    start = lines.get(subject) or 1
+    for found, offsets in string_literals(text):
+        if found == value and offsets:
+            line = len(split_lines(text[: offsets[0]]))
+            if line >= start:
+                return line
+    return _value_line(split_lines(text), lines, subject, value)
 
 
 def _value_line(text: list[str], lines: dict[str, int], subject: str, *needles: str) -> int | None:
