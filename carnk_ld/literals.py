@@ -72,6 +72,25 @@ _CLASS_IN_MESSAGE = re.compile(r" for <class '[^']*'>")
 _ONLY_REPEATS = re.compile(r"invalid value|is not an xs:|Invalid datetime string|invalid literal|could not convert")
 
 
+#: Characters outside XML 1.0's Char production: no escape writes them, so RDF/XML (the
+#: release's ontology.owl) cannot hold a literal with one (Turtle and JSON-LD can).
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_problem(value: str) -> str | None:
+    """Why RDF/XML cannot write a literal with lexical form ``value``, or None.
+
+    >>> xml_problem("a\x0cb")
+    'it holds U+000C, a character XML 1.0 cannot carry, not even escaped'
+    >>> xml_problem("a\tb") is None
+    True
+    """
+    found = _NOT_XML_CHAR.search(value)
+    if found is None:
+        return None
+    return f"it holds U+{ord(found.group()):04X}, a character XML 1.0 cannot carry, not even escaped"
+
+
 def xsd_name(datatype: str) -> str:
     """``xsd:NAME`` for an XSD datatype IRI, ``<IRI>`` for any other."""
     return "xsd:" + datatype[len(XSD) :] if datatype.startswith(XSD) else f"<{datatype}>"

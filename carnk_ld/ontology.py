@@ -18,7 +18,7 @@ from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
-from carnk_ld.literals import literal_problem, xsd_name
+from carnk_ld.literals import literal_problem, xml_problem, xsd_name
 from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
 from carnk_ld.scopes import code_lines, string_literals
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
@@ -374,25 +374,44 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dic
         o = t.object
         if not isinstance(o, ox.Literal):
             continue
-        datatype = o.datatype.value
-        problem = None
-        if datatype == OWL.real.value:
-            problem = "owl:real has no literals in OWL 2"
-        elif datatype in _FLOATS and o.value in _SPECIAL_FLOATS:
-            problem = (
-                f"the {xsd_name(datatype)} {o.value} reaches the reasoner (HermiT) rewritten by owlready2, "
-                "which it refuses"
-            )
-        else:
-            problem = literal_problem(o.value, datatype)
-        if problem:
+        found = _literal_issue(o)
+        if found:
+            problem, hint = found
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
             raise InputError(
-                Location(shown, _literal_line(text, lines, subject, o.value)),
-                f"{problem} (the object of {of})",
-                "write the value in its datatype's lexical form, or as a plain string if it is not one",
+                Location(shown, _literal_line(text, lines, subject, o.value)), f"{problem} (the object of {of})", hint
             )
+
+
+_LEXICAL_HINT = "write the value in its datatype's lexical form, or as a plain string if it is not one"
+
+
+def _literal_issue(literal: ox.Literal) -> tuple[str, str] | None:
+    """What is wrong with an ontology literal, and the hint to fix it; None if nothing is."""
+    value, datatype = literal.value, literal.datatype.value
+    unwritable = xml_problem(value)
+    if unwritable:
+        return (
+            f"the literal {_shown_value(value)} cannot be written in the release's RDF/XML (ontology.owl): "
+            + unwritable,
+            "remove the character; XML has no way to write it",
+        )
+    if datatype == OWL.real.value:
+        return "owl:real has no literals in OWL 2", _LEXICAL_HINT
+    if datatype in _FLOATS and value in _SPECIAL_FLOATS:
+        return (
+            f"the {xsd_name(datatype)} {value} reaches the reasoner (HermiT) rewritten by owlready2, which it refuses",
+            _LEXICAL_HINT,
+        )
+    problem = literal_problem(value, datatype)
+    return None if problem is None else (problem, _LEXICAL_HINT)
+
+
+def _shown_value(value: str) -> str:
+    """A literal's value as Turtle writes it, escapes and all, shortened if long."""
+    written = str(ox.Literal(value))
+    return written if len(written) <= 60 else written[:50] + '..."'
 
 
 def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:

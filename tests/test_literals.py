@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carnk_ld.literals import XSD, literal_problem
+from carnk_ld.literals import XSD, literal_problem, xml_problem
 
 WELL_TYPED = [
     ("12", "byte"),
@@ -113,3 +113,22 @@ def test_oxigraph_holds_every_number_that_passes(value: str, name: str) -> None:
 def test_any_text_gets_an_answer_not_an_exception(value: str, name: str) -> None:
     problem = literal_problem(value, XSD + name)
     assert problem is None or isinstance(problem, str)
+
+
+@pytest.mark.parametrize(
+    ("value", "unwritable"),
+    [
+        ("tab\tnew line\ncarriage return\r", None),
+        ("\u00e9\ud7ff\ue000\ufffd\U0001f600", None),
+        ("a\x00b", "U+0000"),
+        ("a\x08b", "U+0008"),
+        ("a\x0bb", "U+000B"),
+        ("a\x0cb", "U+000C"),
+        ("a\x1fb", "U+001F"),
+        ("a\ufffeb", "U+FFFE"),
+        ("a\uffffb", "U+FFFF"),
+    ],
+)
+def test_characters_xml_cannot_carry_are_named(value: str, unwritable: str | None) -> None:
+    problem = xml_problem(value)
+    assert problem == unwritable if unwritable is None else problem is not None and unwritable in problem
