@@ -19,7 +19,7 @@ from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
 from carnk_ld.literals import literal_problem, xml_problem, xsd_name
-from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
+from carnk_ld.rdfio import declared_prefixes, parse_rdf_file, rdfxml_predicate_problem, split_lines, subject_lines
 from carnk_ld.scopes import code_lines, string_literals
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
@@ -173,6 +173,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
     text_lines = split_lines(text)
     lines = subject_lines(text_lines)
+    _check_predicates(triples, shown, text_lines, lines)
     _check_kinds(triples, shown, lines)
     _check_literals(triples, shown, text, lines)
     _check_licences(triples, shown, text_lines, lines)
@@ -229,6 +230,26 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+    """Refuse, at its line, a predicate the release's RDF/XML (ontology.owl) cannot write."""
+    for t in triples:
+        problem = rdfxml_predicate_problem(t.predicate.value)
+        if problem:
+            iri = t.predicate.value
+            subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+            spellings = [f"<{iri}>"] + [
+                f"{prefix}:{iri[len(namespace) :]}"
+                for prefix, namespace in declared_prefixes(text).items()
+                if iri.startswith(namespace)
+            ]
+            raise InputError(
+                Location(shown, _value_line(text, lines, subject, *spellings)),
+                problem,
+                "use a property IRI that ends in a name, as https://w3id.org/carnk/hasMarker does "
+                "(for rdf:li, number the members: rdf:_1, rdf:_2, ...)",
+            )
 
 
 def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
