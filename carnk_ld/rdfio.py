@@ -72,9 +72,17 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     for t in triples:
         if isinstance(t.object, ox.Triple):
             raise InputError(
-                Location(shown, _rdf12_line(data)),
+                Location(shown, _rdf12_line(data, _RDF12_SYNTAX)),
                 f"RDF 1.2 triple term as the object of {t.subject} {t.predicate} is not supported",
                 "state the claim as a carnk:Statement in a facts file, or as plain triples",
+            )
+        if isinstance(t.object, ox.Literal) and t.object.direction is not None:
+            # JSON-LD 1.1 and RDF 1.1 readers drop the direction or refuse the literal
+            raise InputError(
+                Location(shown, _rdf12_line(data, _DIRECTION)),
+                f"RDF 1.2 directional language string {t.object} (the object of {t.subject} {t.predicate}) "
+                "is not supported",
+                f'write it as a language-tagged string without the direction: "..."@{t.object.language}',
             )
     return triples
 
@@ -82,14 +90,16 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
 # RDF 1.2 Turtle writes a triple term or reified triple with "<<", a reifier with "~" and an
 # annotation with "{|"; outside IRIs, strings and comments nothing else in Turtle uses them.
 _RDF12_SYNTAX = re.compile(r"<<|~|\{\|")
+#: A language tag with a base direction ("x"@en--ltr), also RDF 1.2 only.
+_DIRECTION = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*--(?:ltr|rtl)\b")
 
 
-def _rdf12_line(data: bytes) -> int | None:
-    """The line of the first RDF 1.2 syntax in a Turtle or N-Triples file (None if none is found)."""
+def _rdf12_line(data: bytes, syntax: re.Pattern[str]) -> int | None:
+    """The line of the first RDF 1.2 ``syntax`` in a Turtle or N-Triples file (None if none is found)."""
     if data.startswith(b"<?xml") or data.lstrip().startswith((b"{", b"[")):
         return None  # RDF/XML and JSON-LD do not write RDF 1.2 this way
     code = code_lines(data.decode("utf-8", errors="replace"))
-    found = _RDF12_SYNTAX.search(code)
+    found = syntax.search(code)
     return None if found is None else code.count("\n", 0, found.start()) + 1
 
 
