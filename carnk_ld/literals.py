@@ -11,9 +11,11 @@ forms take no surrounding white space, and a number must be one the stores can h
 from __future__ import annotations
 
 import decimal
+import json
 import math
 import re
 from typing import cast
+from xml.parsers import expat
 
 from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
 
@@ -96,8 +98,58 @@ def xsd_name(datatype: str) -> str:
     return "xsd:" + datatype[len(XSD) :] if datatype.startswith(XSD) else f"<{datatype}>"
 
 
+OWL_RATIONAL = "http://www.w3.org/2002/07/owl#rational"
+RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+RDF_XML_LITERAL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral"
+#: OWL 2 Structural Specification, section 4.1: an xsd:integer numerator, '/', and a denominator
+#: of decimal digits whose value is above zero (written without a sign). "5" alone is no owl:rational.
+_RATIONAL_RE = re.compile(r"[+-]?[0-9]+/([0-9]+)")
+
+
+def _other_problem(value: str, datatype: str) -> str | None:
+    """Why ``value`` is no lexical form of an OWL or RDF datatype that has a checkable one, or None.
+
+    rdf:HTML takes any string (an HTML parser reads anything), so it has nothing to check.
+    """
+    if datatype == OWL_RATIONAL:
+        rational = _RATIONAL_RE.fullmatch(value)
+        if rational is None:
+            return f"{value!r} is not a valid owl:rational: write an integer, '/', and a positive integer, as in 1/3"
+        if int(rational.group(1)) == 0:
+            return f"{value!r} is not a valid owl:rational: its denominator is zero"
+        return None
+    if datatype == RDF_JSON:
+        try:
+            json.loads(value, parse_constant=_no_constant)
+        except ValueError as exc:  # JSONDecodeError is one
+            return f"{value!r} is not a valid rdf:JSON: {exc}"
+        except RecursionError:
+            return f"{_head(value)} is nested too deeply for JSON readers (rdf:JSON)"
+        return None
+    if datatype == RDF_XML_LITERAL:
+        # well-balanced, self-contained XML content: it parses as an element's content, every
+        # namespace prefix it uses declared inside it
+        parser = expat.ParserCreate(namespace_separator=" ")
+        try:
+            parser.Parse(f"<r>{value}</r>", True)
+        except expat.ExpatError as exc:
+            return f"{value!r} is not a valid rdf:XMLLiteral: {expat.ErrorString(exc.code)}"
+        return None
+    return None
+
+
+def _head(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:30]) + "..."
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def literal_problem(value: str, datatype: str) -> str | None:
     """Why ``value`` typed ``datatype`` is ill typed or unusable, or None; datatypes outside XSD are not judged.
+
+    Except owl:rational, rdf:JSON and rdf:XMLLiteral, whose lexical forms are checked as their specifications give them.
 
     >>> literal_problem("300", XSD + "byte")
     "'300' is not a valid xsd:byte: value 300 is too high"
@@ -109,7 +161,7 @@ def literal_problem(value: str, datatype: str) -> str | None:
     'xsd:interger is not an XSD datatype'
     """
     if not datatype.startswith(XSD):
-        return None
+        return _other_problem(value, datatype)
     local = datatype[len(XSD) :]
     name = xsd_name(datatype)
     kind = builtin_atomic_types.get(_XSD_CLARK + local)
