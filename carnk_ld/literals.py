@@ -17,6 +17,7 @@ import re
 from typing import cast
 from xml.parsers import expat
 
+import pyoxigraph as ox
 from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -91,6 +92,49 @@ def xml_problem(value: str) -> str | None:
     if found is None:
         return None
     return f"it holds U+{ord(found.group()):04X}, a character XML 1.0 cannot carry, not even escaped"
+
+
+#: Datatypes whose literals the SPARQL store (Oxigraph) keeps exactly as written.
+_STORE_KEEPS = {
+    XSD + "string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    XSD + "anyURI",
+    XSD + "normalizedString",
+    XSD + "token",
+}
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
+_SCRATCH_SUBJECT, _SCRATCH_PREDICATE = ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p")
+
+
+def may_be_rewritten(literal: ox.Literal) -> bool:
+    """False for a literal the SPARQL store plainly keeps as written (a string, a canonical integer)."""
+    datatype = literal.datatype.value
+    if literal.language or datatype in _STORE_KEEPS:
+        return False
+    return not (datatype in INTEGERS and _CANONICAL_INTEGER.fullmatch(literal.value))
+
+
+def store_rewrite(literal: ox.Literal, scratch: ox.Store | None = None) -> str | None:
+    """The lexical form the SPARQL store (Oxigraph) holds ``literal`` with, if not its own; else None.
+
+    The store canonicalises numbers, booleans, dates and times ("+5" is held as "5", "1." as
+    "1", "24:00:00" as "00:00:00"), so a query returns a form the input never wrote. ``scratch``
+    (an empty store, left empty) saves making one per literal.
+
+    >>> store_rewrite(ox.Literal("+5", datatype=ox.NamedNode(XSD + "integer")))
+    '5'
+    >>> store_rewrite(ox.Literal("5", datatype=ox.NamedNode(XSD + "integer"))) is None
+    True
+    """
+    if not may_be_rewritten(literal):
+        return None
+    store = ox.Store() if scratch is None else scratch
+    store.add(ox.Quad(_SCRATCH_SUBJECT, _SCRATCH_PREDICATE, literal))
+    held = [q.object for q in store]
+    store.clear()
+    if len(held) == 1 and isinstance(held[0], ox.Literal):
+        return None if held[0].value == literal.value else held[0].value
+    return str(held)
 
 
 def xsd_name(datatype: str) -> str:

@@ -18,7 +18,7 @@ from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
-from carnk_ld.literals import literal_problem, xml_problem, xsd_name
+from carnk_ld.literals import literal_problem, store_rewrite, xml_problem, xsd_name
 from carnk_ld.rdfio import declared_prefixes, parse_rdf_file, rdfxml_predicate_problem, split_lines, subject_lines
 from carnk_ld.scopes import code_lines, string_literals
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
@@ -391,11 +391,12 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dic
     and HermiT would also stop on some of them long after the file was read, with errors that
     name no line. ``owl:real`` has no literals at all in OWL 2.
     """
+    scratch = ox.Store()
     for t in triples:
         o = t.object
         if not isinstance(o, ox.Literal):
             continue
-        found = _literal_issue(o)
+        found = _literal_issue(o, scratch)
         if found:
             problem, hint = found
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
@@ -408,7 +409,7 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dic
 _LEXICAL_HINT = "write the value in its datatype's lexical form, or as a plain string if it is not one"
 
 
-def _literal_issue(literal: ox.Literal) -> tuple[str, str] | None:
+def _literal_issue(literal: ox.Literal, scratch: ox.Store) -> tuple[str, str] | None:
     """What is wrong with an ontology literal, and the hint to fix it; None if nothing is."""
     value, datatype = literal.value, literal.datatype.value
     unwritable = xml_problem(value)
@@ -426,7 +427,17 @@ def _literal_issue(literal: ox.Literal) -> tuple[str, str] | None:
             _LEXICAL_HINT,
         )
     problem = literal_problem(value, datatype)
-    return None if problem is None else (problem, _LEXICAL_HINT)
+    if problem:
+        return problem, _LEXICAL_HINT
+    held = store_rewrite(literal, scratch)
+    if held is not None:
+        # the SHACL gate refuses it too, but naming the shapes rather than this line
+        return (
+            f"{_shown_value(value)}^^{xsd_name(datatype)} is valid but not in the form SPARQL stores (Oxigraph) "
+            f"hold it in, so queries and SHACL results would show another lexical form than the file",
+            f'write it as "{held}"^^{xsd_name(datatype)}',
+        )
+    return None
 
 
 def _shown_value(value: str) -> str:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carnk_ld.constants import PREFIXES
-from carnk_ld.literals import XSD, literal_problem, xml_problem
+from carnk_ld.literals import XSD, literal_problem, store_rewrite, xml_problem
 
 
 def datatype(name: str) -> str:
@@ -158,3 +158,24 @@ def test_any_text_gets_an_answer_not_an_exception(value: str, name: str) -> None
 def test_characters_xml_cannot_carry_are_named(value: str, unwritable: str | None) -> None:
     problem = xml_problem(value)
     assert problem == unwritable if unwritable is None else problem is not None and unwritable in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "held"),
+    [
+        ("+5", "integer", "5"),
+        ("007", "byte", "7"),
+        ("1.", "decimal", "1"),
+        ("24:00:00", "time", "00:00:00"),
+        ("1e-999", "double", "0"),
+        ("1", "boolean", "true"),
+        ("2026-01-01T00:00:00+00:00", "dateTime", "2026-01-01T00:00:00Z"),
+        ("5", "integer", None),
+        ("0.5", "decimal", None),
+        ("true", "boolean", None),
+        (" a ", "string", None),
+        ("1/3", "owl:rational", None),
+    ],
+)
+def test_the_form_the_store_holds_is_named(value: str, name: str, held: str | None) -> None:
+    assert store_rewrite(ox.Literal(value, datatype=ox.NamedNode(datatype(name)))) == held
