@@ -11,10 +11,13 @@ forms take no surrounding white space, and a number must be one the stores can h
 from __future__ import annotations
 
 import decimal
+import json
 import math
 import re
 from typing import cast
+from xml.parsers import expat
 
+import pyoxigraph as ox
 from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -72,13 +75,125 @@ _CLASS_IN_MESSAGE = re.compile(r" for <class '[^']*'>")
 _ONLY_REPEATS = re.compile(r"invalid value|is not an xs:|Invalid datetime string|invalid literal|could not convert")
 
 
+#: Characters outside XML 1.0's Char production: no escape writes them, so RDF/XML (the
+#: release's ontology.owl) cannot hold a literal with one (Turtle and JSON-LD can).
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_problem(value: str) -> str | None:
+    """Why RDF/XML cannot write a literal with lexical form ``value``, or None.
+
+    >>> xml_problem("a\x0cb")
+    'it holds U+000C, a character XML 1.0 cannot carry, not even escaped'
+    >>> xml_problem("a\tb") is None
+    True
+    """
+    found = _NOT_XML_CHAR.search(value)
+    if found is None:
+        return None
+    return f"it holds U+{ord(found.group()):04X}, a character XML 1.0 cannot carry, not even escaped"
+
+
+#: Datatypes whose literals the SPARQL store (Oxigraph) keeps exactly as written.
+_STORE_KEEPS = {
+    XSD + "string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    XSD + "anyURI",
+    XSD + "normalizedString",
+    XSD + "token",
+}
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
+_SCRATCH_SUBJECT, _SCRATCH_PREDICATE = ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p")
+
+
+def may_be_rewritten(literal: ox.Literal) -> bool:
+    """False for a literal the SPARQL store plainly keeps as written (a string, a canonical integer)."""
+    datatype = literal.datatype.value
+    if literal.language or datatype in _STORE_KEEPS:
+        return False
+    return not (datatype in INTEGERS and _CANONICAL_INTEGER.fullmatch(literal.value))
+
+
+def store_rewrite(literal: ox.Literal, scratch: ox.Store | None = None) -> str | None:
+    """The lexical form the SPARQL store (Oxigraph) holds ``literal`` with, if not its own; else None.
+
+    The store canonicalises numbers, booleans, dates and times ("+5" is held as "5", "1." as
+    "1", "24:00:00" as "00:00:00"), so a query returns a form the input never wrote. ``scratch``
+    (an empty store, left empty) saves making one per literal.
+
+    >>> store_rewrite(ox.Literal("+5", datatype=ox.NamedNode(XSD + "integer")))
+    '5'
+    >>> store_rewrite(ox.Literal("5", datatype=ox.NamedNode(XSD + "integer"))) is None
+    True
+    """
+    if not may_be_rewritten(literal):
+        return None
+    store = ox.Store() if scratch is None else scratch
+    store.add(ox.Quad(_SCRATCH_SUBJECT, _SCRATCH_PREDICATE, literal))
+    held = [q.object for q in store]
+    store.clear()
+    if len(held) == 1 and isinstance(held[0], ox.Literal):
+        return None if held[0].value == literal.value else held[0].value
+    return str(held)
+
+
 def xsd_name(datatype: str) -> str:
     """``xsd:NAME`` for an XSD datatype IRI, ``<IRI>`` for any other."""
     return "xsd:" + datatype[len(XSD) :] if datatype.startswith(XSD) else f"<{datatype}>"
 
 
+OWL_RATIONAL = "http://www.w3.org/2002/07/owl#rational"
+RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+RDF_XML_LITERAL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral"
+#: OWL 2 Structural Specification, section 4.1: an xsd:integer numerator, '/', and a denominator
+#: of decimal digits whose value is above zero (written without a sign). "5" alone is no owl:rational.
+_RATIONAL_RE = re.compile(r"[+-]?[0-9]+/([0-9]+)")
+
+
+def _other_problem(value: str, datatype: str) -> str | None:
+    """Why ``value`` is no lexical form of an OWL or RDF datatype that has a checkable one, or None.
+
+    rdf:HTML takes any string (an HTML parser reads anything), so it has nothing to check.
+    """
+    if datatype == OWL_RATIONAL:
+        rational = _RATIONAL_RE.fullmatch(value)
+        if rational is None:
+            return f"{value!r} is not a valid owl:rational: write an integer, '/', and a positive integer, as in 1/3"
+        if int(rational.group(1)) == 0:
+            return f"{value!r} is not a valid owl:rational: its denominator is zero"
+        return None
+    if datatype == RDF_JSON:
+        try:
+            json.loads(value, parse_constant=_no_constant)
+        except ValueError as exc:  # JSONDecodeError is one
+            return f"{value!r} is not a valid rdf:JSON: {exc}"
+        except RecursionError:
+            return f"{_head(value)} is nested too deeply for JSON readers (rdf:JSON)"
+        return None
+    if datatype == RDF_XML_LITERAL:
+        # well-balanced, self-contained XML content: it parses as an element's content, every
+        # namespace prefix it uses declared inside it
+        parser = expat.ParserCreate(namespace_separator=" ")
+        try:
+            parser.Parse(f"<r>{value}</r>", True)
+        except expat.ExpatError as exc:
+            return f"{value!r} is not a valid rdf:XMLLiteral: {expat.ErrorString(exc.code)}"
+        return None
+    return None
+
+
+def _head(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:30]) + "..."
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def literal_problem(value: str, datatype: str) -> str | None:
     """Why ``value`` typed ``datatype`` is ill typed or unusable, or None; datatypes outside XSD are not judged.
+
+    Except owl:rational, rdf:JSON and rdf:XMLLiteral, whose lexical forms are checked as their specifications give them.
 
     >>> literal_problem("300", XSD + "byte")
     "'300' is not a valid xsd:byte: value 300 is too high"
@@ -90,7 +205,7 @@ def literal_problem(value: str, datatype: str) -> str | None:
     'xsd:interger is not an XSD datatype'
     """
     if not datatype.startswith(XSD):
-        return None
+        return _other_problem(value, datatype)
     local = datatype[len(XSD) :]
     name = xsd_name(datatype)
     kind = builtin_atomic_types.get(_XSD_CLARK + local)

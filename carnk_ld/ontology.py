@@ -18,8 +18,9 @@ from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.corpusfiles import read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
-from carnk_ld.literals import literal_problem, xsd_name
-from carnk_ld.rdfio import parse_rdf_file, split_lines, subject_lines
+from carnk_ld.literals import literal_problem, store_rewrite, xml_problem, xsd_name
+from carnk_ld.rdfio import declared_prefixes, parse_rdf_file, rdfxml_predicate_problem, split_lines, subject_lines
+from carnk_ld.scopes import code_lines, string_literals
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
@@ -143,6 +144,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
         raise InputError(shown, "ontology file not found", "every corpus needs ontology/carnk.ttl")
     triples = parse_rdf_file(path, display_path=shown)
     text = read_input_text(path, shown)
+    _check_nesting(triples, shown, text)
     terms: dict[str, Term] = {}
     parents: dict[str, set[str]] = defaultdict(set)
     version_infos: list[str] = []
@@ -171,8 +173,9 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             terms.setdefault(s.value, Term(s.value, "individual")).types.add(o.value)
     text_lines = split_lines(text)
     lines = subject_lines(text_lines)
+    _check_predicates(triples, shown, text_lines, lines)
     _check_kinds(triples, shown, lines)
-    _check_literals(triples, shown, text_lines, lines)
+    _check_literals(triples, shown, text, lines)
     _check_licences(triples, shown, text_lines, lines)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
@@ -229,6 +232,26 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
 
 
+def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+    """Refuse, at its line, a predicate the release's RDF/XML (ontology.owl) cannot write."""
+    for t in triples:
+        problem = rdfxml_predicate_problem(t.predicate.value)
+        if problem:
+            iri = t.predicate.value
+            subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+            spellings = [f"<{iri}>"] + [
+                f"{prefix}:{iri[len(namespace) :]}"
+                for prefix, namespace in declared_prefixes(text).items()
+                if iri.startswith(namespace)
+            ]
+            raise InputError(
+                Location(shown, _value_line(text, lines, subject, *spellings)),
+                problem,
+                "use a property IRI that ends in a name, as https://w3id.org/carnk/hasMarker does "
+                "(for rdf:li, number the members: rdf:_1, rdf:_2, ...)",
+            )
+
+
 def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
     """Refuse an IRI of two kinds of entity, or a property with two domains or ranges, at its declaration line.
 
@@ -276,43 +299,153 @@ def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -
             )
 
 
+#: How deeply blank nodes may nest in the ontology. A class expression inside another takes two
+#: levels (the expression, then its list or restriction), and axioms written by hand nest a few
+#: expressions. The release's blank-node labels come from RDFC-1.0 canonicalisation, whose time
+#: per structure grows with the cube of its depth in Oxigraph (4 ms at 32 levels, 27 ms at 64,
+#: 9 s at 400) and which overflows the stack at some thousands: at 32 a file of 10,000 structures
+#: that deep still canonicalises in under a minute.
+MAX_NESTING = 32
+_RDF_REST = RDF.rest
+
+
+def _check_nesting(triples: list[ox.Triple], shown: Path, text: str) -> None:
+    """Refuse, at its line, a blank-node structure nested deeper than :data:`MAX_NESTING`.
+
+    A blank node is one level below the blank node whose object it is; the next cell of a
+    collection (``rdf:rest``) is on the same level, so long lists are not deep. Computed
+    without recursion, since the input sets the depth.
+    """
+    if blank_nesting(triples) <= MAX_NESTING:
+        return
+    raise InputError(
+        Location(shown, _bracket_line(text, MAX_NESTING)),
+        f"blank nodes (collections or [ ]) are nested more than {MAX_NESTING} levels deep",
+        "OWL class expressions need a few levels; give the inner parts IRIs of their own, or flatten the structure",
+    )
+
+
+def blank_nesting(triples: list[ox.Triple], stop: int = MAX_NESTING) -> int:
+    """The deepest nesting of blank nodes in ``triples``, or a number above ``stop`` once one is deeper.
+
+    >>> triples = [q.triple for q in ox.parse(b"<a:s> <a:p> ( [ <a:p> () ] 1 2 ) .", format=ox.RdfFormat.TURTLE)]
+    >>> blank_nesting(triples)
+    2
+    """
+    children: dict[ox.BlankNode, list[tuple[ox.BlankNode, int]]] = defaultdict(list)
+    nodes: list[ox.BlankNode] = []
+    for t in triples:
+        if isinstance(t.object, ox.BlankNode):
+            nodes.append(t.object)
+            if isinstance(t.subject, ox.BlankNode):
+                children[t.subject].append((t.object, 0 if t.predicate == _RDF_REST else 1))
+    depth: dict[ox.BlankNode, int] = {}
+    deepest = 0
+    for start in nodes:
+        if start in depth:
+            continue
+        on_path = {start}
+        stack = [(start, iter(children.get(start, ())))]
+        while stack:
+            node, todo = stack[-1]
+            for child, _ in todo:
+                if child not in depth and child not in on_path:  # a cycle back to the path adds nothing
+                    on_path.add(child)
+                    stack.append((child, iter(children.get(child, ()))))
+                    break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                found = max([1, *(depth[c] + step for c, step in children.get(node, ()) if c in depth)])
+                depth[node] = found
+                deepest = max(deepest, found)
+                if deepest > stop:
+                    return deepest
+    return deepest
+
+
+def _bracket_line(text: str, limit: int) -> int | None:
+    """The line where Turtle's brackets, ``(`` and ``[``, first open more than ``limit`` deep (None if nowhere)."""
+    level = 0
+    line = 1
+    for char in code_lines(text):
+        if char in "([":
+            level += 1
+            if level > limit:
+                return line
+        elif char in ")]":
+            level -= 1
+        elif char == "\n":
+            line += 1
+    return None
+
+
 #: XSD's special floating-point values: owlready2 hands them to HermiT rewritten ("NaN" as "None"),
 #: which HermiT refuses as malformed, or reads as another value.
 _SPECIAL_FLOATS = {"NaN", "INF", "+INF", "-INF"}
 _FLOATS = {XSD_NS + "double", XSD_NS + "float"}
 
 
-def _check_literals(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dict[str, int]) -> None:
     """Refuse, at its line, an ill-typed literal, or one the reasoner step cannot load or would misread.
 
     An ill-typed literal would be published as it is (see :mod:`carnk_ld.literals`); owlready2
     and HermiT would also stop on some of them long after the file was read, with errors that
     name no line. ``owl:real`` has no literals at all in OWL 2.
     """
+    scratch = ox.Store()
     for t in triples:
         o = t.object
         if not isinstance(o, ox.Literal):
             continue
-        datatype = o.datatype.value
-        problem = None
-        if datatype == OWL.real.value:
-            problem = "owl:real has no literals in OWL 2"
-        elif datatype in _FLOATS and o.value in _SPECIAL_FLOATS:
-            problem = (
-                f"the {xsd_name(datatype)} {o.value} reaches the reasoner (HermiT) rewritten by owlready2, "
-                "which it refuses"
-            )
-        else:
-            problem = literal_problem(o.value, datatype)
-        if problem:
+        found = _literal_issue(o, scratch)
+        if found:
+            problem, hint = found
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
             raise InputError(
-                # a typed literal as written ("1"^^) before its bare text, which may occur anywhere
-                Location(shown, _value_line(text, lines, subject, f'"{o.value}"^^', f"'{o.value}'^^", o.value)),
-                f"{problem} (the object of {of})",
-                "write the value in its datatype's lexical form, or as a plain string if it is not one",
+                Location(shown, _literal_line(text, lines, subject, o.value)), f"{problem} (the object of {of})", hint
             )
+
+
+_LEXICAL_HINT = "write the value in its datatype's lexical form, or as a plain string if it is not one"
+
+
+def _literal_issue(literal: ox.Literal, scratch: ox.Store) -> tuple[str, str] | None:
+    """What is wrong with an ontology literal, and the hint to fix it; None if nothing is."""
+    value, datatype = literal.value, literal.datatype.value
+    unwritable = xml_problem(value)
+    if unwritable:
+        return (
+            f"the literal {_shown_value(value)} cannot be written in the release's RDF/XML (ontology.owl): "
+            + unwritable,
+            "remove the character; XML has no way to write it",
+        )
+    if datatype == OWL.real.value:
+        return "owl:real has no literals in OWL 2", _LEXICAL_HINT
+    if datatype in _FLOATS and value in _SPECIAL_FLOATS:
+        return (
+            f"the {xsd_name(datatype)} {value} reaches the reasoner (HermiT) rewritten by owlready2, which it refuses",
+            _LEXICAL_HINT,
+        )
+    problem = literal_problem(value, datatype)
+    if problem:
+        return problem, _LEXICAL_HINT
+    held = store_rewrite(literal, scratch)
+    if held is not None:
+        # the SHACL gate refuses it too, but naming the shapes rather than this line
+        return (
+            f"{_shown_value(value)}^^{xsd_name(datatype)} is valid but not in the form SPARQL stores (Oxigraph) "
+            f"hold it in, so queries and SHACL results would show another lexical form than the file",
+            f'write it as "{held}"^^{xsd_name(datatype)}',
+        )
+    return None
+
+
+def _shown_value(value: str) -> str:
+    """A literal's value as Turtle writes it, escapes and all, shortened if long."""
+    written = str(ox.Literal(value))
+    return written if len(written) <= 60 else written[:50] + '..."'
 
 
 def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
@@ -325,6 +458,21 @@ def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], line
                 f"dcterms:license of the ontology is {t.object}, not an IRI",
                 "write the licence's IRI, e.g. <https://creativecommons.org/licenses/by/4.0/>",
             )
+
+
+def _literal_line(text: str, lines: dict[str, int], subject: str, value: str) -> int | None:
+    """The line of the first string from ``subject``'s declaration on whose value is ``value``, escapes applied.
+
+    A string may be written with escapes (``"a\\nb"``, ``"\\u0041"``), so its text is not its value. A
+    number written bare is no string: it is looked for as text, from the declaration on.
+    """
+    start = lines.get(subject) or 1
+    for found, offsets in string_literals(text):
+        if found == value and offsets:
+            line = len(split_lines(text[: offsets[0]]))
+            if line >= start:
+                return line
+    return _value_line(split_lines(text), lines, subject, value)
 
 
 def _value_line(text: list[str], lines: dict[str, int], subject: str, *needles: str) -> int | None:

@@ -72,9 +72,17 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
     for t in triples:
         if isinstance(t.object, ox.Triple):
             raise InputError(
-                Location(shown, _rdf12_line(data)),
+                Location(shown, _rdf12_line(data, _RDF12_SYNTAX)),
                 f"RDF 1.2 triple term as the object of {t.subject} {t.predicate} is not supported",
                 "state the claim as a carnk:Statement in a facts file, or as plain triples",
+            )
+        if isinstance(t.object, ox.Literal) and t.object.direction is not None:
+            # JSON-LD 1.1 and RDF 1.1 readers drop the direction or refuse the literal
+            raise InputError(
+                Location(shown, _rdf12_line(data, _DIRECTION)),
+                f"RDF 1.2 directional language string {t.object} (the object of {t.subject} {t.predicate}) "
+                "is not supported",
+                f'write it as a language-tagged string without the direction: "..."@{t.object.language}',
             )
     return triples
 
@@ -82,19 +90,76 @@ def parse_rdf_file(path: Path, *, display_path: Path | None = None, base_iri: st
 # RDF 1.2 Turtle writes a triple term or reified triple with "<<", a reifier with "~" and an
 # annotation with "{|"; outside IRIs, strings and comments nothing else in Turtle uses them.
 _RDF12_SYNTAX = re.compile(r"<<|~|\{\|")
+#: A language tag with a base direction ("x"@en--ltr), also RDF 1.2 only.
+_DIRECTION = re.compile(r"@[A-Za-z]+(?:-[A-Za-z0-9]+)*--(?:ltr|rtl)\b")
 
 
-def _rdf12_line(data: bytes) -> int | None:
-    """The line of the first RDF 1.2 syntax in a Turtle or N-Triples file (None if none is found)."""
+def _rdf12_line(data: bytes, syntax: re.Pattern[str]) -> int | None:
+    """The line of the first RDF 1.2 ``syntax`` in a Turtle or N-Triples file (None if none is found)."""
     if data.startswith(b"<?xml") or data.lstrip().startswith((b"{", b"[")):
         return None  # RDF/XML and JSON-LD do not write RDF 1.2 this way
     code = code_lines(data.decode("utf-8", errors="replace"))
-    found = _RDF12_SYNTAX.search(code)
+    found = syntax.search(code)
     return None if found is None else code.count("\n", 0, found.start()) + 1
 
 
 _PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _SUBJECT_RE = re.compile(r"^(?:([A-Za-z][\w.-]*)?:([\w.-]*)|<([^>]+)>)\s")
+
+
+def declared_prefixes(text: list[str]) -> dict[str, str]:
+    """The prefixes a Turtle file's lines declare, each mapped to its namespace (the last declaration wins)."""
+    prefixes: dict[str, str] = {}
+    for line in text:
+        declared = _PREFIX_RE.match(line)
+        if declared:
+            prefixes[declared.group(1) or ""] = declared.group(2)
+    return prefixes
+
+
+_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#: RDF/XML's syntax names (its grammar's coreSyntaxTerms, rdf:Description, oldTerms) and rdf:li,
+#: which a reader turns into rdf:_1, rdf:_2...: none of them can be a property element.
+_NOT_PROPERTY_ELEMENTS = {
+    _RDF_NS + name
+    for name in (
+        *("RDF", "ID", "about", "parseType", "resource", "nodeID", "datatype", "Description", "li"),
+        *("aboutEach", "aboutEachPrefix", "bagID"),
+    )
+}
+# XML's NameStartChar without ':' and NameChar: what an NCName, the local part of an element name, is made of.
+_NAME_START = (
+    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NAME_CHAR = _NAME_START + ".\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+_NAME_CHARS = re.compile(f"[{_NAME_CHAR}]*")
+_A_NAME_START = re.compile(f"[{_NAME_START}]")
+
+
+def rdfxml_predicate_problem(iri: str) -> str | None:
+    """Why RDF/XML cannot write ``iri`` as a predicate, or None.
+
+    RDF/XML writes a predicate as an element name: a namespace (bound to an XML prefix) and a
+    local part that is an NCName, so the IRI has to end in one (a letter or '_', then letters,
+    digits, '_', '-', '.'); and RDF/XML's own syntax names in the rdf: namespace are no properties.
+
+    >>> rdfxml_predicate_problem("http://example.org/p/") is None
+    False
+    >>> rdfxml_predicate_problem("http://example.org/1a") is None
+    True
+    >>> rdfxml_predicate_problem(_RDF_NS + "li")
+    "rdf:li is part of RDF/XML's syntax and cannot be written as a predicate"
+    """
+    if iri in _NOT_PROPERTY_ELEMENTS:
+        return f"rdf:{iri[len(_RDF_NS) :]} is part of RDF/XML's syntax and cannot be written as a predicate"
+    tail = _NAME_CHARS.match(iri[::-1])  # reversed: the name characters the IRI ends in, in linear time
+    if tail is None or _A_NAME_START.search(tail.group()) is None:
+        return (
+            f"<{iri}> does not end in an XML name (a letter or '_', then letters, digits, '_', '-', '.'), "
+            "which RDF/XML needs to write a predicate"
+        )
+    return None
 
 
 def subject_lines(text: list[str]) -> dict[str, int]:

@@ -35,6 +35,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.errors import InputError, Location
+from carnk_ld.literals import may_be_rewritten, store_rewrite
 from carnk_ld.scopes import query_code
 
 SH_NS = str(SH)
@@ -42,27 +43,6 @@ _XSD = str(XSD)
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
 _XSD_STRING = _XSD + "string"
-_INTEGER_TYPES = {
-    _XSD + name
-    for name in (
-        "integer",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
-# Datatypes whose literals the Oxigraph store keeps exactly as written.
-_STORE_KEEPS = {_XSD_STRING, str(RDF.langString), _XSD + "anyURI", _XSD + "normalizedString", _XSD + "token"}
 
 #: The severities SHACL defines, by local name: the gate fails a build on a result of severity Violation.
 SEVERITIES = {SH_NS + name: name for name in ("Violation", "Warning", "Info")}
@@ -1194,12 +1174,8 @@ _ASSERT_SELF: Any = None
 
 
 def note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
-    datatype = value.datatype.value
-    if value.language or datatype in _STORE_KEEPS:
-        return
-    if datatype in _INTEGER_TYPES and _CANONICAL_INTEGER.fullmatch(value.value):
-        return
-    others.add(value)
+    if may_be_rewritten(value):
+        others.add(value)
 
 
 def check_store_keeps(literals: set[ox.Literal]) -> None:
@@ -1211,12 +1187,8 @@ def check_store_keeps(literals: set[ox.Literal]) -> None:
     if not literals:
         return
     scratch = ox.Store()
-    subject, predicate = ox.NamedNode("urn:x-carnk:s"), ox.NamedNode("urn:x-carnk:p")
     for value in literals:
-        scratch.add(ox.Quad(subject, predicate, value))
-        stored = [q.object for q in scratch]
-        scratch.clear()
-        if len(stored) != 1 or not isinstance(stored[0], ox.Literal) or stored[0].value != value.value:
+        if store_rewrite(value, scratch) is not None:
             raise Unsupported(f"literal {value} would be rewritten by the store the SPARQL parts run on")
 
 

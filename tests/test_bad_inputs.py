@@ -61,8 +61,11 @@ def apply(root: Path, patch: dict) -> None:
         path.write_bytes(bytes.fromhex(patch["bytes"]))
     elif "prepend_bytes" in patch:
         path.write_bytes(bytes.fromhex(patch["prepend_bytes"]) + path.read_bytes())
-    elif "append" in patch:
-        path.write_text(path.read_text(encoding="utf-8") + patch["append"], encoding="utf-8")
+    elif "append" in patch:  # a text, or [[text, times], ...] as for repeat
+        extra = patch["append"]
+        if not isinstance(extra, str):
+            extra = "".join(text * times for text, times in extra)
+        path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
     elif patch.get("crlf"):
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     elif patch.get("cr"):  # classic Mac line ends: the RDF parsers end a line at a lone CR too

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carnk_ld.literals import XSD, literal_problem
+from carnk_ld.constants import PREFIXES
+from carnk_ld.literals import XSD, literal_problem, store_rewrite, xml_problem
+
+
+def datatype(name: str) -> str:
+    """An XSD datatype's IRI from its local name, another's from its prefixed name (``owl:rational``)."""
+    prefix, _, local = name.rpartition(":")
+    return PREFIXES[prefix] + local if prefix else XSD + name
+
 
 WELL_TYPED = [
     ("12", "byte"),
@@ -40,6 +48,13 @@ WELL_TYPED = [
     ("a b", "token"),
     (" padded ", "string"),
     ("  a  b ", "normalizedString"),
+    ("-1/3", "owl:rational"),
+    ("4/2", "owl:rational"),
+    ('{"a": [1, 2.5, null]}', "rdf:JSON"),
+    ("3", "rdf:JSON"),
+    ('<x:a xmlns:x="urn:x">b &amp; c</x:a>', "rdf:XMLLiteral"),
+    ("plain text", "rdf:XMLLiteral"),
+    ("<p>unclosed", "rdf:HTML"),
 ]
 
 ILL_TYPED = [
@@ -81,17 +96,28 @@ ILL_TYPED = [
     ("a\nb", "normalizedString", "not a valid xsd:normalizedString"),
     ("a:b", "QName", "not a datatype RDF literals may use"),
     ("1", "interger", "xsd:interger is not an XSD datatype"),
+    ("1/0", "owl:rational", "its denominator is zero"),
+    ("5.5", "owl:rational", "not a valid owl:rational"),
+    ("5", "owl:rational", "not a valid owl:rational"),
+    ("1/-3", "owl:rational", "not a valid owl:rational"),
+    (" 1/3", "owl:rational", "not a valid owl:rational"),
+    ("{", "rdf:JSON", "not a valid rdf:JSON"),
+    ("NaN", "rdf:JSON", "not a valid rdf:JSON"),
+    ("[" * 100_000, "rdf:JSON", "nested too deeply"),
+    ("<a>x", "rdf:XMLLiteral", "not a valid rdf:XMLLiteral"),
+    ("<x:a/>", "rdf:XMLLiteral", "unbound prefix"),
+    ("&nbsp;", "rdf:XMLLiteral", "undefined entity"),
 ]
 
 
 @pytest.mark.parametrize(("value", "name"), WELL_TYPED)
 def test_well_typed_literals_pass(value: str, name: str) -> None:
-    assert literal_problem(value, XSD + name) is None
+    assert literal_problem(value, datatype(name)) is None
 
 
 @pytest.mark.parametrize(("value", "name", "message"), ILL_TYPED)
 def test_ill_typed_literals_are_named(value: str, name: str, message: str) -> None:
-    problem = literal_problem(value, XSD + name)
+    problem = literal_problem(value, datatype(name))
     assert problem is not None and message in problem
 
 
@@ -111,5 +137,45 @@ def test_oxigraph_holds_every_number_that_passes(value: str, name: str) -> None:
 
 @given(st.text(max_size=40), st.sampled_from([n for _, n in WELL_TYPED] + [n for _, n, _ in ILL_TYPED]))
 def test_any_text_gets_an_answer_not_an_exception(value: str, name: str) -> None:
-    problem = literal_problem(value, XSD + name)
+    problem = literal_problem(value, datatype(name))
     assert problem is None or isinstance(problem, str)
+
+
+@pytest.mark.parametrize(
+    ("value", "unwritable"),
+    [
+        ("tab\tnew line\ncarriage return\r", None),
+        ("\u00e9\ud7ff\ue000\ufffd\U0001f600", None),
+        ("a\x00b", "U+0000"),
+        ("a\x08b", "U+0008"),
+        ("a\x0bb", "U+000B"),
+        ("a\x0cb", "U+000C"),
+        ("a\x1fb", "U+001F"),
+        ("a\ufffeb", "U+FFFE"),
+        ("a\uffffb", "U+FFFF"),
+    ],
+)
+def test_characters_xml_cannot_carry_are_named(value: str, unwritable: str | None) -> None:
+    problem = xml_problem(value)
+    assert problem == unwritable if unwritable is None else problem is not None and unwritable in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "held"),
+    [
+        ("+5", "integer", "5"),
+        ("007", "byte", "7"),
+        ("1.", "decimal", "1"),
+        ("24:00:00", "time", "00:00:00"),
+        ("1e-999", "double", "0"),
+        ("1", "boolean", "true"),
+        ("2026-01-01T00:00:00+00:00", "dateTime", "2026-01-01T00:00:00Z"),
+        ("5", "integer", None),
+        ("0.5", "decimal", None),
+        ("true", "boolean", None),
+        (" a ", "string", None),
+        ("1/3", "owl:rational", None),
+    ],
+)
+def test_the_form_the_store_holds_is_named(value: str, name: str, held: str | None) -> None:
+    assert store_rewrite(ox.Literal(value, datatype=ox.NamedNode(datatype(name)))) == held

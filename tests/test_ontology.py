@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import yaml
 from rdflib.namespace import OWL, RDF, RDFS
+
+from carnk_ld.ontology import blank_nesting
 
 CARNK = rdflib.Namespace("https://w3id.org/carnk/")
 IAO_DEFINITION = rdflib.URIRef("http://purl.obolibrary.org/obo/IAO_0000115")
@@ -109,3 +112,18 @@ def test_labels_are_unique(onto: rdflib.Graph) -> None:
         if str(s).startswith(str(CARNK)):
             assert str(o) not in seen, f"{s} and {seen[str(o)]} share the label {o!r}"
             seen[str(o)] = s
+
+
+@pytest.mark.parametrize(
+    ("turtle", "depth"),
+    [
+        ("<a:s> <a:p> " + "[ <a:p> " * 32 + "1" + " ]" * 32 + " .", 32),
+        ("<a:s> <a:p> " + "(" * 33 + ")" * 33 + " .", 32),  # the innermost () is rdf:nil, no blank node
+        ("<a:s> <a:p> (" + " <a:x>" * 5000 + " ) .", 1),  # a long list is one level: rdf:rest stays on it
+        ("_:a <a:p> _:b . _:b <a:p> _:a .", 2),  # a cycle adds nothing more
+    ],
+)
+def test_blank_node_nesting(turtle: str, depth: int) -> None:
+    """The depth the ontology reader bounds (:data:`carnk_ld.ontology.MAX_NESTING`), computed without recursion."""
+    triples = [q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)]
+    assert blank_nesting(triples, stop=10**6) == depth
