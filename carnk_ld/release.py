@@ -41,6 +41,7 @@ from pathlib import Path
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 from carnk_ld.progress import Progress
+from carnk_ld.stopping import switching
 
 #: The file that says "this folder is a carnk-ld release", and the format it is written in.
 RELEASE_MARKER = "RELEASE.json"
@@ -390,10 +391,11 @@ def publish_release(
         os.chmod(staging, 0o755)
         _fsync_dir(staging)
         checkpoint("before-swap")
-        if target.exists():
-            _exchange(staging, target, parent)
-        else:
-            os.rename(staging, target)
+        with switching(target):
+            if target.exists():
+                _exchange(staging, target, parent)
+            else:
+                os.rename(staging, target)
         _fsync_dir(parent)
         checkpoint("after-swap")
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import edit, line_of, run_process
+from tests.conftest import PROJECT, edit, line_of, run_process
 
 
 def build(cli, root: Path, out: Path):
@@ -163,6 +163,30 @@ def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
         _, stderr = process.communicate(timeout=120)
     assert stderr.decode() == "error: cannot write the output: No space left on device\n"
     assert process.returncode == 3
+
+
+#: Starts the command line as ``python -m carnk_ld`` does, sending itself SIGINT (a Ctrl-C) when the
+#: command line module is being imported: before click or any handler of the command itself exists.
+_CTRL_C_DURING_IMPORTS = """
+import os, runpy, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "carnk_ld.cli":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["carnk-ld", "--version"]
+runpy.run_module("carnk_ld", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_exit_130() -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_DURING_IMPORTS], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
+    assert (process.returncode, process.stderr, process.stdout) == (130, "interrupted\n", "")
 
 
 @pytest.mark.parametrize("unbuffered", [None, "1"], ids=["buffered", "PYTHONUNBUFFERED"])
