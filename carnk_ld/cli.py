@@ -1,9 +1,9 @@
 """The ``carnk-ld`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the output could not be written;
-128 + N when stopped by signal N (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after the
-same clean-up as a failure (:mod:`carnk_ld.stopping`), and 141 (as for SIGPIPE) when the reader
-of the output closed it early.
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the command's work is done but its
+output could not be written; 128 + N when stopped by signal N (130 for Ctrl-C, 143 for SIGTERM,
+129 for SIGHUP), after the same clean-up as a failure (:mod:`carnk_ld.stopping`), and 141 (as for
+SIGPIPE) when the reader of the output closed it early.
 """
 
 from __future__ import annotations
@@ -94,11 +94,16 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 class _OutputFailed(Exception):
-    """Writing a command's output to standard output failed with ``error``."""
+    """Writing a command's output to standard output failed with ``error``.
 
-    def __init__(self, error: OSError):
+    A command prints its output once its work is done, so ``done`` may say what that work
+    left behind (the release a build published), which the exit code alone cannot.
+    """
+
+    def __init__(self, error: OSError, done: str = ""):
         super().__init__(str(error))
         self.error = error
+        self.done = done
 
 
 def _echo(message: str, nl: bool = True) -> None:
@@ -171,6 +176,8 @@ class _Cli(click.Group):
             if failed.error.errno == errno.EPIPE:  # the reader has all it wanted: say nothing
                 sys.exit(EXIT_BROKEN_PIPE)
             click.echo(f"error: cannot write the output: {failed.error.strerror or failed.error}", err=True)
+            if failed.done:
+                click.echo(failed.done, err=True)
             sys.exit(EXIT_OUTPUT_FAILED)
 
 
@@ -201,9 +208,9 @@ def _discard_stdout() -> None:
 @click.group(
     cls=_Cli,
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed); 3 the output could not be written; "
-    "130 interrupted (Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP (0 if a build had already published its "
-    "release); 141 the reader closed the output early.",
+    "2 bad input (file, line and problem are printed); 3 the command did its work (build: the release "
+    "was published) but its output could not be written; 130 interrupted (Ctrl-C), 143 stopped by SIGTERM, "
+    "129 by SIGHUP (0 if a build had already published its release); 141 the reader closed the output early.",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version and exit.")  # fmt: skip
@@ -301,7 +308,11 @@ def build(
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
     _save_timings(stages, timings, timings_file, "the release was published")
-    _echo(summary.render())
+    try:
+        _echo(summary.render())
+    except _OutputFailed as failed:
+        failed.done = f"the release was published in {summary.out}; only its summary could not be printed"
+        raise
 
 
 @main.command()

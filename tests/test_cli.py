@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from carnk_ld.release import check_release
 from tests.conftest import PROJECT, edit, line_of, run_process
 
 
@@ -163,6 +164,19 @@ def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
         _, stderr = process.communicate(timeout=120)
     assert stderr.decode() == "error: cannot write the output: No space left on device\n"
     assert process.returncode == 3
+
+
+def test_a_full_disk_on_the_build_summary_says_the_release_was_published(sample_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    with open("/dev/full", "wb") as full:
+        process = carnk_ld("build", "--root", str(sample_corpus), "--out", str(out), stdout=full)
+        _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 3
+    assert stderr.decode() == (
+        "error: cannot write the output: No space left on device\n"
+        f"the release was published in {out}; only its summary could not be printed\n"
+    )
+    assert check_release(out), "exit 3: the work is done, only its output is lost"
 
 
 #: Starts the command line as ``python -m carnk_ld`` does, sending itself SIGINT (a Ctrl-C) when the
