@@ -16,9 +16,9 @@ from unittest import mock
 
 import pytest
 
-from carnk_ld import stopping
+from carnk_ld import release, stopping
 from carnk_ld.netguard import NetworkBlocked, network_blocked
-from carnk_ld.release import check_release, release_lock
+from carnk_ld.release import check_release, publish_release, release_lock
 from tests.conftest import PROJECT, edit, line_of, run_process, tree_bytes
 
 
@@ -99,19 +99,25 @@ def test_a_stop_signal_after_the_switch_is_a_success_naming_the_new_release(buil
     assert leftovers(out) == []
 
 
-def test_a_stop_signal_during_the_switch_waits_for_its_outcome(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("fails", "code"), [(False, 0), (True, 143)])
+def test_a_stop_signal_during_the_switch_waits_for_its_outcome(tmp_path: Path, fails: bool, code: int) -> None:
+    out = tmp_path / "release"
+    publish_release({"a.txt": lambda: b"old\n"}, out)
+    exchange = release._exchange
+
+    def signalled_while_switching(*args: object) -> None:
+        exchange(*args)  # type: ignore[arg-type]
+        os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, before the switch has returned
+        if fails:
+            raise OSError("the exchange failed")
+
     previous = stopping.install()
     try:
-        with pytest.raises(SystemExit) as stopped, stopping.switching(tmp_path):
-            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, before the switch is known to be done
-        assert stopped.value.code == 0, "the switch happened: the build has succeeded"
-        stopping.install()
-        with pytest.raises(SystemExit) as stopped, stopping.switching(tmp_path):
-            os.kill(os.getpid(), signal.SIGTERM)
-            raise OSError("the exchange failed")
-        assert stopped.value.code == 143, "no switch: the old release is in place, a failure"
+        with mock.patch.object(release, "_exchange", signalled_while_switching), pytest.raises(SystemExit) as stopped:
+            publish_release({"a.txt": lambda: b"new\n"}, out)
     finally:
         stopping.restore(previous)
+    assert stopped.value.code == code, "0 once the new release is in place, a failure if the switch failed"
 
 
 def terminate_mid_build(corpus: Path, out: Path, number: int) -> subprocess.CompletedProcess[str]:
