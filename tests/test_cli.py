@@ -29,7 +29,8 @@ def test_help_documents_the_exit_codes(cli) -> None:
     assert "0 ok; 1 SHACL validation failed or a quality gate failed" in result.output
     assert "2 bad input" in result.output
     words = " ".join(result.output.split())  # the epilog is wrapped to the terminal's width
-    assert "3 the output could not be written" in words and "141 the reader closed the output early" in words
+    assert "3 the command did its work (build: the release was published) but its output could not be written" in words
+    assert "130 interrupted (Ctrl-C)" in words and "141 the reader closed the output early" in words
 
 
 def test_build_into_build_under_the_root_prints_a_summary(cli, sample_corpus: Path) -> None:
