@@ -10,9 +10,12 @@ from carnk_ld import stopping
 def run() -> None:
     """Install the stop-signal handlers, then import and run the command line."""
     stopping.install()
-    from carnk_ld.cli import main
+    try:
+        from carnk_ld.cli import main
 
-    main()
+        main()
+    finally:
+        stopping.ignore()
 
 
 if __name__ == "__main__":

@@ -69,6 +69,19 @@ def restore(previous: dict[int, object]) -> None:
         signal.signal(number, handler)  # type: ignore[arg-type]
 
 
+def ignore() -> None:
+    """Ignore the stop signals from now on: for a process whose command has ended, its exit code decided.
+
+    The interpreter resets Python handlers to the default action before it tears down (freeing
+    a large graph takes a while), so a signal then would kill the process and replace that code
+    with 128 + N, although a build may have published its release; an ignored signal stays
+    ignored. SIGKILL still ends a teardown that hangs.
+    """
+    if threading.current_thread() is threading.main_thread():
+        for number in STOPPING_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def switching(release: Path) -> Iterator[None]:
     """Around the call that puts a new ``release`` in place: from its return on, the build has succeeded.
@@ -94,4 +107,4 @@ def _act_on_pending() -> None:
         _stop(number, None)
 
 
-__all__ = ["STOPPING_SIGNALS", "install", "restore", "switching"]
+__all__ = ["STOPPING_SIGNALS", "ignore", "install", "restore", "switching"]

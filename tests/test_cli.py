@@ -204,6 +204,29 @@ def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_exit_130() ->
     assert (process.returncode, process.stderr, process.stdout) == (130, "interrupted\n", "")
 
 
+#: Runs a command as ``carnk-ld`` does and sends itself SIGTERM while the interpreter tears down,
+#: after Python has reset its signal handlers: where a build that published its release was killed.
+_SIGTERM_DURING_TEARDOWN = """
+import os, signal, sys
+from carnk_ld.__main__ import run
+
+class SigtermWhenFreed:
+    def __del__(self, kill=os.kill, pid=os.getpid(), number=signal.SIGTERM.value):
+        kill(pid, number)
+
+sys.late = SigtermWhenFreed()  # sys's attributes are freed late in the teardown
+sys.argv = ["carnk-ld", "--version"]
+run()
+"""
+
+
+def test_a_stop_signal_while_the_interpreter_tears_down_keeps_the_exit_code() -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_DURING_TEARDOWN], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
+    assert (process.returncode, process.stderr) == (0, "")
+
+
 @pytest.mark.parametrize("unbuffered", [None, "1"], ids=["buffered", "PYTHONUNBUFFERED"])
 def test_a_pipe_closed_early_ends_the_command_quietly_with_141(sample_release: Path, unbuffered: str | None) -> None:
     # CSV of every triple: about 0.5 MB, far more than a pipe holds, so the command must still be writing
