@@ -148,7 +148,7 @@ def test_a_stop_signal_ends_a_first_build_leaving_nothing(sample_corpus: Path, t
     out = tmp_path / "release"
     result = terminate_mid_build(sample_corpus, out, number)
     assert result.returncode == 128 + number, result.stderr
-    assert result.stderr == f"{said}\n"
+    assert said in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sample"], "no release, lock, cache or staging"
 
