@@ -7,11 +7,32 @@ release (:mod:`carnk_ld.serialise`, :mod:`carnk_ld.release`). :mod:`carnk_ld.cli
 command line.
 """
 
-from carnk_ld.constants import VERSION
-from carnk_ld.errors import CarnkError, InputError, ValidationFailed
-from carnk_ld.pipeline import BuildSummary, run_build
+from typing import TYPE_CHECKING, Any
 
-__version__ = VERSION
+if TYPE_CHECKING:
+    from carnk_ld.errors import CarnkError, InputError, ValidationFailed
+    from carnk_ld.pipeline import BuildSummary, run_build
+
+#: Where each public name lives: imported on first use, so that importing the package (as the
+#: entry point does before it handles signals, :mod:`carnk_ld.__main__`) stays quick.
+_LAZY = {
+    "BuildSummary": "carnk_ld.pipeline",
+    "run_build": "carnk_ld.pipeline",
+    "CarnkError": "carnk_ld.errors",
+    "InputError": "carnk_ld.errors",
+    "ValidationFailed": "carnk_ld.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "__version__":
+        return importlib.import_module("carnk_ld.constants").VERSION
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'carnk_ld' has no attribute {name!r}")
+
 
 __all__ = [
     # pipeline

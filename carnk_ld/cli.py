@@ -1,8 +1,9 @@
 """The ``carnk-ld`` command line: argument parsing and exit codes only.
 
-Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the output could not be written;
-128 + N when stopped by signal N (143 for SIGTERM, 129 for SIGHUP), after the same clean-up as a
-failure, and 141 (as for SIGPIPE) when the reader of the output closed it early.
+Exit codes: 0 ok, 1 SHACL validation failed, 2 bad input, 3 the command's work is done but its
+output could not be written; 128 + N when stopped by signal N (130 for Ctrl-C, 143 for SIGTERM,
+129 for SIGHUP), after the same clean-up as a failure (:mod:`carnk_ld.stopping`), and 141 (as for
+SIGPIPE) when the reader of the output closed it early.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import os
 import select
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from carnk_ld import stopping
 from carnk_ld.constants import (
     DEFAULT_OUT,
     MAPPINGS_DIR,
@@ -93,11 +94,16 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 class _OutputFailed(Exception):
-    """Writing a command's output to standard output failed with ``error``."""
+    """Writing a command's output to standard output failed with ``error``.
 
-    def __init__(self, error: OSError):
+    A command prints its output once its work is done, so ``done`` may say what that work
+    left behind (the release a build published), which the exit code alone cannot.
+    """
+
+    def __init__(self, error: OSError, done: str = ""):
         super().__init__(str(error))
         self.error = error
+        self.done = done
 
 
 def _echo(message: str, nl: bool = True) -> None:
@@ -170,6 +176,8 @@ class _Cli(click.Group):
             if failed.error.errno == errno.EPIPE:  # the reader has all it wanted: say nothing
                 sys.exit(EXIT_BROKEN_PIPE)
             click.echo(f"error: cannot write the output: {failed.error.strerror or failed.error}", err=True)
+            if failed.done:
+                click.echo(failed.done, err=True)
             sys.exit(EXIT_OUTPUT_FAILED)
 
 
@@ -200,8 +208,9 @@ def _discard_stdout() -> None:
 @click.group(
     cls=_Cli,
     epilog="Exit codes: 0 ok; 1 SHACL validation failed or a quality gate failed (reasoner, ontology QC); "
-    "2 bad input (file, line and problem are printed); 3 the output could not be written; "
-    "143 stopped by SIGTERM, 129 by SIGHUP; 141 the reader closed the output early.",
+    "2 bad input (file, line and problem are printed); 3 the command did its work (build: the release "
+    "was published) but its output could not be written; 130 interrupted (Ctrl-C), 143 stopped by SIGTERM, "
+    "129 by SIGHUP (0 if a build had already published its release); 141 the reader closed the output early.",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version and exit.")  # fmt: skip
@@ -216,33 +225,14 @@ def main(ctx: click.Context) -> None:
         ctx.with_resource(network_blocked())
 
 
-#: Signals that end a command as a failure would: every ``finally`` runs (the build's lock, cache
-#: and staging are removed, worker pools shut down, a query's child killed), unlike the default
-#: action, which ends the process on the spot. Ctrl-C already does so through KeyboardInterrupt.
-_STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
 @contextlib.contextmanager
 def _stopping_on_signals() -> Iterator[None]:
-    """While a command runs, SIGTERM or SIGHUP unwind it and exit with 128 + the signal's number."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-    owner = os.getpid()
-
-    def stop(number: int, frame: object) -> None:
-        for each in _STOPPING_SIGNALS:  # a second signal must not cut the clean-up short (SIGKILL still does)
-            signal.signal(each, signal.SIG_IGN)
-        if os.getpid() == owner:  # forked workers inherit the handler; the command says it once
-            click.echo(f"stopped by {signal.Signals(number).name}", err=True)
-        raise SystemExit(128 + number)
-
-    previous = {number: signal.signal(number, stop) for number in _STOPPING_SIGNALS}
+    """While a command runs, Ctrl-C, SIGTERM or SIGHUP unwind it and exit as :mod:`carnk_ld.stopping` says."""
+    previous = stopping.install()
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        stopping.restore(previous)
 
 
 def _fail(exc: CarnkError, root: Path) -> None:
@@ -318,7 +308,11 @@ def build(
         click.echo("build failed; the previous release is untouched", err=True)
         sys.exit(2)
     _save_timings(stages, timings, timings_file, "the release was published")
-    _echo(summary.render())
+    try:
+        _echo(summary.render())
+    except _OutputFailed as failed:
+        failed.done = f"the release was published in {summary.out}; only its summary could not be printed"
+        raise
 
 
 @main.command()

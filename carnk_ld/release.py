@@ -41,6 +41,7 @@ from pathlib import Path
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 from carnk_ld.progress import Progress
+from carnk_ld.stopping import switching
 
 #: The file that says "this folder is a carnk-ld release", and the format it is written in.
 RELEASE_MARKER = "RELEASE.json"
@@ -214,9 +215,10 @@ def sha256_file(path: Path) -> str:
 def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Path] = ()) -> Path:
     """The folder a build may write for ``--out`` (symlinks followed), or an :class:`InputError` saying why not.
 
-    Refused: the file system root; ``corpus`` or a folder holding it; one of ``inputs``,
-    a folder holding one, or a folder inside one; anything that is not a folder; a
-    non-empty folder that is not a release (:func:`check_release`). Creates nothing.
+    Refused: the file system root; ``corpus`` or a folder holding it; a folder inside a
+    release (an ancestor holding ``RELEASE.json``); one of ``inputs``, a folder holding one,
+    or a folder inside one; anything that is not a folder; a non-empty folder that is not a
+    release (:func:`check_release`). Creates nothing.
     """
     target = resolve_out(out)
     shown = out if Path(os.path.abspath(out)) == target else Path(f"{out} (-> {target})")  # a symlink followed
@@ -227,6 +229,15 @@ def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Pa
         if target == root or root.is_relative_to(target):
             message = f"this folder holds the corpus {corpus}; a build would replace it"
             raise InputError(shown, message, "choose a new folder with --out")
+    for folder in target.parents:
+        # A release lists every file it holds: a folder written inside one (with the lock and
+        # cache kept beside it) would make it a release no longer, and no build may replace it.
+        if (folder / RELEASE_MARKER).is_file():
+            raise InputError(
+                shown,
+                f"inside the carnk-ld release {folder}; a build would alter that release",
+                "choose a folder outside any release with --out",
+            )
     for folder in inputs:
         source = resolve_out(folder)
         if target == source or source.is_relative_to(target) or target.is_relative_to(source):
@@ -380,10 +391,11 @@ def publish_release(
         os.chmod(staging, 0o755)
         _fsync_dir(staging)
         checkpoint("before-swap")
-        if target.exists():
-            _exchange(staging, target, parent)
-        else:
-            os.rename(staging, target)
+        with switching(target):
+            if target.exists():
+                _exchange(staging, target, parent)
+            else:
+                os.rename(staging, target)
         _fsync_dir(parent)
         checkpoint("after-swap")
     finally:

@@ -1,8 +1,8 @@
-"""Test-only wrapper: ``python -m tests.fault_injection POINT[:SIGINT|:ENOSPC] carnk-ld-args...``.
+"""Test-only wrapper: ``python -m tests.fault_injection POINT[:SIGNAME|:ENOSPC] carnk-ld-args...``.
 
 Runs the command line with the options' checkpoint hook set to interrupt the build at
 ``POINT`` (see :func:`carnk_ld.release.publish_release`): killed as ``kill -9`` or a power cut would,
-interrupted as by Ctrl-C, or failing as on a full disk. Production code has no such hook
+sent a signal (``:SIGINT`` as by Ctrl-C, ``:SIGTERM``), or failing as on a full disk. Production code has no such hook
 of its own; it only calls the checkpoint it is given.
 """
 
@@ -25,7 +25,7 @@ def checkpoint(wanted: str, name: str) -> None:
         return
     if how == "ENOSPC":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    os.kill(os.getpid(), signal.SIGINT if how == "SIGINT" else signal.SIGKILL)
+    os.kill(os.getpid(), getattr(signal, how) if how.startswith("SIG") else signal.SIGKILL)
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import edit, line_of, run_process
+from carnk_ld.release import check_release
+from tests.conftest import PROJECT, edit, line_of, run_process
 
 
 def build(cli, root: Path, out: Path):
@@ -28,7 +29,8 @@ def test_help_documents_the_exit_codes(cli) -> None:
     assert "0 ok; 1 SHACL validation failed or a quality gate failed" in result.output
     assert "2 bad input" in result.output
     words = " ".join(result.output.split())  # the epilog is wrapped to the terminal's width
-    assert "3 the output could not be written" in words and "141 the reader closed the output early" in words
+    assert "3 the command did its work (build: the release was published) but its output could not be written" in words
+    assert "130 interrupted (Ctrl-C)" in words and "141 the reader closed the output early" in words
 
 
 def test_build_into_build_under_the_root_prints_a_summary(cli, sample_corpus: Path) -> None:
@@ -163,6 +165,66 @@ def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
         _, stderr = process.communicate(timeout=120)
     assert stderr.decode() == "error: cannot write the output: No space left on device\n"
     assert process.returncode == 3
+
+
+def test_a_full_disk_on_the_build_summary_says_the_release_was_published(sample_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    with open("/dev/full", "wb") as full:
+        process = carnk_ld("build", "--root", str(sample_corpus), "--out", str(out), stdout=full)
+        _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 3
+    assert stderr.decode() == (
+        "error: cannot write the output: No space left on device\n"
+        f"the release was published in {out}; only its summary could not be printed\n"
+    )
+    assert check_release(out), "exit 3: the work is done, only its output is lost"
+
+
+#: Starts the command line as ``python -m carnk_ld`` does, sending itself SIGINT (a Ctrl-C) when the
+#: command line module is being imported: before click or any handler of the command itself exists.
+_CTRL_C_DURING_IMPORTS = """
+import os, runpy, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "carnk_ld.cli":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["carnk-ld", "--version"]
+runpy.run_module("carnk_ld", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line_and_exit_130() -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_DURING_IMPORTS], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
+    assert (process.returncode, process.stderr, process.stdout) == (130, "interrupted\n", "")
+
+
+#: Runs a command as ``carnk-ld`` does and sends itself SIGTERM while the interpreter tears down,
+#: after Python has reset its signal handlers: where a build that published its release was killed.
+_SIGTERM_DURING_TEARDOWN = """
+import os, signal, sys
+from carnk_ld.__main__ import run
+
+class SigtermWhenFreed:
+    def __del__(self, kill=os.kill, pid=os.getpid(), number=signal.SIGTERM.value):
+        kill(pid, number)
+
+sys.late = SigtermWhenFreed()  # sys's attributes are freed late in the teardown
+sys.argv = ["carnk-ld", "--version"]
+run()
+"""
+
+
+def test_a_stop_signal_while_the_interpreter_tears_down_keeps_the_exit_code() -> None:
+    process = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_DURING_TEARDOWN], capture_output=True, text=True, timeout=120, cwd=PROJECT
+    )
+    assert (process.returncode, process.stderr) == (0, "")
 
 
 @pytest.mark.parametrize("unbuffered", [None, "1"], ids=["buffered", "PYTHONUNBUFFERED"])

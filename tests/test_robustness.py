@@ -16,8 +16,9 @@ from unittest import mock
 
 import pytest
 
+from carnk_ld import release, stopping
 from carnk_ld.netguard import NetworkBlocked, network_blocked
-from carnk_ld.release import release_lock
+from carnk_ld.release import check_release, publish_release, release_lock
 from tests.conftest import PROJECT, edit, line_of, run_process, tree_bytes
 
 
@@ -73,15 +74,50 @@ def test_sigkill_after_the_switch_leaves_the_complete_new_release(built) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("how", "fragment"), [("SIGINT", "Aborted"), ("ENOSPC", "No space left on device")])
-def test_ctrl_c_and_full_disk_leave_the_release_and_no_staging(built, how: str, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("how", "code", "fragment"), [("SIGINT", 130, "interrupted\n"), ("ENOSPC", 2, "No space left on device")]
+)
+def test_ctrl_c_and_full_disk_leave_the_release_and_no_staging(built, how: str, code: int, fragment: str) -> None:
     corpus, out, before = built
     result = build_process(corpus, out, kill_at=f"staging-written:{how}")
-    assert result.returncode != 0
+    assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     assert fragment in result.stderr + result.stdout
     assert tree_bytes(out) == before
     assert leftovers(out) == []
+
+
+@pytest.mark.parametrize(("how", "said"), [("SIGTERM", "stopped by SIGTERM"), ("SIGINT", "interrupted")])
+def test_a_stop_signal_after_the_switch_is_a_success_naming_the_new_release(built, how: str, said: str) -> None:
+    corpus, out, before = built
+    result = build_process(corpus, out, kill_at=f"after-swap:{how}")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"{said}; the new release is complete in {out}\n"
+    after = tree_bytes(out)
+    assert after != before
+    assert check_release(out)
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize(("fails", "code"), [(False, 0), (True, 143)])
+def test_a_stop_signal_during_the_switch_waits_for_its_outcome(tmp_path: Path, fails: bool, code: int) -> None:
+    out = tmp_path / "release"
+    publish_release({"a.txt": lambda: b"old\n"}, out)
+    exchange = release._exchange
+
+    def signalled_while_switching(*args: object) -> None:
+        exchange(*args)  # type: ignore[arg-type]
+        os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, before the switch has returned
+        if fails:
+            raise OSError("the exchange failed")
+
+    previous = stopping.install()
+    try:
+        with mock.patch.object(release, "_exchange", signalled_while_switching), pytest.raises(SystemExit) as stopped:
+            publish_release({"a.txt": lambda: b"new\n"}, out)
+    finally:
+        stopping.restore(previous)
+    assert stopped.value.code == code, "0 once the new release is in place, a failure if the switch failed"
 
 
 def terminate_mid_build(corpus: Path, out: Path, number: int) -> subprocess.CompletedProcess[str]:
@@ -104,12 +140,15 @@ def terminate_mid_build(corpus: Path, out: Path, number: int) -> subprocess.Comp
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_or_sighup_stops_a_first_build_leaving_nothing(sample_corpus: Path, tmp_path: Path, number) -> None:
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [(signal.SIGTERM, "stopped by SIGTERM"), (signal.SIGHUP, "stopped by SIGHUP"), (signal.SIGINT, "interrupted")],
+)
+def test_a_stop_signal_ends_a_first_build_leaving_nothing(sample_corpus: Path, tmp_path: Path, number, said) -> None:
     out = tmp_path / "release"
     result = terminate_mid_build(sample_corpus, out, number)
     assert result.returncode == 128 + number, result.stderr
-    assert f"stopped by {signal.Signals(number).name}" in result.stderr
+    assert said in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sample"], "no release, lock, cache or staging"
 
