@@ -23,11 +23,13 @@ from pyparsing import ParseBaseException
 from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
-from carnk_ld.scopes import refuse_service, service_offset, string_literals
+from carnk_ld.scopes import code_lines, refuse_service, service_offset, string_literals
 from carnk_ld.shacl import (
     PN_CHARS_BASE,
     Result,
@@ -164,6 +166,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
         triples.extend(parsed)
     to_rdflib(triples, graph)
     _refuse_service_as_run(graph, queries)
+    _refuse_unrunnable_queries(graph, queries)
     return graph
 
 
@@ -258,6 +261,75 @@ def _refuse_service_as_run(graph: rdflib.Graph, queries: dict[str, tuple[Path, P
             for text in (fast_query_text(graph, node, str(query)), pyshacl_query_text(graph, node, str(query))):
                 if text is not None:
                     _refuse_service_in(text, path, shown, str(query))
+
+
+#: The query form each SHACL query parameter must hold, as rdflib's parser names it.
+_FORMS = {"select": "SelectQuery", "ask": "AskQuery", "construct": "ConstructQuery"}
+_FORM_KEYWORD = re.compile(r"(?<![\w:])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE)
+
+
+def _refuse_unrunnable_queries(graph: rdflib.Graph, queries: dict[str, tuple[Path, Path]]) -> None:
+    """Refuse, at its line, a shape's query of another form than its parameter names or using an undeclared prefix.
+
+    Checked once for both engines, as the shapes are read: pySHACL fails on either with a
+    Python error when it runs the query, and the fast engine finds them only when run. A query
+    rdflib cannot parse is left to each engine, which reports its own parser's error at its line.
+    """
+    # rdflib resolves the prefixes a fresh graph binds (xsd, schema, ...) in any query pySHACL runs
+    # on the data graph, which is such a graph (to_rdflib); they need no declaration there.
+    bound = {prefix for prefix, _ in rdflib.Graph().namespaces()}
+    for local, form in _FORMS.items():
+        for node, query in graph.subject_objects(SH[local]):
+            if not isinstance(query, rdflib.Literal) or str(query) not in queries:
+                continue
+            path, shown = queries[str(query)]
+            text = pyshacl_query_text(graph, node, str(query))
+            if text is None:
+                continue
+            try:
+                prologue, body = parseQuery(text)
+            except ParseBaseException:
+                continue
+            if body.name != form:
+                keyword = _FORM_KEYWORD.search(code_lines(str(query)))
+                raise InputError(
+                    Location(shown, _code_line(path, str(query), keyword.start() if keyword else 0)),
+                    f"sh:{local} holds {_form_name(body.name)} query; it must be {_form_name(form)} query",
+                    f"write the query as {form[: -len('Query')].upper()} ... (both engines run sh:{local} as such)",
+                )
+            declared = bound | {decl.get("prefix") or "" for decl in prologue if decl.name == "PrefixDecl"}
+            for prefix in _prefixes_used(body):
+                if prefix not in declared:
+                    used = re.search(rf"(?<![\w\-.:?$]){re.escape(prefix)}:", code_lines(str(query)))
+                    raise InputError(
+                        Location(shown, _code_line(path, str(query), used.start() if used else 0)),
+                        f"the SPARQL query uses the prefix '{prefix}:', which it does not declare",
+                        f"declare it in the constraint's sh:prefixes (sh:declare [ sh:prefix \"{prefix}\" ;"
+                        " sh:namespace ... ]) or with PREFIX in the query",
+                    )
+
+
+def _form_name(form: str) -> str:
+    """``SelectQuery`` as "a SELECT", ``AskQuery`` as "an ASK"."""
+    keyword = form[: -len("Query")].upper()
+    return ("an " if keyword[0] in "AEIOU" else "a ") + keyword
+
+
+def _prefixes_used(node: object) -> list[str]:
+    """The prefixes of the prefixed names in a query rdflib parsed, in order ("" for ``:name``)."""
+    if isinstance(node, CompValue):
+        if node.name == "pname":
+            return [node.get("prefix") or ""]
+        return [prefix for value in node.values() for prefix in _prefixes_used(value)]
+    if isinstance(node, (list, tuple)) or hasattr(node, "as_list"):
+        return [prefix for value in node for prefix in _prefixes_used(value)]  # type: ignore[attr-defined]
+    return []
+
+
+def _code_line(path: Path, query: str, offset: int) -> int | None:
+    """The file's line of the query's line holding character ``offset`` of ``code_lines(query)`` (same line breaks)."""
+    number = code_lines(query).count("\n", 0, offset)
+    return _literal_line(path, query, sum(len(line) + 1 for line in query.split("\n")[:number]))
 
 
 def _line_in_file(path: Path, line_text: str) -> int | None:
