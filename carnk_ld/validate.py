@@ -19,7 +19,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+import rdflib.exceptions
 from pyparsing import ParseBaseException
+from pyshacl.constraints.constraint_component import ConstraintComponent
 from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
@@ -456,13 +458,23 @@ def pyshacl_validate(
             f"pySHACL cannot parse a shape's SPARQL query: {reason}",
             "pySHACL reads SPARQL with rdflib's parser; correct the query at this line",
         ) from None
-    except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
-        reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
+    except Exception as exc:
         shape = _failing_shape(exc, shapes)
+        # pySHACL's and rdflib's errors are their word on shapes they cannot run; Python's own
+        # (and rdflib's bare Exception for an unknown prefix) are pySHACL failing on a shape only
+        # when raised while it handles one: anything else is a bug, kept as such.
+        documented = isinstance(exc, (ReportableRuntimeError, NotImplementedError, re.error, rdflib.exceptions.Error))
+        on_shape = shape is not None and (type(exc) is Exception or isinstance(exc, _SHAPE_FAILURES))
+        if not (documented or on_shape):
+            raise
+        reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
+        if not documented:
+            reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
         where = None
         if shape is not None and isinstance(shapes, ShapesGraph):
-            parameter = re.search(r"\bsh:(\w+)", reason)
-            where = shapes.locate(shape[0], shape[1], parameter.group(1) if parameter else None)
+            named_parameter = re.search(r"\bsh:(\w+)", reason)
+            parameter = named_parameter.group(1) if named_parameter else _failing_parameter(exc)
+            where = shapes.locate(shape[0], shape[1], parameter)
         named = f" (shape <{shape[0]}>)" if shape else ""
         raise InputError(where or "shapes", f"pySHACL cannot validate with these shapes: {reason}{named}") from None
     finally:
@@ -490,6 +502,9 @@ def pyshacl_validate(
     violations.sort(key=_order)
     return ValidationResult(bool(conforms), tuple(violations), engine="pySHACL")
 
+
+#: Python's errors pySHACL lets out when a shape holds what it does not expect (sh:pattern 5: TypeError).
+_SHAPE_FAILURES = (TypeError, LookupError, ValueError, AttributeError, AssertionError, ArithmeticError)
 
 #: The logger pySHACL's validate() writes to (pyshacl.entrypoints.make_default_logger).
 _PYSHACL_LOGGER = "pyshacl-validate"
@@ -523,6 +538,21 @@ def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str |
     if not isinstance(owner, rdflib.URIRef):
         return None
     return str(owner), str(path) if isinstance(path, rdflib.URIRef) and owner != node else None
+
+
+def _failing_parameter(exc: BaseException) -> str | None:
+    """The local name of the parameter of the pySHACL constraint component that raised, if one did."""
+    parameter = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, ConstraintComponent):
+            try:
+                parameters = candidate.constraint_parameters()
+            except NotImplementedError:
+                continue
+            if parameters:
+                parameter = str(parameters[0]).rsplit("#", 1)[-1]
+    return parameter
 
 
 def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:
