@@ -548,6 +548,14 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
             for pattern in objects:
                 if not isinstance(pattern, ox.Literal):
                     continue
+                # pySHACL reads the literal's value: a number or a date is a TypeError there, not a pattern
+                read = to_rdflib_term(pattern)
+                if not (isinstance(read, rdflib.Literal) and isinstance(read.value, str)):
+                    raise InputError(
+                        Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                        f"sh:pattern {pattern.value} is typed {_datatype_name(pattern)}, not a string",
+                        'write the regular expression as a string, e.g. sh:pattern "^[0-9]+$"',
+                    )
                 re_flags = re.IGNORECASE if isinstance(flags, ox.Literal) and "i" in flags.value.lower() else 0
                 try:
                     re.compile(pattern.value, re_flags)
@@ -575,6 +583,12 @@ def _shown_term(term: object) -> str:
     if isinstance(term, ox.Literal):
         return f'"{term.value}"'
     return str(term)
+
+
+def _datatype_name(literal: ox.Literal) -> str:
+    """``xsd:integer`` for an XML Schema datatype, else the datatype's IRI in angle brackets."""
+    iri = literal.datatype.value
+    return "xsd:" + iri[len(_XSD) :] if iri.startswith(_XSD) else f"<{iri}>"
 
 
 def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
