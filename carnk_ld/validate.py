@@ -299,14 +299,14 @@ def _refuse_unrunnable_queries(graph: rdflib.Graph, queries: dict[str, tuple[Pat
                     f"sh:{local} holds {_form_name(body.name)} query; it must be {_form_name(form)} query",
                     f"write the query as {form[: -len('Query')].upper()} ... (both engines run sh:{local} as such)",
                 )
-            declared = bound | {decl.get("prefix") or "" for decl in prologue if decl.name == "PrefixDecl"}
+            declared = bound | {_prefix_of(decl) for decl in prologue if decl.name == "PrefixDecl"}
             for prefix in _prefixes_used(body):
                 if prefix not in declared:
                     used = re.search(rf"(?<![\w\-.:?$]){re.escape(prefix)}:", code_lines(str(query)))
                     raise InputError(
                         Location(shown, _code_line(path, str(query), used.start() if used else 0)),
                         f"the SPARQL query uses the prefix '{prefix}:', which it does not declare",
-                        f"declare it in the constraint's sh:prefixes (sh:declare [ sh:prefix \"{prefix}\" ;"
+                        f"declare it through sh:prefixes (sh:declare [ sh:prefix \"{prefix}\" ;"
                         " sh:namespace ... ]) or with PREFIX in the query",
                     )
 
@@ -321,11 +321,19 @@ def _prefixes_used(node: object) -> list[str]:
     """The prefixes of the prefixed names in a query rdflib parsed, in order ("" for ``:name``)."""
     if isinstance(node, CompValue):
         if node.name == "pname":
-            return [node.get("prefix") or ""]
+            return [_prefix_of(node)]
         return [prefix for value in node.values() for prefix in _prefixes_used(value)]
     if isinstance(node, (list, tuple)) or hasattr(node, "as_list"):
         return [prefix for value in node for prefix in _prefixes_used(value)]  # type: ignore[attr-defined]
     return []
+
+
+def _prefix_of(node: CompValue) -> str:
+    """The prefix a parsed prefixed name or PREFIX declaration names ("" for ``:``).
+
+    Not ``node.get``: CompValue's returns the key itself for a missing one, and rdflib leaves the empty prefix out.
+    """
+    return str(dict.get(node, "prefix") or "")
 
 
 def _code_line(path: Path, query: str, offset: int) -> int | None:
