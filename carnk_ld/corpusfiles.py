@@ -45,9 +45,32 @@ def _entries(directory: Path, shown: Path) -> list[Path]:
     if not directory.is_dir():
         raise InputError(shown, f"missing {shown.as_posix()}/ directory", f"create {shown.as_posix()}/")
     try:
-        return sorted(directory.iterdir())
+        entries = sorted(directory.iterdir())
     except OSError as exc:
         raise InputError(shown, f"cannot read the directory: {exc.strerror or exc}") from None
+    for path in entries:
+        # A name is shown in messages and summaries and becomes part of output names (an approved
+        # answer's file): a line break or control character in it would split or garble them.
+        odd = next((char for char in path.name if not char.isprintable()), None)
+        if odd is not None:
+            raise InputError(
+                shown / printable_name(path.name),
+                f"unexpected entry in {shown.as_posix()}/: its name holds U+{ord(odd):04X}, "
+                "a control or other unprintable character",
+                "rename it with printable characters only (letters, digits, '-', '_', '.')",
+            )
+    return entries
+
+
+def printable_name(name: str) -> str:
+    r"""``name`` with each unprintable character written as a Python escape, as messages show it.
+
+    >>> printable_name("cq-01-x\nb.rq")
+    'cq-01-x\\nb.rq'
+    >>> printable_name("caf\u00e9\u2028")
+    'café\\u2028'
+    """
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in name)
 
 
 def corpus_files(directory: Path, suffixes: tuple[str, ...], shown: Path) -> list[Path]:

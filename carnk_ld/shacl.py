@@ -648,6 +648,14 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
             for pattern in objects:
                 if not isinstance(pattern, ox.Literal):
                     continue
+                # pySHACL reads the literal's value: a number or a date is a TypeError there, not a pattern
+                read = to_rdflib_term(pattern)
+                if not (isinstance(read, rdflib.Literal) and isinstance(read.value, str)):
+                    raise InputError(
+                        Location(shown, _line_of(lines, values, subject, local, twice=False)),
+                        f"sh:pattern {pattern.value} is typed {_datatype_name(pattern)}, not a string",
+                        'write the regular expression as a string, e.g. sh:pattern "^[0-9]+$"',
+                    )
                 re_flags = re.IGNORECASE if isinstance(flags, ox.Literal) and "i" in flags.value.lower() else 0
                 try:
                     re.compile(pattern.value, re_flags)
@@ -675,6 +683,12 @@ def _shown_term(term: object) -> str:
     if isinstance(term, ox.Literal):
         return f'"{term.value}"'
     return str(term)
+
+
+def _datatype_name(literal: ox.Literal) -> str:
+    """``xsd:integer`` for an XML Schema datatype, else the datatype's IRI in angle brackets."""
+    iri = literal.datatype.value
+    return "xsd:" + iri[len(_XSD) :] if iri.startswith(_XSD) else f"<{iri}>"
 
 
 def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
@@ -1110,11 +1124,42 @@ def query_rows(store: ox.Store, query: str, *, union: bool) -> list[dict]:
     try:
         solutions = store.query(query, use_default_graph_as_union=union)
     except SyntaxError as exc:  # rdflib, which pySHACL runs, accepts some queries Oxigraph does not
-        raise Unsupported(f"a SPARQL query Oxigraph does not accept: {exc.msg or exc}", parameter="select") from None
+        reason = oxigraph_reason(query, exc)
+        raise Unsupported(f"a SPARQL query Oxigraph does not accept: {reason}", parameter="select") from None
     if not isinstance(solutions, ox.QuerySolutions):
         raise Unsupported("a SPARQL target or constraint that is not a SELECT")
     names = [v.value for v in solutions.variables]
     return [{name: row[name] for name in names if row[name] is not None} for row in solutions]
+
+
+_OX_POSITION = re.compile(r"^error at (\d+):(\d+): ")
+_PREFIX_BEFORE = re.compile(rf"(?<![{PN_CHARS_BASE}\w\-.:?$])((?:[{PN_CHARS_BASE}][\w\-.\u00b7]*)?):[^\s:]*$")
+_REASON_LENGTH = 160
+
+
+def oxigraph_reason(query: str, exc: SyntaxError) -> str:
+    """Oxigraph's parse error for ``query``, readable: an undeclared prefix named, else its first line, cut short.
+
+    Oxigraph reports an undeclared prefix as "Prefix not found" among some 800 characters of
+    the Unicode ranges a name may hold, at the position after the prefixed name.
+    """
+    message = str(exc.msg or exc)
+    position = _OX_POSITION.match(message)
+    detail = message[position.end() :] if position else message
+    if "Prefix not found" in detail:
+        prefix = None
+        if position:
+            lines = query.split("\n")
+            number, column = int(position.group(1)), int(position.group(2))
+            if 0 < number <= len(lines):
+                used = _PREFIX_BEFORE.search(lines[number - 1][: column - 1])
+                prefix = used.group(1) if used else None
+        named = f" '{prefix}:'" if prefix is not None else ""
+        return f"undeclared prefix{named} (declare it in the shape's sh:prefixes)"
+    first = detail.split("\n", 1)[0]
+    if len(first) > _REASON_LENGTH:
+        first = first[:_REASON_LENGTH].rsplit(",", 1)[0] + ", ..."
+    return f"{first} ({position.group(0)[:-2]} of the query as run)" if position else first
 
 
 def _format(message: str, fdict: dict) -> str:

@@ -19,15 +19,19 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+import rdflib.exceptions
 from pyparsing import ParseBaseException
+from pyshacl.constraints.constraint_component import ConstraintComponent
 from pyshacl.errors import ReportableRuntimeError
 from pyshacl.shape import Shape as PyshaclShape
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
-from carnk_ld.scopes import refuse_service, service_offset, string_literals
+from carnk_ld.scopes import code_lines, refuse_service, service_offset, string_literals
 from carnk_ld.shacl import (
     PN_CHARS_BASE,
     Result,
@@ -164,6 +168,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
         triples.extend(parsed)
     to_rdflib(triples, graph)
     _refuse_service_as_run(graph, queries)
+    _refuse_unrunnable_queries(graph, queries)
     return graph
 
 
@@ -258,6 +263,83 @@ def _refuse_service_as_run(graph: rdflib.Graph, queries: dict[str, tuple[Path, P
             for text in (fast_query_text(graph, node, str(query)), pyshacl_query_text(graph, node, str(query))):
                 if text is not None:
                     _refuse_service_in(text, path, shown, str(query))
+
+
+#: The query form each SHACL query parameter must hold, as rdflib's parser names it.
+_FORMS = {"select": "SelectQuery", "ask": "AskQuery", "construct": "ConstructQuery"}
+_FORM_KEYWORD = re.compile(r"(?<![\w:])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE)
+
+
+def _refuse_unrunnable_queries(graph: rdflib.Graph, queries: dict[str, tuple[Path, Path]]) -> None:
+    """Refuse, at its line, a shape's query of another form than its parameter names or using an undeclared prefix.
+
+    Checked once for both engines, as the shapes are read: pySHACL fails on either with a
+    Python error when it runs the query, and the fast engine finds them only when run. A query
+    rdflib cannot parse is left to each engine, which reports its own parser's error at its line.
+    """
+    # rdflib resolves the prefixes a fresh graph binds (xsd, schema, ...) in any query pySHACL runs
+    # on the data graph, which is such a graph (to_rdflib); they need no declaration there.
+    bound = {prefix for prefix, _ in rdflib.Graph().namespaces()}
+    for local, form in _FORMS.items():
+        for node, query in graph.subject_objects(SH[local]):
+            if not isinstance(query, rdflib.Literal) or str(query) not in queries:
+                continue
+            path, shown = queries[str(query)]
+            text = pyshacl_query_text(graph, node, str(query))
+            if text is None:
+                continue
+            try:
+                prologue, body = parseQuery(text)
+            except ParseBaseException:
+                continue
+            if body.name != form:
+                keyword = _FORM_KEYWORD.search(code_lines(str(query)))
+                raise InputError(
+                    Location(shown, _code_line(path, str(query), keyword.start() if keyword else 0)),
+                    f"sh:{local} holds {_form_name(body.name)} query; it must be {_form_name(form)} query",
+                    f"write the query as {form[: -len('Query')].upper()} ... (both engines run sh:{local} as such)",
+                )
+            declared = bound | {_prefix_of(decl) for decl in prologue if decl.name == "PrefixDecl"}
+            for prefix in _prefixes_used(body):
+                if prefix not in declared:
+                    used = re.search(rf"(?<![\w\-.:?$]){re.escape(prefix)}:", code_lines(str(query)))
+                    raise InputError(
+                        Location(shown, _code_line(path, str(query), used.start() if used else 0)),
+                        f"the SPARQL query uses the prefix '{prefix}:', which it does not declare",
+                        f"declare it through sh:prefixes (sh:declare [ sh:prefix \"{prefix}\" ;"
+                        " sh:namespace ... ]) or with PREFIX in the query",
+                    )
+
+
+def _form_name(form: str) -> str:
+    """``SelectQuery`` as "a SELECT", ``AskQuery`` as "an ASK"."""
+    keyword = form[: -len("Query")].upper()
+    return ("an " if keyword[0] in "AEIOU" else "a ") + keyword
+
+
+def _prefixes_used(node: object) -> list[str]:
+    """The prefixes of the prefixed names in a query rdflib parsed, in order ("" for ``:name``)."""
+    if isinstance(node, CompValue):
+        if node.name == "pname":
+            return [_prefix_of(node)]
+        return [prefix for value in node.values() for prefix in _prefixes_used(value)]
+    if isinstance(node, (list, tuple)) or hasattr(node, "as_list"):
+        return [prefix for value in node for prefix in _prefixes_used(value)]  # type: ignore[attr-defined]
+    return []
+
+
+def _prefix_of(node: CompValue) -> str:
+    """The prefix a parsed prefixed name or PREFIX declaration names ("" for ``:``).
+
+    Not ``node.get``: CompValue's returns the key itself for a missing one, and rdflib leaves the empty prefix out.
+    """
+    return str(dict.get(node, "prefix") or "")
+
+
+def _code_line(path: Path, query: str, offset: int) -> int | None:
+    """The file's line of the query's line holding character ``offset`` of ``code_lines(query)`` (same line breaks)."""
+    number = code_lines(query).count("\n", 0, offset)
+    return _literal_line(path, query, sum(len(line) + 1 for line in query.split("\n")[:number]))
 
 
 def _line_in_file(path: Path, line_text: str) -> int | None:
@@ -384,13 +466,23 @@ def pyshacl_validate(
             f"pySHACL cannot parse a shape's SPARQL query: {reason}",
             "pySHACL reads SPARQL with rdflib's parser; correct the query at this line",
         ) from None
-    except (ReportableRuntimeError, NotImplementedError, re.error) as exc:  # pySHACL's word on shapes it cannot run
-        reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
+    except Exception as exc:
         shape = _failing_shape(exc, shapes)
+        # pySHACL's and rdflib's errors are their word on shapes they cannot run; Python's own
+        # (and rdflib's bare Exception for an unknown prefix) are pySHACL failing on a shape only
+        # when raised while it handles one: anything else is a bug, kept as such.
+        documented = isinstance(exc, (ReportableRuntimeError, NotImplementedError, re.error, rdflib.exceptions.Error))
+        on_shape = shape is not None and (type(exc) is Exception or isinstance(exc, _SHAPE_FAILURES))
+        if not (documented or on_shape):
+            raise
+        reason = str(exc.args[0] if exc.args else exc).strip().split("\n", 1)[0]
+        if not documented:
+            reason = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
         where = None
         if shape is not None and isinstance(shapes, ShapesGraph):
-            parameter = re.search(r"\bsh:(\w+)", reason)
-            where = shapes.locate(shape[0], shape[1], parameter.group(1) if parameter else None)
+            named_parameter = re.search(r"\bsh:(\w+)", reason)
+            parameter = named_parameter.group(1) if named_parameter else _failing_parameter(exc)
+            where = shapes.locate(shape[0], shape[1], parameter)
         named = f" (shape <{shape[0]}>)" if shape else ""
         raise InputError(where or "shapes", f"pySHACL cannot validate with these shapes: {reason}{named}") from None
     finally:
@@ -418,6 +510,9 @@ def pyshacl_validate(
     violations.sort(key=_order)
     return ValidationResult(bool(conforms), tuple(violations), engine="pySHACL")
 
+
+#: Python's errors pySHACL lets out when a shape holds what it does not expect (sh:pattern 5: TypeError).
+_SHAPE_FAILURES = (TypeError, LookupError, ValueError, AttributeError, AssertionError, ArithmeticError)
 
 #: The logger pySHACL's validate() writes to (pyshacl.entrypoints.make_default_logger).
 _PYSHACL_LOGGER = "pyshacl-validate"
@@ -451,6 +546,21 @@ def _failing_shape(exc: BaseException, shapes: rdflib.Graph) -> tuple[str, str |
     if not isinstance(owner, rdflib.URIRef):
         return None
     return str(owner), str(path) if isinstance(path, rdflib.URIRef) and owner != node else None
+
+
+def _failing_parameter(exc: BaseException) -> str | None:
+    """The local name of the parameter of the pySHACL constraint component that raised, if one did."""
+    parameter = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        candidate = frame.f_locals.get("self")
+        if isinstance(candidate, ConstraintComponent):
+            try:
+                parameters = candidate.constraint_parameters()
+            except NotImplementedError:
+                continue
+            if parameters:
+                parameter = str(parameters[0]).rsplit("#", 1)[-1]
+    return parameter
 
 
 def _node_shape(shapes: rdflib.Graph, shape: rdflib.term.Node | None) -> str:

@@ -17,7 +17,7 @@ import rdflib
 
 from carnk_ld.errors import InputError
 from carnk_ld.ontology import load_ontology
-from carnk_ld.shacl import Unsupported, fast_results, malformed_shapes
+from carnk_ld.shacl import Unsupported, fast_results, malformed_shapes, oxigraph_reason
 from carnk_ld.validate import ValidationResult, fast_validate, load_shapes, pyshacl_validate, to_rdflib
 from tests.conftest import claim_of
 from tests.test_shapes import comparable
@@ -394,3 +394,19 @@ def _property_test(examples: int):
 
 test_generated_shapes_give_pyshacl_s_results_or_are_refused = _property_test(25)
 test_generated_shapes_give_pyshacl_s_results_or_are_refused_at_length = pytest.mark.slow(_property_test(600))
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        # Oxigraph's own message lists ~800 characters of Unicode ranges around "Prefix not found".
+        ("PREFIX a: <http://a/>\nSELECT * WHERE { ?s a undeclared:x }", "undeclared prefix 'undeclared:'"),
+        ("SELECT * WHERE { ?s a ?x . FILTER( }", "expected one of ABS, AVG"),
+    ],
+)
+def test_oxigraph_parse_errors_are_short_and_name_an_undeclared_prefix(query: str, reason: str) -> None:
+    with pytest.raises(SyntaxError) as caught:
+        ox.Store().query(query)
+    shown = oxigraph_reason(query, caught.value)
+    assert reason in shown
+    assert "\n" not in shown and len(shown) <= 220, shown
