@@ -817,7 +817,9 @@ class Validator:
                 fwd[p][t.subject].append(t.object)
             if p in inv:
                 inv[p][t.object].append(t.subject)
-            if needs_store and isinstance(t.object, ox.Literal):
+            # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
+            # one node there, two here, with or without a store for the SPARQL parts
+            if isinstance(t.object, ox.Literal):
                 note_literal(t.object, others)
         # A graph is a set: a triple given twice (two documents' parts may both hold a shared
         # triple) is one value, or counts and pairs (sh:maxCount, sh:lessThan) would differ.
@@ -827,8 +829,8 @@ class Validator:
                     index[key] = list(dict.fromkeys(values))
         self.store: ox.Store | None = None
         self.union = False
+        check_store_keeps(others)
         if needs_store:
-            check_store_keeps(others)
             if store is not None and all(bag_safe(q) for q in shape_queries(roots)):
                 self.store, self.union = store, True
             else:
@@ -1234,7 +1236,7 @@ def check_store_keeps(literals: set[ox.Literal]) -> None:
     scratch = ox.Store()
     for value in literals:
         if store_rewrite(value, scratch) is not None:
-            raise Unsupported(f"literal {value} would be rewritten by the store the SPARQL parts run on")
+            raise Unsupported(f"literal {value} is not in canonical form: rdflib and the store read it as another")
 
 
 def walk_shapes(roots: list[Shape]) -> Iterable[Shape]:
