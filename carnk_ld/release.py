@@ -212,6 +212,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_KEPT_BESIDE = re.compile(r"\.(.+)\.(?:lock|cache|store|staging-.*|old-.*)")
+
+
 def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Path] = ()) -> Path:
     """The folder a build may write for ``--out`` (symlinks followed), or an :class:`InputError` saying why not.
 
@@ -237,6 +240,15 @@ def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Pa
                 shown,
                 f"inside the carnk-ld release {folder}; a build would alter that release",
                 "choose a folder outside any release with --out",
+            )
+    for folder in (target, *target.parents):
+        # the lock, staging, cache and query store a release keeps beside it: .NAME.SUFFIX
+        kept = _KEPT_BESIDE.fullmatch(folder.name)
+        if kept and (folder.parent / kept.group(1) / RELEASE_MARKER).is_file():
+            raise InputError(
+                shown,
+                f"inside {folder}, which the release {folder.parent / kept.group(1)} keeps beside it",
+                "choose a folder outside any release and its companions with --out",
             )
     for folder in inputs:
         source = resolve_out(folder)
