@@ -107,18 +107,8 @@ class _HTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _HTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        deadline = _clamp(self)
-        super().connect()
-        if deadline is not None:
-            deadline.watch(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        deadline = _CURRENT.get()
-        if deadline is not None:
-            deadline.watch(self)
-        super().request(*args, **kwargs)
+class _HTTPSConnection(_HTTPConnection, HTTPSConnection):
+    """TLS with the same deadline: the methods above run first, then HTTPS's own connect."""
 
 
 class _HTTPConnectionPool(HTTPConnectionPool):
