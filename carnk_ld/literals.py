@@ -20,7 +20,9 @@ from xml.parsers import expat
 import pyoxigraph as ox
 from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from carnk_ld.constants import PREFIXES
+
+XSD = PREFIXES["xsd"]
 #: The integer datatypes: Oxigraph holds their values in 64 bits (and owlready2 in SQLite's 64-bit integers).
 INTEGERS = {
     XSD + name

@@ -25,7 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from pyparsing import ParseBaseException
+from pyparsing import ParseBaseException, ParseResults
 from pyshacl.constraints.core.value_constraints import DatatypeConstraintComponent
 from pyshacl.errors import ReportableRuntimeError, ValidationFailure
 from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
@@ -35,7 +35,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.errors import InputError, Location
-from carnk_ld.literals import may_be_rewritten, store_rewrite
+from carnk_ld.literals import may_be_rewritten, store_rewrite, xsd_name
 from carnk_ld.scopes import query_code
 
 SH_NS = str(SH)
@@ -451,20 +451,23 @@ def check_expressions(query: str) -> None:
             if node.datatype is not None and node.datatype != XSD.string:
                 raise Unsupported(f"the literal {node.n3()} in a SPARQL expression, which rdflib compares by "
                                   "its normalised form", parameter="select")
-        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        elif isinstance(node, (list, tuple, ParseResults)):
             for item in node:
                 expression(item)
 
-    def iri(node: Any) -> bool:
-        """Whether an expression is an IRI under the grammar's wrappers."""
+    def unwrapped(node: Any) -> Any:
+        """An expression without the grammar's wrappers that stand for no operation."""
         while isinstance(node, CompValue) and node.name in _PASS_THROUGH and "other" not in node:
             node = dict.get(node, "expr")
+        return node
+
+    def iri(node: Any) -> bool:
+        node = unwrapped(node)
         return isinstance(node, rdflib.URIRef) or (isinstance(node, CompValue) and node.name == "pname")
 
     def bare(node: Any) -> bool:
-        """Whether an expression is a lone term under the grammar's wrappers."""
-        while isinstance(node, CompValue) and node.name in _PASS_THROUGH and "other" not in node:
-            node = dict.get(node, "expr")
+        """Whether an expression is a lone term."""
+        node = unwrapped(node)
         return not isinstance(node, CompValue) or node.name in ("literal", "pname")
 
     def pattern(node: Any) -> None:
@@ -479,7 +482,7 @@ def check_expressions(query: str) -> None:
                     expression(value)
                 else:
                     pattern(value)
-        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+        elif isinstance(node, (list, tuple, ParseResults)):
             for item in node:
                 pattern(item)
 
@@ -653,7 +656,7 @@ def malformed_shapes(triples: list[ox.Triple], shown: Path, text: str) -> None:
                 if not (isinstance(read, rdflib.Literal) and isinstance(read.value, str)):
                     raise InputError(
                         Location(shown, _line_of(lines, values, subject, local, twice=False)),
-                        f"sh:pattern {pattern.value} is typed {_datatype_name(pattern)}, not a string",
+                        f"sh:pattern {pattern.value} is typed {xsd_name(pattern.datatype.value)}, not a string",
                         'write the regular expression as a string, e.g. sh:pattern "^[0-9]+$"',
                     )
                 re_flags = re.IGNORECASE if isinstance(flags, ox.Literal) and "i" in flags.value.lower() else 0
@@ -683,12 +686,6 @@ def _shown_term(term: object) -> str:
     if isinstance(term, ox.Literal):
         return f'"{term.value}"'
     return str(term)
-
-
-def _datatype_name(literal: ox.Literal) -> str:
-    """``xsd:integer`` for an XML Schema datatype, else the datatype's IRI in angle brackets."""
-    iri = literal.datatype.value
-    return "xsd:" + iri[len(_XSD) :] if iri.startswith(_XSD) else f"<{iri}>"
 
 
 def _describe(values: dict[tuple[object, str], list[object]], subject: object) -> str:
