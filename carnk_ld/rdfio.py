@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
-from carnk_ld.scopes import code_lines
+from carnk_ld.scopes import PN_CHARS, PN_CHARS_U, code_lines
 
 _FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -127,12 +127,10 @@ _NOT_PROPERTY_ELEMENTS = {
         *("aboutEach", "aboutEachPrefix", "bagID"),
     )
 }
-# XML's NameStartChar without ':' and NameChar: what an NCName, the local part of an element name, is made of.
-_NAME_START = (
-    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_NAME_CHAR = _NAME_START + ".\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+# XML's NameStartChar without ':' and its NameChar, what an NCName (an element name's local part)
+# is made of, are Turtle's PN_CHARS_U and PN_CHARS with '.'.
+_NAME_START = PN_CHARS_U
+_NAME_CHAR = PN_CHARS + "."
 _NAME_CHARS = re.compile(f"[{_NAME_CHAR}]*")
 _A_NAME_START = re.compile(f"[{_NAME_START}]")
 

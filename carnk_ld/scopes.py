@@ -39,13 +39,16 @@ GRAPH_NAMES = ("ontology", "facts", "provenance", "mappings", "metadata")
 # Python; rdflib's drops comments), so they are matched here.
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _ECHAR = rf"""\\[tbnrf\\"']|{_UCHAR}"""  # and UCHAR, as Turtle strings have it
-# PN_CHARS_U and PN_CHARS, exactly: a local part matched shorter than the parsers read it
-# would leave an escaped '#' or quote after it to start a comment or a string.
-_PN_CHARS_U = (
-    "A-Za-z_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+# SPARQL 1.1's and Turtle's PN_CHARS_BASE, PN_CHARS_U, PN_CHARS and VARNAME's later characters,
+# exactly, as regular-expression character classes' contents: a local part matched shorter than
+# the parsers read it would leave an escaped '#' or quote after it to start a comment or a string.
+PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
 )
-_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
+PN_CHARS_U = PN_CHARS_BASE + "_"
+VARNAME_CHARS = PN_CHARS_U + "0-9\u00b7\u0300-\u036f\u203f\u2040"
+PN_CHARS = VARNAME_CHARS + "\\-"
 # PLX: PN_LOCAL_ESC (``carnk:a\#``, ``:it\'s``) and PERCENT. Parsers read a '#' or a quote
 # escaped there as part of the name: it starts neither a comment nor a string.
 _PLX = r"""\\[_~.\-!$&'()*+,;=/?#@%]|%[0-9A-Fa-f]{2}"""
@@ -67,7 +70,7 @@ def _token_pattern(comment: str) -> re.Pattern[str]:
                 # label's too: it has no escapes, so it reads the same). The prefix stays code,
                 # since rdflib reads ``SERVICE:x`` as the keyword before ``:x``. A final '.'
                 # belongs to the code after the name, but hides nothing inside it.
-                rf"(?P<name>:(?:(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}.:]|{_PLX})*)?)",
+                rf"(?P<name>:(?:(?:[{PN_CHARS_U}:0-9]|{_PLX})(?:[{PN_CHARS}.:]|{_PLX})*)?)",
             )
         )
     )
@@ -214,7 +217,7 @@ def declared_graphs(query: str) -> tuple[tuple[str, ...] | None, int | None, str
 _SERVICE = re.compile("service", re.IGNORECASE)
 # A variable's name (VARNAME) is read greedily by both parsers, so a word inside one is not
 # a keyword; a prefixed name's local part is a token of its own (see _token_pattern).
-_VARIABLES = re.compile(f"[?$][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f\u2040]+")
+_VARIABLES = re.compile(f"[?$][{VARNAME_CHARS}]+")
 # What can end the code before a keyword written without a space: a bracket, a '.' or ';',
 # a string, a number or true/false.
 _BARE_KEYWORD = re.compile(r"[)\].;'0-9e]service", re.IGNORECASE)

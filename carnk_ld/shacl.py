@@ -36,7 +36,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.errors import InputError, Location
 from carnk_ld.literals import may_be_rewritten, store_rewrite, xsd_name
-from carnk_ld.scopes import query_code
+from carnk_ld.scopes import PN_CHARS_BASE, VARNAME_CHARS, query_code
 
 SH_NS = str(SH)
 _XSD = str(XSD)
@@ -360,17 +360,9 @@ class _ShapeOfGraph:
 
 
 _PREBOUND = re.compile(r"[$?](currentShape|shapesGraph|PATH)")  # pySHACL's own test: no word boundary after
-#: SPARQL 1.1's PN_CHARS_BASE, as a regular-expression character class's contents.
-PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-# What may continue a SPARQL variable name (VARNAME): ``?this·x`` and ``?thiś`` are other variables
-# than ``?this``, though Python's ``\b`` sees a word end after "this" in both.
-_VARNAME_REST = PN_CHARS_BASE + "_0-9\u00b7\u0300-\u036f\u203f\u2040"
-_THIS = re.compile(rf"[$?]this(?![{_VARNAME_REST}])")  # case-sensitive, as SPARQL variable names are
+_THIS = re.compile(rf"[$?]this(?![{VARNAME_CHARS}])")  # case-sensitive, as SPARQL variable names are
 # pySHACL reads a bound ?failure as "this focus node fails", once per focus node, whatever the other variables hold.
-_FAILURE = re.compile(rf"[$?]failure(?![{_VARNAME_REST}])")
+_FAILURE = re.compile(rf"[$?]failure(?![{VARNAME_CHARS}])")
 _SUBQUERY = re.compile(r"\{\s*SELECT\b", re.IGNORECASE)
 _PER_FOCUS = re.compile(r"\b(LIMIT|OFFSET)\b|\bAS\s*[$?]this\b", re.IGNORECASE)
 # pySHACL's check_invalid_sparql reads only the class's regexes, so the class can stand in for ``self``.
@@ -1293,7 +1285,6 @@ def fast_results(triples: list[ox.Triple], shapes: rdflib.Graph, store: ox.Store
 
 
 __all__ = [
-    "PN_CHARS_BASE",
     "SEVERITIES",
     "Reads",
     "Result",

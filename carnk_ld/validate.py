@@ -31,9 +31,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from carnk_ld.corpusfiles import corpus_files, read_input_text
 from carnk_ld.errors import InputError, Location, Locator
 from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
-from carnk_ld.scopes import code_lines, refuse_service, service_offset, string_literals
+from carnk_ld.scopes import PN_CHARS, PN_CHARS_BASE, code_lines, refuse_service, service_offset, string_literals
 from carnk_ld.shacl import (
-    PN_CHARS_BASE,
     Result,
     ShapeParser,
     Unsupported,
@@ -189,8 +188,7 @@ def _query_texts(triples: list[ox.Triple]) -> list[str]:
 # these forms make that line exactly one declaration, which opens no string, comment or IRI
 # for the query to close (a namespace ``http://a/> SELECT ... BIND('''`` would otherwise hide
 # the query's SERVICE from a check of the query alone).
-_PN_CHARS = PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f\u2040"
-_PN_PREFIX = re.compile(f"(?:[{PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?")
+_PN_PREFIX = re.compile(f"(?:[{PN_CHARS_BASE}](?:[{PN_CHARS}.]*[{PN_CHARS}])?)?")
 _ABSOLUTE_IRI = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*""")
 
 
