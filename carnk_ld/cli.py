@@ -153,17 +153,10 @@ class _Command(click.Command):
         return option
 
 
-class _Cli(click.Group):
-    """The command group, reporting an output that cannot be written in one line, not a traceback."""
+class _Cli(click.Group, _Command):
+    """The command group, help printed as a command's; an output it cannot write is one line, not a traceback."""
 
     command_class = _Command
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        """Click's help option, printing through :func:`_show_help`."""
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.callback = _show_help
-        return option
 
     def main(self, *args, **kwargs):  # click's own signature, overloaded there
         try:
