@@ -10,9 +10,11 @@ input error naming it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -198,3 +200,34 @@ def _require_regular(mode: int, shown: Path) -> None:
 
 def _unreadable(shown: Path, exc: OSError) -> InputError:
     return InputError(shown, f"cannot read the file: {exc.strerror or exc}", "check that it exists and is readable")
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Replace ``target`` (a file the user owns) with ``data`` atomically: a reader sees the old file or the new one.
+
+    A temporary file beside it is written, fsynced and renamed over it, keeping the old file's
+    permissions (a new file gets the umask's); the temporary file never outlives a failure.
+    """
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, the only way; the command runs one thread by now)."""
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from carnk_ld.corpusfiles import corpus_entries, ignored_in, ignored_lines, read_input_text
+from carnk_ld.corpusfiles import corpus_entries, ignored_in, ignored_lines, read_input_text, replace_file
 from carnk_ld.errors import InputError, Location, sparql_syntax_error
 from carnk_ld.query import cell, parse_bindings
 from carnk_ld.scopes import refuse_service
@@ -318,9 +318,7 @@ def compare_question(store: SparqlStore, question: Question) -> Comparison:
 def write_answer(path: Path, answer: Answer) -> None:
     """Write an approved answer atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    staging.write_text(render_answer(answer), encoding="utf-8")
-    os.replace(staging, path)
+    replace_file(path, render_answer(answer).encode("utf-8"))
 
 
 def run_competency_questions(root: Path, release: Path, approve: tuple[str, ...] = ()) -> Report:

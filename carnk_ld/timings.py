@@ -13,14 +13,13 @@ previous timings file as it was.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from carnk_ld.corpusfiles import replace_file
 from carnk_ld.errors import InputError
 from carnk_ld.release import RELEASE_MARKER, resolve_out
 
@@ -118,28 +117,5 @@ def _is_stage_record(record: object) -> bool:
 
 
 def write_timings(target: Path, stages: list[dict[str, object]]) -> None:
-    """Replace ``target`` with the stage records as JSON, atomically (a temporary file, then a rename)."""
-    data = (json.dumps(stages, indent=1) + "\n").encode("utf-8")
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask (read by setting it, the only way; the command runs one thread by now)."""
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    """Replace ``target`` with the stage records as JSON, atomically (:func:`carnk_ld.corpusfiles.replace_file`)."""
+    replace_file(target, (json.dumps(stages, indent=1) + "\n").encode("utf-8"))
