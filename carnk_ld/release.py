@@ -215,6 +215,22 @@ def sha256_file(path: Path) -> str:
 _KEPT_BESIDE = re.compile(r"\.(.+)\.(?:lock|cache|store|staging-.*|old-.*)")
 
 
+def release_area(path: Path) -> str | None:
+    """Where ``path`` (resolved) lies if in a carnk-ld release or in the folders one keeps beside it; else None.
+
+    A folder inside a release is one whose ancestor holds ``RELEASE.json``; beside a release
+    ``NAME`` are its lock, staging, cache and query store, ``.NAME.SUFFIX``.
+    """
+    for folder in path.parents:
+        if (folder / RELEASE_MARKER).is_file():
+            return f"inside the carnk-ld release {folder}"
+    for folder in (path, *path.parents):
+        kept = _KEPT_BESIDE.fullmatch(folder.name)
+        if kept and (folder.parent / kept.group(1) / RELEASE_MARKER).is_file():
+            return f"inside {folder}, which the release {folder.parent / kept.group(1)} keeps beside it"
+    return None
+
+
 def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Path] = ()) -> Path:
     """The folder a build may write for ``--out`` (symlinks followed), or an :class:`InputError` saying why not.
 
@@ -232,24 +248,15 @@ def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Pa
         if target == root or root.is_relative_to(target):
             message = f"this folder holds the corpus {corpus}; a build would replace it"
             raise InputError(shown, message, "choose a new folder with --out")
-    for folder in target.parents:
-        # A release lists every file it holds: a folder written inside one (with the lock and
-        # cache kept beside it) would make it a release no longer, and no build may replace it.
-        if (folder / RELEASE_MARKER).is_file():
-            raise InputError(
-                shown,
-                f"inside the carnk-ld release {folder}; a build would alter that release",
-                "choose a folder outside any release with --out",
-            )
-    for folder in (target, *target.parents):
-        # the lock, staging, cache and query store a release keeps beside it: .NAME.SUFFIX
-        kept = _KEPT_BESIDE.fullmatch(folder.name)
-        if kept and (folder.parent / kept.group(1) / RELEASE_MARKER).is_file():
-            raise InputError(
-                shown,
-                f"inside {folder}, which the release {folder.parent / kept.group(1)} keeps beside it",
-                "choose a folder outside any release and its companions with --out",
-            )
+    # A release lists every file it holds: a folder written inside one (with the lock and cache
+    # kept beside it), or inside what one keeps beside it, would alter that release or its cache.
+    area = release_area(target)
+    if area:
+        raise InputError(
+            shown,
+            f"{area}; a build would alter that release",
+            "choose a folder outside any release with --out (and outside the folders kept beside one)",
+        )
     for folder in inputs:
         source = resolve_out(folder)
         if target == source or source.is_relative_to(target) or target.is_relative_to(source):

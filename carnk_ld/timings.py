@@ -21,7 +21,7 @@ from pathlib import Path
 
 from carnk_ld.corpusfiles import replace_file
 from carnk_ld.errors import InputError
-from carnk_ld.release import RELEASE_MARKER, resolve_out
+from carnk_ld.release import release_area, resolve_out
 
 #: How much of an existing file is read to recognise it as timings; a larger one is not replaced.
 #: A build of a large corpus writes a few hundred stage records, far below this.
@@ -59,10 +59,9 @@ def timings_target(path: Path, *, release: Path, inputs: Iterable[Path]) -> Path
         source = resolve_out(folder)
         if target == source or target.is_relative_to(source):
             raise InputError(shown, f"--timings: inside the corpus input {folder}, which the build reads", _HINT)
-    if (target.parent / RELEASE_MARKER).exists():
-        raise InputError(
-            shown, f"--timings: inside the carnk-ld release {target.parent}, which holds only its own files", _HINT
-        )
+    area = release_area(target)  # any release's, and its companions', not only this command's
+    if area:
+        raise InputError(shown, f"--timings: {area}, which holds only its own files", _HINT)
     if not target.parent.is_dir():
         raise InputError(shown, f"--timings: the folder {target.parent} does not exist", "create it first")
     try:
