@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import TypeVar
 
 import pyoxigraph as ox
@@ -158,14 +157,10 @@ class QueryService:
         self.parts = parts
         self.cache = cache
         self.pool = pool
-        self._everything: dict[tuple[bool, tuple[str, ...] | None], ox.Store] = {}
+        self._metadata = b"".join(line + b"\n" for line in glob.lines_in((GRAPH_METADATA,)))
         self._corpus_key = digest(glob.nq, *(part.key for part in parts))
         self._included: dict[_Request, Callable[[ox.Store, str], list]] = {}
         self._shard_rows: dict[_Request, list] = {}  # rows of every shard, not yet merged
-
-    def release(self) -> None:
-        """Forget the stores of everything (they are the size of the release); built again if asked."""
-        self._everything.clear()
 
     def include(self, queries: dict[str, Scope], *, quads: bool, run: Callable[[ox.Store, str], list]) -> None:
         """Answer these queries' document-scoped ones too when shards are next evaluated (see :meth:`answers`)."""
@@ -174,39 +169,35 @@ class QueryService:
             if scope == "document" and request not in self._shard_rows:
                 self._included[request] = run
 
-    def _everything_store(self, *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
-        """A store of every shard's quads, or of those in the named graphs given (by name)."""
-        key = (quads, graphs)
-        if key not in self._everything:
-            texts = [self.glob.nq, *(part.nquads() for part in self.parts)]
-            if graphs is not None:
-                suffixes = tuple(f" <{KG}graph/{name}> .".encode() for name in graphs)
-                texts = [
-                    b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes)) for text in texts
-                ]
-            self._everything[key] = _store(texts, quads=quads)
-        return self._everything[key]
-
-    def _units(self) -> list[tuple[str, Callable[[], list[bytes]]]]:
-        """The shards as (key, their N-Quads texts when asked): each batch of documents, then the metadata graph.
-
-        Texts are joined only for shards whose answers are not cached (a rebuild's are few).
-        """
-        metadata = b"".join(line + b"\n" for line in self.glob.lines_in((GRAPH_METADATA,)))
-        units: list[tuple[str, Callable[[], list[bytes]]]] = [
-            (digest(*sorted(part.key for part in batch)), partial(_nquads_of, batch)) for batch in batched(self.parts)
+    def _units(self) -> list[tuple[str, list[DocumentPart] | None]]:
+        """The shards as (key, their documents): each batch of documents, then the metadata graph (None)."""
+        units: list[tuple[str, list[DocumentPart] | None]] = [
+            (digest(*sorted(part.key for part in batch)), batch) for batch in batched(self.parts)
         ]
-        units.append((digest(metadata), partial(list, [metadata])))
+        units.append((digest(self._metadata), None))
         return units
 
-    def _evaluate_shards(self, runs: dict[_Request, Callable[[ox.Store, str], list]]) -> None:
-        """Every shard's rows of each request in ``runs``, from the cache or the workers."""
+    def _evaluate(self, runs: dict[_Request, _Run], wholes: dict[_Request, _Run]) -> list[list]:
+        """Every shard's rows of each request in ``runs`` (from the cache or the workers), and each whole request's.
+
+        The workers answer the whole-graph requests (each on a store of everything) along
+        with the shards, so neither waits for the other. Texts are joined only for shards
+        whose answers are not cached (a rebuild's are few).
+        """
         base = b"".join(line + b"\n" for line in self.glob.lines_in(BASE_GRAPHS))
         base_key = digest(base)
         requests = sorted(runs)
         found: dict[_Request, list] = {request: [] for request in requests}
+        texts: dict[str, bytes] = {}
+
+        def nquads(batch: list[DocumentPart]) -> list[bytes]:
+            for part in batch:
+                if part.doc_id not in texts:
+                    texts[part.doc_id] = part.nquads()
+            return [texts[part.doc_id] for part in batch]
+
         todo: list[tuple[list[bytes], list[_Request], dict[_Request, str]]] = []
-        for unit_key, texts_of in self._units():
+        for unit_key, batch in self._units() if requests else ():
             keys = {
                 request: digest(self.cache.fingerprint, "shard-rows", *map(str, request), base_key, unit_key)
                 for request in requests
@@ -219,14 +210,18 @@ class QueryService:
                 else:
                     missing.append(request)
             if missing:
-                todo.append((texts_of(), missing, keys))
-        task = _UnitTask(base, [(texts, missing) for texts, missing, _ in todo], runs)
-        computed = self.pool.map(_answer_unit, task, list(range(len(todo))))
+                todo.append((nquads(batch) if batch is not None else [self._metadata], missing, keys))
+        everything = [self.glob.nq, *nquads(self.parts)] if wholes else []
+        units = [(unit, missing) for unit, missing, _ in todo]
+        task = _UnitTask(base, units, everything, list(wholes), {**runs, **wholes})
+        computed = self.pool.imap(_answer_unit, task, list(range(len(wholes) + len(todo))))
+        whole_rows = [next(computed)[request] for request in wholes]
         for (_, _, keys), rows_by_request in zip(todo, computed, strict=True):
             for request, rows in rows_by_request.items():
                 self.cache.put("rows", keys[request], rows)
                 found[request].extend(rows)
         self._shard_rows.update(found)
+        return whole_rows
 
     def answers(
         self,
@@ -241,18 +236,17 @@ class QueryService:
         A document-scoped query runs on G's base graphs plus each shard (batches of
         documents are as exact as single documents: the union of the union is the union),
         shards in the build's workers, and ``merge`` unites the rows; any other query runs
-        on a store of everything. ``run`` must be picklable (a module-level function or an
-        instance of a module-level class) for workers on other machines.
+        on a store of everything (of the graphs it declares), in a worker too. ``run`` must
+        be picklable (a module-level function or an instance of a module-level class) for
+        workers on other machines.
         """
         kind = "quads" if quads else "triples"
         answers: dict[str, list[Row]] = {}
         runs = {_request(quads, run, q): run for q, scope in queries.items() if scope == "document"}
         todo = {request: r for request, r in {**runs, **self._included}.items() if request not in self._shard_rows}
-        if any(request in todo for request in runs):
-            self._included.clear()
-            self._evaluate_shards(todo)
-        for request in runs:
-            answers[request[2]] = merge(self._shard_rows[request])
+        if not any(request in todo for request in runs):
+            todo = {}
+        wholes: list[tuple[_Request, str]] = []
         for query, scope in queries.items():
             if scope == "document":
                 continue
@@ -260,16 +254,24 @@ class QueryService:
             cached = self.cache.get("rows", key)
             if isinstance(cached, list):
                 answers[query] = cached
-                continue
-            graphs, _, _ = declared_graphs(query)  # checked when the query was read
-            answers[query] = merge(run(self._everything_store(quads=quads, graphs=graphs), query))
-            self.cache.put("rows", key, answers[query])
-        return answers
+            else:
+                wholes.append((_request(quads, run, query), key))
+        if todo or wholes:
+            if todo:
+                self._included.clear()
+            whole_rows = self._evaluate(todo, {request: run for request, _ in wholes})
+            for (request, key), rows in zip(wholes, whole_rows, strict=True):
+                answers[request[2]] = merge(rows)
+                self.cache.put("rows", key, answers[request[2]])
+        for request in runs:
+            answers[request[2]] = merge(self._shard_rows[request])
+        return {query: answers[query] for query in queries}
 
 
 #: What is asked of a shard: (on quads?, the runner's name, the query). Rows differ by runner
 #: (a shape's solutions, a check's findings), so the same query text asked by two is two requests.
 _Request = tuple[bool, str, str]
+_Run = Callable[[ox.Store, str], list]
 
 
 def _runner_name(run: Callable[[ox.Store, str], list]) -> str:
@@ -280,21 +282,25 @@ def _request(quads: bool, run: Callable[[ox.Store, str], list], query: str) -> _
     return quads, _runner_name(run), query
 
 
-def _nquads_of(batch: list[DocumentPart]) -> list[bytes]:
-    return [part.nquads() for part in batch]
-
-
 @dataclass
 class _UnitTask:
-    """What the workers answering SPARQL queries shard by shard read."""
+    """What the workers answering SPARQL queries read: the shards, and everything for the whole-graph requests."""
 
     base: bytes  # N-Quads of the graphs every shard shares
     units: list[tuple[list[bytes], list[_Request]]]  # per shard: its N-Quads texts, what to answer there
+    everything: list[bytes]  # N-Quads of every graph (when a whole-graph request is asked)
+    wholes: list[_Request]  # answered on everything (of the graphs each declares), before the units
     runs: dict[_Request, Callable[[ox.Store, str], list]]  # how to run each request
 
 
 def _answer_unit(task: _UnitTask, index: int) -> dict[_Request, list]:
-    texts, requests = task.units[index]
+    """The rows of the whole-graph request ``index``, or of the shard ``index`` after them."""
+    if index < len(task.wholes):
+        request = task.wholes[index]
+        quads, _, query = request
+        graphs, _, _ = declared_graphs(query)  # checked when the query was read
+        return {request: task.runs[request](graph_store(task.everything, quads=quads, graphs=graphs), query)}
+    texts, requests = task.units[index - len(task.wholes)]
     stores: dict[bool, ox.Store] = {}
     answers = {}
     for request in requests:
@@ -303,6 +309,14 @@ def _answer_unit(task: _UnitTask, index: int) -> dict[_Request, list]:
             stores[quads] = _store([task.base, *texts], quads=quads)
         answers[request] = task.runs[request](stores[quads], query)
     return answers
+
+
+def graph_store(texts: list[bytes], *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
+    """A store of N-Quads texts, of only the lines in the named graphs given (by name) unless None."""
+    if graphs is not None:
+        suffixes = tuple(f" <{KG}graph/{name}> .".encode() for name in graphs)
+        texts = [b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes)) for text in texts]
+    return _store(texts, quads=quads)
 
 
 def _store(texts: list[bytes], *, quads: bool) -> ox.Store:
@@ -468,7 +482,6 @@ def _fast(
         union = all(bag_safe(query) for query in queries)
         run = _shape_rows_union if union else _shape_rows
         rows = service.answers(scopes, quads=union, run=run, merge=_distinct_dicts)
-        service.release()
     present = {p.doc_id for p in parts}
     by_doc: dict[str, dict[str, list[dict]]] = {}
     shared_rows: dict[str, list[dict]] = {q: [] for q in queries}
@@ -515,7 +528,7 @@ def _fast(
         else:
             missing.append((key, index))
     task = _ShardTask(roots, base, [batches[i] for _, i in missing], sources, whole)
-    computed = workers.map(_validate_shard, task, list(range(len(missing))))
+    computed = workers.imap(_validate_shard, task, list(range(len(missing))))
     for (key, _), found in zip(missing, computed, strict=True):
         cache.put("shard", key, found)
         violations.extend(found)
@@ -540,4 +553,14 @@ def _rows_digest(rows: dict[str, list[dict]]) -> str:
     )
 
 
-__all__ = ["BASE_GRAPHS", "Global", "QueryService", "Sources", "include_qc", "qc_gate", "reason_gate", "shacl_gate"]
+__all__ = [
+    "BASE_GRAPHS",
+    "Global",
+    "QueryService",
+    "Sources",
+    "graph_store",
+    "include_qc",
+    "qc_gate",
+    "reason_gate",
+    "shacl_gate",
+]

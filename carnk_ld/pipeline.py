@@ -306,7 +306,7 @@ def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentP
             parts[doc_path.stem] = part
         else:
             todo.append((doc_path, facts_path, key))
-    for (doc_path, _, _), computed in zip(todo, pool.map(_compute, inputs.ontology, todo), strict=True):
+    for (doc_path, _, _), computed in zip(todo, pool.imap(_compute, inputs.ontology, todo), strict=True):
         if isinstance(computed, DocumentPart):
             cache.put("part", computed.key, computed)
             parts[doc_path.stem] = computed

@@ -144,18 +144,41 @@ def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | 
     rdf_type = RDF.type
     current: ox.NamedNode | ox.BlankNode | None = None
     ref = ""
-    props: dict[str, list[object]] = {}
+    # A value is kept as (text, "", "") for a string, (ref, "@id", "") for a node and
+    # (value, "@language" or "@type", tag) for another literal, and written by node_text.
+    props: dict[str, list[tuple[str, str, str]]] = {}
     types: list[str] = []
+    encode = _encode
+
+    def value_text(value: tuple[str, str, str], indent: str) -> str:
+        text, key, tag = value
+        if not key:
+            return encode(text)
+        if not tag:
+            return "{\n" + indent + ' "@id": ' + encode(text) + "\n" + indent + "}"
+        return (
+            "{\n" + indent + ' "@value": ' + encode(text) + ",\n" + indent + " " + encode(key) + ": " + encode(tag)
+            + "\n" + indent + "}"
+        )  # fmt: skip
 
     def node_text() -> str:
-        node: dict[str, object] = {"@id": ref}
+        # json.dumps(node, indent=1) at an indent of two spaces, written directly: the general
+        # encoder's recursion over dicts built for it is the larger part of a part's cost.
+        out = ['{\n   "@id": ', encode(ref)]
         if types:
-            node["@type"] = types[0] if len(types) == 1 else list(types)
+            out.append(',\n   "@type": ')
+            if len(types) == 1:
+                out.append(encode(types[0]))
+            else:
+                out.append("[" + ",".join("\n    " + encode(t) for t in types) + "\n   ]")
         for key in sorted(props):
             values = props[key]
-            node[key] = values[0] if len(values) == 1 else values
-        out: list[str] = []
-        _dump_value(node, "  ", out)
+            out.append(",\n   " + encode(key) + ": ")
+            if len(values) == 1:
+                out.append(value_text(values[0], "   "))
+            else:
+                out.append("[" + ",".join("\n    " + value_text(v, "    ") for v in values) + "\n   ]")
+        out.append("\n  }")
         return "".join(out)
 
     for t in triples:
@@ -174,13 +197,13 @@ def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | 
             continue
         if isinstance(obj, ox.Literal):
             if obj.language:
-                value: object = {"@value": obj.value, "@language": obj.language}
+                value: tuple[str, str, str] = (obj.value, "@language", obj.language)
             elif obj.datatype.value == _XSD_STRING:
-                value = obj.value
+                value = (obj.value, "", "")
             else:
-                value = {"@value": obj.value, "@type": compact(obj.datatype.value)}
+                value = (obj.value, "@type", compact(obj.datatype.value))
         else:
-            value = {"@id": ref_of(obj)}
+            value = (ref_of(obj), "@id", "")
         key = compact(t.predicate.value)
         values = props.get(key)
         if values is None:

@@ -56,10 +56,21 @@ class Workers:
 
     def map(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> list[R]:
         """The results of ``function(shared, item)`` for every item, in order."""
+        return list(self.imap(function, shared, items))
+
+    def imap(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> Iterator[R]:
+        """:meth:`map`'s results one by one, in order, each as soon as it and those before it are done.
+
+        The caller's own work on a result (writing it to the cache) then overlaps the
+        workers' work on the next ones instead of following all of it.
+        """
         if self.scheduler:
-            return self._map_dask(function, shared, items)
+            yield from self._imap_dask(function, shared, items)
+            return
         if self.jobs < 2 or len(items) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-            return [function(shared, item) for item in items]
+            for item in items:
+                yield function(shared, item)
+            return
         # Forked workers inherit every object of this process; without freezing, their
         # garbage collector walks (and so copies) all of those pages.
         gc.freeze()
@@ -78,22 +89,25 @@ class Workers:
                 # traceback on stderr when it finds the killed workers (it sets an error on a cancelled future).
                 futures = [executor.submit(_run_chunk, items[at : at + size]) for at in range(0, len(items), size)]
                 try:
-                    return [result for future in futures for result in future.result()]
+                    for future in futures:
+                        yield from future.result()
                 except BaseException:
-                    # Stopped (Ctrl-C, SIGTERM) or failed: leaving the block would wait for every chunk
-                    # already queued to the workers, minutes on a large corpus; they are of no use now.
+                    # Stopped (Ctrl-C, SIGTERM), failed, or the caller gave up on the results: leaving
+                    # the block would wait for every chunk already queued to the workers, minutes on a
+                    # large corpus; they are of no use now.
                     for process in set(multiprocessing.active_children()) - before:
                         process.kill()
                     raise
         finally:
             gc.unfreeze()
 
-    def _map_dask(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> list[R]:
+    def _imap_dask(self, function: Callable[[S, T], R], shared: S, items: list[T]) -> Iterator[R]:
         client = self._connect()
         executor: Executor = client.get_executor(pure=False)
         reference = client.scatter(shared, broadcast=True, hash=False, direct=False)
         futures = [executor.submit(function, reference, item) for item in items]
-        return [future.result() for future in futures]
+        for future in futures:
+            yield future.result()
 
     def _connect(self) -> Any:
         if self._client is None:

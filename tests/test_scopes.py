@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_ONTOLOGY
-from carnk_ld.gates import QueryService
+from carnk_ld.gates import QueryService, graph_store
 from carnk_ld.parts import Cache
 from carnk_ld.qc import load_checks
 from carnk_ld.scopes import Scope, declared_graphs, declared_scope
@@ -143,7 +143,8 @@ def test_a_query_that_declares_its_graphs_answers_on_them_as_on_everything(name:
     service = QueryService(glob, parts, Cache(None), Workers(1))
     assert _answer(service, query, quads, "graph") == expected
     graphs = declared_graphs(query)[0]
-    assert graphs is not None and len(service._everything_store(quads=quads, graphs=graphs)) < len(store)
+    everything = [glob.nq, *(part.nquads() for part in parts)]
+    assert graphs is not None and len(graph_store(everything, quads=quads, graphs=graphs)) < len(store)
 
 
 def test_the_statement_shape_needs_the_whole_graph(injected) -> None:
