@@ -412,7 +412,8 @@ def shacl_gate(
 
 
 def _part_triples(part: DocumentPart) -> list[ox.Triple]:
-    return [q.triple for q in part.quads()]
+    """The part's distinct triples, parsed back from its N-Triples (the cache holds text)."""
+    return list(ox.parse(part.nt.text(), format=ox.RdfFormat.N_TRIPLES))
 
 
 @dataclass
@@ -421,6 +422,7 @@ class _ShardTask:
 
     roots: list
     base: list[ox.Triple]
+    base_literals: frozenset[ox.Literal]  # what note_literal keeps of the base's literals
     batches: list[tuple[list[DocumentPart], dict[str, list[dict]]]]
     sources: Sources
     whole: bool  # one shard of every document: validate shared nodes there too
@@ -437,7 +439,9 @@ def _validate_shard(task: _ShardTask, index: int) -> list[Violation]:
         return task.whole or (isinstance(node, ox.NamedNode) and scope_of(node.value) in docs)
 
     data = list(dict.fromkeys(task.base + own)) if task.whole else task.base + own
-    return list(violations_of(Validator(data, task.roots, rows=batch_rows).run(keep=in_batch), task.sources))
+    literals = task.base_literals.union(*(part.literals for part in batch))
+    validator = Validator(data, task.roots, rows=batch_rows, literals=literals)
+    return list(violations_of(validator.run(keep=in_batch), task.sources))
 
 
 def _fast(
@@ -527,7 +531,11 @@ def _fast(
             violations.extend(found)
         else:
             missing.append((key, index))
-    task = _ShardTask(roots, base, [batches[i] for _, i in missing], sources, whole)
+    base_literals: set[ox.Literal] = set()
+    for t in base:
+        if isinstance(t.object, ox.Literal):
+            note_literal(t.object, base_literals)
+    task = _ShardTask(roots, base, frozenset(base_literals), [batches[i] for _, i in missing], sources, whole)
     computed = workers.imap(_validate_shard, task, list(range(len(missing))))
     for (key, _), found in zip(missing, computed, strict=True):
         cache.put("shard", key, found)

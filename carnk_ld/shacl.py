@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -789,8 +790,13 @@ class Validator:
         roots: list[Shape],
         store: ox.Store | None = None,
         rows: dict[str, list[dict]] | None = None,
+        literals: set[ox.Literal] | frozenset[ox.Literal] | None = None,
     ):
-        """Index ``triples``; SPARQL parts run on ``store`` or come from ``rows`` (query text -> solutions)."""
+        """Index ``triples``; SPARQL parts run on ``store`` or come from ``rows`` (query text -> solutions).
+
+        ``literals``, when given, are the triples' literals :func:`note_literal` keeps (the
+        parts know theirs), else they are found here.
+        """
         self.roots = roots
         self.rows = rows
         reads = reads_of(roots)
@@ -799,17 +805,20 @@ class Validator:
         self.fwd: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_fwd}
         self.inv: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_inv}
         fwd, inv = self.fwd, self.inv
-        others: set[ox.Literal] = set()
         for t in triples:
             p = t.predicate
             if p in fwd:
                 fwd[p][t.subject].append(t.object)
             if p in inv:
                 inv[p][t.object].append(t.subject)
-            # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
-            # one node there, two here, with or without a store for the SPARQL parts
-            if isinstance(t.object, ox.Literal):
-                note_literal(t.object, others)
+        # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
+        # one node there, two here, with or without a store for the SPARQL parts
+        if literals is None:
+            found: set[ox.Literal] = set()
+            for t in triples:
+                if isinstance(t.object, ox.Literal):
+                    note_literal(t.object, found)
+            literals = found
         # A graph is a set: a triple given twice (two documents' parts may both hold a shared
         # triple) is one value, or counts and pairs (sh:maxCount, sh:lessThan) would differ.
         for index in (*fwd.values(), *inv.values()):
@@ -818,7 +827,7 @@ class Validator:
                     index[key] = list(dict.fromkeys(values))
         self.store: ox.Store | None = None
         self.union = False
-        check_store_keeps(others)
+        check_store_keeps(literals)
         if needs_store:
             if store is not None and all(bag_safe(q) for q in shape_queries(roots)):
                 self.store, self.union = store, True
@@ -1214,7 +1223,7 @@ def note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
         others.add(value)
 
 
-def check_store_keeps(literals: set[ox.Literal]) -> None:
+def check_store_keeps(literals: AbstractSet[ox.Literal]) -> None:
     """SPARQL rows come from a store that canonicalises some literals; messages show lexical forms.
 
     Every literal outside the plainly safe cases goes through a scratch store once; if its

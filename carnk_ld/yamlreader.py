@@ -112,19 +112,17 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
             f"raw U+{ord(char):04X} ({name}) character: YAML reads it as a line break and would fold it into a space",
             hint,
         )
-    documents = 0
+    composer = _Composer(shown)
     try:
         for event in yaml.parse(text, Loader=_LOADER):
             assert event.start_mark is not None  # the parser marks every event it emits
-            line: int | None = event.start_mark.line + 1
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise InputError(
-                        Location(shown, line),
-                        "a second YAML document starts here: expected exactly one YAML document",
-                        "remove the second '---' line or move its content into the first document",
-                    )
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.DocumentStartEvent) and composer.documents:
+                raise InputError(
+                    Location(shown, line),
+                    "a second YAML document starts here: expected exactly one YAML document",
+                    "remove the second '---' line or move its content into the first document",
+                )
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
                     Location(shown, line),
@@ -139,12 +137,11 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
                     f"YAML tag {tag} is not allowed",
                     "remove the tag; values are interpreted by the facts schema",
                 )
-        document = yaml.compose(text, Loader=_LOADER)
+            composer.add(event, line)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        raise InputError(Location(shown, line, column), f"YAML syntax error: {exc.problem or exc}") from None
+        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        raise InputError(where, f"YAML syntax error: {exc.problem or exc}") from None
     except yaml.reader.ReaderError as exc:
         raise InputError(
             Location(shown, *position(text, exc.position)),
@@ -153,34 +150,82 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(Location(shown, 1), f"YAML error: {exc}") from None
-    if document is None:
+    if composer.problem is not None:  # the whole file is well-formed YAML: now its first problem of structure
+        raise composer.problem
+    if composer.root is None:
         raise InputError(Location(shown, 1), "expected exactly one YAML document, found none")
-    return _convert(document, shown)
+    return composer.root
 
 
-def _convert(node: yaml.Node, shown: Path) -> YNode:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.ScalarNode):
-        return YScalar(node.value, line, node.style in (None, ""))
-    if isinstance(node, yaml.SequenceNode):
-        return YSeq([_convert(child, shown) for child in node.value], line)
-    assert isinstance(node, yaml.MappingNode)
-    items: dict[str, tuple[int, YNode]] = {}
-    for key_node, value_node in node.value:
-        key_line = key_node.start_mark.line + 1
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise InputError(Location(shown, key_line), "mapping keys must be plain text")
-        if key_node.value == "<<":
-            raise InputError(Location(shown, key_line), "YAML merge keys (<<) are not allowed")
-        if key_node.value in items:
-            first = items[key_node.value][0]
-            raise InputError(
-                Location(shown, key_line),
-                f"duplicate key {key_node.value!r} (first defined on line {first})",
-                "YAML keeps only the last value; remove one of them",
-            )
-        items[key_node.value] = (key_line, _convert(value_node, shown))
-    return YMap(items, line)
+@dataclass
+class _Open:
+    """A collection whose end event has not come yet."""
+
+    line: int
+    items: list[YNode] | dict[str, tuple[int, YNode]]
+    key: tuple[str, int] | None = None  # a mapping's key (and its line) waiting for its value
+
+
+class _Composer:
+    """Builds :class:`YNode` values from the parser's events, the one pass over the text.
+
+    PyYAML's own composer would need a second parse (the events are read first for what
+    this reader refuses) and resolves tags that are never used here. The first problem of
+    structure (a duplicate key, a key that is not plain text, a merge key) is kept, in
+    document order, and raised only once the whole text has parsed, so a syntax error
+    anywhere is reported first, as the parser finds it.
+    """
+
+    def __init__(self, shown: Path):
+        self.shown = shown
+        self.documents = 0
+        self.root: YNode | None = None
+        self.problem: InputError | None = None
+        self._open: list[_Open] = []
+
+    def _fail(self, line: int, message: str, hint: str | None = None) -> None:
+        if self.problem is None:
+            self.problem = InputError(Location(self.shown, line), message, hint)
+
+    def add(self, event: yaml.Event, line: int) -> None:
+        """Take one parser event (at ``line``)."""
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+        elif isinstance(event, yaml.ScalarEvent):
+            self._attach(YScalar(event.value, line, event.style in (None, "")), line)
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            top = self._open[-1] if self._open else None
+            if top is not None and isinstance(top.items, dict) and top.key is None:
+                self._fail(line, "mapping keys must be plain text")
+            self._open.append(_Open(line, [] if isinstance(event, yaml.SequenceStartEvent) else {}))
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            done = self._open.pop()
+            node: YNode = YSeq(done.items, done.line) if isinstance(done.items, list) else YMap(done.items, done.line)
+            self._attach(node, done.line)
+
+    def _attach(self, node: YNode, line: int) -> None:
+        if not self._open:
+            self.root = node
+            return
+        top = self._open[-1]
+        if isinstance(top.items, list):
+            top.items.append(node)
+        elif top.key is not None:
+            top.items[top.key[0]] = (top.key[1], node)
+            top.key = None
+        elif not isinstance(node, YScalar):  # a key that is a collection: reported where it started
+            top.key = (f"\x00{line}", line)
+        else:
+            if node.value == "<<":
+                self._fail(line, "YAML merge keys (<<) are not allowed")
+            elif node.value in top.items:
+                first = top.items[node.value][0]
+                self._fail(
+                    line,
+                    f"duplicate key {node.value!r} (first defined on line {first})",
+                    "YAML keeps only the last value; remove one of them",
+                )
+            top.key = (node.value, line)
 
 
 def _shorten(value: str, limit: int = 40) -> str:
