@@ -60,7 +60,7 @@ from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_
 from carnk_ld.progress import Progress
 from carnk_ld.rdfio import RDF_SUFFIXES
 from carnk_ld.reason import Hierarchy
-from carnk_ld.release import publish_release, release_lock, release_target, resolve_out
+from carnk_ld.release import FileState, publish_release, release_lock, release_target, resolve_out
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
@@ -476,14 +476,16 @@ def run_build(
     options = options or BuildOptions()
     progress = progress or Progress()
     started = time.perf_counter()
-    target = release_target(out, corpus=root, inputs=corpus_inputs(root))
+    verified: dict[str, FileState] = {}
+    target = release_target(out, corpus=root, inputs=corpus_inputs(root), verified=verified)
     with release_lock(target), workers(options.jobs, options.scheduler) as pool:
         directory = cache_dir(target) if options.cache else None
         fresh = directory is not None and not directory.exists()
         try:
             cache = Cache(directory, types=cached_types())
             checked = check(root, options, cache, pool, progress)
-            publish_release(release_files(checked), target, progress, checkpoint=options.checkpoint)
+            files = release_files(checked)
+            publish_release(files, target, progress, checkpoint=options.checkpoint, verified=verified)
         except BaseException:
             if fresh and directory is not None:
                 shutil.rmtree(directory, ignore_errors=True)

@@ -112,11 +112,26 @@ def read_checksums(release: Path) -> dict[str, str]:
     return digests
 
 
-def check_release(release: Path, *, verify: bool = True) -> dict[str, str]:
+#: What identifies one state of a file: device, inode, size, and modification and change
+#: times in nanoseconds (writing a file, or setting its times, moves its change time).
+FileState = tuple[int, int, int, int, int]
+
+
+def file_state(path: Path) -> FileState:
+    """:data:`FileState` of ``path`` (symlinks not followed)."""
+    info = path.lstat()
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def check_release(
+    release: Path, *, verify: bool = True, verified: dict[str, FileState] | None = None
+) -> dict[str, str]:
     """Check that ``release`` is a carnk-ld release as the module docstring defines it; its digests.
 
-    ``verify`` also hashes every file against ``SHA256SUMS``. Every problem is an
-    :class:`InputError` naming the file (and line) at fault.
+    ``verify`` also hashes every file against ``SHA256SUMS``. ``verified`` remembers the
+    state of each file found intact, and a file still in the state remembered is not hashed
+    again (a build checks its release when it starts and again before replacing it). Every
+    problem is an :class:`InputError` naming the file (and line) at fault.
     """
     marker = release / RELEASE_MARKER
     if not _is_regular(marker):
@@ -140,12 +155,20 @@ def check_release(release: Path, *, verify: bool = True) -> dict[str, str]:
         path = release / name
         if not _is_regular(path):
             raise InputError(path, f"listed in {CHECKSUMS} but missing or not a regular file", "rebuild the release")
-        if verify and sha256_file(path) != digests[name]:
+        if not verify:
+            continue
+        key = f"{path}\n{digests[name]}"
+        state = file_state(path)
+        if verified is not None and verified.get(key) == state:
+            continue
+        if sha256_file(path) != digests[name]:
             raise InputError(
                 path,
                 f"does not match {CHECKSUMS}: changed since it was built",
                 "rebuild the release (copy any changes of yours elsewhere first)",
             )
+        if verified is not None and file_state(path) == state:  # not changed while it was read
+            verified[key] = state
     return digests
 
 
@@ -231,13 +254,19 @@ def release_area(path: Path) -> str | None:
     return None
 
 
-def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Path] = ()) -> Path:
+def release_target(
+    out: Path,
+    *,
+    corpus: Path | None = None,
+    inputs: Iterable[Path] = (),
+    verified: dict[str, FileState] | None = None,
+) -> Path:
     """The folder a build may write for ``--out`` (symlinks followed), or an :class:`InputError` saying why not.
 
     Refused: the file system root; ``corpus`` or a folder holding it; a folder inside a
     release (an ancestor holding ``RELEASE.json``); one of ``inputs``, a folder holding one,
     or a folder inside one; anything that is not a folder; a non-empty folder that is not a
-    release (:func:`check_release`). Creates nothing.
+    release (:func:`check_release`, given ``verified``). Creates nothing.
     """
     target = resolve_out(out)
     shown = out if Path(os.path.abspath(out)) == target else Path(f"{out} (-> {target})")  # a symlink followed
@@ -280,7 +309,7 @@ def release_target(out: Path, *, corpus: Path | None = None, inputs: Iterable[Pa
         raise InputError(shown, f"cannot read the release folder: {exc.strerror}") from None
     if not empty:
         try:
-            check_release(target)
+            check_release(target, verified=verified)
         except InputError as exc:
             raise InputError(exc.location, f"refusing to replace {shown}: {exc.message}", _REPLACE_HINT) from None
     return target
@@ -377,6 +406,7 @@ def publish_release(
     out: Path,
     progress: Progress | None = None,
     checkpoint: Callable[[str], None] = lambda name: None,
+    verified: dict[str, FileState] | None = None,
 ) -> None:
     """Write ``files`` and the marker to ``out`` atomically; refuse to replace a folder that is not a release.
 
@@ -386,12 +416,13 @@ def publish_release(
     directory and ``out`` are exchanged in one ``renameat2(RENAME_EXCHANGE)`` call, so at
     every instant ``out`` is either the complete old release or the complete new one.
     ``checkpoint`` is called with ``staging-written``, ``before-swap`` and ``after-swap``
-    (robustness tests inject faults there).
+    (robustness tests inject faults there); ``verified`` is what checking ``out`` when the
+    build started found intact (see :func:`check_release`).
     """
     target = resolve_out(out)
     parent = target.parent
     _remove_stale(parent, target.name)  # first: it may restore the release a killed build swapped out
-    release_target(target)
+    release_target(target, verified=verified)
     files = {**files, RELEASE_MARKER: marker_bytes}
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=parent))
     try:
@@ -465,7 +496,9 @@ __all__ = [
     "RELEASE_MARKER",
     "RELEASE_TOOL",
     "BuildLocked",
+    "FileState",
     "check_release",
+    "file_state",
     "marker_bytes",
     "publish_release",
     "read_checksums",

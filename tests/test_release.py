@@ -14,7 +14,10 @@ import pytest
 import rdflib
 from rdflib.compare import to_isomorphic
 
+from carnk_ld import release
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
+from carnk_ld.errors import InputError
+from carnk_ld.release import publish_release, release_target
 from tests.conftest import assert_isomorphic, edit, run_process, tree_bytes
 
 EXPECTED_FILES = {
@@ -318,3 +321,32 @@ def test_a_successful_build_leaves_the_release_and_its_cache_only(cli, sample_co
     assert result.exit_code == 0, result.output
     assert sorted(os.listdir(out.parent)) == [".release.cache", "release"]
     assert sorted(os.listdir(tmp_path)) == ["sample", "site"]
+
+
+def test_a_file_edited_after_the_start_check_is_still_refused_and_an_unchanged_one_not_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "release"
+    publish_release({"a.txt": lambda: b"old\n", "b.txt": lambda: b"kept\n"}, out)
+    verified: dict = {}
+    release_target(out, verified=verified)  # as a build does when it starts
+    hashed: list[str] = []
+    real = release.sha256_file
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(release, "sha256_file", counting)
+    publish_release({"a.txt": lambda: b"new\n"}, out, verified=dict(verified))
+    assert hashed == [], "files in the state found intact at the start are not read again"
+    assert (out / "a.txt").read_bytes() == b"new\n"
+
+    release_target(out, verified=verified)
+    (out / "a.txt").write_bytes(b"mine\n")  # the user edits the release while the build runs
+    with pytest.raises(InputError) as refused:
+        publish_release({"a.txt": lambda: b"newer\n"}, out, verified=verified)
+    assert refused.value.location.path.name == "a.txt"
+    assert "changed since it was built" in refused.value.message
+    assert (out / "a.txt").read_bytes() == b"mine\n", "the edited release is left as it is"
+    assert "a.txt" in hashed
