@@ -8,12 +8,14 @@ whatever corpus ``project_root`` holds, so that ``--project-root`` can point the
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,11 @@ import rdflib
 from click.testing import CliRunner
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
+from carnk_ld import gates
 from carnk_ld.cli import main
+from carnk_ld.errors import CarnkError
+from carnk_ld.ontology import Ontology
+from carnk_ld.reason import Hierarchy
 from tests.oracle import KnowledgeGraph
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -41,6 +47,45 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Corpus tree the corpus-independent tests read instead of this checkout (e.g. a grown copy).",
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def hermit_answers_reused() -> Iterator[None]:
+    """The reasoning gate reuses HermiT's answer to an input it already classified in this session.
+
+    HermiT is deterministic, and each run starts a JVM (half a second, several cores): most
+    builds of the suite classify one of a few ontologies. The first run of each input is real;
+    the answer (a hierarchy or the error raised) is replayed for the same ontology file, text
+    and triples. Tests of the reasoner itself call :func:`carnk_ld.reason.reason` directly.
+    """
+    answers: dict[str, tuple[bool, object]] = {}
+    real = gates.reason
+
+    def reused(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = None) -> Hierarchy:
+        key = hashlib.sha256(
+            b"\0".join(
+                [
+                    str(ontology.path).encode(),
+                    ontology.path.read_bytes() if ontology.path.is_file() else b"",
+                    str(java).encode(),
+                    *sorted(str(t).encode() for t in triples),
+                ]
+            )
+        ).hexdigest()
+        if key not in answers:
+            try:
+                answers[key] = (True, real(ontology, triples, java=java))
+            except CarnkError as exc:
+                answers[key] = (False, exc)
+        ok, answer = answers[key]
+        if not ok:
+            assert isinstance(answer, CarnkError)
+            raise answer.with_traceback(None)
+        return copy.deepcopy(answer)  # type: ignore[return-value]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gates, "reason", reused)
+        yield
 
 
 @pytest.fixture(scope="session")
