@@ -243,7 +243,7 @@ class Codec:
 
     # -- decoding ---------------------------------------------------------------------
 
-    def decode(self, payload: bytes) -> object:
+    def decode(self, payload: bytes | memoryview) -> object:
         """The value of a payload; Undecodable when it is not one :meth:`encode` writes."""
         try:
             return self._decode(memoryview(payload))
@@ -419,7 +419,7 @@ class Cache:
         except OSError:
             return None
         head = len(_MAGIC)
-        payload = data[head + _CHECKSUM :]
+        payload = memoryview(data)[head + _CHECKSUM :]  # not copied: parts are large
         if data[:head] == _MAGIC and hashlib.sha256(payload).digest() == data[head : head + _CHECKSUM]:
             try:
                 return self.codec.decode(payload)
