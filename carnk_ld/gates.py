@@ -162,6 +162,15 @@ class QueryService:
         self._included: dict[_Request, Callable[[ox.Store, str], list]] = {}
         self._shard_rows: dict[_Request, list] = {}  # rows of every shard, not yet merged
 
+    def _content_key(self, query: str) -> str:
+        """A digest of what a whole-graph query reads: every graph, or only those it declares."""
+        graphs, _, _ = declared_graphs(query)  # checked when the query was read
+        if graphs is None:
+            return self._corpus_key
+        names = [f"{KG}graph/{name}" for name in graphs]
+        lines = self.glob.lines_in(tuple(names))
+        return digest(*lines, *(f"{p.doc_id} {p.graph_digests.get(n, '')}" for p in self.parts for n in names))
+
     def include(self, queries: dict[str, Scope], *, quads: bool, run: Callable[[ox.Store, str], list]) -> None:
         """Answer these queries' document-scoped ones too when shards are next evaluated (see :meth:`answers`)."""
         for query, scope in queries.items():
@@ -250,7 +259,7 @@ class QueryService:
         for query, scope in queries.items():
             if scope == "document":
                 continue
-            key = digest(self.cache.fingerprint, "graph-rows", kind, _runner_name(run), query, self._corpus_key)
+            key = digest(self.cache.fingerprint, "graph-rows", kind, _runner_name(run), query, self._content_key(query))
             cached = self.cache.get("rows", key)
             if isinstance(cached, list):
                 answers[query] = cached

@@ -31,7 +31,16 @@ from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
 from carnk_ld.rdfio import serialize_bytes
-from carnk_ld.serialise import Sections, jsonld_nodes, sections_of, sorted_lines, sorted_nquads, tsv_row, turtle_blocks
+from carnk_ld.serialise import (
+    Sections,
+    graph_ntriples,
+    jsonld_nodes,
+    nquads_of,
+    sections_of,
+    sorted_lines,
+    tsv_row,
+    turtle_blocks,
+)
 from carnk_ld.shacl import note_literal
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -121,6 +130,9 @@ class DocumentPart:
     shared_subject_predicates: frozenset[str]
     shared_object_predicates: frozenset[str]
     literals: frozenset[ox.Literal]  # literals a SPARQL store might rewrite (see shacl.note_literal)
+    # per graph: a digest of its triples (equal digests, equal triples), so that an answer on
+    # some graphs of every document is reused when an edit changed only others
+    graph_digests: dict[str, str]
 
     def source(self, iri: str) -> Location | None:
         """Where one node was written."""
@@ -182,7 +194,8 @@ def part_from_graphs(
     """A document's part from its triples per graph (distinct in each graph), whatever produced them."""
     everything = list(dict.fromkeys(t for triples in graphs.values() for t in triples))
     nt_text = sorted_lines(serialize_bytes(everything, format=ox.RdfFormat.N_TRIPLES))
-    nq_text = sorted_nquads(graphs)
+    per_graph = graph_ntriples(graphs)
+    nq_text = nquads_of(per_graph)
 
     own_iri = KG + "doc/" + doc_id
     own_prefixes = tuple(prefix + doc_id + "/" for prefix in _SCOPED)
@@ -299,6 +312,7 @@ def part_from_graphs(
         shared_subject_predicates=frozenset(shared_subject),
         shared_object_predicates=frozenset(shared_object),
         literals=frozenset(literals),
+        graph_digests={name: digest(data) for name, data in sorted(per_graph.items())},
     )
 
 

@@ -77,15 +77,24 @@ def sorted_lines(data: bytes) -> bytes:
 
 
 def sorted_nquads(graphs: dict[str, list[ox.Triple]]) -> bytes:
-    """Sorted distinct N-Quads lines of named graphs.
+    """Sorted distinct N-Quads lines of named graphs."""
+    return nquads_of(graph_ntriples(graphs))
 
-    Each graph is written as N-Triples and its name spliced in before the final `` .``:
-    the same lines Oxigraph's N-Quads writer gives, without a million ``Quad`` objects.
+
+def graph_ntriples(graphs: dict[str, list[ox.Triple]]) -> dict[str, bytes]:
+    """Each named graph's triples as N-Triples, in their order."""
+    return {name: serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES) for name, triples in graphs.items()}
+
+
+def nquads_of(ntriples: dict[str, bytes]) -> bytes:
+    """Sorted distinct N-Quads lines of named graphs given as N-Triples (:func:`graph_ntriples`).
+
+    Each graph's name is spliced in before the final `` .`` of its lines: the same lines
+    Oxigraph's N-Quads writer gives, without a million ``Quad`` objects.
     """
     lines: list[bytes] = []
-    for name, triples in graphs.items():
+    for name, data in ntriples.items():
         suffix = f" <{name}> .".encode()
-        data = serialize_bytes(triples, format=ox.RdfFormat.N_TRIPLES)
         lines.extend(line[:-2] + suffix for line in data.split(b"\n") if line)
     return sorted_lines(b"\n".join(lines))
 

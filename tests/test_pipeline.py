@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carnk_ld import gates
 from carnk_ld.constants import GRAPH_FACTS, GRAPH_MAPPINGS, GRAPH_METADATA, GRAPH_ONTOLOGY, GRAPH_PROVENANCE
 from carnk_ld.errors import CarnkError, InputError, ValidationFailed
 from carnk_ld.gates import Global, QueryService, Sources, qc_gate, shacl_gate
@@ -488,3 +489,48 @@ def test_metadata_counts_follow_the_parts(generated_corpus: Path) -> None:
         assert counts[name] == sum(p.own_counts[name] for p in parts) + len(shared[name])
     counts[GRAPH_METADATA] = 0
     assert metadata_graph(corpus.ontology, counts, corpus.mappings) == kg.metadata
+
+
+def test_a_whole_graph_answer_is_reused_until_an_edit_changes_a_graph_it_reads(
+    sample_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers on every document are keyed by the graphs the query reads, not by the whole corpus."""
+    (sample_corpus / "queries" / "checks" / "negated-statement-violation.rq").write_text(
+        "# severity: INFO\n# title: negated statement\n# description: lists negated statements.\n"
+        "# fix: none needed.\n# scope: graph\n# graphs: facts\n"
+        "PREFIX carnk: <https://w3id.org/carnk/>\n"
+        "SELECT ?entity ?property ?value WHERE {\n"
+        "  ?entity carnk:polarity carnk:Negated .\n"
+        '  BIND (carnk:polarity AS ?property) BIND ("" AS ?value)\n}\n',
+        encoding="utf-8",
+    )
+    stores: list[tuple[str, ...] | None] = []
+    real = gates.graph_store
+
+    def counting(texts: list[bytes], *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
+        stores.append(graphs)
+        return real(texts, quads=quads, graphs=graphs)
+
+    monkeypatch.setattr(gates, "graph_store", counting)
+    out = tmp_path / "out"
+
+    def evaluated() -> list[tuple[str, ...] | None]:
+        stores.clear()
+        _build(sample_corpus, out, jobs=1)
+        _assert_oracle(sample_corpus, out, "build")
+        return sorted(stores, key=str)
+
+    assert ("facts",) in evaluated()
+    # the document gains an excluded sentence: its provenance changes, its facts do not
+    doc, facts = sample_corpus / "documents" / "sample.txt", sample_corpus / "facts" / "sample.yaml"
+    sentence = "An editorial note without a claim."
+    text = doc.read_text(encoding="utf-8") + sentence + "\n"
+    edit(facts, hashlib.sha256(doc.read_bytes()).hexdigest(), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    doc.write_text(text, encoding="utf-8")
+    facts.write_text(
+        facts.read_text(encoding="utf-8") + f'  - quote: "{sentence}"\n    reason: not-a-factual-claim\n',
+        encoding="utf-8",
+    )
+    assert ("facts",) not in evaluated(), "the facts graph is as it was: its answer is reused"
+    edit(facts, "polarity: negated", "polarity: affirmed")
+    assert ("facts",) in evaluated(), "a statement changed: the answer is computed again"
