@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
-from benchmarks.run import edit_one_document, machine, run_child, same_release  # noqa: E402
+from benchmarks.run import edit_one_document, edit_one_fact, machine, run_child, same_release  # noqa: E402
 
 
 def build(source: Path, corpus: Path, out: Path, *, before: bool, cold: bool, extra: tuple[str, ...] = ()) -> dict:
@@ -77,20 +77,49 @@ def main(argv: list[str] | None = None) -> int:
             work / f"one-{size}", work / f"now-{size}"
         )
         rebuilds: dict[str, list[dict]] = {"before": [], "now": []}
+        fact_rebuilds: dict[str, list[dict]] = {"before": [], "now": []}
         if index == 0:
             for run in range(runs):
+                # a document's text: its provenance changes, its facts do not
                 edit_one_document(corpus, which=run * 97 + 13)
                 rebuilds["before"].append(build(args.before, corpus, work / f"before-{size}", before=True, cold=False))
                 rebuilds["now"].append(build(ROOT, corpus, work / f"now-{size}", before=False, cold=False))
+                # a fact: statements and plain triples change, so whole-graph checks run again
+                _edit_a_fact(corpus, run * 89 + 7)
+                fact_rebuilds["before"].append(
+                    build(args.before, corpus, work / f"before-{size}", before=True, cold=False)
+                )
+                fact_rebuilds["now"].append(build(ROOT, corpus, work / f"now-{size}", before=False, cold=False))
                 print(size, "rebuilds", {k: [round(r["seconds"], 2) for r in v] for k, v in rebuilds.items()})
+                print(size, "fact rebuilds", {k: [round(r["seconds"], 2) for r in v] for k, v in fact_rebuilds.items()})
             identical = identical and same_release(work / f"before-{size}", work / f"now-{size}")
         triples = sum(1 for _ in (work / f"now-{size}" / "carnk.nt").open("rb"))
-        rows.append({"size": size, "triples": triples, "found": found, "rebuilds": rebuilds, "identical": identical})
+        rows.append(
+            {
+                "size": size,
+                "triples": triples,
+                "found": found,
+                "rebuilds": rebuilds,
+                "fact_rebuilds": fact_rebuilds,
+                "identical": identical,
+            }
+        )
     text = render(rows, args)
     previous = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
     args.out.write_text(previous.rstrip("\n") + "\n\n" + text if previous else text, encoding="utf-8")
     print(text)
     return 0
+
+
+def _edit_a_fact(corpus: Path, which: int) -> str:
+    """Turn a negated fact affirmed in the first document from ``which`` on that has one."""
+    count = len(list((corpus / "facts").glob("*.yaml")))
+    for offset in range(count):
+        try:
+            return edit_one_fact(corpus, which + offset)
+        except SystemExit:  # that document has no negated fact left
+            continue
+    raise SystemExit(f"no document of {corpus} has a negated fact left")
 
 
 def _median(runs: list[dict], key: str) -> float:
@@ -107,18 +136,21 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
         "*before*: the previous main (`--before`); *now*: this checkout, default options; *now, 1 job*: "
         "`--jobs 1 --no-cache`, everything in one process. Cold = no cache. Builds alternate between versions.",
         "",
-        "| triples | version | cold build (median) | runs | peak RSS (median) | rebuild after one document | runs |",
-        "|---:|---|---:|---|---:|---:|---|",
+        "| triples | version | cold build (median) | runs | peak RSS (median) "
+        "| rebuild after one document's text | runs | rebuild after one fact | runs |",
+        "|---:|---|---:|---|---:|---:|---|---:|---|",
     ]
     for row in rows:
         for name, runs in row["found"].items():
-            rebuilds = row["rebuilds"].get(name, [])
-            rebuild = f"{_median(rebuilds, 'seconds'):.2f} s" if rebuilds else ""
-            rebuild_runs = ", ".join(f"{r['seconds']:.2f}" for r in rebuilds)
+            cells = []
+            for kind in ("rebuilds", "fact_rebuilds"):
+                rebuilds = row[kind].get(name, [])
+                cells.append(f"{_median(rebuilds, 'seconds'):.2f} s" if rebuilds else "")
+                cells.append(", ".join(f"{r['seconds']:.2f}" for r in rebuilds))
             cold_runs = ", ".join(f"{r['seconds']:.1f}" for r in runs)
             lines.append(
                 f"| {row['triples']:,} | {name} | {_median(runs, 'seconds'):.2f} s | {cold_runs} | "
-                f"{_median(runs, 'peak_mib'):,.0f} MiB | {rebuild} | {rebuild_runs} |"
+                f"{_median(runs, 'peak_mib'):,.0f} MiB | {' | '.join(cells)} |"
             )
     if len(rows) > 1:
         small, big = rows[0], rows[-1]
