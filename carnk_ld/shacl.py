@@ -802,15 +802,27 @@ class Validator:
         reads = reads_of(roots)
         wanted_fwd, wanted_inv = set(reads.fwd), set(reads.inv)
         needs_store = reads.sparql and rows is None
-        self.fwd: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_fwd}
-        self.inv: dict[ox.NamedNode, dict] = {p: defaultdict(list) for p in wanted_inv}
-        fwd, inv = self.fwd, self.inv
-        for t in triples:
+        self.fwd: dict[ox.NamedNode, dict] = {p: {} for p in wanted_fwd}
+        self.inv: dict[ox.NamedNode, dict] = {p: {} for p in wanted_inv}
+        fwd_of, inv_of = self.fwd.get, self.inv.get
+        for t in triples:  # each attribute read makes a new Python object: one read each
             p = t.predicate
-            if p in fwd:
-                fwd[p][t.subject].append(t.object)
-            if p in inv:
-                inv[p][t.object].append(t.subject)
+            forward, inverse = fwd_of(p), inv_of(p)
+            if forward is None and inverse is None:
+                continue
+            s, o = t.subject, t.object
+            if forward is not None:
+                objects = forward.get(s)
+                if objects is None:
+                    forward[s] = [o]
+                else:
+                    objects.append(o)
+            if inverse is not None:
+                subjects = inverse.get(o)
+                if subjects is None:
+                    inverse[o] = [s]
+                else:
+                    subjects.append(s)
         # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
         # one node there, two here, with or without a store for the SPARQL parts
         if literals is None:
@@ -821,7 +833,7 @@ class Validator:
             literals = found
         # A graph is a set: a triple given twice (two documents' parts may both hold a shared
         # triple) is one value, or counts and pairs (sh:maxCount, sh:lessThan) would differ.
-        for index in (*fwd.values(), *inv.values()):
+        for index in (*self.fwd.values(), *self.inv.values()):
             for key, values in index.items():
                 if len(values) > 1:
                     index[key] = list(dict.fromkeys(values))
@@ -836,6 +848,7 @@ class Validator:
                 self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         self._subclasses: dict[ox.NamedNode, set] = {}
         self._rdflib: dict[ox.Literal, rdflib.Literal] = {}
+        self._datatypes: dict[tuple[ox.Literal, rdflib.term.Node], bool] = {}
         self._triples = triples
         self._blank_nodes: set[ox.BlankNode] | None = None
 
@@ -1039,7 +1052,12 @@ class Validator:
             return False
         if str(datatype) == _XSD_STRING and not value.language and value.datatype.value == _XSD_STRING:
             return True  # a plain string: rdflib's value is the str itself
-        return _pyshacl_datatype_matches(self.lit(value), datatype)
+        # a function of the two: literals such as offsets recur across thousands of nodes
+        key = (value, datatype)
+        found = self._datatypes.get(key)
+        if found is None:
+            found = self._datatypes[key] = _pyshacl_datatype_matches(self.lit(value), datatype)
+        return found
 
     def _string(self, value: object) -> str:
         if isinstance(value, ox.Literal):
