@@ -54,6 +54,8 @@ LINE = st.one_of(SENTENCE, SENTENCE, RAW_LINE)
 NOTE = st.text(
     st.one_of(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), TRICKY), min_size=1, max_size=40
 )
+#: Characters YAML reads as line breaks that PyYAML writes raw inside a quoted scalar.
+YAML_BREAKS = set("\x85\u2028\u2029")
 # A word that cannot end a sentence, open a list or split a line: no whitespace, no terminal punctuation.
 SAFE_WORD = st.text(
     st.one_of(LINE_CHARS, TRICKY).filter(lambda c: not c.isspace() and c not in ".!?"), min_size=1, max_size=12
@@ -124,7 +126,9 @@ def test_arbitrary_unicode_builds_and_round_trips_or_fails_at_a_line(
 @settings(max_examples=15, **SETTINGS)
 @given(
     words=st.lists(st.lists(SAFE_WORD, min_size=1, max_size=5), min_size=1, max_size=4),
-    notes=st.lists(NOTE.filter(str.strip), min_size=1, max_size=3),  # a blank note is refused, rightly
+    # A blank note is refused, rightly; so is a NEL, LS or PS that PyYAML's emitter writes raw
+    # (YAML would fold it into a space), which the other fuzz test covers.
+    notes=st.lists(NOTE.filter(lambda n: n.strip() and not set(n) & YAML_BREAKS), min_size=1, max_size=3),
 )
 def test_well_formed_sentences_of_any_characters_always_build(
     project_root: Path, words: list[list[str]], notes: list[str]
