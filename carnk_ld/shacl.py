@@ -812,17 +812,9 @@ class Validator:
                 continue
             s, o = t.subject, t.object
             if forward is not None:
-                objects = forward.get(s)
-                if objects is None:
-                    forward[s] = [o]
-                else:
-                    objects.append(o)
+                forward.setdefault(s, []).append(o)
             if inverse is not None:
-                subjects = inverse.get(o)
-                if subjects is None:
-                    inverse[o] = [s]
-                else:
-                    subjects.append(s)
+                inverse.setdefault(o, []).append(s)
         # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
         # one node there, two here, with or without a store for the SPARQL parts
         if literals is None:
