@@ -18,6 +18,7 @@ from pathlib import Path
 from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.numbers import states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
@@ -457,6 +458,7 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
         items["population"][0],
     )
     outcomes: list[Outcome] = []
+    quotes = [r.text(items[key][1], key) for key in ("quote", "population_quote") if key in items]
     if "outcomes" in items:
         for onode in r.sequence(items["outcomes"][1], "outcomes").items:
             om = r.mapping(onode, "an outcome", {"id", "type", "responders", "quote"}, set())
@@ -481,6 +483,9 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
             oiri = f"{study_iri}/outcome/{oid}"
             outcomes.append(Outcome(oiri, otype, responders, om.line))
             statement(f"outcome-{oid}", "hasOutcome", oiri, res.evidence(om.items["quote"][1]), om.line)
+            outcome_quote = r.text(om.items["quote"][1], "quote")
+            _stated(r, om.items["responders"][1].line, "responders", responders, [outcome_quote])
+            quotes.append(outcome_quote)
     if "absent_adverse_events" in items:
         am = r.mapping(items["absent_adverse_events"][1], "absent_adverse_events", {"quote", "events"}, set())
         ev = res.evidence(am.items["quote"][1])
@@ -488,7 +493,21 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
             event = res.term(enode, "adverse event", ("class",))
             res.check_class_in(event, BASE + "AdverseEvent", enode.line, "adverse event", BASE + "observedAdverseEvent")
             statement(f"no-{_slug(_local(event))}", "observedAdverseEvent", event, ev, enode.line, "Negated")
+    # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
+    _stated(r, items["patients"][1].line, "patients", patients, quotes)
     factset.studies.append(Study(study_iri, study_id, label, patients, tuple(outcomes), m.line))
+
+
+def _stated(r: Reader, line: int, what: str, number: int, quotes: list[str]) -> None:
+    """Refuse a number that none of its quotes states (digits, words, percentages, 8 × 10^7)."""
+    if not any(states(quote, number) for quote in quotes):
+        shown = " / ".join(f'"{quote}"' for quote in quotes)
+        raise r.error(
+            line,
+            f"{what} {number} is not stated in {'its quote' if len(quotes) == 1 else 'any of its quotes'}: {shown}",
+            "every number of a fact must occur in its evidence (as digits, words such as 'eleven', a "
+            "percentage or 8 × 10^7): check the number, or quote the words that state it",
+        )
 
 
 def _slug(name: str) -> str:
