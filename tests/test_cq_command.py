@@ -70,7 +70,7 @@ def test_an_edited_fact_shows_added_and_removed_rows_then_approval_records_it(
 ) -> None:
     root = write_questions(write_sample_corpus(project_root, tmp_path / "sample"), ANSWERS)
     edit(root / "facts" / "sample.yaml", "object: HematopoieticStemCell", "object: InducedPluripotentStemCell")
-    edit(root / "facts" / "sample.yaml", "responders: 7", "responders: 6")
+    edit(root / "facts" / "sample.yaml", "responders: 7", "responders: 12")  # its quote states 12 too
     assert cli("build", "--root", str(root)).exit_code == 0
     before = answers_of(root)
 
@@ -81,7 +81,7 @@ def test_an_edited_fact_shows_added_and_removed_rows_then_approval_records_it(
         "  + carnk:InducedPluripotentStemCell",
         "  - carnk:HematopoieticStemCell",
         "cq-02-study-numbers: differs from queries/answers/cq-02-study-numbers.tsv (1 row added, 1 row removed)",
-        f"  + {STUDY}\t12\t6",
+        f"  + {STUDY}\t12\t12",
         f"  - {STUDY}\t12\t7",
         "2 questions: 0 ok, 2 differ",
         "review the rows; to record a question's current answer: carnk-ld cq --approve NAME",
@@ -99,7 +99,7 @@ def test_an_edited_fact_shows_added_and_removed_rows_then_approval_records_it(
 
     result = cli("cq", "--root", str(root), "--approve", "cq-02-study-numbers")
     assert result.exit_code == 0, result.output
-    assert answers_of(root)["cq-02-study-numbers"] == f"{BIND}\nstudy\tpatients\tresponders\n{STUDY}\t12\t6\n"
+    assert answers_of(root)["cq-02-study-numbers"] == f"{BIND}\nstudy\tpatients\tresponders\n{STUDY}\t12\t12\n"
     again = cli("cq", "--root", str(root))
     assert again.exit_code == 0, again.output
     assert again.output.splitlines()[-1] == "2 questions: 2 ok, 0 differ"
