@@ -458,7 +458,7 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
         items["population"][0],
     )
     outcomes: list[Outcome] = []
-    quotes = [r.text(items[key][1], key) for key in ("quote", "population_quote") if key in items]
+    quotes = list(dict.fromkeys([evidence.quote, population_ev.quote]))
     if "outcomes" in items:
         for onode in r.sequence(items["outcomes"][1], "outcomes").items:
             om = r.mapping(onode, "an outcome", {"id", "type", "responders", "quote"}, set())
@@ -482,10 +482,10 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
                 )
             oiri = f"{study_iri}/outcome/{oid}"
             outcomes.append(Outcome(oiri, otype, responders, om.line))
-            statement(f"outcome-{oid}", "hasOutcome", oiri, res.evidence(om.items["quote"][1]), om.line)
-            outcome_quote = r.text(om.items["quote"][1], "quote")
-            _stated(r, om.items["responders"][1].line, "responders", responders, [outcome_quote])
-            quotes.append(outcome_quote)
+            outcome_ev = res.evidence(om.items["quote"][1])
+            statement(f"outcome-{oid}", "hasOutcome", oiri, outcome_ev, om.line)
+            _stated(r, om.items["responders"][1].line, "responders", responders, [outcome_ev.quote])
+            quotes.append(outcome_ev.quote)
     if "absent_adverse_events" in items:
         am = r.mapping(items["absent_adverse_events"][1], "absent_adverse_events", {"quote", "events"}, set())
         ev = res.evidence(am.items["quote"][1])

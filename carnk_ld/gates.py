@@ -46,9 +46,9 @@ from carnk_ld.shacl import (
     bag_safe,
     check_store_keeps,
     lenient_shapes,
-    note_literal,
     query_rows,
     reads_of,
+    rewritable_literals,
     shape_queries,
     walk_shapes,
 )
@@ -80,9 +80,19 @@ class Global:
         return cls(graphs, triples, sorted_nquads(graphs), nt)
 
     def lines_in(self, graphs: tuple[str, ...]) -> list[bytes]:
-        """G's N-Quads lines in the given graphs."""
-        suffixes = tuple(f" <{g}> .".encode() for g in graphs)
-        return [line for line in self.nq.split(b"\n") if line.endswith(suffixes)]
+        """G's N-Quads lines in the given graphs (by IRI)."""
+        return _lines_in(self.nq, graphs)
+
+
+def _lines_in(text: bytes, graphs: tuple[str, ...]) -> list[bytes]:
+    """The lines of N-Quads ``text`` in the given graphs (by IRI)."""
+    suffixes = tuple(f" <{g}> .".encode() for g in graphs)
+    return [line for line in text.split(b"\n") if line.endswith(suffixes)]
+
+
+def _graph_iris(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The IRIs of release graphs named as a query's ``# graphs:`` header names them."""
+    return tuple(f"{KG}graph/{name}" for name in names)
 
 
 class Sources:
@@ -167,9 +177,9 @@ class QueryService:
         graphs, _, _ = declared_graphs(query)  # checked when the query was read
         if graphs is None:
             return self._corpus_key
-        names = [f"{KG}graph/{name}" for name in graphs]
-        lines = self.glob.lines_in(tuple(names))
-        return digest(*lines, *(f"{p.doc_id} {p.graph_digests.get(n, '')}" for p in self.parts for n in names))
+        iris = _graph_iris(graphs)
+        lines = self.glob.lines_in(iris)
+        return digest(*lines, *(f"{p.doc_id} {p.graph_digests.get(g, '')}" for p in self.parts for g in iris))
 
     def include(self, queries: dict[str, Scope], *, quads: bool, run: Callable[[ox.Store, str], list]) -> None:
         """Answer these queries' document-scoped ones too when shards are next evaluated (see :meth:`answers`)."""
@@ -323,8 +333,7 @@ def _answer_unit(task: _UnitTask, index: int) -> dict[_Request, list]:
 def graph_store(texts: list[bytes], *, quads: bool, graphs: tuple[str, ...] | None) -> ox.Store:
     """A store of N-Quads texts, of only the lines in the named graphs given (by name) unless None."""
     if graphs is not None:
-        suffixes = tuple(f" <{KG}graph/{name}> .".encode() for name in graphs)
-        texts = [b"".join(line + b"\n" for line in text.split(b"\n") if line.endswith(suffixes)) for text in texts]
+        texts = [b"".join(line + b"\n" for line in _lines_in(text, _graph_iris(graphs))) for text in texts]
     return _store(texts, quads=quads)
 
 
@@ -431,7 +440,7 @@ class _ShardTask:
 
     roots: list
     base: list[ox.Triple]
-    base_literals: frozenset[ox.Literal]  # what note_literal keeps of the base's literals
+    base_literals: frozenset[ox.Literal]  # rewritable_literals of the base
     batches: list[tuple[list[DocumentPart], dict[str, list[dict]]]]
     sources: Sources
     whole: bool  # one shard of every document: validate shared nodes there too
@@ -477,11 +486,7 @@ def _fast(
     queries = list(dict.fromkeys(shape_queries(roots)))
     rows: dict[str, list[dict]] = {}
     if reads.sparql:
-        literals: set[ox.Literal] = set().union(*(p.literals for p in parts))
-        for t in glob.triples:
-            if isinstance(t.object, ox.Literal):
-                note_literal(t.object, literals)
-        check_store_keeps(literals)
+        check_store_keeps(rewritable_literals(glob.triples).union(*(p.literals for p in parts)))
         scopes = {}
         for query in queries:
             scope, _, problem = declared_scope(query)
@@ -540,11 +545,8 @@ def _fast(
             violations.extend(found)
         else:
             missing.append((key, index))
-    base_literals: set[ox.Literal] = set()
-    for t in base:
-        if isinstance(t.object, ox.Literal):
-            note_literal(t.object, base_literals)
-    task = _ShardTask(roots, base, frozenset(base_literals), [batches[i] for _, i in missing], sources, whole)
+    pending = [batches[i] for _, i in missing]
+    task = _ShardTask(roots, base, frozenset(rewritable_literals(base)), pending, sources, whole)
     computed = workers.imap(_validate_shard, task, list(range(len(missing))))
     for (key, _), found in zip(missing, computed, strict=True):
         cache.put("shard", key, found)

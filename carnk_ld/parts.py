@@ -30,7 +30,6 @@ from carnk_ld.errors import Location
 from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
-from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.serialise import (
     Sections,
     graph_ntriples,
@@ -193,8 +192,8 @@ def part_from_graphs(
 ) -> DocumentPart:
     """A document's part from its triples per graph (distinct in each graph), whatever produced them."""
     everything = list(dict.fromkeys(t for triples in graphs.values() for t in triples))
-    nt_text = sorted_lines(serialize_bytes(everything, format=ox.RdfFormat.N_TRIPLES))
     per_graph = graph_ntriples(graphs)
+    nt_text = sorted_lines(b"".join(per_graph.values()))  # the graphs' lines, distinct: the union's
     nq_text = nquads_of(per_graph)
 
     own_iri = KG + "doc/" + doc_id

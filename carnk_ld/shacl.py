@@ -818,11 +818,7 @@ class Validator:
         # rdflib (pySHACL's graph) reads such a literal as its canonical form: "01" and "1" are
         # one node there, two here, with or without a store for the SPARQL parts
         if literals is None:
-            found: set[ox.Literal] = set()
-            for t in triples:
-                if isinstance(t.object, ox.Literal):
-                    note_literal(t.object, found)
-            literals = found
+            literals = rewritable_literals(triples)
         # A graph is a set: a triple given twice (two documents' parts may both hold a shared
         # triple) is one value, or counts and pairs (sh:maxCount, sh:lessThan) would differ.
         for index in (*self.fwd.values(), *self.inv.values()):
@@ -1231,6 +1227,15 @@ _ASSERT_SELF: Any = None
 def note_literal(value: ox.Literal, others: set[ox.Literal]) -> None:
     if may_be_rewritten(value):
         others.add(value)
+
+
+def rewritable_literals(triples: Iterable[ox.Triple]) -> set[ox.Literal]:
+    """The literals of ``triples`` that :func:`note_literal` keeps."""
+    found: set[ox.Literal] = set()
+    for t in triples:
+        if isinstance(t.object, ox.Literal):
+            note_literal(t.object, found)
+    return found
 
 
 def check_store_keeps(literals: AbstractSet[ox.Literal]) -> None:
