@@ -21,7 +21,7 @@ are small and tested case by case (``tests/test_numbers.py``).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Underflow, localcontext
 
 _UNITS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -63,11 +63,13 @@ def numbers_in(text: str) -> set[Decimal]:
     for match in _SCIENTIFIC.finditer(text):
         mantissa, exponent = match.group(1) or match.group(4), match.group(2) or match.group(3) or match.group(5)
         exponent = exponent.translate(_SUPERSCRIPTS).replace("−", "-")
+        spans.append(match.span())  # its mantissa and exponent are not numbers, whatever its value
         try:
-            found.add(_decimal(mantissa) * Decimal(10) ** int(exponent))
-        except (InvalidOperation, ValueError):
+            with localcontext() as context:
+                context.traps[Underflow] = True  # not a zero: a number too small to hold
+                found.add(_decimal(mantissa) * Decimal(10) ** int(exponent))
+        except (ArithmeticError, ValueError):  # beyond what a decimal holds, or an exponent too long to read
             continue
-        spans.append(match.span())
     for match in _PLAIN.finditer(text):
         if not any(start <= match.start() < end for start, end in spans):
             found.add(_decimal(match.group(1)))

@@ -22,6 +22,7 @@ CASES = [
     ("page ranges and years", "N Engl J Med 2020;382:545-553", {"2020", "382", "545", "553"}),
     ("a phase", "a phase 1/2 trial", {"1", "2"}),
     ("a number ending a sentence", "patients treated were 86.", {"86"}),
+    ("a power beyond any decimal states nothing", "1e99999999 cells, 1 × 10^99999999 cells, 2e-99999999", set()),
 ]
 
 
