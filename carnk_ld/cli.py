@@ -224,6 +224,7 @@ def _stopping_on_signals() -> Iterator[None]:
     previous = stopping.install()
     try:
         yield
+        stopping.checkpoint()
     finally:
         stopping.restore(previous)
 

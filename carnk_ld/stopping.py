@@ -19,8 +19,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 #: The signals that stop a command; Ctrl-C among them, so that it is reported as they are, not as
 #: click's "Aborted!" (exit 1, the code of a failed quality gate) or a KeyboardInterrupt traceback.
@@ -34,6 +35,8 @@ class _State:
     switching = False  # the switch is in progress: whether it happened is known only when it returns
     pending: int | None = None  # a signal that arrived while switching
     published: Path | None = None  # the new release is in place: the command has succeeded
+    stopped: int | None = None  # the signal that stopped the command, once the handler has acted on it
+    unraisable: Callable[[Any], object] = sys.unraisablehook  # the hook for other errors in finalisers
 
 
 def _stop(number: int, frame: object) -> None:
@@ -49,7 +52,25 @@ def _stop(number: int, frame: object) -> None:
         else:
             sys.stderr.write(f"{name}\n")
         sys.stderr.flush()
-    raise SystemExit(0 if _State.published is not None else 128 + number)
+    _State.stopped = number
+    raise SystemExit(_exit_code(number))
+
+
+def _exit_code(number: int) -> int:
+    return 0 if _State.published is not None else 128 + number
+
+
+def checkpoint() -> None:
+    """End the command now if a stop signal's exit was lost on the way.
+
+    Python runs a handler between bytecodes, wherever the main thread is; when that is a
+    finaliser (``__del__``, a weakref callback), the interpreter prints the handler's
+    ``SystemExit`` as "Exception ignored" and carries on. The command would then finish
+    and publish although the user stopped it; the release switch and the end of every
+    command call this, so a lost stop still ends the command with its exit code.
+    """
+    if _State.stopped is not None and os.getpid() == _State.owner:
+        raise SystemExit(_exit_code(_State.stopped))
 
 
 def install() -> dict[int, object]:
@@ -60,13 +81,29 @@ def install() -> dict[int, object]:
     _State.switching = False
     _State.pending = None
     _State.published = None
+    _State.stopped = None
+    if sys.unraisablehook is not _unraisable:
+        _State.unraisable = sys.unraisablehook
+        sys.unraisablehook = _unraisable
     return {number: signal.signal(number, _stop) for number in STOPPING_SIGNALS}
 
 
+def _unraisable(unraisable: Any) -> None:
+    # The stop already said its one line; the exit lost in a finaliser is taken up by checkpoint().
+    if isinstance(unraisable.exc_value, SystemExit) and _State.stopped is not None:
+        return
+    _State.unraisable(unraisable)
+
+
 def restore(previous: dict[int, object]) -> None:
-    """Put back the handlers :func:`install` replaced."""
+    """Put back the handlers :func:`install` replaced; the command is over, so is its stop."""
     for number, handler in previous.items():
         signal.signal(number, handler)  # type: ignore[arg-type]
+    if previous:
+        _State.stopped = None
+        _State.published = None
+        if sys.unraisablehook is _unraisable:
+            sys.unraisablehook = _State.unraisable
 
 
 def ignore() -> None:
@@ -89,6 +126,7 @@ def switching(release: Path) -> Iterator[None]:
     A stop signal arriving during the call waits for it, then ends the command as a
     success if the call returned, as a failure if it raised.
     """
+    checkpoint()
     _State.switching = True
     try:
         yield
@@ -107,4 +145,4 @@ def _act_on_pending() -> None:
         _stop(number, None)
 
 
-__all__ = ["STOPPING_SIGNALS", "ignore", "install", "restore", "switching"]
+__all__ = ["STOPPING_SIGNALS", "checkpoint", "ignore", "install", "restore", "switching"]

@@ -392,3 +392,48 @@ def test_a_query_process_killed_by_a_signal_is_reported(sample_release: Path) ->
         run_query(store, "ASK {}", timeout=60, source="-e")
     assert "-e: error: the query process died with signal SIGSEGV" in str(raised.value)
     assert raised.value.exit_code == 2
+
+
+class _Finalised:
+    """An object whose finaliser is where the stop signal's handler runs."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs inside this finaliser
+        sum(range(10))
+
+
+def test_a_stop_whose_exit_is_lost_in_a_finaliser_still_stops_before_the_switch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "release"
+    publish_release({"a.txt": lambda: b"old\n"}, out)
+    previous = stopping.install()
+    try:
+        _Finalised()  # dropped at once: Python reports the handler's SystemExit as unraisable and goes on
+        with pytest.raises(SystemExit) as stopped:
+            publish_release({"a.txt": lambda: b"new\n"}, out)
+    finally:
+        stopping.restore(previous)
+    assert stopped.value.code == 143
+    assert (out / "a.txt").read_bytes() == b"old\n", "a stopped build never publishes"
+    said = capsys.readouterr().err
+    assert said.splitlines() == ["stopped by SIGTERM"], "one line, no 'Exception ignored' traceback"
+
+
+def test_a_command_whose_stop_was_lost_in_a_finaliser_ends_with_the_stop_s_code(
+    sample_corpus: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from carnk_ld import cli
+
+    coverage = cli.coverage
+
+    def finalised_then_coverage(*args: object) -> object:
+        _Finalised()
+        return coverage(*args)  # type: ignore[arg-type]
+
+    with mock.patch.object(cli, "coverage", finalised_then_coverage):
+        result = CliRunner().invoke(cli.main, ["mappings", "--root", str(sample_corpus)])
+    assert result.exit_code == 143, result.output
+    assert "stopped by SIGTERM" in result.output
