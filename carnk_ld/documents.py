@@ -28,6 +28,10 @@ BOM = "\ufeff"
 _BULLET_RE = re.compile(r"^(?:[-*\u2022\u2013]|\d{1,3}[.)])\s+")
 #: Sentence end: terminal punctuation, closing quotes/brackets, citation markers like [1][2].
 _SENTENCE_END_RE = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?:\[\d+(?:[,\u2013-]\d+)*\])*")
+#: A line that is an entry of a reference list: "[3] Zhu H, et al. ..." (numbered, cited by
+#: markers) or "Reference: ..." (the publication a summary reports). Its full stops separate
+#: authors and journal, not sentences: it is one segment.
+REFERENCE_RE = re.compile(r"^(?:\[(?P<number>\d{1,4})\]|Reference:)\s+\S")
 #: Tokens after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset({"e.g", "i.e", "al", "vs", "Dr", "Fig", "Figs", "approx", "cf", "No", "Ref", "Refs", "St"})
 
@@ -37,7 +41,7 @@ class Segment:
     """A sentence or list item: the unit that facts cite and the coverage ledger accounts for."""
 
     index: int  # 1-based position in the document
-    kind: str  # "sentence" or "list_item"
+    kind: str  # "sentence", "list_item" or "reference" (an entry of a reference list)
     start: int  # code-point offset of the first character
     end: int  # code-point offset just after the last character
     text: str
@@ -128,7 +132,8 @@ def segment_text(text: str) -> list[Segment]:
 
     Lines are paragraphs. A line ending in ':' opens a list: the following lines without
     terminal punctuation (or with a bullet) are its items, until a blank line or a line of
-    prose. Lines with a bullet ('- ', '* ', '1.') are list items anywhere.
+    prose. Lines with a bullet ('- ', '* ', '1.') are list items anywhere. A line that is a
+    reference entry (:data:`REFERENCE_RE`) is one segment.
 
     >>> segments = segment_text("Sources:\\nBlood\\nCord blood\\nIt works. Fine.")
     >>> [s.kind for s in segments]
@@ -149,6 +154,10 @@ def segment_text(text: str) -> list[Segment]:
             continue
         start = line_start + (len(line) - len(line.lstrip()))
         end = line_start + len(line.rstrip())
+        if REFERENCE_RE.match(stripped):
+            list_intro = None
+            segments.append(Segment(len(segments) + 1, "reference", start, end, text[start:end], line_no))
+            continue
         bullet = _BULLET_RE.match(stripped)
         in_list = list_intro is not None and not _ends_sentence(stripped)
         if bullet or in_list:
