@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -104,6 +105,11 @@ def _classes_under(ontology: Ontology, root: str | None) -> list[str]:
         if t.kind == "class" and t.iri.startswith(BASE) and any(ontology.is_subclass(t.iri, BASE + r) for r in roots)
     }
     return sorted(found)
+
+
+def _kebab(name: str) -> str:
+    """An id from a local name: CytokineReleaseSyndrome -> cytokine-release-syndrome."""
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "-", name).lower()
 
 
 def _yaml_str(text: str) -> str:
@@ -251,19 +257,31 @@ class Generator:
             "    outcomes:",
             "      - id: complete-response",
             "        type: CompleteResponse",
-            f"        responders: {responders}",
+            f"        count: {responders}",
+            f"        of: {patients}",
             f"        quote: {_yaml_str(outcome_quote)}",
-            "    absent_adverse_events:",
-            f"      quote: {_yaml_str(absent_quote)}",
-            f"      events: [{', '.join(absent)}]",
+            "    adverse_events:",
+            *(
+                line
+                for event in absent
+                for line in (
+                    f"      - id: {_kebab(event)}",
+                    f"        type: {event}",
+                    "        count: 0",
+                    f"        quote: {_yaml_str(absent_quote)}",
+                )
+            ),
         ]
-        triples += 6  # study (type, label, patientCount) and its outcome (hasOutcome, type, responderCount)
+        # study (type, label, patientCount, preliminary) and its outcome (hasOutcome, type, numerator, denominator)
+        triples += 8
         study_iri = f"study/{doc_id}/trial-{doc_id}"
         typed = (("studiedIntervention", intervention), ("cellSource", source), ("studyPopulation", population))
         for pred, obj in typed:
             triples += 7 + self._fact_triples(study_iri, pred, obj, plain=True)
         for event in absent:
             triples += 7 + self._fact_triples(study_iri, "observedAdverseEvent", event, plain=False)
+            # the observation (hasAdverseEventObservation, type, eventType, patientsAffected) and its statement
+            triples += 4 + 7 + self._fact_triples(study_iri, "hasAdverseEventObservation", event, plain=False)
         triples += segments * 6 + extra_segment_triples
 
         text = "\n".join(lines) + "\n"

@@ -13,12 +13,14 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
+from carnk_ld.citations import MARKER_RE, NCT_RE, Work, markers_in, works_of
 from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
-from carnk_ld.numbers import states
+from carnk_ld.numbers import number_value, states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
@@ -33,7 +35,21 @@ VALUE_CLASSES = {
     "modality": BASE + "Modality",
     "frequency": BASE + "Frequency",
     "reason": BASE + "ExclusionReason",
+    "kind": BASE + "DocumentKind",
+    "phase": BASE + "TrialPhase",
+    "unit": BASE + "Unit",
+    "bound": BASE + "Bound",
+    "among": BASE + "AnalysisPopulation",
 }
+#: The IRI of a trial registered at ClinicalTrials.gov: Bioregistry's URI format for the prefix
+#: ``clinicaltrials``, so that every document's report of one trial names the same resource.
+TRIAL_IRI = "https://www.clinicaltrials.gov/study/"
+#: The document kind whose figures are preliminary unless a study says otherwise.
+CONFERENCE_REPORT = BASE + "ConferenceReport"
+#: A negation cue: a count of zero is stated by a quote that denies the event.
+NEGATION_RE = re.compile(r"\b(?:no|not|none|never|without|zero)\b", re.IGNORECASE)
+#: Named products are individuals of this class.
+PRODUCT = BASE + "CellTherapyProduct"
 #: Frequencies of this class say the claim mostly does not hold; such statements get no plain triple.
 LOW_FREQUENCY = BASE + "LowFrequency"
 
@@ -72,6 +88,10 @@ class Fact:
     line: int
     #: Whether the claim is also published as a plain triple (see :func:`is_plain`).
     plain: bool
+    #: The works the citation markers of its sentence cite.
+    cites: tuple[str, ...] = ()
+    #: The study report whose finding the claim is, if any.
+    study: str | None = None
 
 
 def is_plain(predicate: str, polarity: str, modality: str, frequency: str | None, low_frequencies: set[str]) -> bool:
@@ -85,25 +105,99 @@ def is_plain(predicate: str, polarity: str, modality: str, frequency: str | None
 
 
 @dataclass(frozen=True)
+class Quantity:
+    """A number with its unit and bound, as a document states it ("at least 12 months")."""
+
+    value: Decimal
+    unit: str
+    bound: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """A reported clinical outcome with its number of responders."""
+    """A measurement of a clinical outcome in a study: counts where given, a rate where given, a time point."""
 
     iri: str
+    outcome_id: str
     type_iri: str
-    responders: int
+    numerator: int | None
+    denominator: int | None
+    percentage: Decimal | None
+    population: str | None
+    time: Quantity | None
+    quote: str
+    line: int
+
+    def value_text(self) -> str:
+        """The measurement as a reader compares it: "7/11", "48.6%", "8/11 (73%)"."""
+        parts = []
+        if self.numerator is not None:
+            parts.append(
+                f"{self.numerator}/{self.denominator}" if self.denominator is not None else str(self.numerator)
+            )
+        if self.percentage is not None:
+            parts.append(f"({self.percentage}%)" if parts else f"{self.percentage}%")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class AdverseEventObservation:
+    """What a study report says about one kind of adverse event."""
+
+    iri: str
+    event: str
+    count: int | None
+    percentage: Decimal | None
+    grade: int | None
+    minimum_grade: int | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A study arm: product, combination partner, route, infusions and dose levels."""
+
+    iri: str
+    product: str | None
+    combined_with: str | None
+    route: str | None
+    infusions: int | None
+    doses: tuple[Quantity, ...]
     line: int
 
 
 @dataclass(frozen=True)
 class Study:
-    """A clinical study with typed numbers; its claims are also facts (statements)."""
+    """A document's report of a clinical study; its claims are also facts (statements)."""
 
     iri: str
     study_id: str
     label: str
-    patients: int
+    patients: int | None
     outcomes: tuple[Outcome, ...]
     line: int
+    registry: str | None = None
+    named_in_text: bool = False
+    phase: str | None = None
+    preliminary: bool = False
+    product: str | None = None
+    evaluable: int | None = None
+    arms: tuple[Arm, ...] = ()
+    adverse_events: tuple[AdverseEventObservation, ...] = ()
+
+    @property
+    def trial_iri(self) -> str | None:
+        """The trial's registry IRI, shared by every document's report of it."""
+        return TRIAL_IRI + self.registry if self.registry else None
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the facts file says about its document (each key optional)."""
+
+    title: str | None = None
+    kind: str | None = None
+    licence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,11 +219,14 @@ class FactSet:
     facts: list[Fact] = field(default_factory=list)
     studies: list[Study] = field(default_factory=list)
     exclusions: list[Exclusion] = field(default_factory=list)
+    metadata: Metadata = field(default_factory=Metadata)
+    works: list[Work] = field(default_factory=list)
 
     def unaccounted(self) -> list[Segment]:
-        """Segments that neither yield a fact nor are excluded."""
+        """Segments that neither yield a fact nor are excluded (a reference entry yields its work)."""
         covered = {f.evidence.segment.index for f in self.facts}
         covered |= {e.segment.index for e in self.exclusions}
+        covered |= {w.segment.index for w in self.works}
         return [s for s in self.document.segments if s.index not in covered]
 
 
@@ -141,6 +238,9 @@ class _Resolver:
         self.ont = ontology
         self.local_names = sorted(t.local_name for t in ontology.terms.values() if t.iri.startswith(BASE))
         self.seen_ids: dict[str, int] = {}
+        self.works: dict[int, str] = {}  # reference number -> work IRI
+        self.studies: dict[str, str] = {}  # study id -> its IRI
+        self.preliminary = False  # the document's figures are preliminary (a conference report)
         #: Each key's allowed words (skos:notation) and the local names of the values they stand for.
         self.choices = {
             key: {word: _local(iri) for word, iri in ontology.values(cls).items()} for key, cls in VALUE_CLASSES.items()
@@ -170,8 +270,15 @@ class _Resolver:
             raise self.r.error(node.line, f"{what} {name!r} is a {term.kind}, expected a {' or '.join(kinds)}")
         return iri
 
+    def is_a(self, iri: str, expected: str) -> bool:
+        """Whether a class is a subclass of ``expected``, or an individual is one of its members."""
+        term = self.ont.terms[iri]
+        if term.kind == "individual":
+            return any(self.ont.is_subclass(t, expected) for t in term.types)
+        return self.ont.is_subclass(iri, expected)
+
     def check_class_in(self, iri: str, expected: str | None, line: int, what: str, prop: str) -> None:
-        if expected is None or self.ont.is_subclass(iri, expected):
+        if expected is None or self.is_a(iri, expected):
             return
         label = self.ont.terms[expected].label if expected in self.ont.terms else expected
         raise self.r.error(
@@ -195,6 +302,13 @@ class _Resolver:
                 node.line,
                 f"quote occurs {len(starts)} times in {self.doc.path.name} (lines {lines}): {quote!r}",
                 "extend the quote with neighbouring words until it is unique",
+            )
+        marker = MARKER_RE.search(quote)
+        if marker:
+            raise self.r.error(
+                node.line,
+                f"quote includes the citation marker {marker.group(0)}: {quote!r}",
+                "end the quote before the marker; the build links the sentence's statements to the works it cites",
             )
         start = starts[0]
         end = start + len(quote)
@@ -241,9 +355,58 @@ class _Resolver:
     def fact_iri(self, fact_id: str) -> str:
         return f"{KG}fact/{self.doc.doc_id}/{fact_id}"
 
+    def cites(self, evidence: Evidence) -> tuple[str, ...]:
+        """The works cited by the markers of the evidence's sentence (those its reference list has)."""
+        return tuple(self.works[n] for n in markers_in(evidence.segment.text) if n in self.works)
+
+    # -- numbers -------------------------------------------------------------
+    def number(self, node: YNode, what: str) -> Decimal:
+        """A decimal number as a curator writes it: 48.6, 1 × 10^5, 9e8."""
+        text = node.value if isinstance(node, YScalar) else ""
+        value = number_value(text) if text else None
+        if value is None or value < 0:
+            raise self.r.error(
+                node.line,
+                f"{what} must be a non-negative number (48.6, 1 × 10^5), got {text!r}"
+                if text
+                else f"{what} must be a single number, not a list or mapping",
+            )
+        return value
+
+    def quantity(self, node: YNode, what: str, quotes: list[str]) -> Quantity:
+        """``{value, unit, bound}``: a number the quotes state, with a unit and an optional bound."""
+        m = self.r.mapping(node, what, {"value", "unit"}, {"bound"})
+        value = self.number(m.items["value"][1], f"{what} value")
+        _stated(self.r, m.items["value"][1].line, f"{what} value", value, quotes)
+        unit = self.r.choice(m.items["unit"][1], f"{what} unit", self.choices["unit"])
+        bound = self.r.choice(m.items["bound"][1], "bound", self.choices["bound"]) if "bound" in m.items else None
+        return Quantity(value, _expand(unit), _expand(bound) if bound else None)
+
 
 def _local(iri: str) -> str:
     return iri[len(BASE) :] if iri.startswith(BASE) else iri
+
+
+def _expand(name: str) -> str:
+    """The IRI of a value :func:`_local` shortened (units are other vocabularies' IRIs)."""
+    return name if ":" in name else BASE + name
+
+
+def _metadata(res: _Resolver, node: YNode) -> Metadata:
+    r = res.r
+    m = r.mapping(node, "metadata", set(), {"title", "kind", "licence"})
+    title = r.text(m.items["title"][1], "title") if "title" in m.items else None
+    kind = r.choice(m.items["kind"][1], "kind", res.choices["kind"]) if "kind" in m.items else None
+    licence = None
+    if "licence" in m.items:
+        licence = r.text(m.items["licence"][1], "licence")
+        if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence):
+            raise r.error(
+                m.items["licence"][1].line,
+                f"licence must be the licence's IRI, got {licence!r}",
+                "for example https://creativecommons.org/licenses/by/4.0/",
+            )
+    return Metadata(title, kind, licence)
 
 
 def _fold(text: str) -> str:
@@ -262,8 +425,10 @@ def _find_all(text: str, needle: str) -> list[int]:
     return found
 
 
-_FACT_KEYS = {"id", "quote", "subject", "predicate", "object"}
-_FACT_OPTIONAL = {"polarity", "modality", "frequency", "compared_to", "note"}
+_FACT_KEYS = {"id", "quote", "predicate", "object"}
+_FACT_OPTIONAL = {"subject", "study", "polarity", "modality", "frequency", "compared_to", "note"}
+#: What a claim's subject, object or comparison may name: a class, or a named individual (a product).
+_TERMS = ("class", "individual")
 
 
 def load_facts(
@@ -273,7 +438,7 @@ def load_facts(
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
     reader = Reader(shown)
-    top = reader.mapping(root, "the facts file", {"document", "sha256"}, {"facts", "studies", "excluded"})
+    top = reader.mapping(root, "the facts file", {"document", "sha256"}, {"metadata", "facts", "studies", "excluded"})
     doc_line, doc_node = top.items["document"]
     doc_name = reader.text(doc_node, "document")
     if "/" in doc_name or "\\" in doc_name or doc_name.startswith("."):
@@ -296,8 +461,15 @@ def load_facts(
             "check every quote against the new text, then update sha256",
         )
     res = _Resolver(shown, document, ontology)
-    factset = FactSet(shown, document)
+    factset = FactSet(shown, document, works=works_of(document))
+    res.works = {w.number: w.iri for w in factset.works if w.number is not None}
     errors: list[InputError] = []
+    if "metadata" in top.items:
+        try:
+            factset.metadata = _metadata(res, top.items["metadata"][1])
+        except InputError as exc:
+            errors.append(exc)
+    res.preliminary = factset.metadata.kind == _local(CONFERENCE_REPORT)
 
     def each(key: str, handle: Callable[[YNode], None]) -> None:
         """Resolve every item of a section, collecting errors so curators see them all at once."""
@@ -309,8 +481,9 @@ def load_facts(
             except InputError as exc:
                 errors.append(exc)
 
-    each("facts", lambda item: factset.facts.append(_relation_fact(res, item)))
+    # studies first: a fact may name the study whose finding it is
     each("studies", lambda item: _study(res, item, factset))
+    each("facts", lambda item: factset.facts.append(_relation_fact(res, item)))
     excluded_at: dict[int, int] = {}
 
     def exclusion(item: YNode) -> None:
@@ -345,8 +518,33 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     evidence = res.evidence(items["quote"][1])
     pred_node = items["predicate"][1]
     is_a = isinstance(pred_node, YScalar) and pred_node.value == "is_a"
-    subject = res.term(items["subject"][1], "subject", ("class",))
-    obj = res.term(items["object"][1], "object", ("class",))
+    study = None
+    if "study" in items:
+        study_id = r.text(items["study"][1], "study")
+        if study_id not in res.studies:
+            raise r.error(
+                items["study"][1].line,
+                f"study {study_id!r} is not a study of this file",
+                _suggest(study_id, list(res.studies)) or "declare it under 'studies:'",
+            )
+        study = res.studies[study_id]
+    if "subject" in items:
+        subject = res.term(items["subject"][1], "subject", _TERMS)
+        if study is not None and res.ont.terms[subject].kind == "class":
+            raise r.error(
+                items["subject"][1].line,
+                f"a finding of study {r.text(items['study'][1], 'study')!r} is about the study or its product, "
+                f"not the class {_local(subject)}",
+                "leave out the subject (the study is the subject) or name the product; "
+                "class-level claims come from general statements, not from one study",
+            )
+    elif study is not None:
+        subject = study
+    else:
+        raise r.error(
+            m.line, "a fact is missing the required key 'subject'", "name the subject, or the study whose finding it is"
+        )
+    obj = res.term(items["object"][1], "object", _TERMS)
     polarity = (
         r.choice(items["polarity"][1], "polarity", res.choices["polarity"]) if "polarity" in items else "Affirmed"
     )
@@ -357,7 +555,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     note = r.text(items["note"][1], "note") if "note" in items else None
     compared_to = None
     if "compared_to" in items:
-        compared_to = res.term(items["compared_to"][1], "compared_to", ("class",))
+        compared_to = res.term(items["compared_to"][1], "compared_to", _TERMS)
         res.check_class_in(
             compared_to,
             res.ont.terms[BASE + "comparedTo"].range,
@@ -367,6 +565,8 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         )
     if is_a:
         predicate = IS_A
+        if subject not in res.ont.terms or res.ont.terms[subject].kind != "class" or res.ont.terms[obj].kind != "class":
+            raise r.error(pred_node.line, "an is_a fact relates two classes", "use a predicate for a named individual")
         if polarity == "Affirmed" and not res.ont.is_subclass(subject, obj):
             raise r.error(
                 pred_node.line,
@@ -376,7 +576,10 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     else:
         predicate = res.term(pred_node, "predicate", ("annotation property",))
         prop = res.ont.terms[predicate]
-        res.check_class_in(subject, prop.domain, items["subject"][1].line, "subject", predicate)
+        if subject == study:
+            res.check_class_in(BASE + "ClinicalStudy", prop.domain, items["predicate"][1].line, "the study", predicate)
+        else:
+            res.check_class_in(subject, prop.domain, items["subject"][1].line, "subject", predicate)
         res.check_class_in(obj, prop.range, items["object"][1].line, "object", predicate)
     return Fact(
         res.fact_iri(fact_id),
@@ -392,34 +595,65 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         evidence,
         m.line,
         is_plain(predicate, polarity, modality, frequency, res.low_frequencies),
+        res.cites(evidence),
+        study,
     )
 
 
-_STUDY_KEYS = {"id", "label", "quote", "intervention", "population", "patients"}
-_STUDY_OPTIONAL = {"cell_source", "population_quote", "outcomes", "absent_adverse_events"}
+_STUDY_KEYS = {"id", "label", "quote", "intervention", "population"}
+_STUDY_OPTIONAL = {
+    "patients",
+    "registry",
+    "registry_note",
+    "phase",
+    "preliminary",
+    "product",
+    "cell_source",
+    "population_quote",
+    "evaluable",
+    "arms",
+    "outcomes",
+    "adverse_events",
+}
 
 
-def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
-    r = res.r
-    m = r.mapping(node, "a study", _STUDY_KEYS, _STUDY_OPTIONAL)
-    items = m.items
-    study_id = res.fact_id(items["id"][1])
-    study_iri = f"{KG}study/{res.doc.doc_id}/{study_id}"
-    label = r.text(items["label"][1], "label")
-    patients = r.integer(items["patients"][1], "patients")
-    evidence = res.evidence(items["quote"][1])
+class _StudyReader:
+    """Resolves one study: its report node, arms, measurements and the statements that carry their evidence."""
 
-    def statement(suffix: str, predicate: str, obj: str, ev: Evidence, line: int, polarity: str = "Affirmed") -> None:
-        fact_id = f"{study_id}-{suffix}"
+    def __init__(self, res: _Resolver, node: YNode, factset: FactSet):
+        self.res = res
+        self.r = res.r
+        self.factset = factset
+        self.m = self.r.mapping(node, "a study", _STUDY_KEYS, _STUDY_OPTIONAL)
+        self.items = self.m.items
+        self.study_id = res.fact_id(self.items["id"][1])
+        self.iri = f"{KG}study/{res.doc.doc_id}/{self.study_id}"
+        self.evidence = res.evidence(self.items["quote"][1])
+        self.quotes = [self.evidence.quote]
+
+    def statement(
+        self,
+        suffix: str,
+        predicate: str,
+        obj: str,
+        ev: Evidence,
+        line: int,
+        polarity: str = "Affirmed",
+        subject: str | None = None,
+    ) -> None:
+        res = self.res
+        fact_id = f"{self.study_id}-{suffix}"
         if fact_id in res.seen_ids:
-            raise r.error(line, f"generated fact id {fact_id!r} collides with the fact on line {res.seen_ids[fact_id]}")
+            raise self.r.error(
+                line, f"generated fact id {fact_id!r} collides with the fact on line {res.seen_ids[fact_id]}"
+            )
         res.seen_ids[fact_id] = line
-        factset.facts.append(
+        self.factset.facts.append(
             Fact(
                 res.fact_iri(fact_id),
                 fact_id,
-                study_iri,
-                BASE + predicate,
+                subject or self.iri,
+                predicate,
                 obj,
                 polarity,
                 "Asserted",
@@ -428,77 +662,249 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
                 None,
                 ev,
                 line,
-                is_plain(BASE + predicate, polarity, "Asserted", None, res.low_frequencies),
+                is_plain(predicate, polarity, "Asserted", None, res.low_frequencies),
+                res.cites(ev),
+                self.iri,
             )
         )
 
-    def typed_term(key: str, prop: str) -> str:
-        value_node = items[key][1]
-        iri = res.term(value_node, key, ("class",))
-        res.check_class_in(iri, res.ont.terms[BASE + prop].range, value_node.line, key, BASE + prop)
+    def typed_term(self, node: YNode, key: str, expected: str, prop: str, kinds: tuple[str, ...] = ("class",)) -> str:
+        iri = self.res.term(node, key, kinds)
+        self.res.check_class_in(iri, expected, node.line, key, prop)
         return iri
 
-    statement(
-        "intervention",
-        "studiedIntervention",
-        typed_term("intervention", "studiedIntervention"),
-        evidence,
-        items["intervention"][0],
-    )
-    if "cell_source" in items:
-        statement(
-            "cell-source", "cellSource", typed_term("cell_source", "cellSource"), evidence, items["cell_source"][0]
+    def term_of(self, key: str, prop: str) -> str:
+        node = self.items[key][1]
+        return self.typed_term(node, key, self.res.ont.terms[BASE + prop].range or BASE + "Thing", BASE + prop, _TERMS)
+
+    def read(self) -> Study:
+        r, res, items = self.r, self.res, self.items
+        res.studies[self.study_id] = self.iri
+        label = r.text(items["label"][1], "label")
+        patients = r.integer(items["patients"][1], "patients") if "patients" in items else None
+        registry, named = self.registry()
+        phase = _expand(r.choice(items["phase"][1], "phase", res.choices["phase"])) if "phase" in items else None
+        preliminary = res.preliminary
+        if "preliminary" in items:
+            preliminary = r.choice(items["preliminary"][1], "preliminary", {"true": "true", "false": "false"}) == "true"
+        self.statement(
+            "intervention",
+            BASE + "studiedIntervention",
+            self.term_of("intervention", "studiedIntervention"),
+            self.evidence,
+            items["intervention"][0],
         )
-    population_ev = res.evidence(items["population_quote"][1]) if "population_quote" in items else evidence
-    statement(
-        "population",
-        "studyPopulation",
-        typed_term("population", "studyPopulation"),
-        population_ev,
-        items["population"][0],
-    )
-    outcomes: list[Outcome] = []
-    quotes = list(dict.fromkeys([evidence.quote, population_ev.quote]))
-    if "outcomes" in items:
-        for onode in r.sequence(items["outcomes"][1], "outcomes").items:
-            om = r.mapping(onode, "an outcome", {"id", "type", "responders", "quote"}, set())
-            oid = r.text(om.items["id"][1], "outcome id")
-            if not FACT_ID_RE.fullmatch(oid):
-                raise r.error(
-                    om.items["id"][1].line,
-                    f"outcome id {oid!r} must use lowercase letters, digits and '-'",
-                    _ID_HINT,
-                )
-            otype = res.term(om.items["type"][1], "outcome type", ("class",))
-            res.check_class_in(
-                otype, BASE + "ClinicalOutcome", om.items["type"][1].line, "outcome type", BASE + "hasOutcome"
+        product = None
+        if "product" in items:
+            product = self.typed_term(items["product"][1], "product", PRODUCT, BASE + "studiedProduct", ("individual",))
+        if "cell_source" in items:
+            self.statement(
+                "cell-source",
+                BASE + "cellSource",
+                self.term_of("cell_source", "cellSource"),
+                self.evidence,
+                items["cell_source"][0],
             )
-            responders = r.integer(om.items["responders"][1], "responders")
-            if responders > patients:
+        population_ev = res.evidence(items["population_quote"][1]) if "population_quote" in items else self.evidence
+        self.statement(
+            "population",
+            BASE + "studyPopulation",
+            self.term_of("population", "studyPopulation"),
+            population_ev,
+            items["population"][0],
+        )
+        self.quotes = list(dict.fromkeys([self.evidence.quote, population_ev.quote]))
+        arms = tuple(self.arm(node) for node in self.each("arms"))
+        outcomes = tuple(self.outcome(node) for node in self.each("outcomes"))
+        events = tuple(self.adverse_event(node) for node in self.each("adverse_events"))
+        evaluable = None
+        if "evaluable" in items:
+            evaluable = r.integer(items["evaluable"][1], "evaluable")
+            if patients is not None and evaluable > patients:
+                raise r.error(items["evaluable"][1].line, f"evaluable ({evaluable}) exceeds patients ({patients})")
+            _stated(r, items["evaluable"][1].line, "evaluable", evaluable, self.quotes)
+        # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
+        if patients is not None:
+            _stated(r, items["patients"][1].line, "patients", patients, self.quotes)
+        for outcome in outcomes:
+            limit = evaluable if outcome.population == BASE + "EvaluablePatients" else patients
+            if outcome.denominator is not None:
+                limit = outcome.denominator
+            if outcome.numerator is not None and limit is not None and outcome.numerator > limit:
                 raise r.error(
-                    om.items["responders"][1].line,
-                    f"responders ({responders}) exceed the study's patients ({patients})",
+                    outcome.line,
+                    f"outcome {outcome.outcome_id!r} counts {outcome.numerator} patients, more than {limit}",
                     "check both numbers against the document",
                 )
-            oiri = f"{study_iri}/outcome/{oid}"
-            outcomes.append(Outcome(oiri, otype, responders, om.line))
-            outcome_ev = res.evidence(om.items["quote"][1])
-            statement(f"outcome-{oid}", "hasOutcome", oiri, outcome_ev, om.line)
-            _stated(r, om.items["responders"][1].line, "responders", responders, [outcome_ev.quote])
-            quotes.append(outcome_ev.quote)
-    if "absent_adverse_events" in items:
-        am = r.mapping(items["absent_adverse_events"][1], "absent_adverse_events", {"quote", "events"}, set())
-        ev = res.evidence(am.items["quote"][1])
-        for enode in r.sequence(am.items["events"][1], "events").items:
-            event = res.term(enode, "adverse event", ("class",))
-            res.check_class_in(event, BASE + "AdverseEvent", enode.line, "adverse event", BASE + "observedAdverseEvent")
-            statement(f"no-{_slug(_local(event))}", "observedAdverseEvent", event, ev, enode.line, "Negated")
-    # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
-    _stated(r, items["patients"][1].line, "patients", patients, quotes)
-    factset.studies.append(Study(study_iri, study_id, label, patients, tuple(outcomes), m.line))
+        return Study(
+            self.iri,
+            self.study_id,
+            label,
+            patients,
+            outcomes,
+            self.m.line,
+            registry,
+            named,
+            phase,
+            preliminary,
+            product,
+            evaluable,
+            arms,
+            events,
+        )
+
+    def each(self, key: str) -> list[YNode]:
+        return list(self.r.sequence(self.items[key][1], key).items) if key in self.items else []
+
+    def registry(self) -> tuple[str | None, bool]:
+        """The trial's registry number; whether the document gives it, or the curator identified the trial."""
+        items, r = self.items, self.r
+        if "registry" not in items:
+            if "registry_note" in items:
+                raise r.error(items["registry_note"][0], "registry_note without a registry number")
+            return None, False
+        node = items["registry"][1]
+        number = r.text(node, "registry")
+        if not NCT_RE.fullmatch(number):
+            raise r.error(node.line, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
+        named = number in self.res.doc.text
+        if not named and "registry_note" not in items:
+            raise r.error(
+                node.line,
+                f"{number} does not occur in {self.res.doc.path.name}",
+                "if you identified the trial from what the document says, explain how in 'registry_note'",
+            )
+        if named and "registry_note" in items:
+            raise r.error(
+                items["registry_note"][0], f"the document gives {number}; registry_note is for trials it does not name"
+            )
+        return number, named
+
+    def local_id(self, node: YNode, what: str) -> str:
+        value = self.r.text(node, what)
+        if not FACT_ID_RE.fullmatch(value):
+            raise self.r.error(node.line, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+        return value
+
+    def arm(self, node: YNode) -> Arm:
+        r, res = self.r, self.res
+        m = r.mapping(node, "an arm", {"id", "quote"}, {"product", "combined_with", "route", "infusions", "doses"})
+        arm_id = self.local_id(m.items["id"][1], "arm id")
+        iri = f"{self.iri}/arm/{arm_id}"
+        ev = res.evidence(m.items["quote"][1])
+        self.statement(f"arm-{arm_id}", BASE + "hasArm", iri, ev, m.line)
+        product = None
+        if "product" in m.items:
+            product = self.typed_term(
+                m.items["product"][1], "product", PRODUCT, BASE + "studiedProduct", ("individual",)
+            )
+        partner = route = None
+        if "combined_with" in m.items:
+            partner = self.typed_term(
+                m.items["combined_with"][1], "combined_with", BASE + "TherapeuticIntervention", BASE + "combinedWith"
+            )
+            self.statement(
+                f"arm-{arm_id}-combined-with",
+                BASE + "combinedWith",
+                partner,
+                ev,
+                m.items["combined_with"][0],
+                subject=iri,
+            )
+        if "route" in m.items:
+            route = self.typed_term(m.items["route"][1], "route", BASE + "RouteOfAdministration", BASE + "viaRoute")
+            self.statement(f"arm-{arm_id}-route", BASE + "viaRoute", route, ev, m.items["route"][0], subject=iri)
+        infusions = None
+        if "infusions" in m.items:
+            infusions = r.integer(m.items["infusions"][1], "infusions")
+            if infusions == 0:
+                raise r.error(m.items["infusions"][1].line, "infusions must be at least 1")
+            _stated(r, m.items["infusions"][1].line, "infusions", infusions, [ev.quote])
+        doses = tuple(
+            res.quantity(dose, "dose", [ev.quote])
+            for dose in (r.sequence(m.items["doses"][1], "doses").items if "doses" in m.items else [])
+        )
+        return Arm(iri, product, partner, route, infusions, doses, m.line)
+
+    def outcome(self, node: YNode) -> Outcome:
+        r, res = self.r, self.res
+        m = r.mapping(node, "an outcome", {"id", "type", "quote"}, {"count", "of", "percent", "among", "at"})
+        oid = self.local_id(m.items["id"][1], "outcome id")
+        type_node = m.items["type"][1]
+        otype = res.term(type_node, "outcome type", ("class",))
+        res.check_class_in(otype, BASE + "ClinicalOutcome", type_node.line, "outcome type", BASE + "hasOutcome")
+        ev = res.evidence(m.items["quote"][1])
+        iri = f"{self.iri}/outcome/{oid}"
+        self.statement(f"outcome-{oid}", BASE + "hasOutcome", iri, ev, m.line)
+        count = of = None
+        if "count" in m.items:
+            count = r.integer(m.items["count"][1], "count")
+            _stated(r, m.items["count"][1].line, "count", count, [ev.quote])
+        if "of" in m.items:
+            of = r.integer(m.items["of"][1], "of")
+            _stated(r, m.items["of"][1].line, "of", of, [ev.quote, *self.quotes])
+        percent = None
+        if "percent" in m.items:
+            percent = res.number(m.items["percent"][1], "percent")
+            if percent > 100:
+                raise r.error(m.items["percent"][1].line, f"percent {percent} is over 100")
+            _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
+        population = None
+        if "among" in m.items:
+            population = _expand(r.choice(m.items["among"][1], "among", res.choices["among"]))
+        time = res.quantity(m.items["at"][1], "at", [ev.quote]) if "at" in m.items else None
+        self.quotes.append(ev.quote)  # "8 of 11" states the study's patients too
+        if count is None and percent is None and time is None:
+            raise r.error(
+                m.line,
+                f"outcome {oid!r} states no count, percent or time point",
+                "give what the quote states: count (and of), percent, or at",
+            )
+        return Outcome(iri, oid, otype, count, of, percent, population, time, ev.quote, m.line)
+
+    def adverse_event(self, node: YNode) -> AdverseEventObservation:
+        r, res = self.r, self.res
+        m = r.mapping(node, "an adverse event", {"id", "type", "quote", "count"}, {"percent", "grade", "min_grade"})
+        aid = self.local_id(m.items["id"][1], "adverse event id")
+        type_node = m.items["type"][1]
+        event = res.term(type_node, "adverse event type", ("class",))
+        res.check_class_in(event, BASE + "AdverseEvent", type_node.line, "adverse event type", BASE + "eventType")
+        ev = res.evidence(m.items["quote"][1])
+        iri = f"{self.iri}/adverse-event/{aid}"
+        count = r.integer(m.items["count"][1], "count")
+        if count > 0 or not NEGATION_RE.search(ev.quote):  # "not associated with": the negation states the zero
+            _stated(r, m.items["count"][1].line, "count", count, [ev.quote])
+        percent = res.number(m.items["percent"][1], "percent") if "percent" in m.items else None
+        if percent is not None:
+            _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
+        grades = {}
+        for key in ("grade", "min_grade"):
+            if key in m.items:
+                grade = r.integer(m.items[key][1], key)
+                if not 1 <= grade <= 5:
+                    raise r.error(m.items[key][1].line, f"{key} must be a grade from 1 to 5, got {grade}")
+                _stated(r, m.items[key][1].line, key, grade, [ev.quote])
+                grades[key] = grade
+        if len(grades) == 2:
+            raise r.error(m.line, "give either grade (the grade observed) or min_grade ('grade 3 or higher'), not both")
+        self.statement(f"adverse-event-{aid}", BASE + "hasAdverseEventObservation", iri, ev, m.line)
+        # "No neurotoxicity was observed": a count of zero, and the claim kept as the document's negation
+        self.statement(
+            f"no-{aid}" if count == 0 else f"observed-{aid}",
+            BASE + "observedAdverseEvent",
+            event,
+            ev,
+            m.items["count"][0],
+            "Negated" if count == 0 else "Affirmed",
+        )
+        return AdverseEventObservation(iri, event, count, percent, grades.get("grade"), grades.get("min_grade"), m.line)
 
 
-def _stated(r: Reader, line: int, what: str, number: int, quotes: list[str]) -> None:
+def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
+    factset.studies.append(_StudyReader(res, node, factset).read())
+
+
+def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list[str]) -> None:
     """Refuse a number that none of its quotes states (digits, words, percentages, 8 × 10^7)."""
     if not any(states(quote, number) for quote in quotes):
         shown = " / ".join(f'"{quote}"' for quote in quotes)

@@ -21,16 +21,20 @@ from carnk_ld.constants import (
 )
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
-from carnk_ld.facts import Fact, FactSet
+from carnk_ld.facts import TRIAL_IRI, Fact, FactSet, Quantity, Study
 from carnk_ld.mappings import MappingSet, linkset_triples, mapping_triples
 from carnk_ld.ontology import Ontology
-from carnk_ld.vocab import CARNK, DCAT, DCTERMS, OA, PROV, RDF, RDFS, VOID, XSD
+from carnk_ld.vocab import BIBO, CARNK, CITO, DCAT, DCTERMS, OA, PROV, RDF, RDFS, VOID, XSD
 
 N = ox.NamedNode
 
 
 def _int(value: int, datatype: ox.NamedNode = XSD.nonNegativeInteger) -> ox.Literal:
     return ox.Literal(str(value), datatype=datatype)
+
+
+def _bool(value: bool) -> ox.Literal:
+    return ox.Literal("true" if value else "false", datatype=XSD.boolean)
 
 
 def _str(value: str) -> ox.Literal:
@@ -106,18 +110,89 @@ def document_graph(factset: FactSet) -> DocumentGraph:
         for iri in (fact.iri, f"{fact.iri}/evidence", f"{fact.iri}/quote", f"{fact.iri}/position"):
             part.sources[iri] = location
     for study in factset.studies:
-        s = N(study.iri)
-        facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalStudy))
-        facts.add(ox.Triple(s, RDFS.label, _str(study.label)))
-        facts.add(ox.Triple(s, CARNK.patientCount, _int(study.patients)))
-        part.sources[study.iri] = Location(factset.path, study.line)
-        for outcome in study.outcomes:
-            o = N(outcome.iri)
-            facts.add(ox.Triple(s, CARNK.hasOutcome, o))
-            facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
-            facts.add(ox.Triple(o, CARNK.responderCount, _int(outcome.responders)))
-            part.sources[outcome.iri] = Location(factset.path, outcome.line)
+        _study(study, facts, part.sources, factset)
     return DocumentGraph(list(facts), list(prov), part.sources, part.coverage)
+
+
+def _decimal(value: object) -> ox.Literal:
+    """An xsd:decimal in the canonical form RDF stores write (1E+5 as 100000, 48.60 as 48.6, 70.0 as 70)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return ox.Literal(text, datatype=XSD.decimal)
+
+
+def _quantity(node: ox.NamedNode, value: ox.NamedNode, quantity: Quantity, facts: _OrderedSet) -> None:
+    facts.add(ox.Triple(node, value, _decimal(quantity.value)))
+    facts.add(ox.Triple(node, CARNK.unit, N(quantity.unit)))
+    if quantity.bound:
+        facts.add(ox.Triple(node, CARNK.bound, N(quantity.bound)))
+
+
+def _study(study: Study, facts: _OrderedSet, sources: dict[str, Location], factset: FactSet) -> None:
+    s = N(study.iri)
+    where = Location(factset.path, study.line)
+    facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalStudy))
+    facts.add(ox.Triple(s, RDFS.label, _str(study.label)))
+    if study.patients is not None:
+        facts.add(ox.Triple(s, CARNK.patientCount, _int(study.patients)))
+    facts.add(ox.Triple(s, CARNK.preliminary, _bool(study.preliminary)))
+    sources[study.iri] = where
+    if study.trial_iri:
+        facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalTrial))
+        facts.add(ox.Triple(s, CARNK.reportsOnTrial, N(study.trial_iri)))
+        facts.add(ox.Triple(s, CARNK.registryIdentifier, _str(study.registry or "")))
+        facts.add(ox.Triple(s, CARNK.trialNamedInText, _bool(study.named_in_text)))
+    if study.phase:
+        facts.add(ox.Triple(s, CARNK.phase, N(study.phase)))
+    if study.product:
+        facts.add(ox.Triple(s, CARNK.studiedProduct, N(study.product)))
+    if study.evaluable is not None:
+        facts.add(ox.Triple(s, CARNK.evaluableCount, _int(study.evaluable)))
+    for arm in study.arms:
+        a = N(arm.iri)
+        sources[arm.iri] = Location(factset.path, arm.line)
+        facts.add(ox.Triple(s, CARNK.hasArm, a))
+        facts.add(ox.Triple(a, RDF.type, CARNK.StudyArm))
+        if arm.product:
+            facts.add(ox.Triple(a, CARNK.studiedProduct, N(arm.product)))
+        if arm.infusions is not None:
+            facts.add(ox.Triple(a, CARNK.infusionCount, _int(arm.infusions, XSD.positiveInteger)))
+        for number, dose in enumerate(arm.doses, start=1):
+            d = N(f"{arm.iri}/dose/{number}")
+            sources[d.value] = Location(factset.path, arm.line)
+            facts.add(ox.Triple(a, CARNK.hasDoseLevel, d))
+            facts.add(ox.Triple(d, RDF.type, CARNK.DoseLevel))
+            _quantity(d, CARNK.quantityValue, dose, facts)
+    for outcome in study.outcomes:
+        o = N(outcome.iri)
+        facts.add(ox.Triple(s, CARNK.hasOutcome, o))
+        facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
+        if outcome.numerator is not None:
+            facts.add(ox.Triple(o, CARNK.numerator, _int(outcome.numerator)))
+        if outcome.denominator is not None:
+            facts.add(ox.Triple(o, CARNK.denominator, _int(outcome.denominator)))
+        if outcome.percentage is not None:
+            facts.add(ox.Triple(o, CARNK.percentage, _decimal(outcome.percentage)))
+        if outcome.population:
+            facts.add(ox.Triple(o, CARNK.denominatorPopulation, N(outcome.population)))
+        if outcome.time:
+            _quantity(o, CARNK.timePoint, outcome.time, facts)
+        sources[outcome.iri] = Location(factset.path, outcome.line)
+    for event in study.adverse_events:
+        e = N(event.iri)
+        facts.add(ox.Triple(s, CARNK.hasAdverseEventObservation, e))
+        facts.add(ox.Triple(e, RDF.type, CARNK.AdverseEventObservation))
+        facts.add(ox.Triple(e, CARNK.eventType, N(event.event)))
+        if event.count is not None:
+            facts.add(ox.Triple(e, CARNK.patientsAffected, _int(event.count)))
+        if event.percentage is not None:
+            facts.add(ox.Triple(e, CARNK.percentage, _decimal(event.percentage)))
+        if event.grade is not None:
+            facts.add(ox.Triple(e, CARNK.grade, _int(event.grade, XSD.positiveInteger)))
+        if event.minimum_grade is not None:
+            facts.add(ox.Triple(e, CARNK.minimumGrade, _int(event.minimum_grade, XSD.positiveInteger)))
+        sources[event.iri] = Location(factset.path, event.line)
 
 
 def ontology_sources(ontology: Ontology, mapping_set: MappingSet | None) -> dict[str, Location]:
@@ -174,20 +249,41 @@ def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set
 
 def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGraph) -> None:
     d = N(doc.iri)
+    meta = factset.metadata
     prov.add(ox.Triple(d, RDF.type, CARNK.Document))
-    prov.add(ox.Triple(d, DCTERMS.title, _str(doc.path.name)))
+    prov.add(ox.Triple(d, DCTERMS.title, _str(meta.title or doc.path.name)))
+    prov.add(ox.Triple(d, CARNK.fileName, _str(doc.path.name)))
+    if meta.kind:
+        prov.add(ox.Triple(d, CARNK.documentKind, CARNK[meta.kind]))
+    if meta.licence:
+        prov.add(ox.Triple(d, DCTERMS.license, N(meta.licence)))
+    for work in factset.works:
+        w = N(work.iri)
+        kg.sources[work.iri] = Location(doc.path, work.segment.line)
+        prov.add(ox.Triple(d, CITO.cites if work.number is not None else CARNK.summarises, w))
+        prov.add(ox.Triple(w, RDF.type, BIBO.Document))
+        prov.add(ox.Triple(w, DCTERMS.bibliographicCitation, _str(work.citation)))
+        prov.add(ox.Triple(w, PROV.wasDerivedFrom, N(doc.segment_iri(work.segment.index))))
+        if work.number is not None:
+            prov.add(ox.Triple(w, CARNK.referenceNumber, _int(work.number, XSD.positiveInteger)))
+        if work.doi:
+            prov.add(ox.Triple(w, BIBO.doi, _str(work.doi)))
+            prov.add(ox.Triple(w, RDFS.seeAlso, N("https://doi.org/" + work.doi)))
+        for registry in work.registry:
+            prov.add(ox.Triple(w, RDFS.seeAlso, N(TRIAL_IRI + registry)))
     prov.add(ox.Triple(d, DCTERMS["format"], _str("text/plain; charset=utf-8")))
     prov.add(ox.Triple(d, CARNK.sha256, _str(doc.sha256)))
     prov.add(ox.Triple(d, CARNK.characterCount, _int(len(doc.text))))
     kg.sources[doc.iri] = Location(doc.path)
     excluded = {e.segment.index: e for e in factset.exclusions}
+    works = {w.segment.index: w.iri.rsplit("/", 2)[-2] + "/" + w.iri.rsplit("/", 1)[-1] for w in factset.works}
     yielded: dict[int, list[str]] = {}
     for fact in factset.facts:
         yielded.setdefault(fact.evidence.segment.index, []).append(fact.fact_id)
     for seg in doc.segments:
         s = N(doc.segment_iri(seg.index))
         kg.sources[s.value] = Location(doc.path, seg.line)
-        prov.add(ox.Triple(s, RDF.type, CARNK.ListItem if seg.kind == "list_item" else CARNK.Sentence))
+        prov.add(ox.Triple(s, RDF.type, _SEGMENT_CLASSES[seg.kind]))
         prov.add(ox.Triple(s, CARNK.segmentOf, d))
         prov.add(ox.Triple(s, CARNK.segmentIndex, _int(seg.index, XSD.positiveInteger)))
         prov.add(ox.Triple(s, CARNK.segmentStart, _int(seg.start)))
@@ -212,9 +308,16 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
                     seg.text,
                 )
             )
+        elif seg.index in works:
+            kg.coverage.append(
+                (doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "reference", works[seg.index], "", seg.text)
+            )
         else:
             ids = " ".join(sorted(yielded.get(seg.index, [])))
             kg.coverage.append((doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "facts", ids, "", seg.text))
+
+
+_SEGMENT_CLASSES = {"sentence": CARNK.Sentence, "list_item": CARNK.ListItem, "reference": CARNK.ReferenceListEntry}
 
 
 def _fact(fact: Fact, doc: Document, facts: _OrderedSet, prov: _OrderedSet) -> None:
@@ -235,6 +338,10 @@ def _fact(fact: Fact, doc: Document, facts: _OrderedSet, prov: _OrderedSet) -> N
         facts.add(ox.Triple(st, CARNK.comparedTo, N(fact.compared_to)))
     if fact.note:
         facts.add(ox.Triple(st, RDFS.comment, _str(fact.note)))
+    if fact.study:
+        facts.add(ox.Triple(st, CARNK.fromStudy, N(fact.study)))
+    for work in fact.cites:
+        prov.add(ox.Triple(st, CITO.cites, N(work)))
     ev = fact.evidence
     evidence = N(f"{fact.iri}/evidence")
     quote = N(f"{fact.iri}/quote")

@@ -86,8 +86,23 @@ def states(text: str, number: int | Decimal) -> bool:
     return Decimal(number).normalize() in numbers_in(text)
 
 
+def number_value(text: str) -> Decimal | None:
+    """The number that ``text`` is, written as a curator types it ("48.6", "1 × 10^5", "2.5e6"), else None.
+
+    >>> number_value("1 × 10^5"), number_value("48.6"), number_value("about 5")
+    (Decimal('1E+5'), Decimal('48.6'), None)
+    """
+    text = text.strip()
+    for pattern in (_SCIENTIFIC, _PLAIN):
+        match = pattern.fullmatch(text)
+        if match:
+            found = numbers_in(text)
+            return next(iter(found)) if len(found) == 1 else None
+    return None
+
+
 def _decimal(digits: str) -> Decimal:
     return Decimal(digits.replace(",", ""))
 
 
-__all__ = ["numbers_in", "states"]
+__all__ = ["number_value", "numbers_in", "states"]

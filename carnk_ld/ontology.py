@@ -404,7 +404,9 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dic
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
             raise InputError(
-                Location(shown, _literal_line(text, lines, subject, o.value)), f"{problem} (the object of {of})", hint
+                Location(shown, _literal_line(text, lines, subject, o.value, typed=o.datatype.value != _XSD_STRING)),
+                f"{problem} (the object of {of})",
+                hint,
             )
 
 
@@ -460,18 +462,26 @@ def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], line
             )
 
 
-def _literal_line(text: str, lines: dict[str, int], subject: str, value: str) -> int | None:
+def _literal_line(text: str, lines: dict[str, int], subject: str, value: str, typed: bool = False) -> int | None:
     """The line of the first string from ``subject``'s declaration on whose value is ``value``, escapes applied.
 
     A string may be written with escapes (``"a\\nb"``, ``"\\u0041"``), so its text is not its value. A
-    number written bare is no string: it is looked for as text, from the declaration on.
+    number written bare is no string: it is looked for as text, from the declaration on. A ``typed``
+    literal is looked for among strings followed by ``^^`` first, so that ``"1"^^xsd:interger`` is not
+    confused with another term's ``"1"``.
     """
     start = lines.get(subject) or 1
+    candidates = []
     for found, offsets in string_literals(text):
         if found == value and offsets:
             line = len(split_lines(text[: offsets[0]]))
             if line >= start:
-                return line
+                candidates.append((line, "^^" in text[offsets[-1] + 1 : offsets[-1] + 5]))
+    for line, with_datatype in candidates:
+        if with_datatype or not typed:
+            return line
+    if candidates:
+        return candidates[0][0]
     return _value_line(split_lines(text), lines, subject, value)
 
 
@@ -488,6 +498,7 @@ def _value_line(text: list[str], lines: dict[str, int], subject: str, *needles: 
     return start
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]*")
 #: A controlled value's notation: what a curator types in YAML, with no quoting needed.
 _NOTATION_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.cache import Cache, digest
+from carnk_ld.conflicts import measures_of
 from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, GRAPH_FACTS, GRAPH_PROVENANCE, KG
 from carnk_ld.documents import read_document
 from carnk_ld.errors import Location
@@ -90,6 +91,8 @@ class Summary:
     excluded: int
     studies: int
     plain: frozenset[tuple[str, str, str]]
+    #: the document's measures of registered trials (:class:`carnk_ld.conflicts.Measure` fields)
+    measures: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def of(cls, factset: FactSet) -> Summary:
@@ -102,6 +105,7 @@ class Summary:
             len(factset.exclusions),
             len(factset.studies),
             frozenset((f.subject, f.predicate, f.object) for f in facts if f.plain),
+            tuple(tuple(m) for m in measures_of(factset)),
         )
 
 

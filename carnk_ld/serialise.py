@@ -17,6 +17,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from carnk_ld import qc
+from carnk_ld.conflicts import CONFLICTS_HEADER, Measure, conflict_rows
 from carnk_ld.constants import PREFIXES, VERSION
 from carnk_ld.graph import sort_triples
 from carnk_ld.mappings import MappingSet, coverage, render_sssom
@@ -449,6 +450,14 @@ class Shard(Protocol):
     turtle: list[bytes]
     coverage_tsv: bytes
 
+    @property
+    def summary(self) -> _Measured: ...  # the part's summary, read for its measures
+
+
+class _Measured(Protocol):
+    @property
+    def measures(self) -> tuple[tuple[str, ...], ...]: ...  # see carnk_ld.conflicts.Measure
+
 
 def render_release(
     shards: Sequence[Shard],
@@ -514,5 +523,8 @@ def render_release(
         "carnk.jsonld": jsonld,
         "carnk.ttl": turtle,
         "coverage.tsv": coverage_tsv,
+        "conflicts.tsv": lambda: to_tsv(
+            CONFLICTS_HEADER, conflict_rows([Measure(*row) for shard in shards for row in shard.summary.measures])
+        ),
         **small_files(content),
     }

@@ -40,6 +40,8 @@ SSSOM = Namespace(PREFIXES["sssom"])
 SEMAPV = Namespace(PREFIXES["semapv"])
 VOID = Namespace(PREFIXES["void"])
 DCAT = Namespace(PREFIXES["dcat"])
+CITO = Namespace(PREFIXES["cito"])
+BIBO = Namespace(PREFIXES["bibo"])
 
 #: IAO:0000115, the OBO "definition" annotation property.
 DEFINITION = OBO.IAO_0000115

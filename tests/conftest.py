@@ -158,7 +158,7 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
 
 #: Size and seed of the generated corpus: several documents (so several studies and their
 #: interventions), small enough for pySHACL to validate it in seconds.
-GENERATED_TRIPLES = 7000
+GENERATED_TRIPLES = 9000
 GENERATED_SEED = 11
 
 
@@ -202,10 +202,15 @@ def run_process(
 
 
 def claim_of(triples: list[ox.Triple], qualifier: str, value: str) -> ox.Triple:
-    """The claim of the first statement with ``qualifier value``, as the plain triple it must not become."""
-    statement = next(t.subject for t in triples if t.predicate.value == qualifier and t.object.value == value)
-    spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == statement}
-    return ox.Triple(spo["subject"], spo["predicate"], spo["object"])
+    """The claim about terms of the first statement with ``qualifier value``, as the plain triple it must not become.
+
+    A claim about a study (a document's own node) is skipped: tests move these claims between documents.
+    """
+    for statement in (t.subject for t in triples if t.predicate.value == qualifier and t.object.value == value):
+        spo = {t.predicate.value.rsplit("#", 1)[-1]: t.object for t in triples if t.subject == statement}
+        if "/kg/" not in spo["subject"].value:
+            return ox.Triple(spo["subject"], spo["predicate"], spo["object"])
+    raise AssertionError(f"no statement about terms with {qualifier} {value}")
 
 
 def tree_bytes(directory: Path) -> dict[str, bytes]:

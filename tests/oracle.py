@@ -270,6 +270,56 @@ def validate_graph(
         return pyshacl_validate(triples, shapes, sources)
 
 
+CONFLICTS_QUERY = """
+PREFIX carnk: <https://w3id.org/carnk/>
+PREFIX kg: <https://w3id.org/carnk/kg/>
+SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound WHERE {
+  ?study carnk:reportsOnTrial ?trial ; carnk:hasOutcome ?outcome .
+  ?outcome a ?type .
+  ?statement <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?outcome ; carnk:evidence ?evidence .
+  ?evidence <http://www.w3.org/ns/oa#hasSelector> ?selector ; <http://www.w3.org/ns/oa#hasSource> ?doc .
+  ?selector <http://www.w3.org/ns/oa#exact> ?quote .
+  FILTER (STRSTARTS(STR(?type), STR(carnk:)))
+  OPTIONAL { ?outcome carnk:numerator ?n }
+  OPTIONAL { ?outcome carnk:denominator ?d }
+  OPTIONAL { ?outcome carnk:percentage ?p }
+  OPTIONAL { ?outcome carnk:timePoint ?time ; carnk:unit ?unit }
+  OPTIONAL { ?outcome carnk:bound ?bound }
+}
+"""
+
+
+def conflicts_by_sparql(triples: list[ox.Triple]) -> list[tuple[str, ...]]:
+    """conflicts.tsv's rows by a SPARQL query on the whole graph, independently of carnk_ld.conflicts.
+
+    Two documents' measures of one trial conflict when they give one outcome type at one time
+    point with a count, denominator or percentage that differs (the README's definition).
+    """
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    measures = set()
+    for row in store.query(CONFLICTS_QUERY):  # type: ignore[union-attr]
+        get = {name: row[name] for name in ("trial", "type", "doc", "n", "d", "p", "quote", "time", "unit", "bound")}
+        text = {k: (v.value if v is not None else "") for k, v in get.items()}
+        time = ""
+        if text["time"]:
+            time = f"{text['time']} {text['unit'].rsplit('/', 1)[-1]}"
+            if text["bound"]:
+                time += f" ({text['bound'].rsplit('/', 1)[-1]})"
+        value = f"{text['n']}/{text['d']}" if text["n"] and text["d"] else text["n"]
+        if text["p"]:
+            value = f"{value} ({text['p']}%)" if value else f"{text['p']}%"
+        doc = text["doc"].rsplit("/", 1)[-1]
+        measures.add((text["trial"], text["type"], time, doc, text["n"], text["d"], text["p"], value, text["quote"]))
+    rows = set()
+    for a in measures:
+        for b in measures:
+            same = a[:3] == b[:3] and a[3] < b[3]
+            if same and any(x and y and x != y for x, y in zip(a[4:7], b[4:7], strict=True)):
+                rows.add((*a[:4], a[7], a[8], b[3], b[7], b[8]))
+    return sorted(rows)
+
+
 def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     """Every release file of ``root`` (RELEASE.json and SHA256SUMS included), computed on the whole graph the plain way.
 
@@ -277,10 +327,11 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     exactness to pySHACL ``tests/test_fast_shacl.py`` proves, or pySHACL itself), every QC
     check on one store. Serialisers: the straightforward ones above.
     """
+    from carnk_ld.conflicts import CONFLICTS_HEADER
     from carnk_ld.constants import CHECKS_DIR, SHAPES_DIR
     from carnk_ld.reason import reason, reasoner_input
     from carnk_ld.release import CHECKSUMS, RELEASE_MARKER
-    from carnk_ld.serialise import COVERAGE_HEADER, ReleaseContent, small_files, tsv_row
+    from carnk_ld.serialise import COVERAGE_HEADER, ReleaseContent, small_files, to_tsv, tsv_row
     from carnk_ld.validate import load_shapes
 
     corpus = load_corpus(root)
@@ -312,6 +363,7 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     files["coverage.tsv"] = ("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8") + b"".join(
         tsv_row(row) for row in kg.coverage
     )
+    files["conflicts.tsv"] = to_tsv(CONFLICTS_HEADER, conflicts_by_sparql(everything))
     files["carnk.ttl"] = to_turtle(everything)
     files["carnk.nt"] = to_ntriples(everything)
     files["carnk.nq"] = to_nquads(kg.graphs())

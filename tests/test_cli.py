@@ -41,12 +41,13 @@ def test_build_into_build_under_the_root_prints_a_summary(cli, sample_corpus: Pa
     # Counted by hand in tests/fixtures/corpus. Segments: sample.txt has 17 lines, one of them two
     # sentences, 3 list items, and excludes its heading, a summary and the list's introduction;
     # trial.txt has 2 sentences. Statements: 21 + 2 facts, plus the study's intervention, cell
-    # source, population, outcome and 2 absent adverse events; negated: 1 fact and the 2 absent
-    # events. Plain triples: the 18 firm facts (not the is_a, negated, possible, uncommon or minimal
-    # ones) and the study's 4, less one claim both documents state (CAR NK given intravenously).
+    # source, population, outcome, and for each of its 2 adverse events not observed the observation
+    # and the negated claim; negated: 1 fact and the 2 absent events. Plain triples: the 18 firm facts
+    # (not the is_a, negated, possible, uncommon or minimal ones) and the study's 6, less one claim
+    # both documents state (CAR NK given intravenously).
     assert "documents:  2\n" in result.output
     assert "segments:   20 (3 list items, 17 sentences); 3 excluded with a reason\n" in result.output
-    assert "facts:      29 statements (3 negated), 21 published as plain triples; 1 clinical studies\n" in (
+    assert "facts:      31 statements (3 negated), 23 published as plain triples; 1 clinical studies\n" in (
         result.output
     )
     assert "validation: conforms" in result.output

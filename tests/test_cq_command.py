@@ -24,7 +24,7 @@ QUESTIONS = {
     + PREFIXES
     + "SELECT ?study ?patients ?responders WHERE {\n"
     "  ?study carnk:patientCount ?patients ; carnk:hasOutcome ?outcome .\n"
-    "  ?outcome a carnk:CompleteResponse ; carnk:responderCount ?responders .\n}\n",
+    "  ?outcome a carnk:CompleteResponse ; carnk:numerator ?responders .\n}\n",
 }
 STUDY = "kg:study/sample/cd19-cord-blood-trial"
 BIND = "# bind: study=<https://w3id.org/carnk/kg/study/sample/cd19-cord-blood-trial>"
@@ -70,7 +70,7 @@ def test_an_edited_fact_shows_added_and_removed_rows_then_approval_records_it(
 ) -> None:
     root = write_questions(write_sample_corpus(project_root, tmp_path / "sample"), ANSWERS)
     edit(root / "facts" / "sample.yaml", "object: HematopoieticStemCell", "object: InducedPluripotentStemCell")
-    edit(root / "facts" / "sample.yaml", "responders: 7", "responders: 12")  # its quote states 12 too
+    edit(root / "facts" / "sample.yaml", "count: 7", "count: 12")  # its quote states 12 too
     assert cli("build", "--root", str(root)).exit_code == 0
     before = answers_of(root)
 

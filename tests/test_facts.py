@@ -95,7 +95,11 @@ def test_study_numbers_are_integers_and_absent_events_are_negated(sample: FactSe
     (study,) = sample.studies
     assert study.patients == 12
     (outcome,) = study.outcomes
-    assert outcome.responders == 7 and outcome.type_iri == CARNK + "CompleteResponse"
+    assert (outcome.numerator, outcome.denominator) == (7, 12) and outcome.type_iri == CARNK + "CompleteResponse"
+    assert [(e.event.removeprefix(CARNK), e.count) for e in study.adverse_events] == [
+        ("CytokineReleaseSyndrome", 0),
+        ("GraftVersusHostDisease", 0),
+    ]
     absent = [f for f in sample.facts if f.predicate == CARNK + "observedAdverseEvent"]
     assert {f.object.removeprefix(CARNK) for f in absent} == {"CytokineReleaseSyndrome", "GraftVersusHostDisease"}
     assert all(f.polarity == "Negated" and not f.plain for f in absent)

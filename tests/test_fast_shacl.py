@@ -64,7 +64,8 @@ def _unsupported_denial(triples: list[ox.Triple]) -> ox.Triple:
     firm = {
         claim(p)
         for p in statements.values()
-        if p["polarity"] == N(CARNK + "Affirmed") and p.get("modality") != N(CARNK + "Possible")
+        if p["polarity"] == N(CARNK + "Affirmed")
+        and p.get("modality") != N(CARNK + "Possible")
         and p.get("frequency") not in low
     }
     props = next(
@@ -117,10 +118,24 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
     study = typed[CARNK + "ClinicalStudy"][0]
     remove(_first([t for t in triples if t.subject == study], "http://www.w3.org/2000/01/rdf-schema#label"))
     outcome = typed[CARNK + "CompleteResponse"][0]
-    for t in [t for t in triples if t.subject == outcome and t.predicate.value == CARNK + "responderCount"]:
+    for t in [t for t in triples if t.subject == outcome and t.predicate.value == CARNK + "numerator"]:
         remove(t)
         add(ox.Triple(outcome, t.predicate, ox.Literal("500", datatype=N(XSD + "nonNegativeInteger"))))  # SPARQL
     add(ox.Triple(typed[CARNK + "ClinicalStudy"][1], N(CARNK + "hasOutcome"), outcome))  # two studies
+    observation = typed[CARNK + "AdverseEventObservation"][0]
+    remove(_first([t for t in triples if t.subject == observation], CARNK + "patientsAffected"))  # minCount
+    about_a_class = next(
+        s
+        for s in statements
+        if any(
+            t.subject == s
+            and t.predicate.value.endswith("#subject")
+            and t.object.value.startswith(CARNK)
+            and "/kg/" not in t.object.value
+            for t in triples
+        )
+    )
+    add(ox.Triple(about_a_class, N(CARNK + "fromStudy"), study))  # SPARQL: a study's finding about a class
     add(ox.Triple(N(CARNK + "UndefinedThing"), RDF_TYPE, N("http://www.w3.org/2002/07/owl#Class")))
     record = _first(triples, "https://w3id.org/sssom/mappings").object
     add(ox.Triple(record, N("http://www.w3.org/2002/07/owl#annotatedProperty"), N(CARNK + "notSkos")))
@@ -134,6 +149,8 @@ def _inject(triples: list[ox.Triple]) -> tuple[list[ox.Triple], set[str]]:
         "StatementShape",
         "ClinicalStudyShape",
         "ClinicalOutcomeShape",
+        "AdverseEventObservationShape",
+        "StudyFindingShape",
         "OntologyTermShape",
         "MappingRecordShape",
     }
@@ -185,7 +202,7 @@ def test_shapes_beyond_the_subset_are_refused_by_the_fast_engine_and_validated_b
     with pytest.raises(Unsupported):
         fast_results(ontology_triples, shapes + extra)
     (sample_corpus / "shapes" / "extra.shapes.ttl").write_text(BEYOND_THE_SUBSET, encoding="utf-8")
-    negated = 'polarity: negated'
+    negated = "polarity: negated"
     assert negated in (sample_corpus / "facts" / "sample.yaml").read_text(encoding="utf-8")
     refused = cli("build", "--root", str(sample_corpus), "--out", str(sample_corpus / "out"))
     assert refused.exit_code == 2, refused.output
@@ -300,8 +317,18 @@ EX = "http://example.org/"
 _CLASSES = [f"ex:C{i}" for i in range(3)]
 _PREDICATES = [f"ex:p{i}" for i in range(3)]
 _NODES = [f"ex:n{i}" for i in range(4)]
-_LITERALS = ['"a"', '"Bc"', '""', '"a"@en', '"1"^^xsd:integer', '"01"^^xsd:integer', '"2.5"^^xsd:decimal',
-             '"x"^^xsd:integer', '"true"^^xsd:boolean', '"-3"^^xsd:nonNegativeInteger']
+_LITERALS = [
+    '"a"',
+    '"Bc"',
+    '""',
+    '"a"@en',
+    '"1"^^xsd:integer',
+    '"01"^^xsd:integer',
+    '"2.5"^^xsd:decimal',
+    '"x"^^xsd:integer',
+    '"true"^^xsd:boolean',
+    '"-3"^^xsd:nonNegativeInteger',
+]
 _VALUES = _NODES + _CLASSES + _LITERALS
 _DATATYPES = ["xsd:string", "xsd:integer", "xsd:decimal", "xsd:boolean", "rdf:langString", "xsd:nonNegativeInteger"]
 _KINDS = ["sh:IRI", "sh:Literal", "sh:BlankNode", "sh:BlankNodeOrIRI", "sh:IRIOrLiteral", "sh:BlankNodeOrLiteral"]
@@ -316,10 +343,24 @@ _PREFIXES = f"""@prefix ex: <{EX}> .
 
 def _constraint(draw, st) -> str:
     """One constraint of the subset (and a few beyond it, which the fast engine must refuse)."""
-    kind = draw(st.sampled_from(
-        ["minCount", "maxCount", "datatype", "nodeKind", "in", "class", "pattern", "minLength", "maxLength",
-         "lessThan", "minInclusive", "hasValue"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "minCount",
+                "maxCount",
+                "datatype",
+                "nodeKind",
+                "in",
+                "class",
+                "pattern",
+                "minLength",
+                "maxLength",
+                "lessThan",
+                "minInclusive",
+                "hasValue",
+            ]
+        )
+    )
     if kind in ("minCount", "maxCount", "minLength", "maxLength"):
         return f"sh:{kind} {draw(st.integers(0, 2))}"
     if kind == "datatype":
@@ -344,10 +385,14 @@ def _draw_case(draw, st) -> tuple[str, str]:
     """Shapes (Turtle) and data (Turtle) small enough for pySHACL to run in milliseconds."""
     shapes = []
     for index in range(draw(st.integers(1, 2))):
-        target = draw(st.sampled_from(
-            [f"sh:targetClass {c}" for c in _CLASSES] + [f"sh:targetNode {n}" for n in _NODES + _LITERALS[:2]]
-            + [f"sh:targetSubjectsOf {p}" for p in _PREDICATES] + [f"sh:targetObjectsOf {p}" for p in _PREDICATES]
-        ))
+        target = draw(
+            st.sampled_from(
+                [f"sh:targetClass {c}" for c in _CLASSES]
+                + [f"sh:targetNode {n}" for n in _NODES + _LITERALS[:2]]
+                + [f"sh:targetSubjectsOf {p}" for p in _PREDICATES]
+                + [f"sh:targetObjectsOf {p}" for p in _PREDICATES]
+            )
+        )
         parts = [f"ex:S{index} a sh:NodeShape", target]
         if draw(st.booleans()):
             parts += [_constraint(draw, st), f'sh:message "node {index}"']
@@ -368,8 +413,11 @@ def _engines_agree_or_fast_refuses(shapes_text: str, data_text: str) -> None:
     shapes = rdflib.Graph().parse(data=shapes_text, format="turtle")
     data = [q.triple for q in ox.parse(data_text.encode(), format=ox.RdfFormat.TURTLE)]
     try:
-        malformed_shapes([q.triple for q in ox.parse(shapes_text.encode(), format=ox.RdfFormat.TURTLE)],
-                         Path("shapes.ttl"), shapes_text)
+        malformed_shapes(
+            [q.triple for q in ox.parse(shapes_text.encode(), format=ox.RdfFormat.TURTLE)],
+            Path("shapes.ttl"),
+            shapes_text,
+        )
     except InputError:  # ill-formed SHACL, refused for both engines (pySHACL refuses it once a focus node needs it)
         return
     try:

@@ -379,12 +379,12 @@ def local_faults(doc_ids: list[str]):
             facts.append(ox.Triple(_by_type(graphs, "Statement")[3], N(CARNK + "polarity"), N(CARNK + "Uncertain")))
             outcome = _by_type(graphs, "CompleteResponse")[0]
             facts[:] = [
-                t for t in facts if not (t.subject == outcome and t.predicate.value == CARNK + "responderCount")
+                t for t in facts if not (t.subject == outcome and t.predicate.value == CARNK + "numerator")
             ]
             facts.append(
                 ox.Triple(
                     outcome,
-                    N(CARNK + "responderCount"),
+                    N(CARNK + "numerator"),
                     ox.Literal("900", datatype=N("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")),
                 )
             )

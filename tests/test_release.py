@@ -32,6 +32,7 @@ EXPECTED_FILES = {
     "context.jsonld",
     "class-hierarchy.tsv",
     "coverage.tsv",
+    "conflicts.tsv",
     "ontology-inferred.ttl",
     "ontology.owl",
     "mapping-coverage.tsv",

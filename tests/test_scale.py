@@ -50,7 +50,7 @@ def test_generated_corpus_mixes_every_fact_kind(corpus: Path) -> None:
         for fact in data["facts"]:
             for key, value in fact.items():
                 keys.setdefault(key, set()).add(str(value))
-        assert data["studies"][0]["patients"] >= data["studies"][0]["outcomes"][0]["responders"]
+        assert data["studies"][0]["patients"] >= data["studies"][0]["outcomes"][0]["count"]
         assert {e["reason"] for e in data["excluded"]} == {"heading", "list-introduction"}
     assert keys["polarity"] == {"negated"}
     assert keys["modality"] == {"possible", "implied"}

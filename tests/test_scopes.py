@@ -54,6 +54,9 @@ QUERIES = _queries()
 DOCUMENT_SCOPED = sorted(name for name, (query, _, _) in QUERIES.items() if declared_scope(query)[0] == "document")
 
 
+POSITIVE = N("http://www.w3.org/2001/XMLSchema#positiveInteger")
+
+
 def _faults(doc_ids: list[str]):
     """The cross-document faults of the pipeline tests, plus one for each QC rule."""
     base = local_faults(doc_ids)
@@ -74,9 +77,19 @@ def _faults(doc_ids: list[str]):
                 ox.Triple(N(CARNK + "looseProperty"), RDF_TYPE, N(OWL + "ObjectProperty")),
             ]
         elif doc_id == doc_ids[2]:
-            graphs[GRAPH_FACTS].append(
-                ox.Triple(N(f"{CARNK}kg/fact/{doc_id}/x"), N(CARNK + "undeclaredThing"), deprecated)
+            facts = graphs[GRAPH_FACTS]
+            facts.append(ox.Triple(N(f"{CARNK}kg/fact/{doc_id}/x"), N(CARNK + "undeclaredThing"), deprecated))
+            # a study's finding about a class, and an adverse event with both a grade and a threshold
+            study = next(t.subject for t in facts if t.object == N(CARNK + "ClinicalStudy"))
+            about_a_class = next(
+                t.subject
+                for t in facts
+                if t.predicate.value.endswith("#subject") and "/kg/" not in t.object.value
             )
+            facts.append(ox.Triple(about_a_class, N(CARNK + "fromStudy"), study))
+            observation = next(t.subject for t in facts if t.object == N(CARNK + "AdverseEventObservation"))
+            for name, grade in (("grade", "1"), ("minimumGrade", "3")):
+                facts.append(ox.Triple(observation, N(CARNK + name), ox.Literal(grade, datatype=POSITIVE)))
 
     return inject
 
