@@ -847,7 +847,7 @@ class _StudyReader:
         if "percent" in m.items:
             percent = res.number(m.items["percent"][1], "percent")
             if percent > 100:
-                raise r.error(m.items["percent"][1].line, f"percent {percent} is over 100")
+                raise r.error(m.items["percent"][1].line, f"percent {_plain(percent)} is over 100")
             _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
         population = None
         if "among" in m.items:
@@ -910,14 +910,16 @@ def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list
         shown = " / ".join(f'"{quote}"' for quote in quotes)
         raise r.error(
             line,
-            f"{what} {number} is not stated in {'its quote' if len(quotes) == 1 else 'any of its quotes'}: {shown}",
+            f"{what} {_plain(number)} is not stated in {'its quote' if len(quotes) == 1 else 'any of its quotes'}: {shown}",
             "every number of a fact must occur in its evidence (as digits, words such as 'eleven', a "
             "percentage or 8 × 10^7): check the number, or quote the words that state it",
         )
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "-", name).lower()
+def _plain(number: int | Decimal) -> str:
+    """A number as a reader writes it: 100000 rather than 1E+5, 48.6, 160 rather than 1.6E+2."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _check_coverage(factset: FactSet) -> None:

@@ -88,6 +88,21 @@ def test_citation_markers_stay_with_their_sentence() -> None:
     assert not any(s.text.startswith("[") for s in doc.segments)
 
 
+def test_a_reference_list_entry_is_one_segment_whatever_its_full_stops() -> None:
+    text = (
+        "Shown in mice [1].\nReferences\n[1] Li Y, Hermanson DL, Kaufman DS. Cell Stem Cell 2018;23:181-192. doi:10.1/x\n"
+        "Reference: Liu E, et al. Use of CAR NK Cells. N Engl J Med 2020;382:545-553.\n[2]not an entry. Next."
+    )
+    assert [(s.kind, s.text) for s in segment_text(text)] == [
+        ("sentence", "Shown in mice [1]."),
+        ("sentence", "References"),
+        ("reference", "[1] Li Y, Hermanson DL, Kaufman DS. Cell Stem Cell 2018;23:181-192. doi:10.1/x"),
+        ("reference", "Reference: Liu E, et al. Use of CAR NK Cells. N Engl J Med 2020;382:545-553."),
+        ("sentence", "[2]not an entry."),
+        ("sentence", "Next."),
+    ]
+
+
 def test_bulleted_lines_are_list_items_anywhere() -> None:
     segments = segment_text("Intro text.\n- first item.\n* second\n1. third")
     assert [(s.kind, s.text) for s in segments] == [

@@ -1,0 +1,207 @@
+"""The study model: trial reports across documents, arms, measurements, adverse events, citations, conflicts.
+
+The corpus is the sample corpus plus tests/fixtures/studies (a trial summary exercising every
+part of the model, and a conference report of the same trial that counts one complete response
+fewer). Refused inputs are patches of those two files: each names the line and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from carnk_ld.conflicts import Measure, conflict_rows
+from carnk_ld.errors import InputError, InputErrors
+from carnk_ld.facts import FactSet
+from tests.conftest import edit, line_of
+from tests.oracle import load_corpus
+
+CARNK = "https://w3id.org/carnk/"
+STUDIES = Path(__file__).parent / "fixtures" / "studies"
+TRIAL = "https://www.clinicaltrials.gov/study/NCT99000001"
+
+
+@pytest.fixture
+def corpus(sample_corpus: Path) -> Path:
+    for name in ("report", "congress"):
+        shutil.copy(STUDIES / f"{name}.txt", sample_corpus / "documents")
+        shutil.copy(STUDIES / f"{name}.yaml", sample_corpus / "facts")
+    return sample_corpus
+
+
+def factset(root: Path, name: str) -> FactSet:
+    (found,) = [f for f in load_corpus(root).factsets if f.document.path.name == f"{name}.txt"]
+    return found
+
+
+def refusal(root: Path) -> InputError:
+    """The one error reading the corpus gives."""
+    with pytest.raises(InputError) as caught:
+        load_corpus(root)
+    assert not isinstance(caught.value, InputErrors), str(caught.value)
+    return caught.value
+
+
+def test_a_trial_report_reads_into_its_study_arms_measurements_and_observations(corpus: Path) -> None:
+    report = factset(corpus, "report")
+    (study,) = report.studies
+    assert (study.registry, study.named_in_text, study.trial_iri) == ("NCT99000001", True, TRIAL)
+    assert (study.phase, study.preliminary, study.product) == (CARNK + "Phase1And2", False, CARNK + "FT596")
+    assert (study.patients, study.evaluable) == (12, 10)
+    (arm,) = study.arms
+    assert [d.value for d in arm.doses] == [Decimal("1E+6"), Decimal("1E+7")]
+    assert {d.unit for d in arm.doses} == {"http://qudt.org/vocab/unit/NUM-PER-KiloGM"}
+    assert (arm.infusions, arm.route) == (3, CARNK + "IntravenousAdministration")
+    outcomes = {o.outcome_id: o for o in study.outcomes}
+    assert (outcomes["response"].numerator, outcomes["response"].denominator) == (9, 12)
+    assert outcomes["response"].percentage == 75
+    day_30 = outcomes["response-day-30"]
+    assert (day_30.numerator, day_30.percentage, day_30.denominator) == (None, 60, 10), "no invented count"
+    assert day_30.population == CARNK + "EvaluablePatients"
+    assert (day_30.time.value, day_30.time.unit) == (30, "http://purl.obolibrary.org/obo/UO_0000033")
+    persistence = outcomes["persistence"].time
+    assert (persistence.value, persistence.bound) == (2, CARNK + "Approximately")
+    events = {e.event.removeprefix(CARNK): e for e in study.adverse_events}
+    assert (events["CytokineReleaseSyndrome"].count, events["CytokineReleaseSyndrome"].minimum_grade) == (2, 3)
+    assert events["Neurotoxicity"].count == 0
+    claims = {(f.predicate.removeprefix(CARNK), f.object.removeprefix(CARNK)): f for f in report.facts}
+    assert claims[("observedAdverseEvent", "Neurotoxicity")].polarity == "Negated", "'no ... observed' stays negated"
+    assert claims[("observedAdverseEvent", "CytokineReleaseSyndrome")].polarity == "Affirmed"
+    finding = claims[("engineeredWith", "InducibleCaspase9")]
+    assert (finding.subject, finding.study) == (CARNK + "FT596", study.iri)
+
+
+def test_a_conference_report_is_preliminary_and_a_curator_linked_trial_is_marked_so(corpus: Path) -> None:
+    (study,) = factset(corpus, "congress").studies
+    assert study.preliminary, "a conference report's figures are preliminary"
+    assert (study.trial_iri, study.named_in_text) == (TRIAL, False)
+
+
+def test_reference_entries_become_works_and_markers_link_their_sentence_s_statements(corpus: Path) -> None:
+    report = factset(corpus, "report")
+    (work,) = report.works
+    assert (work.number, work.doi) == (1, "10.1000/xyz-123(4)")
+    assert work.citation.startswith("Doe J, et al.")
+    cited = [f for f in report.facts if f.cites]
+    assert [(f.fact_id, f.cites) for f in cited] == [("il15-persistence", (work.iri,))]
+    assert report.unaccounted() == [], "the entry is accounted for by its work, the heading by its exclusion"
+
+
+def test_the_release_joins_reports_of_one_trial_and_lists_their_conflict(corpus: Path, cli) -> None:
+    out = corpus / "build"
+    assert cli("build", "--root", str(corpus), "--out", str(out)).exit_code == 0
+    with (out / "conflicts.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert [(r["measure"], r["document_a"], r["value_a"], r["document_b"], r["value_b"]) for r in rows] == [
+        (CARNK + "CompleteResponse", "congress", "5/12", "report", "6/12")
+    ], "the overall response (only one document gives it) and the counts both give alike are no conflict"
+    store = ox.Store()
+    store.load(path=str(out / "carnk.nq"), format=ox.RdfFormat.N_QUADS)
+    reports = {
+        row["report"].value
+        for row in store.query(f"SELECT ?report WHERE {{ GRAPH ?g {{ ?report <{CARNK}reportsOnTrial> <{TRIAL}> }} }}")  # type: ignore[union-attr]
+    }
+    assert reports == {f"{CARNK}kg/study/report/trial", f"{CARNK}kg/study/congress/trial"}
+    coverage = (out / "coverage.tsv").read_text(encoding="utf-8")
+    assert "\treference\twork/1\t" in coverage
+
+
+def test_a_report_of_no_registered_trial_never_conflicts(corpus: Path, cli) -> None:
+    edit(corpus / "facts" / "congress.yaml", "    registry: NCT99000001\n", "")
+    edit(
+        corpus / "facts" / "congress.yaml",
+        '    registry_note: "The report names no registry number; its trial is the one report.txt names."\n',
+        "",
+    )
+    out = corpus / "build"
+    assert cli("build", "--root", str(corpus), "--out", str(out)).exit_code == 0
+    assert (out / "conflicts.tsv").read_text(encoding="utf-8").count("\n") == 1, "only the header"
+
+
+def measure(document: str, numerator: str = "", denominator: str = "", percentage: str = "", time: str = "") -> Measure:
+    return Measure(TRIAL, CARNK + "CompleteResponse", time, document, numerator, denominator, percentage, "v", "q")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [
+        (measure("a", "8", "11"), measure("b", "7", "11"), True),
+        (measure("a", "8", "11"), measure("b", "8", "11", "73"), False),  # a percentage one omits is no conflict
+        (measure("a", percentage="48.6"), measure("b", percentage="50"), True),
+        (measure("a", "8", "11"), measure("a", "7", "11"), False),  # one document: its own measures
+        (measure("a", "8", "11", time="30 day"), measure("b", "7", "11", time="100 day"), False),
+        (measure("a", "8", "11"), measure("b", "8", "12"), True),
+    ],
+)
+def test_conflicts_are_differing_values_of_one_measure_in_two_documents(a: Measure, b: Measure, conflict: bool) -> None:
+    assert bool(conflict_rows([a, b])) == conflict
+
+
+REFUSALS = [
+    # (file, old, new, message, line of)
+    (
+        "report.yaml",
+        'quote: "Interleukin-15 armoured CAR NK cells persisted longer in mice"',
+        'quote: "Interleukin-15 armoured CAR NK cells persisted longer in mice [1]"',
+        "quote includes the citation marker [1]",
+        "persisted longer in mice [1]",
+    ),
+    (
+        "congress.yaml",
+        '    registry_note: "The report names no registry number; its trial is the one report.txt names."\n',
+        "",
+        "NCT99000001 does not occur in congress.txt",
+        "registry: NCT99000001",
+    ),
+    (
+        "report.yaml",
+        "{value: 1 × 10^6, unit: cells-per-kg}",
+        "{value: 1 × 10^5, unit: cells-per-kg}",
+        "dose value 100000 is not stated in its quote",
+        "1 × 10^5",
+    ),
+    (
+        "report.yaml",
+        "    subject: FT596\n    predicate: engineeredWith",
+        "    subject: CARNKCellTherapy\n    predicate: engineeredWith",
+        "is about the study or its product, not the class CARNKCellTherapy",
+        "subject: CARNKCellTherapy",
+    ),
+    ("report.yaml", "min_grade: 3", "min_grade: 6", "min_grade must be a grade from 1 to 5, got 6", "min_grade: 6"),
+    ("report.yaml", "count: 2\n", "count: 4\n", "count 4 is not stated in its quote", "count: 4"),
+    ("report.yaml", "percent: 60", "percent: 160", "percent 160 is over 100", "percent: 160"),
+    (
+        "report.yaml",
+        'quote: "No neurotoxicity was observed."',
+        'quote: "neurotoxicity was observed"',
+        "count 0 is not stated in its quote",
+        "type: Neurotoxicity",
+    ),
+    (
+        "report.yaml",
+        "registry: NCT99000001",
+        "registry: NCT9900001",
+        "registry must be a ClinicalTrials.gov number",
+        "registry: NCT9900001",
+    ),
+    ("report.yaml", "unit: day", "unit: days", "at unit must be one of", "unit: days"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message", "at"), REFUSALS, ids=[r[3][:40] for r in REFUSALS])
+def test_a_wrong_study_input_is_refused_at_its_line(
+    corpus: Path, name: str, old: str, new: str, message: str, at: str
+) -> None:
+    path = corpus / "facts" / name
+    edit(path, old, new)
+    error = refusal(corpus)
+    assert message in error.message, error.message
+    if at == "type: Neurotoxicity":  # the count's line: the one after the type's
+        assert error.location.line == line_of(path, at) + 2
+    else:
+        assert error.location.line == line_of(path, at), str(error)
