@@ -910,7 +910,8 @@ def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list
         shown = " / ".join(f'"{quote}"' for quote in quotes)
         raise r.error(
             line,
-            f"{what} {_plain(number)} is not stated in {'its quote' if len(quotes) == 1 else 'any of its quotes'}: {shown}",
+            f"{what} {_plain(number)} is not stated in "
+            f"{'its quote' if len(quotes) == 1 else 'any of its quotes'}: {shown}",
             "every number of a fact must occur in its evidence (as digits, words such as 'eleven', a "
             "percentage or 8 × 10^7): check the number, or quote the words that state it",
         )

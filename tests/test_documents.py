@@ -90,7 +90,8 @@ def test_citation_markers_stay_with_their_sentence() -> None:
 
 def test_a_reference_list_entry_is_one_segment_whatever_its_full_stops() -> None:
     text = (
-        "Shown in mice [1].\nReferences\n[1] Li Y, Hermanson DL, Kaufman DS. Cell Stem Cell 2018;23:181-192. doi:10.1/x\n"
+        "Shown in mice [1].\nReferences\n"
+        "[1] Li Y, Hermanson DL, Kaufman DS. Cell Stem Cell 2018;23:181-192. doi:10.1/x\n"
         "Reference: Liu E, et al. Use of CAR NK Cells. N Engl J Med 2020;382:545-553.\n[2]not an entry. Next."
     )
     assert [(s.kind, s.text) for s in segment_text(text)] == [
