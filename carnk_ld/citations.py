@@ -8,7 +8,7 @@ publication a trial summary reports. A sentence's markers ("... blocked [7]." or
 "...targeting.[1][2]") link the statements curated from it to the works they number.
 
 The identifiers are read with patterns of the registries' own syntax (Crossref's DOI
-pattern, ClinicalTrials.gov's NCT number); citation text is kept as written, since no
+pattern, PubMed's PMID, ClinicalTrials.gov's NCT number); citation text is kept as written, since no
 parser can split free-form references reliably without a model (the curator does not
 need it split: the DOI identifies the work).
 """
@@ -22,6 +22,8 @@ from carnk_ld.documents import REFERENCE_RE, Document, Segment
 
 #: A DOI as Crossref recommends matching it (10.prefix/suffix), ending before trailing punctuation.
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[-._;()/:A-Za-z0-9]*[A-Za-z0-9)])")
+#: A PubMed identifier as reference lists write it ("PMID: 12345678", "PMID 12345678").
+PMID_RE = re.compile(r"\bPMID:?\s*(\d{1,8})\b")
 #: A ClinicalTrials.gov registry number, the pattern Bioregistry gives for the prefix ``clinicaltrials``.
 NCT_RE = re.compile(r"\bNCT\d{8}\b")
 #: A citation marker: one or more numbers in square brackets.
@@ -36,6 +38,7 @@ class Work:
     number: int | None
     citation: str
     doi: str | None
+    pmid: str | None
     registry: tuple[str, ...]
     segment: Segment
 
@@ -51,6 +54,7 @@ def works_of(document: Document) -> list[Work]:
         number = int(match.group("number")) if match.group("number") else None
         citation = segment.text[match.end() - 1 :].strip()
         doi = DOI_RE.search(citation)
+        pmid = PMID_RE.search(citation)
         local = str(number) if number is not None else "summarised"
         works.append(
             Work(
@@ -58,6 +62,7 @@ def works_of(document: Document) -> list[Work]:
                 number,
                 citation,
                 doi.group(1) if doi else None,
+                pmid.group(1) if pmid else None,
                 tuple(dict.fromkeys(NCT_RE.findall(citation))),
                 segment,
             )
@@ -80,4 +85,4 @@ def markers_in(text: str) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
-__all__ = ["DOI_RE", "MARKER_RE", "NCT_RE", "Work", "markers_in", "works_of"]
+__all__ = ["DOI_RE", "MARKER_RE", "NCT_RE", "PMID_RE", "Work", "markers_in", "works_of"]

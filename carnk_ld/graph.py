@@ -269,6 +269,9 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
         if work.doi:
             prov.add(ox.Triple(w, BIBO.doi, _str(work.doi)))
             prov.add(ox.Triple(w, RDFS.seeAlso, N("https://doi.org/" + work.doi)))
+        if work.pmid:
+            prov.add(ox.Triple(w, BIBO.pmid, _str(work.pmid)))
+            prov.add(ox.Triple(w, RDFS.seeAlso, N(f"https://pubmed.ncbi.nlm.nih.gov/{work.pmid}/")))
         for registry in work.registry:
             prov.add(ox.Triple(w, RDFS.seeAlso, N(TRIAL_IRI + registry)))
     prov.add(ox.Triple(d, DCTERMS["format"], _str("text/plain; charset=utf-8")))

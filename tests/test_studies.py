@@ -92,6 +92,16 @@ def test_reference_entries_become_works_and_markers_link_their_sentence_s_statem
     assert report.unaccounted() == [], "the entry is accounted for by its work, the heading by its exclusion"
 
 
+def test_a_reference_entry_s_pmid_and_registry_number_are_read(sample_corpus: Path) -> None:
+    from carnk_ld.citations import works_of
+    from carnk_ld.documents import read_document
+
+    path = sample_corpus / "documents" / "refs.txt"
+    path.write_text("Shown [1].\n[1] Roe R, et al. Lancet 2021. PMID: 99999999. NCT99000002\n", encoding="utf-8")
+    (work,) = works_of(read_document(path))
+    assert (work.number, work.doi, work.pmid, work.registry) == (1, None, "99999999", ("NCT99000002",))
+
+
 def test_the_release_joins_reports_of_one_trial_and_lists_their_conflict(corpus: Path, cli) -> None:
     out = corpus / "build"
     assert cli("build", "--root", str(corpus), "--out", str(out)).exit_code == 0
