@@ -7,9 +7,10 @@ line it came from, so validation errors can point curators at their own lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -122,6 +123,20 @@ def _decimal(value: object) -> ox.Literal:
     return ox.Literal(text, datatype=XSD.decimal)
 
 
+def _positive(value: int) -> ox.Literal:
+    return _int(value, XSD.positiveInteger)
+
+
+_Value = tuple[ox.NamedNode, Any, Callable[[Any], ox.NamedNode | ox.Literal]]
+
+
+def _present(node: ox.NamedNode, facts: _OrderedSet, *values: _Value) -> None:
+    """A triple for each value the facts file gave (None: not given, so no triple)."""
+    for predicate, value, term in values:
+        if value is not None:
+            facts.add(ox.Triple(node, predicate, term(value)))
+
+
 def _quantity(node: ox.NamedNode, value: ox.NamedNode, quantity: Quantity, facts: _OrderedSet) -> None:
     facts.add(ox.Triple(node, value, _decimal(quantity.value)))
     facts.add(ox.Triple(node, CARNK.unit, N(quantity.unit)))
@@ -168,14 +183,14 @@ def _study(study: Study, facts: _OrderedSet, sources: dict[str, Location], facts
         o = N(outcome.iri)
         facts.add(ox.Triple(s, CARNK.hasOutcome, o))
         facts.add(ox.Triple(o, RDF.type, N(outcome.type_iri)))
-        if outcome.numerator is not None:
-            facts.add(ox.Triple(o, CARNK.numerator, _int(outcome.numerator)))
-        if outcome.denominator is not None:
-            facts.add(ox.Triple(o, CARNK.denominator, _int(outcome.denominator)))
-        if outcome.percentage is not None:
-            facts.add(ox.Triple(o, CARNK.percentage, _decimal(outcome.percentage)))
-        if outcome.population:
-            facts.add(ox.Triple(o, CARNK.denominatorPopulation, N(outcome.population)))
+        _present(
+            o,
+            facts,
+            (CARNK.numerator, outcome.numerator, _int),
+            (CARNK.denominator, outcome.denominator, _int),
+            (CARNK.percentage, outcome.percentage, _decimal),
+            (CARNK.denominatorPopulation, outcome.population, N),
+        )
         if outcome.time:
             _quantity(o, CARNK.timePoint, outcome.time, facts)
         sources[outcome.iri] = Location(factset.path, outcome.line)
@@ -184,14 +199,14 @@ def _study(study: Study, facts: _OrderedSet, sources: dict[str, Location], facts
         facts.add(ox.Triple(s, CARNK.hasAdverseEventObservation, e))
         facts.add(ox.Triple(e, RDF.type, CARNK.AdverseEventObservation))
         facts.add(ox.Triple(e, CARNK.eventType, N(event.event)))
-        if event.count is not None:
-            facts.add(ox.Triple(e, CARNK.patientsAffected, _int(event.count)))
-        if event.percentage is not None:
-            facts.add(ox.Triple(e, CARNK.percentage, _decimal(event.percentage)))
-        if event.grade is not None:
-            facts.add(ox.Triple(e, CARNK.grade, _int(event.grade, XSD.positiveInteger)))
-        if event.minimum_grade is not None:
-            facts.add(ox.Triple(e, CARNK.minimumGrade, _int(event.minimum_grade, XSD.positiveInteger)))
+        _present(
+            e,
+            facts,
+            (CARNK.patientsAffected, event.count, _int),
+            (CARNK.percentage, event.percentage, _decimal),
+            (CARNK.grade, event.grade, _positive),
+            (CARNK.minimumGrade, event.minimum_grade, _positive),
+        )
         sources[event.iri] = Location(factset.path, event.line)
 
 
