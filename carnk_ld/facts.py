@@ -83,7 +83,7 @@ class Key:
 
 @dataclass(frozen=True)
 class Section:
-    """A mapping of a facts file: where it sits, what errors call it, and its keys."""
+    """A mapping of a facts file: where it sits (empty at the top level), what errors call it, and its keys."""
 
     path: str
     what: str
@@ -123,7 +123,7 @@ _QUOTE = "the evidence: text copied exactly from the document, found once, insid
 #: reader checks each mapping against it, and ``carnk-ld guide`` documents it (CURATING.md).
 FACTS_SCHEMA: dict[str, Section] = {
     "file": Section(
-        "(top level)",
+        "",
         "the facts file",
         "One facts file per document, `facts/<document>.yaml`.",
         (
