@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import select
+import shlex
 import signal
 import sys
 from collections.abc import Iterator
@@ -29,9 +30,10 @@ from carnk_ld.constants import (
     VERSION,
     project_root,
 )
-from carnk_ld.corpusfiles import corpus_file
+from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
+from carnk_ld.guide import GUIDE_COMMAND, GUIDE_FILE, load_curation, modelling_guide
 from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.ontology import load_ontology
@@ -506,3 +508,51 @@ def cq(root: Path | None, out: Path | None, approve: tuple[str, ...]) -> None:
     for line in report.render():
         _echo(line)
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help=f"Write nothing; exit 1 if {GUIDE_FILE} is not what the ontology, the facts schema and the facts give.",
+)
+def guide(root: Path | None, check_only: bool) -> None:
+    """Write the modelling guide for curators, CURATING.md at the root.
+
+    It lists every predicate (label, definition, domain, range, an example from the facts),
+    every facts-file key and every controlled value, all read from the ontology, the facts
+    reader's schema and the curated facts, so that it cannot drift from them.
+
+    Example: carnk-ld guide --check
+    """
+    given = root is not None
+    root = root or project_root()
+    try:
+        ontology, factsets = load_curation(root)
+        text = modelling_guide(ontology, factsets).encode("utf-8")  # reads controlled values, which may be broken
+    except CarnkError as exc:
+        _fail(exc, root)
+    target = root / GUIDE_FILE
+    here = root.resolve() == Path.cwd().resolve()
+    shown = Path(GUIDE_FILE) if here else target
+    try:
+        current = read_input(target, shown) if target.exists() or target.is_symlink() else None
+    except CarnkError as exc:
+        _fail(exc, root)
+    if current == text:
+        _echo(f"{shown} is current")
+        return
+    if check_only:
+        command = GUIDE_COMMAND if here or not given else f"{GUIDE_COMMAND} --root {shlex.quote(str(root))}"
+        state = "is missing" if current is None else "is out of date"
+        click.echo(f"{shown}: error: the modelling guide {state}", err=True)
+        click.echo(f"  hint: run `{command}` to regenerate it", err=True)
+        sys.exit(1)
+    try:
+        replace_file(target, text)
+    except OSError as exc:
+        click.echo(f"{shown}: error: cannot write the modelling guide: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    _echo(f"wrote {shown}")

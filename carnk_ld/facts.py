@@ -23,24 +23,11 @@ from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.numbers import number_value, states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
-from carnk_ld.yamlreader import Reader, YNode, YScalar, load_yaml
+from carnk_ld.yamlreader import Reader, YMap, YNode, YScalar, load_yaml
 
 FACT_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 IS_A = RDFS.subClassOf.value
 
-#: The class whose individuals are the allowed values of each facts-file key. Curators write a
-#: value as its ``skos:notation`` in the ontology, which also gives their order in error messages.
-VALUE_CLASSES = {
-    "polarity": BASE + "Polarity",
-    "modality": BASE + "Modality",
-    "frequency": BASE + "Frequency",
-    "reason": BASE + "ExclusionReason",
-    "kind": BASE + "DocumentKind",
-    "phase": BASE + "TrialPhase",
-    "unit": BASE + "Unit",
-    "bound": BASE + "Bound",
-    "among": BASE + "AnalysisPopulation",
-}
 #: The IRI of a trial registered at ClinicalTrials.gov: Bioregistry's URI format for the prefix
 #: ``clinicaltrials``, so that every document's report of one trial names the same resource.
 TRIAL_IRI = "https://www.clinicaltrials.gov/study/"
@@ -48,14 +35,330 @@ TRIAL_IRI = "https://www.clinicaltrials.gov/study/"
 CONFERENCE_REPORT = BASE + "ConferenceReport"
 #: A negation cue: a count of zero is stated by a quote that denies the event.
 NEGATION_RE = re.compile(r"\b(?:no|not|none|never|without|zero)\b", re.IGNORECASE)
-#: Named products are individuals of this class.
-PRODUCT = BASE + "CellTherapyProduct"
 #: Frequencies of this class say the claim mostly does not hold; such statements get no plain triple.
 LOW_FREQUENCY = BASE + "LowFrequency"
 
 _PREFIX_CHARS = 32
 #: Ids become IRIs; a block scalar (``|`` or ``>``) keeps a line break that no IRI may hold.
 _ID_HINT = "write the id on the same line as its key, as plain text (a block scalar keeps its line break)"
+
+#: What a claim's subject, object or comparison may name: a class, or a named individual (a product).
+_TERMS = ("class", "individual")
+#: Named products are individuals of this class.
+PRODUCT = BASE + "CellTherapyProduct"
+
+
+@dataclass(frozen=True)
+class TermRule:
+    """A key whose value names an ontology term: the kinds of term it may name and what it must be a kind of.
+
+    ``prop`` is the property that relates the value; the term must lie within ``within`` when
+    given, otherwise within the range the ontology declares for ``prop``. Without either, the
+    constraint depends on the fact (a subject lies within its predicate's domain).
+    """
+
+    kinds: tuple[str, ...]
+    prop: str | None = None
+    within: str | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a facts-file section, as the reader accepts it and the modelling guide documents it."""
+
+    name: str
+    required: bool
+    description: str
+    #: The class whose individuals are the allowed values, written as their ``skos:notation``.
+    values: str | None = None
+    #: Fixed words the key takes, where the ontology has no class of values for it.
+    words: tuple[str, ...] = ()
+    #: The ontology term the value names, and its constraint.
+    term: TermRule | None = None
+    #: The IRI of the value the reader assumes when the key is left out.
+    default: str | None = None
+    #: The section (a key of :data:`FACTS_SCHEMA`) that describes the value: a mapping, or a list of mappings.
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A mapping of a facts file: where it sits (empty at the top level), what errors call it, and its keys."""
+
+    path: str
+    what: str
+    description: str
+    keys: tuple[Key, ...]
+
+    @property
+    def required(self) -> set[str]:
+        """The keys every mapping of the section must have."""
+        return {k.name for k in self.keys if k.required}
+
+    @property
+    def optional(self) -> set[str]:
+        """The keys a mapping of the section may have."""
+        return {k.name for k in self.keys if not k.required}
+
+    def key(self, name: str) -> Key:
+        """The key called ``name`` (a KeyError for a key the section does not have)."""
+        for key in self.keys:
+            if key.name == name:
+                return key
+        raise KeyError(name)
+
+
+def _req(name: str, description: str, **kwargs) -> Key:
+    return Key(name, True, description, **kwargs)
+
+
+def _opt(name: str, description: str, **kwargs) -> Key:
+    return Key(name, False, description, **kwargs)
+
+
+_ID = "unique in this file (facts and studies share ids): lowercase letters, digits and '-'; part of its IRI"
+_QUOTE = "the evidence: text copied exactly from the document, found once, inside one segment, without citation markers"
+
+#: The facts-file schema: every section, its required and optional keys, and what each takes. The
+#: reader checks each mapping against it, and ``carnk-ld guide`` documents it (CURATING.md).
+FACTS_SCHEMA: dict[str, Section] = {
+    "file": Section(
+        "",
+        "the facts file",
+        "One facts file per document, `facts/<document>.yaml`.",
+        (
+            _req("document", "the document's file name in documents/ (not a path); the facts file is named after it"),
+            _req("sha256", "the SHA-256 checksum of the document's bytes when it was curated (`sha256sum`)"),
+            _opt("metadata", "what the file says about its document", section="metadata"),
+            _opt("facts", "the claims the document states, a list", section="facts"),
+            _opt("studies", "the clinical studies the document reports, a list", section="studies"),
+            _opt("excluded", "the segments that yield no fact, each with a reason, a list", section="excluded"),
+        ),
+    ),
+    "metadata": Section(
+        "metadata",
+        "metadata",
+        "What the facts file says about its document; every key is optional.",
+        (
+            _opt("title", "the document's title"),
+            _opt(
+                "kind",
+                "what kind of text the document is; a conference report makes its studies' figures preliminary",
+                values=BASE + "DocumentKind",
+            ),
+            _opt("licence", "the IRI of the document's licence (http or https)"),
+        ),
+    ),
+    "facts": Section(
+        "facts[]",
+        "a fact",
+        "A claim of the document: a statement with polarity, modality and evidence.",
+        (
+            _req("id", _ID),
+            _req("quote", _QUOTE),
+            _opt(
+                "subject",
+                "the class or named individual the claim is about, within the predicate's domain; required unless "
+                "`study` is given (then the study is the subject unless this names its product)",
+                term=TermRule(_TERMS),
+            ),
+            _req(
+                "predicate",
+                "a carnk: annotation property (see Predicates), or `is_a` for evidence of a subclass axiom the "
+                "ontology states",
+                term=TermRule(("annotation property",)),
+            ),
+            _req(
+                "object",
+                "the class or named individual the claim relates the subject to, within the predicate's range",
+                term=TermRule(_TERMS),
+            ),
+            _opt("study", "the id of a study of this file whose finding the claim is"),
+            _opt(
+                "polarity",
+                "whether the document affirms or denies the claim",
+                values=BASE + "Polarity",
+                default=BASE + "Affirmed",
+            ),
+            _opt(
+                "modality",
+                "how firmly the document commits to the claim",
+                values=BASE + "Modality",
+                default=BASE + "Asserted",
+            ),
+            _opt("frequency", "how often the document says the claim holds", values=BASE + "Frequency"),
+            _opt(
+                "compared_to",
+                "the alternative the document compares the subject with",
+                term=TermRule(_TERMS, BASE + "comparedTo"),
+            ),
+            _opt("note", "why the curator read the sentence so; published as rdfs:comment"),
+        ),
+    ),
+    "studies": Section(
+        "studies[]",
+        "a study",
+        "A document's report of a clinical study, with typed numbers; its claims become statements too.",
+        (
+            _req("id", _ID),
+            _req("label", "a readable name of the study report"),
+            _req("quote", _QUOTE + "; it names the study and is the evidence of its intervention"),
+            _req(
+                "intervention",
+                "the therapy given to the study's patients",
+                term=TermRule(_TERMS, BASE + "studiedIntervention"),
+            ),
+            _req(
+                "population",
+                "the disease of the study's patients",
+                term=TermRule(_TERMS, BASE + "studyPopulation"),
+            ),
+            _opt("patients", "how many patients were treated: a whole number one of the study's quotes states"),
+            _opt(
+                "registry",
+                "the trial's ClinicalTrials.gov number (NCT and 8 digits); the document must give it unless "
+                "`registry_note` says how the curator identified the trial",
+            ),
+            _opt("registry_note", "how the curator identified the trial from a document that does not give its number"),
+            _opt("phase", "the trial phase the document states", values=BASE + "TrialPhase"),
+            _opt(
+                "preliminary",
+                "whether the figures are preliminary; by default true in a conference report, false otherwise",
+                words=("true", "false"),
+            ),
+            _opt(
+                "product",
+                "the named product the study gave",
+                term=TermRule(("individual",), BASE + "studiedProduct", PRODUCT),
+            ),
+            _opt(
+                "cell_source",
+                "the source of the cells of the studied product",
+                term=TermRule(_TERMS, BASE + "cellSource"),
+            ),
+            _opt(
+                "population_quote",
+                "the evidence of the population, where the study's quote does not state it",
+            ),
+            _opt("evaluable", "how many patients could be assessed: at most `patients`, stated by a quote"),
+            _opt("arms", "the study's arms, a list", section="arms"),
+            _opt("outcomes", "the measurements of clinical outcomes, a list", section="outcomes"),
+            _opt(
+                "adverse_events",
+                "what the report says about each kind of adverse event, a list",
+                section="adverse_events",
+            ),
+        ),
+    ),
+    "arms": Section(
+        "studies[].arms[]",
+        "an arm",
+        "A study arm: its product, combination partner, route, infusions and dose levels.",
+        (
+            _req("id", "unique in its study: lowercase letters, digits and '-'; part of its IRI"),
+            _req("quote", _QUOTE),
+            _opt(
+                "product",
+                "the named product the arm gave",
+                term=TermRule(("individual",), BASE + "studiedProduct", PRODUCT),
+            ),
+            _opt(
+                "combined_with",
+                "a therapy given together with the arm's product",
+                term=TermRule(("class",), BASE + "combinedWith", BASE + "TherapeuticIntervention"),
+            ),
+            _opt(
+                "route",
+                "the route by which the arm's product was given",
+                term=TermRule(("class",), BASE + "viaRoute", BASE + "RouteOfAdministration"),
+            ),
+            _opt("infusions", "how many infusions the arm gives: at least 1, stated by the arm's quote"),
+            _opt("doses", "the arm's dose levels, a list", section="quantity"),
+        ),
+    ),
+    "outcomes": Section(
+        "studies[].outcomes[]",
+        "an outcome",
+        "A measurement of a clinical outcome; it states at least one of `count`, `percent` and `at`.",
+        (
+            _req("id", "unique in its study: lowercase letters, digits and '-'; part of its IRI"),
+            _req(
+                "type",
+                "what was measured",
+                term=TermRule(("class",), BASE + "hasOutcome", BASE + "ClinicalOutcome"),
+            ),
+            _req("quote", _QUOTE + "; it states the outcome's numbers"),
+            _opt("count", "how many patients had the outcome, as the quote states it"),
+            _opt("of", "out of how many patients, as the quote or the study's quotes state it"),
+            _opt("percent", "the rate the quote states, in percent (at most 100)"),
+            _opt("among", "which patients the denominator counts", values=BASE + "AnalysisPopulation"),
+            _opt("at", "the time point of the measurement, a quantity", section="quantity"),
+        ),
+    ),
+    "adverse_events": Section(
+        "studies[].adverse_events[]",
+        "an adverse event",
+        "What a study report says about one kind of adverse event; a count of 0 records a negated observation.",
+        (
+            _req("id", "unique in its study: lowercase letters, digits and '-'; part of its IRI"),
+            _req(
+                "type",
+                "the kind of adverse event",
+                term=TermRule(("class",), BASE + "eventType", BASE + "AdverseEvent"),
+            ),
+            _req("quote", _QUOTE + "; a quote that denies the event states a count of 0"),
+            _req("count", "how many patients had the event (0: the document says it was not observed)"),
+            _opt("percent", "the rate the quote states, in percent"),
+            _opt("grade", "the grade observed, 1 to 5 (not with `min_grade`)"),
+            _opt("min_grade", "the lowest grade counted, 1 to 5 ('grade 3 or higher' is 3; not with `grade`)"),
+        ),
+    ),
+    "quantity": Section(
+        "studies[].arms[].doses[], studies[].outcomes[].at",
+        "a quantity",
+        "A number with its unit and an optional bound, as the document states it ('at least 12 months').",
+        (
+            _req("value", "a non-negative number the quote states (48.6, 1 × 10^5, 9e8)"),
+            _req("unit", "the number's unit", values=BASE + "Unit"),
+            _opt("bound", "whether the number is a bound or an approximation", values=BASE + "Bound"),
+        ),
+    ),
+    "excluded": Section(
+        "excluded[]",
+        "an excluded segment",
+        "A segment that yields no fact, with the reason.",
+        (
+            _req("quote", "text of the segment, copied exactly (found once, inside one segment)"),
+            _req("reason", "why the segment yields no fact", values=BASE + "ExclusionReason"),
+            _opt("note", "what the curator wants the next reader to know"),
+        ),
+    ),
+}
+
+#: The class whose individuals are the allowed values of each facts-file key. Curators write a
+#: value as its ``skos:notation`` in the ontology, which also gives their order in error messages.
+VALUE_CLASSES = {
+    key.name: key.values for section in FACTS_SCHEMA.values() for key in section.keys if key.values is not None
+}
+
+
+def _mapping(r: Reader, node: YNode, section: str, what: str | None = None) -> YMap:
+    """A mapping with exactly the keys :data:`FACTS_SCHEMA` allows in ``section``."""
+    schema = FACTS_SCHEMA[section]
+    return r.mapping(node, what or schema.what, schema.required, schema.optional)
+
+
+def _term_rule(section: str, key: str) -> TermRule:
+    rule = FACTS_SCHEMA[section].key(key).term
+    assert rule is not None, f"{section}.{key} names no term"
+    return rule
+
+
+def _default(section: str, key: str) -> str:
+    """The local name of the value a left-out key stands for."""
+    default = FACTS_SCHEMA[section].key(key).default
+    assert default is not None, f"{section}.{key} has no default"
+    return default[len(BASE) :]
 
 
 @dataclass(frozen=True)
@@ -375,7 +678,7 @@ class _Resolver:
 
     def quantity(self, node: YNode, what: str, quotes: list[str]) -> Quantity:
         """``{value, unit, bound}``: a number the quotes state, with a unit and an optional bound."""
-        m = self.r.mapping(node, what, {"value", "unit"}, {"bound"})
+        m = _mapping(self.r, node, "quantity", what)
         value = self.number(m.items["value"][1], f"{what} value")
         _stated(self.r, m.items["value"][1].line, f"{what} value", value, quotes)
         unit = self.r.choice(m.items["unit"][1], f"{what} unit", self.choices["unit"])
@@ -394,7 +697,7 @@ def _expand(name: str) -> str:
 
 def _metadata(res: _Resolver, node: YNode) -> Metadata:
     r = res.r
-    m = r.mapping(node, "metadata", set(), {"title", "kind", "licence"})
+    m = _mapping(r, node, "metadata")
     title = r.text(m.items["title"][1], "title") if "title" in m.items else None
     kind = r.choice(m.items["kind"][1], "kind", res.choices["kind"]) if "kind" in m.items else None
     licence = None
@@ -425,12 +728,6 @@ def _find_all(text: str, needle: str) -> list[int]:
     return found
 
 
-_FACT_KEYS = {"id", "quote", "predicate", "object"}
-_FACT_OPTIONAL = {"subject", "study", "polarity", "modality", "frequency", "compared_to", "note"}
-#: What a claim's subject, object or comparison may name: a class, or a named individual (a product).
-_TERMS = ("class", "individual")
-
-
 def load_facts(
     path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None
 ) -> FactSet:
@@ -438,7 +735,7 @@ def load_facts(
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
     reader = Reader(shown)
-    top = reader.mapping(root, "the facts file", {"document", "sha256"}, {"metadata", "facts", "studies", "excluded"})
+    top = _mapping(reader, root, "file")
     doc_line, doc_node = top.items["document"]
     doc_name = reader.text(doc_node, "document")
     if "/" in doc_name or "\\" in doc_name or doc_name.startswith("."):
@@ -487,7 +784,7 @@ def load_facts(
     excluded_at: dict[int, int] = {}
 
     def exclusion(item: YNode) -> None:
-        m = reader.mapping(item, "an excluded segment", {"quote", "reason"}, {"note"})
+        m = _mapping(reader, item, "excluded")
         segment = res.evidence(m.items["quote"][1]).segment
         if segment.index in excluded_at:
             raise reader.error(
@@ -512,7 +809,7 @@ def _suggest(value: str, options: list[str]) -> str | None:
 
 def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     r = res.r
-    m = r.mapping(node, "a fact", _FACT_KEYS, _FACT_OPTIONAL)
+    m = _mapping(r, node, "facts")
     items = m.items
     fact_id = res.fact_id(items["id"][1])
     evidence = res.evidence(items["quote"][1])
@@ -529,7 +826,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
             )
         study = res.studies[study_id]
     if "subject" in items:
-        subject = res.term(items["subject"][1], "subject", _TERMS)
+        subject = res.term(items["subject"][1], "subject", _term_rule("facts", "subject").kinds)
         if study is not None and res.ont.terms[subject].kind == "class":
             raise r.error(
                 items["subject"][1].line,
@@ -544,24 +841,26 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         raise r.error(
             m.line, "a fact is missing the required key 'subject'", "name the subject, or the study whose finding it is"
         )
-    obj = res.term(items["object"][1], "object", _TERMS)
+    obj = res.term(items["object"][1], "object", _term_rule("facts", "object").kinds)
     polarity = (
-        r.choice(items["polarity"][1], "polarity", res.choices["polarity"]) if "polarity" in items else "Affirmed"
+        r.choice(items["polarity"][1], "polarity", res.choices["polarity"])
+        if "polarity" in items
+        else _default("facts", "polarity")
     )
     modality = (
-        r.choice(items["modality"][1], "modality", res.choices["modality"]) if "modality" in items else "Asserted"
+        r.choice(items["modality"][1], "modality", res.choices["modality"])
+        if "modality" in items
+        else _default("facts", "modality")
     )
     frequency = r.choice(items["frequency"][1], "frequency", res.choices["frequency"]) if "frequency" in items else None
     note = r.text(items["note"][1], "note") if "note" in items else None
     compared_to = None
     if "compared_to" in items:
-        compared_to = res.term(items["compared_to"][1], "compared_to", _TERMS)
+        rule = _term_rule("facts", "compared_to")
+        assert rule.prop is not None, "compared_to qualifies the statement with a property"
+        compared_to = res.term(items["compared_to"][1], "compared_to", rule.kinds)
         res.check_class_in(
-            compared_to,
-            res.ont.terms[BASE + "comparedTo"].range,
-            items["compared_to"][1].line,
-            "compared_to",
-            BASE + "comparedTo",
+            compared_to, res.ont.terms[rule.prop].range, items["compared_to"][1].line, "compared_to", rule.prop
         )
     if is_a:
         predicate = IS_A
@@ -574,7 +873,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
                 "an is_a fact is evidence for an ontology axiom: add the rdfs:subClassOf axiom to ontology/carnk.ttl",
             )
     else:
-        predicate = res.term(pred_node, "predicate", ("annotation property",))
+        predicate = res.term(pred_node, "predicate", _term_rule("facts", "predicate").kinds)
         prop = res.ont.terms[predicate]
         if subject == study:
             res.check_class_in(BASE + "ClinicalStudy", prop.domain, items["predicate"][1].line, "the study", predicate)
@@ -600,23 +899,6 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     )
 
 
-_STUDY_KEYS = {"id", "label", "quote", "intervention", "population"}
-_STUDY_OPTIONAL = {
-    "patients",
-    "registry",
-    "registry_note",
-    "phase",
-    "preliminary",
-    "product",
-    "cell_source",
-    "population_quote",
-    "evaluable",
-    "arms",
-    "outcomes",
-    "adverse_events",
-}
-
-
 class _StudyReader:
     """Resolves one study: its report node, arms, measurements and the statements that carry their evidence."""
 
@@ -624,7 +906,7 @@ class _StudyReader:
         self.res = res
         self.r = res.r
         self.factset = factset
-        self.m = self.r.mapping(node, "a study", _STUDY_KEYS, _STUDY_OPTIONAL)
+        self.m = _mapping(self.r, node, "studies")
         self.items = self.m.items
         self.study_id = res.fact_id(self.items["id"][1])
         self.iri = f"{KG}study/{res.doc.doc_id}/{self.study_id}"
@@ -668,14 +950,17 @@ class _StudyReader:
             )
         )
 
-    def typed_term(self, node: YNode, key: str, expected: str, prop: str, kinds: tuple[str, ...] = ("class",)) -> str:
-        iri = self.res.term(node, key, kinds)
-        self.res.check_class_in(iri, expected, node.line, key, prop)
+    def typed_term(self, node: YNode, section: str, key: str, what: str | None = None) -> str:
+        """The term a key names, checked against the constraint :data:`FACTS_SCHEMA` gives it."""
+        rule = _term_rule(section, key)
+        assert rule.prop is not None, f"{section}.{key} names no constrained term"
+        expected = rule.within or self.res.ont.terms[rule.prop].range or BASE + "Thing"
+        iri = self.res.term(node, what or key, rule.kinds)
+        self.res.check_class_in(iri, expected, node.line, what or key, rule.prop)
         return iri
 
-    def term_of(self, key: str, prop: str) -> str:
-        node = self.items[key][1]
-        return self.typed_term(node, key, self.res.ont.terms[BASE + prop].range or BASE + "Thing", BASE + prop, _TERMS)
+    def term_of(self, key: str) -> str:
+        return self.typed_term(self.items[key][1], "studies", key)
 
     def read(self) -> Study:
         r, res, items = self.r, self.res, self.items
@@ -686,22 +971,23 @@ class _StudyReader:
         phase = _expand(r.choice(items["phase"][1], "phase", res.choices["phase"])) if "phase" in items else None
         preliminary = res.preliminary
         if "preliminary" in items:
-            preliminary = r.choice(items["preliminary"][1], "preliminary", {"true": "true", "false": "false"}) == "true"
+            words = FACTS_SCHEMA["studies"].key("preliminary").words
+            preliminary = r.choice(items["preliminary"][1], "preliminary", {w: w for w in words}) == "true"
         self.statement(
             "intervention",
             BASE + "studiedIntervention",
-            self.term_of("intervention", "studiedIntervention"),
+            self.term_of("intervention"),
             self.evidence,
             items["intervention"][0],
         )
         product = None
         if "product" in items:
-            product = self.typed_term(items["product"][1], "product", PRODUCT, BASE + "studiedProduct", ("individual",))
+            product = self.term_of("product")
         if "cell_source" in items:
             self.statement(
                 "cell-source",
                 BASE + "cellSource",
-                self.term_of("cell_source", "cellSource"),
+                self.term_of("cell_source"),
                 self.evidence,
                 items["cell_source"][0],
             )
@@ -709,7 +995,7 @@ class _StudyReader:
         self.statement(
             "population",
             BASE + "studyPopulation",
-            self.term_of("population", "studyPopulation"),
+            self.term_of("population"),
             population_ev,
             items["population"][0],
         )
@@ -788,21 +1074,17 @@ class _StudyReader:
 
     def arm(self, node: YNode) -> Arm:
         r, res = self.r, self.res
-        m = r.mapping(node, "an arm", {"id", "quote"}, {"product", "combined_with", "route", "infusions", "doses"})
+        m = _mapping(r, node, "arms")
         arm_id = self.local_id(m.items["id"][1], "arm id")
         iri = f"{self.iri}/arm/{arm_id}"
         ev = res.evidence(m.items["quote"][1])
         self.statement(f"arm-{arm_id}", BASE + "hasArm", iri, ev, m.line)
         product = None
         if "product" in m.items:
-            product = self.typed_term(
-                m.items["product"][1], "product", PRODUCT, BASE + "studiedProduct", ("individual",)
-            )
+            product = self.typed_term(m.items["product"][1], "arms", "product")
         partner = route = None
         if "combined_with" in m.items:
-            partner = self.typed_term(
-                m.items["combined_with"][1], "combined_with", BASE + "TherapeuticIntervention", BASE + "combinedWith"
-            )
+            partner = self.typed_term(m.items["combined_with"][1], "arms", "combined_with")
             self.statement(
                 f"arm-{arm_id}-combined-with",
                 BASE + "combinedWith",
@@ -812,7 +1094,7 @@ class _StudyReader:
                 subject=iri,
             )
         if "route" in m.items:
-            route = self.typed_term(m.items["route"][1], "route", BASE + "RouteOfAdministration", BASE + "viaRoute")
+            route = self.typed_term(m.items["route"][1], "arms", "route")
             self.statement(f"arm-{arm_id}-route", BASE + "viaRoute", route, ev, m.items["route"][0], subject=iri)
         infusions = None
         if "infusions" in m.items:
@@ -828,11 +1110,9 @@ class _StudyReader:
 
     def outcome(self, node: YNode) -> Outcome:
         r, res = self.r, self.res
-        m = r.mapping(node, "an outcome", {"id", "type", "quote"}, {"count", "of", "percent", "among", "at"})
+        m = _mapping(r, node, "outcomes")
         oid = self.local_id(m.items["id"][1], "outcome id")
-        type_node = m.items["type"][1]
-        otype = res.term(type_node, "outcome type", ("class",))
-        res.check_class_in(otype, BASE + "ClinicalOutcome", type_node.line, "outcome type", BASE + "hasOutcome")
+        otype = self.typed_term(m.items["type"][1], "outcomes", "type", "outcome type")
         ev = res.evidence(m.items["quote"][1])
         iri = f"{self.iri}/outcome/{oid}"
         self.statement(f"outcome-{oid}", BASE + "hasOutcome", iri, ev, m.line)
@@ -864,11 +1144,9 @@ class _StudyReader:
 
     def adverse_event(self, node: YNode) -> AdverseEventObservation:
         r, res = self.r, self.res
-        m = r.mapping(node, "an adverse event", {"id", "type", "quote", "count"}, {"percent", "grade", "min_grade"})
+        m = _mapping(r, node, "adverse_events")
         aid = self.local_id(m.items["id"][1], "adverse event id")
-        type_node = m.items["type"][1]
-        event = res.term(type_node, "adverse event type", ("class",))
-        res.check_class_in(event, BASE + "AdverseEvent", type_node.line, "adverse event type", BASE + "eventType")
+        event = self.typed_term(m.items["type"][1], "adverse_events", "type", "adverse event type")
         ev = res.evidence(m.items["quote"][1])
         iri = f"{self.iri}/adverse-event/{aid}"
         count = r.integer(m.items["count"][1], "count")
