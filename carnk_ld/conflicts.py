@@ -2,8 +2,10 @@
 
 Every document's report of a registered trial links to the trial's registry IRI (see
 :mod:`carnk_ld.facts`). Two reports of one trial conflict on a measure when they give the
-same outcome type at the same time point with a count, denominator or percentage that
-differs; a value only one of them gives is no conflict (a summary may omit a percentage).
+same outcome type at the same time point for the same patients (all, or one disease
+subgroup) with a count, denominator or percentage that differs. A value only one of them
+gives is no conflict (a summary may omit a percentage), and a measure of one arm is compared
+with none, since each document names its own arms.
 Reports of different trials, or of none, never conflict: a later and larger cohort is a
 different study, not a correction.
 """
@@ -19,6 +21,7 @@ CONFLICTS_HEADER = (
     "trial",
     "measure",
     "time_point",
+    "subgroup",
     "document_a",
     "value_a",
     "quote_a",
@@ -34,6 +37,7 @@ class Measure(NamedTuple):
     trial: str
     measure: str  # the outcome type's IRI
     time_point: str  # "30 day", "12 month (at least)" or ""
+    subgroup: str  # the disease class of the patients counted, or "" for all
     document: str
     numerator: str
     denominator: str
@@ -50,6 +54,8 @@ def measures_of(factset: FactSet) -> tuple[Measure, ...]:
         if trial is None:
             continue
         for outcome in study.outcomes:
+            if outcome.arm is not None:  # arms are a document's own: one arm's measure matches no other's
+                continue
             time = ""
             if outcome.time is not None:
                 time = f"{outcome.time.value.normalize():f} {outcome.time.unit.rsplit('/', 1)[-1]}"
@@ -60,6 +66,7 @@ def measures_of(factset: FactSet) -> tuple[Measure, ...]:
                     trial,
                     outcome.type_iri,
                     time,
+                    outcome.subgroup or "",
                     factset.document.doc_id,
                     "" if outcome.numerator is None else str(outcome.numerator),
                     "" if outcome.denominator is None else str(outcome.denominator),
@@ -78,15 +85,26 @@ def _differ(a: Measure, b: Measure) -> bool:
 
 def conflict_rows(measures: list[Measure]) -> list[tuple[str, ...]]:
     """Every pair of documents' measures of one trial, type and time point whose values differ, sorted."""
-    groups: dict[tuple[str, str, str], list[Measure]] = {}
+    groups: dict[tuple[str, str, str, str], list[Measure]] = {}
     for measure in measures:
-        groups.setdefault((measure.trial, measure.measure, measure.time_point), []).append(measure)
+        groups.setdefault((measure.trial, measure.measure, measure.time_point, measure.subgroup), []).append(measure)
     rows = []
     for group in groups.values():
         for a, b in itertools.combinations(sorted(group), 2):
             if a.document != b.document and _differ(a, b):
                 rows.append(
-                    (a.trial, a.measure, a.time_point, a.document, a.value, a.quote, b.document, b.value, b.quote)
+                    (
+                        a.trial,
+                        a.measure,
+                        a.time_point,
+                        a.subgroup,
+                        a.document,
+                        a.value,
+                        a.quote,
+                        b.document,
+                        b.value,
+                        b.quote,
+                    )
                 )
     return sorted(rows)
 

@@ -293,6 +293,12 @@ FACTS_SCHEMA: dict[str, Section] = {
             _opt("percent", "the rate the quote states, in percent (at most 100)"),
             _opt("among", "which patients the denominator counts", values=BASE + "AnalysisPopulation"),
             _opt("at", "the time point of the measurement, a quantity", section="quantity"),
+            _opt(
+                "subgroup",
+                "the disease of the study's patients the measure counts, when only some ('4 with lymphoma')",
+                term=TermRule(("class",), BASE + "subgroup", BASE + "Disease"),
+            ),
+            _opt("arm", "the id of the study's arm the measure is about ('at the highest dose levels')"),
         ),
     ),
     "adverse_events": Section(
@@ -430,6 +436,8 @@ class Outcome:
     time: Quantity | None
     quote: str
     line: int
+    subgroup: str | None = None  # the disease class of the patients counted, when only some
+    arm: str | None = None  # the arm measured, when the measure is about one arm only
 
     def value_text(self) -> str:
         """The measurement as a reader compares it: "7/11", "48.6%", "8/11 (73%)"."""
@@ -912,6 +920,7 @@ class _StudyReader:
         self.iri = f"{KG}study/{res.doc.doc_id}/{self.study_id}"
         self.evidence = res.evidence(self.items["quote"][1])
         self.quotes = [self.evidence.quote]
+        self.arms: dict[str, str] = {}  # arm id -> IRI, for outcomes about one arm
 
     def statement(
         self,
@@ -954,7 +963,8 @@ class _StudyReader:
         """The term a key names, checked against the constraint :data:`FACTS_SCHEMA` gives it."""
         rule = _term_rule(section, key)
         assert rule.prop is not None, f"{section}.{key} names no constrained term"
-        expected = rule.within or self.res.ont.terms[rule.prop].range or BASE + "Thing"
+        # a property without a declared range constrains nothing, as for compared_to
+        expected = rule.within or self.res.ont.terms[rule.prop].range
         iri = self.res.term(node, what or key, rule.kinds)
         self.res.check_class_in(iri, expected, node.line, what or key, rule.prop)
         return iri
@@ -1048,6 +1058,13 @@ class _StudyReader:
         if "registry" not in items:
             if "registry_note" in items:
                 raise r.error(items["registry_note"][0], "registry_note without a registry number")
+            given = NCT_RE.search(self.evidence.segment.text)
+            if given:  # a study is identified by the registry number its document gives
+                raise r.error(
+                    items["quote"][0],
+                    f"the study's sentence names the trial {given.group(0)} but the study gives no registry",
+                    f"add 'registry: {given.group(0)}', so that every document's report of it joins",
+                )
             return None, False
         node = items["registry"][1]
         number = r.text(node, "registry")
@@ -1077,6 +1094,7 @@ class _StudyReader:
         m = _mapping(r, node, "arms")
         arm_id = self.local_id(m.items["id"][1], "arm id")
         iri = f"{self.iri}/arm/{arm_id}"
+        self.arms[arm_id] = iri
         ev = res.evidence(m.items["quote"][1])
         self.statement(f"arm-{arm_id}", BASE + "hasArm", iri, ev, m.line)
         product = None
@@ -1133,6 +1151,17 @@ class _StudyReader:
         if "among" in m.items:
             population = _expand(r.choice(m.items["among"][1], "among", res.choices["among"]))
         time = res.quantity(m.items["at"][1], "at", [ev.quote]) if "at" in m.items else None
+        subgroup = self.typed_term(m.items["subgroup"][1], "outcomes", "subgroup") if "subgroup" in m.items else None
+        arm = None
+        if "arm" in m.items:
+            arm_id = r.text(m.items["arm"][1], "arm")
+            if arm_id not in self.arms:
+                raise r.error(
+                    m.items["arm"][1].line,
+                    f"arm {arm_id!r} is not an arm of study {self.study_id!r}",
+                    _suggest(arm_id, list(self.arms)) or "declare it under the study's 'arms:'",
+                )
+            arm = self.arms[arm_id]
         self.quotes.append(ev.quote)  # "8 of 11" states the study's patients too
         if count is None and percent is None and time is None:
             raise r.error(
@@ -1140,7 +1169,7 @@ class _StudyReader:
                 f"outcome {oid!r} states no count, percent or time point",
                 "give what the quote states: count (and of), percent, or at",
             )
-        return Outcome(iri, oid, otype, count, of, percent, population, time, ev.quote, m.line)
+        return Outcome(iri, oid, otype, count, of, percent, population, time, ev.quote, m.line, subgroup, arm)
 
     def adverse_event(self, node: YNode) -> AdverseEventObservation:
         r, res = self.r, self.res

@@ -190,6 +190,8 @@ def _study(study: Study, facts: _OrderedSet, sources: dict[str, Location], facts
             (CARNK.denominator, outcome.denominator, _int),
             (CARNK.percentage, outcome.percentage, _decimal),
             (CARNK.denominatorPopulation, outcome.population, N),
+            (CARNK.subgroup, outcome.subgroup, N),
+            (CARNK.forArm, outcome.arm, N),
         )
         if outcome.time:
             _quantity(o, CARNK.timePoint, outcome.time, facts)

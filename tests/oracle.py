@@ -273,7 +273,7 @@ def validate_graph(
 CONFLICTS_QUERY = """
 PREFIX carnk: <https://w3id.org/carnk/>
 PREFIX kg: <https://w3id.org/carnk/kg/>
-SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound WHERE {
+SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound ?subgroup WHERE {
   ?study carnk:reportsOnTrial ?trial ; carnk:hasOutcome ?outcome .
   ?outcome a ?type .
   ?statement <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?outcome ; carnk:evidence ?evidence .
@@ -285,6 +285,8 @@ SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound WHERE {
   OPTIONAL { ?outcome carnk:percentage ?p }
   OPTIONAL { ?outcome carnk:timePoint ?time ; carnk:unit ?unit }
   OPTIONAL { ?outcome carnk:bound ?bound }
+  OPTIONAL { ?outcome carnk:subgroup ?subgroup }
+  FILTER NOT EXISTS { ?outcome carnk:forArm ?arm }
 }
 """
 
@@ -299,7 +301,8 @@ def conflicts_by_sparql(triples: list[ox.Triple]) -> list[tuple[str, ...]]:
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     measures = set()
     for row in store.query(CONFLICTS_QUERY):  # type: ignore[union-attr]
-        get = {name: row[name] for name in ("trial", "type", "doc", "n", "d", "p", "quote", "time", "unit", "bound")}
+        names = ("trial", "type", "doc", "n", "d", "p", "quote", "time", "unit", "bound", "subgroup")
+        get = {name: row[name] for name in names}
         text = {k: (v.value if v is not None else "") for k, v in get.items()}
         time = ""
         if text["time"]:
@@ -310,13 +313,14 @@ def conflicts_by_sparql(triples: list[ox.Triple]) -> list[tuple[str, ...]]:
         if text["p"]:
             value = f"{value} ({text['p']}%)" if value else f"{text['p']}%"
         doc = text["doc"].rsplit("/", 1)[-1]
-        measures.add((text["trial"], text["type"], time, doc, text["n"], text["d"], text["p"], value, text["quote"]))
+        key = (text["trial"], text["type"], time, text["subgroup"])
+        measures.add((*key, doc, text["n"], text["d"], text["p"], value, text["quote"]))
     rows = set()
     for a in measures:
         for b in measures:
-            same = a[:3] == b[:3] and a[3] < b[3]
-            if same and any(x and y and x != y for x, y in zip(a[4:7], b[4:7], strict=True)):
-                rows.add((*a[:4], a[7], a[8], b[3], b[7], b[8]))
+            same = a[:4] == b[:4] and a[4] < b[4]
+            if same and any(x and y and x != y for x, y in zip(a[5:8], b[5:8], strict=True)):
+                rows.add((*a[:5], a[8], a[9], b[4], b[8], b[9]))
     return sorted(rows)
 
 

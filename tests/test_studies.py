@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from carnk_ld.conflicts import Measure, conflict_rows
+from carnk_ld.conflicts import Measure, conflict_rows, measures_of
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.facts import FactSet
 from tests.conftest import edit, line_of
@@ -133,8 +133,24 @@ def test_a_report_of_no_registered_trial_never_conflicts(corpus: Path, cli) -> N
     assert (out / "conflicts.tsv").read_text(encoding="utf-8").count("\n") == 1, "only the header"
 
 
-def measure(document: str, numerator: str = "", denominator: str = "", percentage: str = "", time: str = "") -> Measure:
-    return Measure(TRIAL, CARNK + "CompleteResponse", time, document, numerator, denominator, percentage, "v", "q")
+def test_a_measure_of_one_arm_or_one_subgroup_is_kept_apart(corpus: Path) -> None:
+    path = corpus / "facts" / "report.yaml"
+    edit(path, "        among: evaluable\n", "        among: evaluable\n        arm: two-doses\n")
+    edit(path, "        count: 6\n", "        count: 6\n        subgroup: BCellLymphoma\n")
+    report = factset(corpus, "report")
+    outcomes = {o.outcome_id: o for o in report.studies[0].outcomes}
+    assert outcomes["response-day-30"].arm == f"{CARNK}kg/study/report/trial/arm/two-doses"
+    assert outcomes["complete-response"].subgroup == CARNK + "BCellLymphoma"
+    measures = {(m.measure.removeprefix(CARNK), m.time_point, m.subgroup) for m in measures_of(report)}
+    assert ("OverallResponse", "30 day", "") not in measures, "arms are a document's own: compared with none"
+    assert ("CompleteResponse", "", CARNK + "BCellLymphoma") in measures
+
+
+def measure(
+    document: str, numerator: str = "", denominator: str = "", percentage: str = "", time: str = "", subgroup: str = ""
+) -> Measure:
+    outcome = CARNK + "CompleteResponse"
+    return Measure(TRIAL, outcome, time, subgroup, document, numerator, denominator, percentage, "v", "q")
 
 
 @pytest.mark.parametrize(
@@ -146,6 +162,7 @@ def measure(document: str, numerator: str = "", denominator: str = "", percentag
         (measure("a", "8", "11"), measure("a", "7", "11"), False),  # one document: its own measures
         (measure("a", "8", "11", time="30 day"), measure("b", "7", "11", time="100 day"), False),
         (measure("a", "8", "11"), measure("b", "8", "12"), True),
+        (measure("a", "8", "11"), measure("b", "4", subgroup=CARNK + "BCellLymphoma"), False),  # some patients only
     ],
 )
 def test_conflicts_are_differing_values_of_one_measure_in_two_documents(a: Measure, b: Measure, conflict: bool) -> None:
@@ -200,6 +217,27 @@ REFUSALS = [
         "registry: NCT9900001",
     ),
     ("report.yaml", "unit: day", "unit: days", "at unit must be one of", "unit: days"),
+    (
+        "report.yaml",
+        "    registry: NCT99000001\n",
+        "",
+        "the study's sentence names the trial NCT99000001 but the study gives no registry",
+        'quote: "A phase 1/2 trial',
+    ),
+    (
+        "report.yaml",
+        "        percent: 75\n",
+        "        percent: 75\n        arm: nowhere\n",
+        "arm 'nowhere' is not an arm of study 'trial'",
+        "arm: nowhere",
+    ),
+    (
+        "report.yaml",
+        "        percent: 75\n",
+        "        percent: 75\n        subgroup: NKCell\n",
+        "subgroup NKCell is not a kind of Disease",
+        "subgroup: NKCell",
+    ),
 ]
 
 
