@@ -253,3 +253,156 @@ def test_a_wrong_study_input_is_refused_at_its_line(
         assert error.location.line == line_of(path, at) + 2
     else:
         assert error.location.line == line_of(path, at), str(error)
+
+
+# -- Review of issue 15: wrong inputs that were accepted -------------------------------------------
+
+
+def restate(root: Path, name: str, old: str, new: str) -> None:
+    """Edit a fixture document and the quotes of its facts alike, and record the document's new checksum."""
+    import hashlib
+
+    document, facts = root / "documents" / f"{name}.txt", root / "facts" / f"{name}.yaml"
+    edit(document, old, new)
+    text = facts.read_text(encoding="utf-8").replace(old, new)
+    sha = text.split("sha256: ", 1)[1].split("\n", 1)[0]
+    facts.write_text(text.replace(sha, hashlib.sha256(document.read_bytes()).hexdigest()), encoding="utf-8")
+
+
+ACCEPTED = [
+    # (document edit of report.txt or None, facts edit of report.yaml, message fragments, the line's text, lines below)
+    (
+        ("occurred in two patients.", "occurred in two patients (150%)."),
+        ("        count: 2\n", "        count: 2\n        percent: 150\n"),
+        ["percent 150 is over 100"],
+        "percent: 150",
+        0,
+    ),
+    (
+        ("occurred in two patients.", "occurred in 13 patients."),
+        ("        count: 2\n", "        count: 13\n"),
+        ["13 patients, more than 12"],
+        "count: 13",
+        0,
+    ),
+    (
+        ("occurred in two patients.", "occurred in two patients and did not resolve."),
+        ("        count: 2\n", "        count: 0\n"),
+        ["count 0 is not stated in its quote"],
+        "count: 0",
+        0,
+    ),
+    (
+        None,
+        ("        count: 6\n        of: 12", "        count: 6\n        of: 75"),
+        ["of (75) exceeds patients (12)"],
+        "of: 75",
+        0,
+    ),
+    (
+        None,
+        ("        percent: 60\n        of: 10", "        percent: 60\n        of: 12"),
+        ["of (12) exceeds evaluable (10)"],
+        "percent: 60",
+        1,
+    ),
+    (None, ("        percent: 75", "        percent: 12"), ["percent 12", "9 of 12"], "percent: 12", 0),
+    (None, ("at: {value: 30, unit: day}", "at: {value: 30, unit: cells}"), ["at unit", "'cells'"], "unit: cells", 0),
+    (None, ("{value: 1e7, unit: cells-per-kg}", "{value: 1e7, unit: day}"), ["dose unit", "'day'"], "unit: day}", 0),
+    (
+        None,
+        ("    subject: FT596\n    predicate: engineeredWith", "    subject: NKX019\n    predicate: engineeredWith"),
+        ["finding of study 'trial'", "NKX019"],
+        "subject: NKX019",
+        0,
+    ),
+    (
+        None,
+        ("    registry: NCT99000001", '    registry: NCT99000002\n    registry_note: "identified elsewhere"'),
+        ["names the trial NCT99000001"],
+        "registry: NCT99000002",
+        0,
+    ),
+    (
+        None,
+        (
+            "      - id: persistence\n",
+            "      - id: nobody\n        type: OverallResponse\n"
+            '        quote: "No neurotoxicity was observed."\n        count: 0\n        of: 0\n'
+            "      - id: persistence\n",
+        ),
+        ["of must be at least 1"],
+        "of: 0",
+        0,
+    ),
+    (None, ("        percent: 75", "        percent: 075"), ["percent must be", "'075'"], "percent: 075", 0),
+    (
+        None,
+        ("{value: 1e7, unit: cells-per-kg}", '{value: "1e7", unit: cells-per-kg}'),
+        ["dose value must be", "'1e7'"],
+        'value: "1e7"',
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("document", "facts", "messages", "at", "below"), ACCEPTED, ids=[" ".join(a[2])[:40] for a in ACCEPTED]
+)
+def test_a_wrong_value_the_reader_accepted_is_refused_at_its_line(
+    corpus: Path, document: tuple[str, str] | None, facts: tuple[str, str], messages: list[str], at: str, below: int
+) -> None:
+    """Each of these was published as if the document said it (review of issue 15)."""
+    if document is not None:
+        restate(corpus, "report", *document)
+    path = corpus / "facts" / "report.yaml"
+    edit(path, *facts)
+    error = refusal(corpus)
+    for message in messages:
+        assert message in error.message, error.message
+    assert error.location.line == line_of(path, at) + below, str(error)
+
+
+def test_two_summarised_publications_are_two_works(sample_corpus: Path) -> None:
+    """A summary of two publications ('Reference:' twice) cites two works, not one merged work/summarised."""
+    from carnk_ld.citations import works_of
+    from carnk_ld.documents import read_document
+
+    path = sample_corpus / "documents" / "refs.txt"
+    path.write_text(
+        "Shown.\nReference: Roe R, et al. Lancet 2021. doi:10.1000/first\n"
+        "Reference: Poe P, et al. Blood 2022. doi:10.1000/second\n",
+        encoding="utf-8",
+    )
+    works = works_of(read_document(path))
+    assert [w.doi for w in works] == ["10.1000/first", "10.1000/second"]
+    assert len({w.iri for w in works}) == 2, [w.iri for w in works]
+
+
+def test_a_rate_among_evaluable_patients_does_not_conflict_with_one_among_all_treated(corpus: Path) -> None:
+    """'60% among 10 evaluable' and '50% of the 12 patients treated' measure different patients: no conflict."""
+    restate(
+        corpus,
+        "congress",
+        "may change.\n",
+        "may change.\nAt day 30, the overall response rate was 50% of the 12 patients treated.\n",
+    )
+    edit(
+        corpus / "facts" / "congress.yaml",
+        "        of: 12\n",
+        "        of: 12\n"
+        "      - id: response-day-30\n        type: OverallResponse\n"
+        '        quote: "At day 30, the overall response rate was 50% of the 12 patients treated."\n'
+        "        percent: 50\n        of: 12\n        among: treated\n        at: {value: 30, unit: day}\n",
+    )
+    measures = [*measures_of(factset(corpus, "report")), *measures_of(factset(corpus, "congress"))]
+    rows = [r for r in conflict_rows(measures) if r[1] == CARNK + "OverallResponse"]
+    assert rows == [], rows
+
+
+def test_a_measure_s_value_reads_as_the_document_writes_it(corpus: Path) -> None:
+    """conflicts.tsv's value columns show '60%', not Decimal's normalised '6E+1%'."""
+    (study,) = factset(corpus, "report").studies
+    outcomes = {o.outcome_id: o for o in study.outcomes}
+    assert outcomes["response-day-30"].value_text() == "60%"
+    assert outcomes["response"].value_text() == "9/12 (75%)"
