@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from carnk_ld.documents import REFERENCE_RE, Document, Segment
+from carnk_ld.errors import InputError, Location
 
 #: A DOI as Crossref recommends matching it (10.prefix/suffix), ending before trailing punctuation.
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[-._;()/:A-Za-z0-9]*[A-Za-z0-9)])")
@@ -44,18 +45,34 @@ class Work:
 
 
 def works_of(document: Document) -> list[Work]:
-    """The document's reference entries as works, in document order."""
+    """The document's reference entries as works, in document order; a number given twice or 0 is an error."""
     works = []
+    numbered: dict[int, int] = {}  # reference number -> the line of its entry
+    summarised = 0
     for segment in document.segments:
         if segment.kind != "reference":
             continue
         match = REFERENCE_RE.match(segment.text)
         assert match is not None  # the segmenter made it a reference by this pattern
         number = int(match.group("number")) if match.group("number") else None
+        where = Location(document.path, segment.line)
+        if number is not None:
+            if number == 0:
+                raise InputError(where, "reference number 0: reference lists number their entries from 1")
+            if number in numbered:
+                raise InputError(
+                    where,
+                    f"reference number {number} is given twice (first on line {numbered[number]})",
+                    "the document's reference list numbers each entry once; a marker could not tell them apart",
+                )
+            numbered[number] = segment.line
+            local = str(number)
+        else:
+            summarised += 1
+            local = "summarised" if summarised == 1 else f"summarised-{summarised}"
         citation = segment.text[match.end() - 1 :].strip()
         doi = DOI_RE.search(citation)
         pmid = PMID_RE.search(citation)
-        local = str(number) if number is not None else "summarised"
         works.append(
             Work(
                 f"{document.iri}/work/{local}",

@@ -3,9 +3,10 @@
 Every document's report of a registered trial links to the trial's registry IRI (see
 :mod:`carnk_ld.facts`). Two reports of one trial conflict on a measure when they give the
 same outcome type at the same time point for the same patients (all, or one disease
-subgroup) with a count, denominator or percentage that differs. A value only one of them
-gives is no conflict (a summary may omit a percentage), and a measure of one arm is compared
-with none, since each document names its own arms.
+subgroup, counted among the same analysis population) with a count, denominator or
+percentage that differs. A value only one of them gives is no conflict (a summary may omit
+a percentage), and a measure of one arm is compared with none, since each document names
+its own arms.
 Reports of different trials, or of none, never conflict: a later and larger cohort is a
 different study, not a correction.
 """
@@ -22,6 +23,7 @@ CONFLICTS_HEADER = (
     "measure",
     "time_point",
     "subgroup",
+    "among",
     "document_a",
     "value_a",
     "quote_a",
@@ -38,6 +40,7 @@ class Measure(NamedTuple):
     measure: str  # the outcome type's IRI
     time_point: str  # "30 day", "12 month (at least)" or ""
     subgroup: str  # the disease class of the patients counted, or "" for all
+    among: str  # the analysis population of the denominator (treated, evaluable), or "" if unsaid
     document: str
     numerator: str
     denominator: str
@@ -67,6 +70,7 @@ def measures_of(factset: FactSet) -> tuple[Measure, ...]:
                     outcome.type_iri,
                     time,
                     outcome.subgroup or "",
+                    outcome.population or "",
                     factset.document.doc_id,
                     "" if outcome.numerator is None else str(outcome.numerator),
                     "" if outcome.denominator is None else str(outcome.denominator),
@@ -85,9 +89,10 @@ def _differ(a: Measure, b: Measure) -> bool:
 
 def conflict_rows(measures: list[Measure]) -> list[tuple[str, ...]]:
     """Every pair of documents' measures of one trial, type and time point whose values differ, sorted."""
-    groups: dict[tuple[str, str, str, str], list[Measure]] = {}
+    groups: dict[tuple[str, str, str, str, str], list[Measure]] = {}
     for measure in measures:
-        groups.setdefault((measure.trial, measure.measure, measure.time_point, measure.subgroup), []).append(measure)
+        key = (measure.trial, measure.measure, measure.time_point, measure.subgroup, measure.among)
+        groups.setdefault(key, []).append(measure)
     rows = []
     for group in groups.values():
         for a, b in itertools.combinations(sorted(group), 2):
@@ -98,6 +103,7 @@ def conflict_rows(measures: list[Measure]) -> list[tuple[str, ...]]:
                         a.measure,
                         a.time_point,
                         a.subgroup,
+                        a.among,
                         a.document,
                         a.value,
                         a.quote,

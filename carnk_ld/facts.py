@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from carnk_ld.citations import MARKER_RE, NCT_RE, Work, markers_in, works_of
 from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
-from carnk_ld.numbers import number_value, states
+from carnk_ld.numbers import number_value, numbers_in, states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YMap, YNode, YScalar, load_yaml
@@ -33,6 +35,8 @@ IS_A = RDFS.subClassOf.value
 TRIAL_IRI = "https://www.clinicaltrials.gov/study/"
 #: The document kind whose figures are preliminary unless a study says otherwise.
 CONFERENCE_REPORT = BASE + "ConferenceReport"
+#: A number with a leading zero ("075"): YAML 1.1 readers take it for octal.
+_LEADING_ZERO_RE = re.compile(r"0\d")
 #: A negation cue: a count of zero is stated by a quote that denies the event.
 NEGATION_RE = re.compile(r"\b(?:no|not|none|never|without|zero)\b", re.IGNORECASE)
 #: Frequencies of this class say the claim mostly does not hold; such statements get no plain triple.
@@ -272,8 +276,13 @@ FACTS_SCHEMA: dict[str, Section] = {
                 "the route by which the arm's product was given",
                 term=TermRule(("class",), BASE + "viaRoute", BASE + "RouteOfAdministration"),
             ),
-            _opt("infusions", "how many infusions the arm gives: at least 1, stated by the arm's quote"),
-            _opt("doses", "the arm's dose levels, a list", section="quantity"),
+            _opt(
+                "dose_quote",
+                "the evidence of the arm's doses and infusions, where another sentence states them "
+                "('The recommended phase 2 dose was ...')",
+            ),
+            _opt("infusions", "how many infusions the arm gives: at least 1, stated by the arm's (dose) quote"),
+            _opt("doses", "the arm's dose levels, a list", section="dose"),
         ),
     ),
     "outcomes": Section(
@@ -292,7 +301,7 @@ FACTS_SCHEMA: dict[str, Section] = {
             _opt("of", "out of how many patients, as the quote or the study's quotes state it"),
             _opt("percent", "the rate the quote states, in percent (at most 100)"),
             _opt("among", "which patients the denominator counts", values=BASE + "AnalysisPopulation"),
-            _opt("at", "the time point of the measurement, a quantity", section="quantity"),
+            _opt("at", "the time point of the measurement", section="time"),
             _opt(
                 "subgroup",
                 "the disease of the study's patients the measure counts, when only some ('4 with lymphoma')",
@@ -319,13 +328,23 @@ FACTS_SCHEMA: dict[str, Section] = {
             _opt("min_grade", "the lowest grade counted, 1 to 5 ('grade 3 or higher' is 3; not with `grade`)"),
         ),
     ),
-    "quantity": Section(
-        "studies[].arms[].doses[], studies[].outcomes[].at",
-        "a quantity",
-        "A number with its unit and an optional bound, as the document states it ('at least 12 months').",
+    "dose": Section(
+        "studies[].arms[].doses[]",
+        "a dose",
+        "A dose level: a number with its unit, as the arm's evidence states it.",
         (
-            _req("value", "a non-negative number the quote states (48.6, 1 × 10^5, 9e8)"),
-            _req("unit", "the number's unit", values=BASE + "Unit"),
+            _req("value", "a non-negative number the quote states (1 × 10^5, 9e8), written unquoted"),
+            _req("unit", "the dose's unit", values=BASE + "DoseUnit"),
+            _opt("bound", "whether the number is a bound or an approximation", values=BASE + "Bound"),
+        ),
+    ),
+    "time": Section(
+        "studies[].outcomes[].at",
+        "a time point",
+        "When a measurement was taken or how long it lasted, as the outcome's quote states it ('at least 12 months').",
+        (
+            _req("value", "a non-negative number the quote states (30, one), written unquoted"),
+            _req("unit", "the time unit", values=BASE + "TimeUnit"),
             _opt("bound", "whether the number is a bound or an approximation", values=BASE + "Bound"),
         ),
     ),
@@ -344,7 +363,10 @@ FACTS_SCHEMA: dict[str, Section] = {
 #: The class whose individuals are the allowed values of each facts-file key. Curators write a
 #: value as its ``skos:notation`` in the ontology, which also gives their order in error messages.
 VALUE_CLASSES = {
-    key.name: key.values for section in FACTS_SCHEMA.values() for key in section.keys if key.values is not None
+    key.name: key.values
+    for section in FACTS_SCHEMA.values()
+    for key in section.keys
+    if key.values is not None and key.name != "unit"  # each kind of quantity has units of its own
 }
 
 
@@ -447,7 +469,7 @@ class Outcome:
                 f"{self.numerator}/{self.denominator}" if self.denominator is not None else str(self.numerator)
             )
         if self.percentage is not None:
-            parts.append(f"({self.percentage}%)" if parts else f"{self.percentage}%")
+            parts.append(f"({_plain(self.percentage)}%)" if parts else f"{_plain(self.percentage)}%")
         return " ".join(parts)
 
 
@@ -551,6 +573,8 @@ class _Resolver:
         self.seen_ids: dict[str, int] = {}
         self.works: dict[int, str] = {}  # reference number -> work IRI
         self.studies: dict[str, str] = {}  # study id -> its IRI
+        self.study_products: dict[str, str | None] = {}  # study id -> its named product
+        self.registries: dict[str, tuple[str, int]] = {}  # registry number -> (study id, line)
         self.preliminary = False  # the document's figures are preliminary (a conference report)
         #: Each key's allowed words (skos:notation) and the local names of the values they stand for.
         self.choices = {
@@ -673,25 +697,38 @@ class _Resolver:
     # -- numbers -------------------------------------------------------------
     def number(self, node: YNode, what: str) -> Decimal:
         """A decimal number as a curator writes it: 48.6, 1 × 10^5, 9e8."""
-        text = node.value if isinstance(node, YScalar) else ""
-        value = number_value(text) if text else None
+        if not isinstance(node, YScalar):
+            raise self.r.error(node.line, f"{what} must be a single number, not a list or mapping")
+        text = node.value
+        value = number_value(text) if node.plain and not _LEADING_ZERO_RE.match(text.strip()) else None
         if value is None or value < 0:
             raise self.r.error(
                 node.line,
-                f"{what} must be a non-negative number (48.6, 1 × 10^5), got {text!r}"
-                if text
-                else f"{what} must be a single number, not a list or mapping",
+                f"{what} must be a non-negative number written unquoted and without leading zeros "
+                f"(48.6, 1 × 10^5), got {text!r}",
             )
         return value
 
-    def quantity(self, node: YNode, what: str, quotes: list[str]) -> Quantity:
-        """``{value, unit, bound}``: a number the quotes state, with a unit and an optional bound."""
-        m = _mapping(self.r, node, "quantity", what)
+    def quantity(self, node: YNode, section: str, what: str, quotes: list[str]) -> Quantity:
+        """``{value, unit, bound}``: a number the quotes state, with a unit of its kind and an optional bound."""
+        m = _mapping(self.r, node, section, what)
         value = self.number(m.items["value"][1], f"{what} value")
         _stated(self.r, m.items["value"][1].line, f"{what} value", value, quotes)
-        unit = self.r.choice(m.items["unit"][1], f"{what} unit", self.choices["unit"])
+        units = FACTS_SCHEMA[section].key("unit").values
+        assert units is not None
+        choices = {word: _local(iri) for word, iri in self.ont.values(units).items()}
+        unit = self.r.choice(m.items["unit"][1], f"{what} unit", choices)
         bound = self.r.choice(m.items["bound"][1], "bound", self.choices["bound"]) if "bound" in m.items else None
         return Quantity(value, _expand(unit), _expand(bound) if bound else None)
+
+
+def _valid_iri(text: str) -> bool:
+    """Whether an RDF store takes ``text`` as an IRI (RFC 3987: one '#', a well-formed host, ...)."""
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _local(iri: str) -> str:
@@ -711,7 +748,7 @@ def _metadata(res: _Resolver, node: YNode) -> Metadata:
     licence = None
     if "licence" in m.items:
         licence = r.text(m.items["licence"][1], "licence")
-        if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence):
+        if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
             raise r.error(
                 m.items["licence"][1].line,
                 f"licence must be the licence's IRI, got {licence!r}",
@@ -835,14 +872,24 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
         study = res.studies[study_id]
     if "subject" in items:
         subject = res.term(items["subject"][1], "subject", _term_rule("facts", "subject").kinds)
-        if study is not None and res.ont.terms[subject].kind == "class":
-            raise r.error(
-                items["subject"][1].line,
-                f"a finding of study {r.text(items['study'][1], 'study')!r} is about the study or its product, "
-                f"not the class {_local(subject)}",
-                "leave out the subject (the study is the subject) or name the product; "
-                "class-level claims come from general statements, not from one study",
-            )
+        if study is not None:
+            study_id = r.text(items["study"][1], "study")
+            if res.ont.terms[subject].kind == "class":
+                raise r.error(
+                    items["subject"][1].line,
+                    f"a finding of study {study_id!r} is about the study or its product, "
+                    f"not the class {_local(subject)}",
+                    "leave out the subject (the study is the subject) or name the product; "
+                    "class-level claims come from general statements, not from one study",
+                )
+            if study_id in res.study_products and subject != res.study_products[study_id]:
+                product = res.study_products.get(study_id)
+                raise r.error(
+                    items["subject"][1].line,
+                    f"a finding of study {study_id!r} is about the study or its product "
+                    f"({_local(product) if product else 'the study names none'}), not {_local(subject)}",
+                    "leave out the subject, or give the study its product",
+                )
     elif study is not None:
         subject = study
     else:
@@ -921,6 +968,9 @@ class _StudyReader:
         self.evidence = res.evidence(self.items["quote"][1])
         self.quotes = [self.evidence.quote]
         self.arms: dict[str, str] = {}  # arm id -> IRI, for outcomes about one arm
+        self.local_ids: dict[tuple[str, str], int] = {}  # (kind, id) -> line, of arms, outcomes and events
+        self.patients: int | None = None
+        self.evaluable: int | None = None
 
     def statement(
         self,
@@ -977,6 +1027,10 @@ class _StudyReader:
         res.studies[self.study_id] = self.iri
         label = r.text(items["label"][1], "label")
         patients = r.integer(items["patients"][1], "patients") if "patients" in items else None
+        evaluable = r.integer(items["evaluable"][1], "evaluable") if "evaluable" in items else None
+        if patients is not None and evaluable is not None and evaluable > patients:
+            raise r.error(items["evaluable"][1].line, f"evaluable ({evaluable}) exceeds patients ({patients})")
+        self.patients, self.evaluable = patients, evaluable
         registry, named = self.registry()
         phase = _expand(r.choice(items["phase"][1], "phase", res.choices["phase"])) if "phase" in items else None
         preliminary = res.preliminary
@@ -993,6 +1047,7 @@ class _StudyReader:
         product = None
         if "product" in items:
             product = self.term_of("product")
+        res.study_products[self.study_id] = product
         if "cell_source" in items:
             self.statement(
                 "cell-source",
@@ -1013,11 +1068,7 @@ class _StudyReader:
         arms = tuple(self.arm(node) for node in self.each("arms"))
         outcomes = tuple(self.outcome(node) for node in self.each("outcomes"))
         events = tuple(self.adverse_event(node) for node in self.each("adverse_events"))
-        evaluable = None
-        if "evaluable" in items:
-            evaluable = r.integer(items["evaluable"][1], "evaluable")
-            if patients is not None and evaluable > patients:
-                raise r.error(items["evaluable"][1].line, f"evaluable ({evaluable}) exceeds patients ({patients})")
+        if evaluable is not None:
             _stated(r, items["evaluable"][1].line, "evaluable", evaluable, self.quotes)
         # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
         if patients is not None:
@@ -1070,6 +1121,16 @@ class _StudyReader:
         number = r.text(node, "registry")
         if not NCT_RE.fullmatch(number):
             raise r.error(node.line, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
+        given = NCT_RE.search(self.evidence.segment.text)
+        if given and given.group(0) != number:
+            raise r.error(node.line, f"the study's sentence names the trial {given.group(0)}, not {number}")
+        other = self.res.registries.setdefault(number, (self.study_id, node.line))
+        if other[0] != self.study_id:
+            raise r.error(
+                node.line,
+                f"{number} is already the trial of study {other[0]!r} (line {other[1]})",
+                "one report per trial and document: describe its cohorts as arms or outcomes of that study",
+            )
         named = number in self.res.doc.text
         if not named and "registry_note" not in items:
             raise r.error(
@@ -1087,6 +1148,11 @@ class _StudyReader:
         value = self.r.text(node, what)
         if not FACT_ID_RE.fullmatch(value):
             raise self.r.error(node.line, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+        first = self.local_ids.setdefault((what, value), node.line)
+        if first != node.line:
+            raise self.r.error(
+                node.line, f"duplicate {what} {value!r} in study {self.study_id!r} (first on line {first})"
+            )
         return value
 
     def arm(self, node: YNode) -> Arm:
@@ -1114,16 +1180,31 @@ class _StudyReader:
         if "route" in m.items:
             route = self.typed_term(m.items["route"][1], "arms", "route")
             self.statement(f"arm-{arm_id}-route", BASE + "viaRoute", route, ev, m.items["route"][0], subject=iri)
+        dose_ev = ev
+        if "dose_quote" in m.items:
+            dose_ev = res.evidence(m.items["dose_quote"][1])
+            if "doses" not in m.items and "infusions" not in m.items:
+                raise r.error(m.items["dose_quote"][0], "dose_quote without doses or infusions")
         infusions = None
         if "infusions" in m.items:
             infusions = r.integer(m.items["infusions"][1], "infusions")
             if infusions == 0:
                 raise r.error(m.items["infusions"][1].line, "infusions must be at least 1")
-            _stated(r, m.items["infusions"][1].line, "infusions", infusions, [ev.quote])
+            _stated(r, m.items["infusions"][1].line, "infusions", infusions, [dose_ev.quote])
         doses = tuple(
-            res.quantity(dose, "dose", [ev.quote])
+            res.quantity(dose, "dose", "dose", [dose_ev.quote])
             for dose in (r.sequence(m.items["doses"][1], "doses").items if "doses" in m.items else [])
         )
+        if dose_ev is not ev:  # the sentence that states the doses is evidence of the arm's dose levels
+            for number in range(1, len(doses) + 1):
+                self.statement(
+                    f"arm-{arm_id}-dose-{number}",
+                    BASE + "hasDoseLevel",
+                    f"{iri}/dose/{number}",
+                    dose_ev,
+                    m.items["dose_quote"][0],
+                    subject=iri,
+                )
         return Arm(iri, product, partner, route, infusions, doses, m.line)
 
     def outcome(self, node: YNode) -> Outcome:
@@ -1138,19 +1219,33 @@ class _StudyReader:
         if "count" in m.items:
             count = r.integer(m.items["count"][1], "count")
             _stated(r, m.items["count"][1].line, "count", count, [ev.quote])
-        if "of" in m.items:
-            of = r.integer(m.items["of"][1], "of")
-            _stated(r, m.items["of"][1].line, "of", of, [ev.quote, *self.quotes])
-        percent = None
-        if "percent" in m.items:
-            percent = res.number(m.items["percent"][1], "percent")
-            if percent > 100:
-                raise r.error(m.items["percent"][1].line, f"percent {_plain(percent)} is over 100")
-            _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
         population = None
         if "among" in m.items:
             population = _expand(r.choice(m.items["among"][1], "among", res.choices["among"]))
-        time = res.quantity(m.items["at"][1], "at", [ev.quote]) if "at" in m.items else None
+        if "of" in m.items:
+            of = r.integer(m.items["of"][1], "of")
+            if of == 0:
+                raise r.error(m.items["of"][1].line, "of must be at least 1: a rate over no patients is no measure")
+            _stated(r, m.items["of"][1].line, "of", of, [ev.quote, *self.quotes])
+            evaluable = population == BASE + "EvaluablePatients" and self.evaluable is not None
+            limit, name = (self.evaluable, "evaluable") if evaluable else (self.patients, "patients")
+            if limit is not None and of > limit:
+                raise r.error(m.items["of"][1].line, f"of ({of}) exceeds {name} ({limit})")
+        percent = None
+        if "percent" in m.items:
+            percent = res.number(m.items["percent"][1], "percent")
+            line = m.items["percent"][1].line
+            if percent > 100:
+                raise r.error(line, f"percent {_plain(percent)} is over 100")
+            _stated(r, line, "percent", percent, [ev.quote])
+            if count is not None and of is not None and abs(Decimal(100 * count) / of - percent) >= 1:
+                raise r.error(
+                    line,
+                    f"percent {_plain(percent)} does not match {count} of {of} "
+                    f"({_plain(round(Decimal(100 * count) / of, 1))}%)",
+                    "documents round a rate to the nearest percent; check the three numbers against the quote",
+                )
+        time = res.quantity(m.items["at"][1], "time", "at", [ev.quote]) if "at" in m.items else None
         subgroup = self.typed_term(m.items["subgroup"][1], "outcomes", "subgroup") if "subgroup" in m.items else None
         arm = None
         if "arm" in m.items:
@@ -1179,10 +1274,13 @@ class _StudyReader:
         ev = res.evidence(m.items["quote"][1])
         iri = f"{self.iri}/adverse-event/{aid}"
         count = r.integer(m.items["count"][1], "count")
-        if count > 0 or not NEGATION_RE.search(ev.quote):  # "not associated with": the negation states the zero
-            _stated(r, m.items["count"][1].line, "count", count, [ev.quote])
+        count_line = m.items["count"][1].line
+        if self.patients is not None and count > self.patients:
+            raise r.error(count_line, f"adverse event {aid!r} counts {count} patients, more than {self.patients}")
         percent = res.number(m.items["percent"][1], "percent") if "percent" in m.items else None
         if percent is not None:
+            if percent > 100:
+                raise r.error(m.items["percent"][1].line, f"percent {_plain(percent)} is over 100")
             _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
         grades = {}
         for key in ("grade", "min_grade"):
@@ -1192,6 +1290,15 @@ class _StudyReader:
                     raise r.error(m.items[key][1].line, f"{key} must be a grade from 1 to 5, got {grade}")
                 _stated(r, m.items[key][1].line, key, grade, [ev.quote])
                 grades[key] = grade
+        if count > 0:
+            _stated(r, count_line, "count", count, [ev.quote])
+        elif not _denies(ev.quote, set(grades.values())):
+            raise r.error(
+                count_line,
+                f'count 0 is not stated in its quote: "{ev.quote}"',
+                "a count of zero needs a quote that denies the event ('no', 'not associated with') and states "
+                "no other count: quote only the words about this event",
+            )
         if len(grades) == 2:
             raise r.error(m.line, "give either grade (the grade observed) or min_grade ('grade 3 or higher'), not both")
         self.statement(f"adverse-event-{aid}", BASE + "hasAdverseEventObservation", iri, ev, m.line)
@@ -1222,6 +1329,15 @@ def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list
             "every number of a fact must occur in its evidence (as digits, words such as 'eleven', a "
             "percentage or 8 × 10^7): check the number, or quote the words that state it",
         )
+
+
+def _denies(quote: str, grades: set[int]) -> bool:
+    """Whether a quote states a count of zero: it denies the event ("no", "not associated with") and
+    states no other number than the grade it names ("no grade 3 or higher ..."), so that "CRS in two
+    patients and no GvHD" does not state that no patient had CRS."""
+    if not NEGATION_RE.search(quote):
+        return False
+    return not (numbers_in(quote) - {Decimal(0)} - {Decimal(g) for g in grades})
 
 
 def _plain(number: int | Decimal) -> str:

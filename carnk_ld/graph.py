@@ -154,7 +154,6 @@ def _study(study: Study, facts: _OrderedSet, sources: dict[str, Location], facts
     facts.add(ox.Triple(s, CARNK.preliminary, _bool(study.preliminary)))
     sources[study.iri] = where
     if study.trial_iri:
-        facts.add(ox.Triple(s, RDF.type, CARNK.ClinicalTrial))
         facts.add(ox.Triple(s, CARNK.reportsOnTrial, N(study.trial_iri)))
         facts.add(ox.Triple(s, CARNK.registryIdentifier, _str(study.registry or "")))
         facts.add(ox.Triple(s, CARNK.trialNamedInText, _bool(study.named_in_text)))

@@ -383,21 +383,35 @@ def _acquire(path: Path, out: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "unknown process"
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 4096).decode("utf-8", "replace").strip() or "unknown process"
+                raise BuildLocked(
+                    out,
+                    f"another build is writing this release ({holder})",
+                    f"wait for it, or remove {path} if it is gone",
+                ) from None
+            # The holder before us may have unlinked the file after we opened it: lock the file the path names.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                return fd
+        except BuildLocked:
             os.close(fd)
-            raise BuildLocked(
-                out, f"another build is writing this release ({holder})", f"wait for it, or remove {path} if it is gone"
-            ) from None
-        # The holder before us may have unlinked the file after we opened it: lock the file the path names.
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            os.ftruncate(fd, 0)
-            return fd
+            raise
+        except BaseException:
+            # Stopped (a signal) between creating the lock file and holding it: the caller never
+            # gets the descriptor to clean up, so remove the file here if no other build holds it.
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.path.samestat(os.fstat(fd), os.stat(path)):
+                    os.unlink(path)
+            os.close(fd)
+            raise
         os.close(fd)
 
 

@@ -273,7 +273,7 @@ def validate_graph(
 CONFLICTS_QUERY = """
 PREFIX carnk: <https://w3id.org/carnk/>
 PREFIX kg: <https://w3id.org/carnk/kg/>
-SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound ?subgroup WHERE {
+SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound ?subgroup ?among WHERE {
   ?study carnk:reportsOnTrial ?trial ; carnk:hasOutcome ?outcome .
   ?outcome a ?type .
   ?statement <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?outcome ; carnk:evidence ?evidence .
@@ -286,6 +286,7 @@ SELECT ?trial ?type ?doc ?n ?d ?p ?value ?quote ?time ?unit ?bound ?subgroup WHE
   OPTIONAL { ?outcome carnk:timePoint ?time ; carnk:unit ?unit }
   OPTIONAL { ?outcome carnk:bound ?bound }
   OPTIONAL { ?outcome carnk:subgroup ?subgroup }
+  OPTIONAL { ?outcome carnk:denominatorPopulation ?among }
   FILTER NOT EXISTS { ?outcome carnk:forArm ?arm }
 }
 """
@@ -301,7 +302,7 @@ def conflicts_by_sparql(triples: list[ox.Triple]) -> list[tuple[str, ...]]:
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     measures = set()
     for row in store.query(CONFLICTS_QUERY):  # type: ignore[union-attr]
-        names = ("trial", "type", "doc", "n", "d", "p", "quote", "time", "unit", "bound", "subgroup")
+        names = ("trial", "type", "doc", "n", "d", "p", "quote", "time", "unit", "bound", "subgroup", "among")
         get = {name: row[name] for name in names}
         text = {k: (v.value if v is not None else "") for k, v in get.items()}
         time = ""
@@ -309,18 +310,18 @@ def conflicts_by_sparql(triples: list[ox.Triple]) -> list[tuple[str, ...]]:
             time = f"{text['time']} {text['unit'].rsplit('/', 1)[-1]}"
             if text["bound"]:
                 time += f" ({text['bound'].rsplit('/', 1)[-1]})"
-        value = f"{text['n']}/{text['d']}" if text["n"] and text["d"] else text["n"]
+        value = f"{text['n']}/{text['d']}" if text["n"] and text["d"] else text["n"]  # as the README shows it
         if text["p"]:
             value = f"{value} ({text['p']}%)" if value else f"{text['p']}%"
         doc = text["doc"].rsplit("/", 1)[-1]
-        key = (text["trial"], text["type"], time, text["subgroup"])
+        key = (text["trial"], text["type"], time, text["subgroup"], text["among"])
         measures.add((*key, doc, text["n"], text["d"], text["p"], value, text["quote"]))
     rows = set()
     for a in measures:
         for b in measures:
-            same = a[:4] == b[:4] and a[4] < b[4]
-            if same and any(x and y and x != y for x, y in zip(a[5:8], b[5:8], strict=True)):
-                rows.add((*a[:5], a[8], a[9], b[4], b[8], b[9]))
+            same = a[:5] == b[:5] and a[5] < b[5]
+            if same and any(x and y and x != y for x, y in zip(a[6:9], b[6:9], strict=True)):
+                rows.add((*a[:6], a[9], a[10], b[5], b[9], b[10]))
     return sorted(rows)
 
 

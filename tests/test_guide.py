@@ -197,9 +197,9 @@ PLACES = [
     ("facts", "    object: Immunotherapy\n", f"    object: Immunotherapy\n    {UNKNOWN}: 1\n"),
     ("studies", "  - id: cd19-cord-blood-trial\n", f"  - id: cd19-cord-blood-trial\n    {UNKNOWN}: 1\n"),
     ("arms", _STUDY, f"{_STUDY}    arms:\n      - {UNKNOWN}: 1\n"),
-    ("quantity", _STUDY, f"{_STUDY}{_ARM}        doses:\n          - {UNKNOWN}: 1\n"),
+    ("dose", _STUDY, f"{_STUDY}{_ARM}        doses:\n          - {UNKNOWN}: 1\n"),
     ("outcomes", _OUTCOME, f"{_OUTCOME}        {UNKNOWN}: 1\n"),
-    ("quantity", _OUTCOME, f"{_OUTCOME}        at:\n          {UNKNOWN}: 1\n"),
+    ("time", _OUTCOME, f"{_OUTCOME}        at:\n          {UNKNOWN}: 1\n"),
     (
         "adverse_events",
         "      - id: cytokine-release-syndrome\n",
@@ -226,7 +226,8 @@ def test_every_key_the_reader_accepts_is_in_the_guide(
     match = re.search(rf"unknown key '{UNKNOWN}' in ([^\n]*)\n  hint: allowed keys: ([^\n]*)", result.output)
     assert match, result.output
     schema = FACTS_SCHEMA[section]
-    assert match.group(1) in ((schema.what,) if section != "quantity" else ("dose", "at")), "probed another section"
+    names = {"dose": ("dose",), "time": ("at",)}.get(section, (schema.what,))  # quantities are named by their key
+    assert match.group(1) in names, "probed another section"
     accepted = set(match.group(2).split(", "))
     assert accepted == schema.required | schema.optional, "the reader and FACTS_SCHEMA disagree"
     documented = keys_section(text, schema)

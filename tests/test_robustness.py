@@ -437,3 +437,21 @@ def test_a_command_whose_stop_was_lost_in_a_finaliser_ends_with_the_stop_s_code(
         result = CliRunner().invoke(cli.main, ["mappings", "--root", str(sample_corpus)])
     assert result.exit_code == 143, result.output
     assert "stopped by SIGTERM" in result.output
+
+
+def test_a_stop_while_the_lock_is_taken_leaves_no_lock_file(tmp_path: Path) -> None:
+    """A stop signal right after the lock file is created (before the caller holds it) must not leave it behind."""
+    out = tmp_path / "release"
+    flock = release.fcntl.flock
+    calls = []
+
+    def stopped_once(fd: int, operation: int) -> None:
+        calls.append(operation)
+        if len(calls) == 1:
+            raise SystemExit(143)  # what the stop handler raises, here in the middle of taking the lock
+        flock(fd, operation)
+
+    with mock.patch.object(release.fcntl, "flock", stopped_once), pytest.raises(SystemExit):
+        with release_lock(out):
+            pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no lock file and no folder left"

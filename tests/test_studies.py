@@ -150,7 +150,7 @@ def measure(
     document: str, numerator: str = "", denominator: str = "", percentage: str = "", time: str = "", subgroup: str = ""
 ) -> Measure:
     outcome = CARNK + "CompleteResponse"
-    return Measure(TRIAL, outcome, time, subgroup, document, numerator, denominator, percentage, "v", "q")
+    return Measure(TRIAL, outcome, time, subgroup, "", document, numerator, denominator, percentage, "v", "q")
 
 
 @pytest.mark.parametrize(
@@ -307,7 +307,7 @@ ACCEPTED = [
         1,
     ),
     (None, ("        percent: 75", "        percent: 12"), ["percent 12", "9 of 12"], "percent: 12", 0),
-    (None, ("at: {value: 30, unit: day}", "at: {value: 30, unit: cells}"), ["at unit", "'cells'"], "unit: cells", 0),
+    (None, ("at: {value: 30, unit: day}", "at: {value: 30, unit: cells}"), ["at unit", "'cells'"], "unit: cells}", 0),
     (None, ("{value: 1e7, unit: cells-per-kg}", "{value: 1e7, unit: day}"), ["dose unit", "'day'"], "unit: day}", 0),
     (
         None,
