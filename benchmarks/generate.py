@@ -4,16 +4,35 @@ Usage: python benchmarks/generate.py --triples 1000000 DIR [--seed 7]
 
 DIR gets the project's real layout: the project's own ontology, shapes, mappings and
 queries are copied in, so ``carnk-ld build --root DIR`` builds it like the real corpus.
-Documents are review-like prose made of sentences about ontology terms; each document has
-a heading (excluded), a list with its introduction (excluded), sentences whose facts mix
-every kind the curators write (affirmed, negated, hedged, implied, with frequencies, with
-``compared_to``, with notes, ``is_a`` evidence for asserted axioms) and one clinical study
-with typed numbers and absent adverse events. Every quote is checked to occur exactly
+Documents are made of sentences about ontology terms, and each exercises what curators
+write for the real documents, in about the real corpus's proportions:
+
+- metadata: a title, a kind (overview, review, trial summary or conference report, in turn
+  1:1:4:1 as in ``facts/``) and a licence;
+- a heading (excluded), a list with its introduction (excluded), and sentences whose facts
+  mix every kind of claim (affirmed, negated, hedged, implied, with frequencies, with
+  ``compared_to``, with notes, ``is_a`` evidence for asserted axioms);
+- claims about named products (``carnk:FT516``, ...): the antigen they target, what they
+  are engineered or armoured with, gene knockouts, combinations;
+- reference lists: a review ends with numbered entries ("[3] Author X, et al. ...
+  doi:...") that some of its sentences cite with markers ("... [3]." or "....[1][2]"; the
+  quotes stop before the marker); a trial summary ends with one "Reference: ..." line;
+- except in reviews, one clinical study: phase, product, arms (route, infusions, dose
+  levels), outcomes (counts of patients, percentages, time points with bounds, among
+  evaluable patients), adverse events observed (with a grade or a grade threshold) and not
+  observed (a count of zero that the quote's negation states), findings of the study (about
+  the study or its product), interim figures, and often a trial registry number, named in
+  the text or linked by the curator (``registry_note``). Registered studies draw their
+  trial from a small pool shared by neighbouring documents, which report its measures
+  and sometimes give another value for one: the release's ``conflicts.tsv`` lists those.
+
+Every number a fact states occurs in its quote, and every quote is checked to occur exactly
 once in its document, as the build requires.
 
-The triple count is estimated from what the graph builder emits per document, segment,
-fact and study (plain triples deduplicated across the corpus) plus the exact size of the
-ontology, mapping and metadata graphs, so the release lands within a few percent of N.
+The triple count is computed from what the graph builder emits per document, segment,
+work, fact and study (plain triples deduplicated across the corpus) plus the exact size of
+the ontology, mapping and metadata graphs: the release holds the estimated number, which is
+N plus less than one document's triples.
 """
 
 from __future__ import annotations
@@ -24,6 +43,7 @@ import random
 import re
 import shutil
 import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +57,40 @@ from carnk_ld.constants import (  # noqa: E402
     GRAPH_ONTOLOGY,
     GRAPH_PROVENANCE,
 )
-from carnk_ld.facts import LOW_FREQUENCY  # noqa: E402
+from carnk_ld.facts import LOW_FREQUENCY, PRODUCT  # noqa: E402
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph  # noqa: E402
 from carnk_ld.mappings import load_mappings  # noqa: E402
 from carnk_ld.ontology import Ontology, load_ontology  # noqa: E402
 
 COPIED = ("ontology", "shapes", "mappings", "queries")
-FACTS_PER_DOCUMENT = 36
+#: Relation facts per document, besides its list items, product claims and study: the prose
+#: that makes up most of a review.
+FACTS_PER_DOCUMENT = 26
+
+#: Document kinds (their skos:notation) in the proportions of the real corpus: one overview, one
+#: review, four trial summaries and one conference report. They take turns in this order, so any
+#: seven consecutive documents hold every kind, and the first five of a corpus all report a study
+#: (the suite's fault injection puts study faults into them).
+KINDS = ("trial-summary", "conference-report", "trial-summary", "overview", "trial-summary", "review", "trial-summary")
+HEADINGS = {
+    "overview": "Evidence summary",
+    "review": "Review",
+    "trial-summary": "Trial summary",
+    "conference-report": "Conference report",
+}
+LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+
+# Registry numbers are synthetic: NCT99 followed by six digits. ClinicalTrials.gov assigns
+# its numbers in sequence and is far from NCT99000000, so none of these names a real trial.
+# Each block of DOCUMENTS_PER_POOL consecutive documents draws its trials from a pool of its
+# own, so a trial is reported by a few documents whatever the size of the corpus, and the
+# conflicts between them grow with the corpus rather than with its square.
+DOCUMENTS_PER_POOL = 12
+TRIALS_PER_POOL = 4
+# DOIs use 10.5555, the prefix of Crossref's own examples, so no reference names a real work.
+DOI_PREFIX = "10.5555"
+AUTHORS = ("Abel", "Brandt", "Castro", "Dufour", "Eriksen", "Fujita", "Grant", "Haddad", "Ivanova", "Jensen")
+JOURNALS = ("J Synth Immunol", "Synth Cell Ther", "Benchmark Oncol", "Example Haematol")
 
 # Predicates curators use for relation facts (study predicates are generated by studies).
 RELATIONS = (
@@ -90,6 +137,28 @@ FREQUENT = {
     "uncommon": "Only rarely does {s} {p} {o}.",
     "minimal-or-none": "There is minimal or no evidence that {s} {p} {o}.",
 }
+# What a product is said to be, per predicate; a sentence never starts with a product's label,
+# which may begin in lower case and would then not start a sentence.
+PRODUCT_CLAIMS = {
+    "targetsAntigen": "By design, {p} is directed against {o}.",
+    "engineeredWith": "By design, {p} is engineered with {o}.",
+    "armouredWith": "By design, {p} is armoured with {o}.",
+    "hasGeneKnockout": "By design, {p} carries a knockout of {o}.",
+    "combinedWith": "In the clinic, {p} is combined with {o}.",
+}
+PRODUCT_DENIED = "Unlike other products, {p} carries no {o}."
+PHASES = {"1": "phase 1 trial", "1-2": "phase 1/2 trial", "2": "phase 2 trial", "pilot": "pilot study"}
+#: The phases trials take in turn, in about the real corpus's proportions (some reports name none).
+PHASE_TURNS = ("1", None, "1-2", "pilot", "1", None, "2", "1-2", "1", None, "pilot")
+ROUTES = {
+    "IntravenousAdministration": "intravenously",
+    "IntraperitonealAdministration": "by intraperitoneal infusion",
+    "IntratumoralAdministration": "by intratumoral injection",
+    "LocoregionalAdministration": "by locoregional infusion",
+}
+PARTNERS = ("AntiCD20MonoclonalAntibody", "Daratumumab", "TherapeuticMonoclonalAntibody")
+PROCEDURES = ("LymphodepletingChemotherapy", "HLAMatching")
+COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six")
 
 
 def _label(ontology: Ontology, local: str) -> str:
@@ -114,6 +183,90 @@ def _kebab(name: str) -> str:
 
 def _yaml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _patients(count: int) -> str:
+    return "one patient" if count == 1 else f"{count} patients"
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+@dataclass
+class _Measure:
+    """One outcome of a trial as a report gives it; pooled trials share them between documents."""
+
+    outcome_id: str
+    type: str
+    count: int | None = None
+    of: int | None = None
+    percent: int | None = None
+    evaluable: bool = False
+    at: tuple[int, str, str | None] | None = None  # value, unit, bound
+    template: str = ""
+
+
+@dataclass
+class _Arm:
+    arm_id: str
+    product: str
+    route: str | None = None
+    infusions: int | None = None
+    doses: list[tuple[str, str]] = field(default_factory=list)  # value as the text writes it, unit
+    partner: str | None = None
+
+
+@dataclass
+class _Trial:
+    """What a study report says about its trial (the same for every document that reports a pooled trial)."""
+
+    phase: str | None
+    intervention: str
+    product: str | None
+    population: str
+    source: str | None
+    patients: int
+    evaluable: int | None
+    measures: list[_Measure]
+    arms: list[_Arm]
+
+
+class _Draft:
+    """One document being written: its text, its facts file's sections and the triples they add."""
+
+    def __init__(self, doc_id: str):
+        self.doc_id = doc_id
+        self.lines: list[str] = []
+        self.facts: list[str] = []
+        self.studies: list[str] = []
+        self.excluded: list[str] = []
+        self.quotes: list[str] = []  # every quote of the facts file, checked against the text at the end
+        self.prose: list[tuple[str, str]] = []  # generated sentences with their quotes, kept unambiguous
+        self.triples = 0
+
+    def segment(self, extra: int = 0) -> None:
+        """A segment (type, document, index, start, end, text) and ``extra`` triples about it."""
+        self.triples += 6 + extra
+
+    def exclude(self, quote: str, reason: str, note: str | None = None) -> None:
+        rows = [f"  - quote: {_yaml_str(quote)}", f"    reason: {reason}"]
+        if note:
+            rows.append(f"    note: {_yaml_str(note)}")
+        self.excluded.append("\n".join(rows))
+        self.quotes.append(quote)
+        self.segment(1 + (note is not None))  # the exclusion reason and the note
+
+    def unambiguous(self, sentence: str, quote: str) -> bool:
+        """Take the sentence unless its quote would occur in another sentence, or another's in it."""
+        if any(quote in s or q in sentence for s, q in self.prose):
+            return False
+        self.prose.append((sentence, quote))
+        return True
 
 
 class Generator:
@@ -143,38 +296,134 @@ class Generator:
         self.populations = _classes_under(ontology, BASE + "Disease")
         self.sources = _classes_under(ontology, BASE + "NKCellSource")
         self.events = _classes_under(ontology, BASE + "AdverseEvent")
+        self.products = [iri.removeprefix(BASE) for iri in ontology.members(PRODUCT)]
+        self.product_objects = {
+            name: _classes_under(ontology, ontology.terms[BASE + name].range) for name in PRODUCT_CLAIMS
+        }
+        self.predictors = _classes_under(ontology, ontology.terms[BASE + "hasOutcomePredictor"].range)
+        self.trials: dict[str, _Trial] = {}  # pooled trials by registry number, as first reported
+        self.trials_made = 0
 
-    def document(self, doc_id: str) -> tuple[str, str, int]:
-        """The text and facts YAML of one document, and the triples it adds to the release."""
+    # -- accounting ----------------------------------------------------------
+    def _statement(self, draft: _Draft, s: str, p: str, o: str, *, plain: bool, extra: int = 0) -> None:
+        """A statement (7 triples and ``extra`` optional ones), its evidence (13), and its plain triple once."""
+        draft.triples += 7 + 13 + extra
+        if plain and (s, p, o) not in self.plain:
+            self.plain.add((s, p, o))
+            draft.triples += 1
+
+    # -- the document --------------------------------------------------------
+    def document(self, doc_id: str, number: int = 0) -> tuple[str, str, int]:
+        """The text and facts YAML of the ``number``-th document, and the triples it adds to the release."""
         rng = self.rng
-        lines = [f"Evidence summary {doc_id}: CAR-NK cell therapy"]
-        facts: list[str] = []
-        excluded: list[str] = []
-        used: set[str] = set()
-        triples = 5  # the document resource
-        segments = 1
-        excluded.append(f"  - quote: {_yaml_str(lines[0])}\n    reason: heading")
-        extra_segment_triples = 1  # the heading's exclusion reason
+        kind = KINDS[number % len(KINDS)]
+        draft = _Draft(doc_id)
+        draft.triples += 6 + 2  # type, title, file name, format, checksum, length; kind and licence
+        title = f"{HEADINGS[kind]} {doc_id}: CAR-NK cell therapy"
+        draft.lines.append(title)
+        draft.exclude(title, "heading")
+        self._source_list(draft)
 
-        # A list: its introduction is excluded, each item is a derived-from fact.
+        trial = registry = None
+        if kind != "review":
+            registry = self._registry(kind, number)
+            trial = self.trials.get(registry) if registry else None
+            if trial is None:
+                trial = self._trial()
+                if registry:
+                    self.trials[registry] = trial
+        if trial is not None and trial.product:
+            self._product_claims(draft, trial.product)
+        works = rng.randint(4, 8) if kind == "review" else 0
+        self._relation_facts(draft, works)
+        if trial is not None:
+            self._study(draft, kind, trial, registry, interim=kind == "trial-summary" and number % 14 == 2)
+        if works:
+            self._reference_list(draft, works)
+        elif kind == "trial-summary":
+            self._summarised_work(draft, registry if registry and rng.random() < 0.3 else None)
+
+        text = "\n".join(draft.lines) + "\n"
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        for quote in draft.quotes:
+            if text.count(quote) != 1:
+                raise AssertionError(f"generator bug: quote {quote!r} occurs {text.count(quote)} times in {doc_id}")
+        sections = [
+            f"# Synthetic facts for documents/{doc_id}.txt (benchmarks/generate.py).",
+            f"document: {doc_id}.txt",
+            f"sha256: {sha}",
+            "",
+            "metadata:",
+            f"  title: {_yaml_str(title)}",
+            f"  kind: {kind}",
+            f"  licence: {LICENCE}",
+            "",
+            "facts:",
+            *draft.facts,
+            "",
+            "studies:" if draft.studies else "studies: []",
+            *draft.studies,
+            "",
+            "excluded:",
+            *draft.excluded,
+        ]
+        return text, "\n".join(sections) + "\n", draft.triples
+
+    def _fact(
+        self,
+        draft: _Draft,
+        fact_id: str,
+        quote: str,
+        s: str | None,
+        p: str,
+        o: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        rows = [f"  - id: {fact_id}", f"    quote: {_yaml_str(quote)}"]
+        if s is not None:
+            rows.append(f"    subject: {s}")
+        rows += [f"    predicate: {p}", f"    object: {o}"]
+        rows += [f"    {k}: {v}" for k, v in (extra or {}).items()]
+        draft.facts.append("\n".join(rows))
+        draft.quotes.append(quote)
+
+    def _source_list(self, draft: _Draft) -> None:
+        """A list: its introduction is excluded, each item is a derived-from fact."""
         intro = "NK cells for these products were derived from several sources:"
-        lines += ["", intro]
-        excluded.append(
-            f"  - quote: {_yaml_str(intro)}\n    reason: list-introduction\n"
-            '    note: "The sources are the list items that follow."'
-        )
-        extra_segment_triples += 2  # exclusion reason and note
-        segments += 1
-        items = rng.sample(self.sources, 3)
-        for n, source in enumerate(items):
-            item = f"{_label(self.ont, source)} (batch {doc_id}-{n})"
-            lines.append(item)
-            facts.append(self._fact(f"source-{n}", item, "NKCellTherapy", "derivedFrom", source))
-            triples += 7 + self._fact_triples("NKCellTherapy", "derivedFrom", source, plain=True)
-            extra_segment_triples += 1  # listIntroducedBy
-            segments += 1
-        lines.append("")
+        draft.lines += ["", intro]
+        draft.exclude(intro, "list-introduction", "The sources are the list items that follow.")
+        for n, source in enumerate(self.rng.sample(self.sources, 3)):
+            item = f"{_label(self.ont, source)} (batch {draft.doc_id}-{n})"
+            draft.lines.append(item)
+            self._fact(draft, f"source-{n}", item, "NKCellTherapy", "derivedFrom", source)
+            self._statement(draft, "NKCellTherapy", "derivedFrom", source, plain=True)
+            draft.segment(1)  # listIntroducedBy
+        draft.lines.append("")
 
+    def _product_claims(self, draft: _Draft, product: str) -> None:
+        """What the document says its product is: two to five claims, one of them sometimes denied."""
+        rng = self.rng
+        label = _label(self.ont, product)
+        sentences = []
+        wanted = rng.randint(2, 5)
+        while len(sentences) < wanted:
+            predicate = rng.choice(sorted(PRODUCT_CLAIMS))
+            obj = rng.choice(self.product_objects[predicate])
+            denied = predicate == "engineeredWith" and rng.random() < 0.3
+            template = PRODUCT_DENIED if denied else PRODUCT_CLAIMS[predicate]
+            sentence = template.format(p=label, o=_label(self.ont, obj))
+            if not draft.unambiguous(sentence, sentence):
+                continue
+            sentences.append(sentence)
+            extra = {"polarity": "negated"} if denied else {}
+            self._fact(draft, f"product-{len(sentences)}", sentence, product, predicate, obj, extra)
+            self._statement(draft, product, predicate, obj, plain=not denied)
+            draft.segment()
+        draft.lines.append(" ".join(sentences))
+
+    def _relation_facts(self, draft: _Draft, works: int) -> None:
+        """The prose: claims of every kind; with ``works`` references, some sentences cite them."""
+        rng = self.rng
         paragraph: list[str] = []
         n_fact = 0
         while n_fact < FACTS_PER_DOCUMENT:
@@ -211,10 +460,18 @@ class Generator:
                     compared = rng.choice(self.interventions)
                     extra["compared_to"] = compared
                     template = template[:-1] + f", unlike {_label(self.ont, compared)}."
-            sentence = template.format(s=_label(self.ont, s), p=p_label, o=_label(self.ont, o))
-            if sentence in used or any(sentence in u or u in sentence for u in used):
+            sentence = quote = template.format(s=_label(self.ont, s), p=p_label, o=_label(self.ont, o))
+            cited: list[int] = []
+            if works and rng.random() < 0.4:
+                # "... [3]." or "....[1][2]": the quote stops before the marker (and its full stop)
+                cited = rng.sample(range(1, works + 1), rng.choice((1, 1, 2)))
+                if len(cited) == 1:
+                    quote = sentence[:-1]
+                    sentence = f"{quote} [{cited[0]}]."
+                else:
+                    sentence += "".join(f"[{n}]" for n in cited)
+            if not draft.unambiguous(sentence, quote):
                 continue
-            used.add(sentence)
             paragraph.append(sentence)
             plain = (
                 p != "is_a"
@@ -222,99 +479,370 @@ class Generator:
                 and extra.get("modality") != "possible"
                 and extra.get("frequency") not in self.low_frequencies
             )
-            facts.append(self._fact(f"fact-{n_fact}", sentence, s, p, o, extra))
-            optional = sum(key in extra for key in ("frequency", "compared_to", "note"))
-            triples += 7 + self._fact_triples(s, p, o, plain=plain) + optional
-            segments += 1
+            self._fact(draft, f"fact-{n_fact}", quote, s, p, o, extra)
+            optional = sum(key in extra for key in ("frequency", "compared_to", "note")) + len(cited)  # cito:cites
+            self._statement(draft, s, p, o, plain=plain, extra=optional)
+            draft.segment()
             n_fact += 1
             if len(paragraph) == 6:
-                lines.append(" ".join(paragraph))
+                draft.lines.append(" ".join(paragraph))
                 paragraph = []
         if paragraph:
-            lines.append(" ".join(paragraph))
-        lines.append("")
+            draft.lines.append(" ".join(paragraph))
+        draft.lines.append("")
 
-        # One clinical study with typed numbers.
+    # -- references ----------------------------------------------------------
+    def _citation(self, year: int) -> str:
+        rng = self.rng
+        first, last = rng.randint(100, 900), rng.randint(5, 15)
+        return (
+            f"{rng.choice(AUTHORS)} {rng.choice('ABCDEFGHJK')}, et al. {rng.choice(JOURNALS)} "
+            f"{year};{rng.randint(10, 140)}:{first}-{first + last}."
+        )
+
+    def _reference_list(self, draft: _Draft, works: int) -> None:
+        """A heading (excluded) and numbered entries, most with a DOI: each is a cited work."""
+        draft.lines.append("References")
+        draft.exclude("References", "heading")
+        for n in range(1, works + 1):
+            entry = f"[{n}] {self._citation(2015 + n)}"
+            doi = self.rng.random() < 0.85
+            if doi:
+                entry += f" doi:{DOI_PREFIX}/{draft.doc_id}.{n}"
+            draft.lines.append(entry)
+            draft.segment()
+            # cites, type, citation, derived from its entry, reference number; a DOI and its link
+            draft.triples += 5 + 2 * doi
+
+    def _summarised_work(self, draft: _Draft, registry: str | None) -> None:
+        """The publication a trial summary reports, sometimes naming the trial's registry number."""
+        entry = f"Reference: {self._citation(2024)} doi:{DOI_PREFIX}/{draft.doc_id}"
+        if registry:
+            entry += f" {registry}"
+        draft.lines.append(entry)
+        draft.segment()
+        # summarises, type, citation, derived from its entry, DOI and its link; the trial's link
+        draft.triples += 6 + (registry is not None)
+
+    # -- studies -------------------------------------------------------------
+    def _registry(self, kind: str, number: int) -> str | None:
+        """A trial of the document's pool: for every overview (the curator links it) and most other reports."""
+        if kind != "overview" and self.rng.random() >= 0.75:
+            return None
+        pool = number // DOCUMENTS_PER_POOL
+        return f"NCT99{pool:04d}{self.rng.randrange(TRIALS_PER_POOL):02d}"
+
+    def _trial(self) -> _Trial:
+        """A trial's design and results.
+
+        What a trial has (a phase, a product, evaluable patients, which measures, which arms)
+        goes by turns, so that every few trials cover them all; its terms and numbers are drawn.
+        """
+        rng, turn = self.rng, self.trials_made
+        self.trials_made += 1
+        phase = PHASE_TURNS[turn % len(PHASE_TURNS)]
+        product = rng.choice(self.products) if turn % 7 != 6 else None
+        intervention = product if product and rng.random() < 0.3 else rng.choice(self.interventions)
         patients = rng.randint(6, 60)
-        responders = rng.randint(0, patients)
-        intervention = rng.choice(self.interventions)
-        population = rng.choice(self.populations)
-        source = rng.choice(self.sources)
-        absent = rng.sample(self.events, 2)
-        study_quote = f"A phase 1 trial ({doc_id}) treated {patients} patients with {_label(self.ont, intervention)}"
-        outcome_quote = f"complete responses in {responders} of {patients} patients"
-        absent_quote = "with no development of " + " or ".join(_label(self.ont, e) for e in absent)
-        lines.append(f"{study_quote}, reporting {outcome_quote}, {absent_quote}.")
-        segments += 1
-        study = [
-            f"  - id: trial-{doc_id}",
-            f"    label: {_yaml_str('Phase 1 trial ' + doc_id)}",
-            f"    quote: {_yaml_str(study_quote)}",
-            f"    intervention: {intervention}",
-            f"    cell_source: {source}",
-            f"    population: {population}",
-            f"    patients: {patients}",
-            "    outcomes:",
-            "      - id: complete-response",
-            "        type: CompleteResponse",
-            f"        count: {responders}",
-            f"        of: {patients}",
-            f"        quote: {_yaml_str(outcome_quote)}",
-            "    adverse_events:",
-            *(
-                line
-                for event in absent
-                for line in (
-                    f"      - id: {_kebab(event)}",
-                    f"        type: {event}",
-                    "        count: 0",
-                    f"        quote: {_yaml_str(absent_quote)}",
-                )
+        evaluable = rng.randint(max(3, patients // 2), patients) if turn % 3 == 1 else None
+        complete = rng.randint(0, evaluable or patients)
+        measures = [
+            _Measure(
+                "complete-response",
+                "CompleteResponse",
+                count=complete,
+                of=evaluable or patients,
+                evaluable=evaluable is not None,
+                template="Complete response was seen in {count} of {of}{among} patients",
+            )
+        ]
+        day, months = rng.choice((28, 30, 100)), rng.choice((6, 12))
+        optional = [
+            _Measure(
+                f"overall-response-day-{day}",
+                "OverallResponse",
+                percent=rng.randint(20, 90),
+                at=(day, "day", None),
+                template="The overall response rate was {percent}% at day {at}",
+            ),
+            _Measure(
+                "overall-survival",
+                "OverallSurvival",
+                percent=rng.randint(30, 95),
+                at=(1, "year", None),
+                template="At one year, overall survival was {percent}%",
+            ),
+            _Measure(
+                f"progression-free-survival-month-{months}",
+                "ProgressionFreeSurvival",
+                percent=rng.randint(10, 70),
+                at=(months, "month", None),
+                template="Progression-free survival at {at} months was {percent}%",
+            ),
+            _Measure(
+                "persistence",
+                "CellPersistence",
+                at=(rng.choice((3, 6, 12)), "month", "at-least"),
+                template="The cells persisted for at least {at} months",
+            ),
+            _Measure(
+                "stable-disease",
+                "StableDisease",
+                count=rng.randint(1, max(1, patients // 4)),
+                at=(rng.choice((8, 12, 16)), "week", "about"),
+                template="Stable disease lasted about {at} weeks in {count} of the patients",
+            ),
+            _Measure(
+                "complete-metabolic-response",
+                "CompleteMetabolicResponse",
+                count=rng.randint(0, patients // 3),
+                of=patients,
+                at=(rng.choice((28, 56)), "day", "at-most"),
+                template="A complete metabolic response within at most {at} days was seen in {count} of {of} patients",
             ),
         ]
-        # study (type, label, patientCount, preliminary) and its outcome (hasOutcome, type, numerator, denominator)
-        triples += 8
-        study_iri = f"study/{doc_id}/trial-{doc_id}"
-        typed = (("studiedIntervention", intervention), ("cellSource", source), ("studyPopulation", population))
-        for pred, obj in typed:
-            triples += 7 + self._fact_triples(study_iri, pred, obj, plain=True)
-        for event in absent:
-            triples += 7 + self._fact_triples(study_iri, "observedAdverseEvent", event, plain=False)
-            # the observation (hasAdverseEventObservation, type, eventType, patientsAffected) and its statement
-            triples += 4 + 7 + self._fact_triples(study_iri, "hasAdverseEventObservation", event, plain=False)
-        triples += segments * 6 + extra_segment_triples
-
-        text = "\n".join(lines) + "\n"
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        for quote in [f.split("quote: ", 1)[1].split("\n", 1)[0] for f in facts + excluded]:
-            raw = quote[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            if text.count(raw) != 1:
-                raise AssertionError(f"generator bug: quote {raw!r} occurs {text.count(raw)} times in {doc_id}")
-        facts_yaml = (
-            f"# Synthetic facts for documents/{doc_id}.txt (benchmarks/generate.py).\n"
-            f"document: {doc_id}.txt\nsha256: {sha}\n\nfacts:\n"
-            + "\n".join(facts)
-            + "\n\nstudies:\n"
-            + "\n".join(study)
-            + "\n\nexcluded:\n"
-            + "\n".join(excluded)
-            + "\n"
+        # two measures in turn, now and then a third
+        chosen = [optional[(2 * turn) % len(optional)], optional[(2 * turn + 1) % len(optional)]]
+        if rng.random() < 0.3:
+            chosen.append(rng.choice([m for m in optional if m not in chosen]))
+        measures += chosen
+        if evaluable is not None and turn % 2 == 0:
+            measures.append(
+                _Measure(
+                    "partial-response",
+                    "PartialResponse",
+                    percent=rng.randint(5, 40),
+                    of=evaluable,
+                    evaluable=True,
+                    template="The partial response rate was {percent}% among {of} evaluable patients",
+                )
+            )
+        arms: list[_Arm] = []
+        if product and turn % 3 != 2:
+            unit = "cells-per-kg" if turn % 2 == 0 else "cells"
+            doses = sorted(rng.sample(range(5, 9), rng.randint(1, 3)))
+            arms.append(
+                _Arm(
+                    "dose-escalation",
+                    product,
+                    route=rng.choice(sorted(ROUTES)) if turn % 4 != 3 else None,
+                    infusions=rng.choice((1, 2, 3, 4)) if turn % 5 != 2 else None,
+                    doses=[(f"{rng.choice((1, 2, 5))} × 10^{e}", unit) for e in doses],
+                )
+            )
+            if turn % 4 == 1:
+                arms.append(_Arm("combination", product, partner=rng.choice(PARTNERS)))
+        return _Trial(
+            phase,
+            intervention,
+            product,
+            rng.choice(self.populations),
+            rng.choice(self.sources) if rng.random() < 0.5 else None,
+            patients,
+            evaluable,
+            measures,
+            arms,
         )
-        return text, facts_yaml, triples
 
-    def _fact(self, fact_id: str, quote: str, s: str, p: str, o: str, extra: dict[str, str] | None = None) -> str:
-        rows = [f"  - id: {fact_id}", f"    quote: {_yaml_str(quote)}", f"    subject: {s}", f"    predicate: {p}"]
-        rows.append(f"    object: {o}")
-        rows += [f"    {k}: {v}" for k, v in (extra or {}).items()]
-        return "\n".join(rows)
+    def _study(self, draft: _Draft, kind: str, trial: _Trial, registry: str | None, *, interim: bool) -> None:
+        """The document's report of its trial: the study, arms, outcomes, adverse events and findings."""
+        study_id = f"trial-{draft.doc_id}"
+        iri = f"study/{draft.doc_id}/{study_id}"
+        named = registry is not None and kind != "overview"  # an overview's trial is identified by the curator
+        design = PHASES.get(trial.phase or "", "clinical study")
+        intervention, population = _label(self.ont, trial.intervention), _label(self.ont, trial.population)
+        tag = f" ({registry})" if named else ""
+        # a conference report gives its figures without the number of patients treated so far
+        with_patients = kind != "conference-report"
+        if with_patients:
+            quote = f"A {design}{tag} treated {trial.patients} patients with {intervention} for {population}"
+        else:
+            quote = f"A {design}{tag} is testing {intervention} in {population}"
+        draft.lines.append(quote + ".")
+        draft.segment()
+        draft.quotes.append(quote)
+        rows = [
+            f"  - id: {study_id}",
+            f"    label: {_yaml_str(f'{_capital(design)} of {intervention} in {population}{tag}')}",
+            f"    quote: {_yaml_str(quote)}",
+        ]
+        draft.triples += 3  # type, label, preliminary
+        if registry:
+            rows.append(f"    registry: {registry}")
+            if not named:
+                note = "Synthetic: the curator identified which trial of the benchmark's pool this overview reports."
+                rows.append(f"    registry_note: {_yaml_str(note)}")
+            draft.triples += 4  # a clinical trial, the trial, its number, whether the text names it
+        if trial.phase:
+            rows.append(f'    phase: "{trial.phase}"' if trial.phase.isdigit() else f"    phase: {trial.phase}")
+            draft.triples += 1
+        if interim:
+            rows.append("    preliminary: true")
+        rows.append(f"    intervention: {trial.intervention}")
+        self._statement(draft, iri, "studiedIntervention", trial.intervention, plain=True, extra=1)  # fromStudy
+        if trial.product:
+            rows.append(f"    product: {trial.product}")
+            draft.triples += 1
+        if trial.source:
+            rows.append(f"    cell_source: {trial.source}")
+            self._statement(draft, iri, "cellSource", trial.source, plain=True, extra=1)
+        rows.append(f"    population: {trial.population}")
+        self._statement(draft, iri, "studyPopulation", trial.population, plain=True, extra=1)
+        if with_patients:
+            rows.append(f"    patients: {trial.patients}")
+            draft.triples += 1
+        measures = self._reported(trial.measures)
+        if trial.evaluable is not None and any(m.evaluable for m in measures):
+            rows.append(f"    evaluable: {trial.evaluable}")
+            draft.triples += 1
+        if trial.arms:
+            rows.append("    arms:")
+            for arm in trial.arms:
+                rows += self._arm(draft, iri, arm)
+        rows.append("    outcomes:")
+        for measure in measures:
+            rows += self._outcome(draft, iri, measure)
+        rows += self._adverse_events(draft, iri, trial.patients if with_patients else None)
+        draft.studies.append("\n".join(rows))
+        self._findings(draft, study_id, iri, trial.product)
+        if kind == "conference-report" or interim:
+            sentence = "These figures are preliminary and may change as follow-up continues."
+            draft.lines.append(sentence)
+            draft.exclude(sentence, "not-a-factual-claim", "Says the figures are preliminary (carnk:preliminary).")
 
-    def _fact_triples(self, s: str, p: str, o: str, *, plain: bool) -> int:
-        """Statement (7) and its provenance (13), plus the plain triple the first time it is seen."""
-        count = 13
-        if plain and (s, p, o) not in self.plain:
-            self.plain.add((s, p, o))
-            count += 1
-        return count
+    def _reported(self, measures: list[_Measure]) -> list[_Measure]:
+        """The trial's measures as this document gives them: now and then a count or percentage differs."""
+        rng = self.rng
+        reported = []
+        for m in measures:
+            m = replace(m)
+            if rng.random() < 0.25:
+                if m.count is not None and m.of is not None:
+                    m.count = max(0, min(m.of, m.count + rng.choice((-2, -1, 1, 2))))
+                elif m.percent is not None:
+                    m.percent = max(1, min(99, m.percent + rng.choice((-5, -3, 3, 5))))
+            reported.append(m)
+        return reported
+
+    def _arm(self, draft: _Draft, study: str, arm: _Arm) -> list[str]:
+        product = _label(self.ont, arm.product)
+        if arm.partner:
+            sentence = f"A second cohort received {product} combined with {_label(self.ont, arm.partner)}."
+        else:
+            route = f" {ROUTES[arm.route]}" if arm.route else ""
+            infusions = ""
+            if arm.infusions:
+                infusions = " in one infusion" if arm.infusions == 1 else f" in {COUNT_WORDS[arm.infusions]} infusions"
+            unit = "cells per kilogram" if arm.doses[0][1] == "cells-per-kg" else "cells"
+            doses = " or ".join(value for value, _ in arm.doses)
+            sentence = f"Patients received {product}{route}{infusions} at {doses} {unit}."
+        draft.lines.append(sentence)
+        draft.segment()
+        draft.quotes.append(sentence)
+        arm_iri = f"{study}/arm/{arm.arm_id}"
+        rows = [f"      - id: {arm.arm_id}", f"        quote: {_yaml_str(sentence)}", f"        product: {arm.product}"]
+        # its statement's plain triple is the study's hasArm link, counted here
+        self._statement(draft, study, "hasArm", arm_iri, plain=False, extra=1)
+        draft.triples += 3  # hasArm, type, product
+        if arm.partner:
+            rows.append(f"        combined_with: {arm.partner}")
+            self._statement(draft, arm_iri, "combinedWith", arm.partner, plain=True, extra=1)
+        if arm.route:
+            rows.append(f"        route: {arm.route}")
+            self._statement(draft, arm_iri, "viaRoute", arm.route, plain=True, extra=1)
+        if arm.infusions:
+            rows.append(f"        infusions: {arm.infusions}")
+            draft.triples += 1
+        if arm.doses:
+            rows.append("        doses:")
+            rows += [f"          - {{value: {value}, unit: {unit}}}" for value, unit in arm.doses]
+            draft.triples += 4 * len(arm.doses)  # hasDoseLevel, type, value, unit
+        return rows
+
+    def _outcome(self, draft: _Draft, study: str, m: _Measure) -> list[str]:
+        quote = m.template.format(
+            count=m.count, of=m.of, percent=m.percent, at=m.at[0] if m.at else "", among=" evaluable" * m.evaluable
+        )
+        draft.lines.append(quote + ".")
+        draft.segment()
+        draft.quotes.append(quote)
+        rows = [f"      - id: {m.outcome_id}", f"        type: {m.type}", f"        quote: {_yaml_str(quote)}"]
+        # its statement's plain triple is the study's hasOutcome link, counted here
+        self._statement(draft, study, "hasOutcome", f"{study}/outcome/{m.outcome_id}", plain=False, extra=1)
+        draft.triples += 2  # hasOutcome, type
+        for key, value in (("count", m.count), ("of", m.of), ("percent", m.percent)):
+            if value is not None:
+                rows.append(f"        {key}: {value}")
+                draft.triples += 1
+        if m.evaluable:
+            rows.append("        among: evaluable")
+            draft.triples += 1
+        if m.at:
+            value, unit, bound = m.at
+            rows.append(f"        at: {{value: {value}, unit: {unit}" + (f", bound: {bound}}}" if bound else "}"))
+            draft.triples += 2 + (bound is not None)  # time point, unit, bound
+        return rows
+
+    def _adverse_events(self, draft: _Draft, study: str, patients: int | None) -> list[str]:
+        """Events observed (one with its grade, one at or above a grade), and events not observed."""
+        rng = self.rng
+        events = rng.sample(self.events, rng.randint(1, 4))
+        rows = ["    adverse_events:"]
+        entries: list[tuple[str, int, str, dict[str, int]]] = []  # event, count, quote, grades and percent
+        if rng.random() < 0.5:
+            event = events.pop()
+            count = rng.randint(1, max(1, (patients or 10) // 3))
+            grade = rng.randint(1, 3)
+            share = f" ({_percent(count, patients)}%)" if patients else ""
+            quote = f"{_capital(_label(self.ont, event))} occurred in {_patients(count)}{share} and was grade {grade}"
+            values = {"grade": grade} | ({"percent": _percent(count, patients)} if patients else {})
+            entries.append((event, count, quote, values))
+        if events and rng.random() < 0.3:
+            event = events.pop()
+            count = rng.randint(1, max(1, (patients or 10) // 4))
+            grade = rng.randint(3, 4)
+            quote = f"Grade {grade} or higher {_label(self.ont, event)} occurred in {_patients(count)}"
+            entries.append((event, count, quote, {"min_grade": grade}))
+        if events:
+            quote = f"No {' or '.join(_label(self.ont, e) for e in events)} was observed"
+            entries += [(event, 0, quote, {}) for event in events]
+        for quote in dict.fromkeys(q for _, _, q, _ in entries):
+            draft.lines.append(quote + ".")
+            draft.segment()
+            draft.quotes.append(quote)
+        for event, count, quote, values in entries:
+            aid = _kebab(event)
+            rows += [
+                f"      - id: {aid}",
+                f"        type: {event}",
+                f"        quote: {_yaml_str(quote)}",
+                f"        count: {count}",
+                *(f"        {key}: {value}" for key, value in values.items()),
+            ]
+            # the observation's statement (its plain triple is the study's link) and the event's
+            self._statement(draft, study, "hasAdverseEventObservation", aid, plain=False, extra=1)
+            self._statement(draft, study, "observedAdverseEvent", event, plain=count > 0, extra=1)
+            draft.triples += 4 + len(values)  # link, type, event type, patients affected; percent, grade
+        return rows
+
+    def _findings(self, draft: _Draft, study_id: str, study: str, product: str | None) -> None:
+        """Claims that are findings of the study: about the study itself, or about its product."""
+        rng = self.rng
+        if rng.random() < 0.35:
+            predictor = rng.choice(self.predictors)
+            sentence = f"In this study, {_label(self.ont, predictor)} predicted a better outcome."
+            draft.lines.append(sentence)
+            draft.segment()
+            finding = {"study": study_id}
+            self._fact(draft, "finding-predictor", sentence, None, "hasOutcomePredictor", predictor, finding)
+            self._statement(draft, study, "hasOutcomePredictor", predictor, plain=True, extra=1)  # fromStudy
+        if product and rng.random() < 0.25:
+            procedure = rng.choice(PROCEDURES)
+            sentence = f"Before infusion, {_label(self.ont, product)} required {_label(self.ont, procedure)}."
+            draft.lines.append(sentence)
+            draft.segment()
+            self._fact(draft, "finding-procedure", sentence, product, "requires", procedure, {"study": study_id})
+            self._statement(draft, product, "requires", procedure, plain=True, extra=1)
 
 
 def base_triples(root: Path) -> int:
@@ -344,7 +872,7 @@ def generate(target: int, out: Path, seed: int = 7) -> tuple[int, int]:
     n = 0
     while estimate < target or n == 0:
         doc_id = f"synthetic-{n:06d}"
-        text, facts_yaml, triples = gen.document(doc_id)
+        text, facts_yaml, triples = gen.document(doc_id, n)
         (out / "documents" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
         (out / "facts" / f"{doc_id}.yaml").write_text(facts_yaml, encoding="utf-8")
         estimate += triples

@@ -39,23 +39,65 @@ def test_generated_corpus_builds_to_about_the_requested_size(corpus: Path, tmp_p
     assert next(s for s in stages if s["stage"] == "load")["cached"] == 0  # a first build: nothing to reuse
     assert all(s["seconds"] >= 0 and s["peak_rss_mib"] > 0 for s in stages)
     assert next(s for s in stages if s["stage"] == "assemble")["triples"] == triples
+    # documents that report one trial with different values for a measure
+    assert len((out / "conflicts.tsv").read_text(encoding="utf-8").splitlines()) > 1
 
 
 def test_generated_corpus_mixes_every_fact_kind(corpus: Path) -> None:
     keys: dict[str, set[str]] = {}
+    kinds: set[str] = set()
+    reasons: set[str] = set()
+    studies: list[dict] = []
     documents = sorted((corpus / "documents").glob("*.txt"))
     assert len(documents) >= 20
     for path in sorted((corpus / "facts").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert set(data["metadata"]) == {"title", "kind", "licence"}
+        kinds.add(data["metadata"]["kind"])
         for fact in data["facts"]:
             for key, value in fact.items():
                 keys.setdefault(key, set()).add(str(value))
-        assert data["studies"][0]["patients"] >= data["studies"][0]["outcomes"][0]["count"]
-        assert {e["reason"] for e in data["excluded"]} == {"heading", "list-introduction"}
+        studies += data["studies"]
+        reasons |= {e["reason"] for e in data["excluded"]}
     assert keys["polarity"] == {"negated"}
     assert keys["modality"] == {"possible", "implied"}
     assert keys["frequency"] == {"usually", "often", "sometimes", "uncommon", "minimal-or-none"}
     assert "is_a" in keys["predicate"] and "compared_to" in keys and "note" in keys
+    assert kinds == {"overview", "review", "trial-summary", "conference-report"}
+    assert reasons == {"heading", "list-introduction", "not-a-factual-claim"}
+
+    # claims about named products, and findings of a study (about the study or its product)
+    products = {"FT516", "FT596", "NKX019", "CordBloodCAR19IL15NKCells", "NKG2DmRNACARNKCells"}
+    assert keys["subject"] & products
+    assert {"targetsAntigen", "engineeredWith", "armouredWith", "hasGeneKnockout", "combinedWith"} <= keys["predicate"]
+    assert "study" in keys and "hasOutcomePredictor" in keys["predicate"]
+
+    # reference lists: numbered entries cited by markers, and the publication a summary reports
+    texts = [path.read_text(encoding="utf-8") for path in documents]
+    assert any(re.search(r"^\[\d+\] .* doi:10\.5555/", text, re.MULTILINE) for text in texts)
+    assert any(re.search(r" \[\d+\]\.|\.\[\d+\]\[\d+\]", text) for text in texts)
+    assert any(text.count("\nReference: ") == 1 for text in texts)
+
+    # studies: phases, products, arms, outcomes, adverse events, registry links
+    phases = {str(s.get("phase")) for s in studies}
+    assert phases <= {"1", "1-2", "2", "pilot", "None"} and len(phases) >= 4
+    assert all(s["product"] in products for s in studies if "product" in s)
+    assert any("patients" not in s for s in studies) and any(s.get("preliminary") is True for s in studies)
+    arms = [a for s in studies for a in s.get("arms", [])]
+    assert {"route", "infusions", "doses", "combined_with"} <= {k for a in arms for k in a}
+    assert {d["unit"] for a in arms for d in a.get("doses", [])} == {"cells-per-kg", "cells"}
+    outcomes = [o for s in studies for o in s["outcomes"]]
+    assert any("count" in o and "of" in o for o in outcomes) and any("percent" in o for o in outcomes)
+    assert {o["at"].get("bound") for o in outcomes if "at" in o} == {None, "at-least", "at-most", "about"}
+    assert any(o.get("among") == "evaluable" for o in outcomes) and any("evaluable" in s for s in studies)
+    events = [e for s in studies for e in s["adverse_events"]]
+    assert any(e["count"] == 0 for e in events)
+    assert any(e["count"] > 0 and "grade" in e for e in events)
+    assert any(e["count"] > 0 and "min_grade" in e for e in events)
+    registries = [s["registry"] for s in studies if "registry" in s]
+    assert all(re.fullmatch(r"NCT99\d{6}", r) for r in registries)  # synthetic: no real trial
+    assert len(set(registries)) < len(registries)  # some trial is reported by several documents
+    assert any("registry_note" in s for s in studies)
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
