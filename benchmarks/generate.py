@@ -672,7 +672,7 @@ class Generator:
             if not named:
                 note = "Synthetic: the curator identified which trial of the benchmark's pool this overview reports."
                 rows.append(f"    registry_note: {_yaml_str(note)}")
-            draft.triples += 4  # a clinical trial, the trial, its number, whether the text names it
+            draft.triples += 3  # the trial, its number, whether the text names it
         if trial.phase:
             rows.append(f'    phase: "{trial.phase}"' if trial.phase.isdigit() else f"    phase: {trial.phase}")
             draft.triples += 1
