@@ -1273,8 +1273,10 @@ def shape_queries(roots: list[Shape]) -> Iterable[str]:
         yield from (q for q, _ in shape.sparql)
 
 
+# A keyword, not a variable (?count, $graph) or a prefixed name (ex:min) that spells one.
 _BAG_SENSITIVE = re.compile(
-    r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT|GROUP\s+BY|HAVING|GRAPH|SERVICE)\b|\{\s*SELECT\b", re.IGNORECASE
+    r"(?<![?$:\w])(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT|GROUP\s+BY|HAVING|GRAPH|SERVICE)\b|\{\s*SELECT\b",
+    re.IGNORECASE,
 )
 
 

@@ -182,6 +182,11 @@ BAG_SAFETY = {
     "SELECT ?s WHERE { ?s <http://x/#> ?o . GRAPH ?g { ?s ?p ?o } }": False,
     "SELECT ?s WHERE { ?s ?p ?o } # comment\rGROUP BY ?s": False,
     "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 1 } }": False,
+    # variables and prefixed names that spell a keyword are neither
+    "SELECT $this ?count ?of WHERE { $this ex:numerator ?count ; ex:denominator ?of }": True,
+    "SELECT ?graph ?min WHERE { ?graph ex:count ?min ; ex:max $sum }": True,
+    "SELECT (COUNT(?count) AS ?n) WHERE { ?s ?p ?count }": False,
+    "SELECT ?s WHERE { ?s ?p ?graph . GRAPH ?graph { ?s ?p ?o } }": False,
 }
 
 
