@@ -22,6 +22,7 @@ import hashlib
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,16 +162,16 @@ class Inputs:
 
     ontology: Ontology
     ontology_digest: str
-    mappings: MappingSet
     pairs: list[tuple[Path, Path]]  # each document with its facts file, by document name
     errors: list[InputError]  # documents and facts files that do not pair up
 
 
-def read_inputs(root: Path, cache: Cache) -> Inputs:
-    """Gate 1: read the shared inputs and pair documents with facts files.
+def read_inputs(root: Path) -> Inputs:
+    """Gate 1: read the ontology and pair documents with facts files.
 
-    Errors of the documents, facts and mapping files are collected (and reported with the
-    errors of the next gate); an unreadable ontology, shapes or checks file stops here.
+    Errors of the documents and facts files are collected (and reported with the errors of
+    the next gate); an unreadable ontology stops here. The mappings are read by
+    :func:`read_mappings` while the documents' parts are computed.
     """
     ontology_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR))
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
@@ -188,16 +189,12 @@ def read_inputs(root: Path, cache: Cache) -> Inputs:
         errors.extend(_orphan_errors(orphans, documents, ontology))
     if not documents:
         errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
-    mappings = None
-    try:
-        mappings = _mappings(root, ontology, ontology_digest, cache)
-    except InputErrors as exc:
-        errors.extend(exc.errors)
-    except InputError as exc:
-        errors.append(exc)
-    if mappings is None:
-        raise _errors(errors)
-    return Inputs(ontology, ontology_digest, mappings, pairs, errors)
+    return Inputs(ontology, ontology_digest, pairs, errors)
+
+
+def read_mappings(root: Path, inputs: Inputs, cache: Cache) -> MappingSet:
+    """The mapping set, checked against the ontology (cached: loading bioregistry takes a second or more)."""
+    return _mappings(root, inputs.ontology, inputs.ontology_digest, cache)
 
 
 @dataclass
@@ -286,8 +283,15 @@ def _compute(ontology: Ontology, task: tuple[Path, Path, str]) -> DocumentPart |
     return [(str(e.location.path), e.location.line, e.location.column, e.message, e.hint) for e in errors]
 
 
-def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentPart]:
-    """Gate 2: every document's part, from the cache where its inputs are unchanged; errors of all files together."""
+def compute_parts(
+    inputs: Inputs, cache: Cache, pool: Workers, meanwhile: Callable[[], None] = lambda: None
+) -> list[DocumentPart]:
+    """Gate 2: every document's part, from the cache where its inputs are unchanged; errors of all files together.
+
+    ``meanwhile`` runs in this process once, while the workers compute (after the first
+    result, when this process would otherwise only wait for them); the input errors it
+    raises are reported with the documents' errors.
+    """
     parts: dict[str, DocumentPart] = {}
     todo: list[tuple[Path, Path, str]] = []
     errors = list(inputs.errors)
@@ -306,7 +310,19 @@ def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentP
             parts[doc_path.stem] = part
         else:
             todo.append((doc_path, facts_path, key))
+    pending = [meanwhile]
+
+    def run_meanwhile() -> None:
+        while pending:
+            try:
+                pending.pop()()
+            except InputErrors as exc:
+                errors.extend(exc.errors)
+            except InputError as exc:
+                errors.append(exc)
+
     for (doc_path, _, _), computed in zip(todo, pool.imap(_compute, inputs.ontology, todo), strict=True):
+        run_meanwhile()
         if isinstance(computed, DocumentPart):
             cache.put("part", computed.key, computed)
             parts[doc_path.stem] = computed
@@ -315,6 +331,7 @@ def compute_parts(inputs: Inputs, cache: Cache, pool: Workers) -> list[DocumentP
                 InputError(Location(Path(path), line, column), message, hint)
                 for path, line, column, message, hint in computed
             )
+    run_meanwhile()
     if errors:
         raise _errors(sorted(errors, key=_error_order))
     return [parts[stem] for stem in sorted(parts)]
@@ -352,13 +369,15 @@ class Checked:
 def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progress: Progress) -> Checked:
     """Run every gate over the shards of ``root``; raise on the first gate that fails, write nothing."""
     with progress.stage("load") as counts:
-        inputs = read_inputs(root, cache)
-        parts = compute_parts(inputs, cache, pool)
+        inputs = read_inputs(root)
+        read: list[MappingSet] = []
+        parts = compute_parts(inputs, cache, pool, lambda: read.append(read_mappings(root, inputs, cache)))
+        mappings = read[0]
         rules = read_rules(root)
         counts["documents"] = len(parts)
         counts["statements"] = sum(p.summary.facts for p in parts)
         counts["cached"] = cache.stats.hits["part"]
-    ontology, mappings = inputs.ontology, inputs.mappings
+    ontology = inputs.ontology
     with progress.stage("assemble") as counts:
         kg_ontology = canonical_ontology(ontology)
         _refuse_instance_data(kg_ontology, ontology)
@@ -570,6 +589,7 @@ __all__ = [
     "compute_parts",
     "corpus_inputs",
     "read_inputs",
+    "read_mappings",
     "read_rules",
     "release_files",
     "run_build",

@@ -452,7 +452,7 @@ def test_a_changed_input_or_code_version_never_finds_the_old_part(
 
     def load() -> tuple[DocumentPart, Cache]:
         cache = Cache(directory, types=cached_types())
-        inputs = Inputs(ontology, "ontology digest", None, pairs, [])  # type: ignore[arg-type]
+        inputs = Inputs(ontology, "ontology digest", pairs, [])
         parts = compute_parts(inputs, cache, Workers(1))
         return parts[0], cache
 
