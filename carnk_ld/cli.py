@@ -17,12 +17,14 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from carnk_ld import stopping
 from carnk_ld.constants import (
     DEFAULT_OUT,
+    FACTS_DIR,
     MAPPINGS_DIR,
     MAPPINGS_FILE,
     ONTOLOGY_DIR,
@@ -32,7 +34,7 @@ from carnk_ld.constants import (
 )
 from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
 from carnk_ld.cq import run_competency_questions
-from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
+from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
 from carnk_ld.guide import GUIDE_COMMAND, GUIDE_FILE, load_curation, modelling_guide
 from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
@@ -41,6 +43,7 @@ from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
+from carnk_ld.scaffold import new_facts
 from carnk_ld.store import store_path
 from carnk_ld.timings import timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
@@ -231,9 +234,14 @@ def _stopping_on_signals() -> Iterator[None]:
         stopping.restore(previous)
 
 
-def _fail(exc: CarnkError, root: Path) -> None:
+def _fail(exc: CarnkError, root: Path, outcome: str | None = None) -> NoReturn:
+    """Report ``exc`` and exit with its code; ``outcome`` says what was left as it was (default: a build's words)."""
     if root.resolve() != Path.cwd().resolve():
         click.echo(f"in corpus {root}:", err=True)
+    if outcome is not None:
+        click.echo(str(exc), err=True)
+        click.echo(f"failed: {outcome}", err=True)
+        sys.exit(exc.exit_code)
     if isinstance(exc, ValidationFailed):
         click.echo(exc.report_text.rstrip(), err=True)
         click.echo(f"build failed: {exc.violations} SHACL results; the previous release is untouched", err=True)
@@ -556,3 +564,32 @@ def guide(root: Path | None, check_only: bool) -> None:
         click.echo(f"{shown}: error: cannot write the modelling guide: {exc.strerror or exc}", err=True)
         sys.exit(2)
     _echo(f"wrote {shown}")
+
+
+@main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@ROOT_OPTION
+def new(document: Path, root: Path | None) -> None:
+    """Start curating DOCUMENT (documents/X.txt): write facts/X.yaml to edit.
+
+    The file names the document and its sha256, stubs its metadata, and lists every segment as
+    a comment with its number, line and text, with the facts drafted for it and suggested
+    exclusions, commented out: uncomment what you accept. It never overwrites a facts file.
+
+    Example: carnk-ld new documents/my-trial.txt
+    """
+    root = root or project_root()
+    try:
+        written = new_facts(root, document)
+    except CarnkError as exc:
+        _fail(exc, root, "nothing was written")
+    except FileExistsError:
+        _fail(InputError(Path(FACTS_DIR) / f"{document.stem}.yaml", "the facts file appeared meanwhile"), root)
+    except OSError as exc:
+        click.echo(f"error: cannot write the facts file: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    _echo(
+        f"wrote {written.facts_path}: {written.segments} segments of {written.document_path}, "
+        f"{written.drafted} with drafted facts, {written.exclusions} suggested exclusions"
+    )
+    _echo(f"next: edit {written.facts_path}, then run `carnk-ld check` until no segment is left unaccounted")

@@ -226,6 +226,25 @@ def replace_file(target: Path, data: bytes) -> None:
         raise
 
 
+def create_file(target: Path, data: bytes) -> None:
+    """Write ``data`` to the new file ``target`` atomically; FileExistsError if it exists (even if it just appeared).
+
+    A temporary file beside it is written, fsynced and hard-linked to ``target`` (a link never
+    replaces a file), with the permissions the umask gives a new file.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(name, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
 def _umask() -> int:
     """The process's umask (read by setting it, the only way; the command runs one thread by now)."""
     current = os.umask(0)

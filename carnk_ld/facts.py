@@ -806,7 +806,7 @@ def load_facts(
     factset = FactSet(shown, document, works=works_of(document))
     res.works = {w.number: w.iri for w in factset.works if w.number is not None}
     errors: list[InputError] = []
-    if "metadata" in top.items:
+    if "metadata" in top.items and not reader.empty(top.items["metadata"][1]):
         try:
             factset.metadata = _metadata(res, top.items["metadata"][1])
         except InputError as exc:
@@ -815,8 +815,8 @@ def load_facts(
 
     def each(key: str, handle: Callable[[YNode], None]) -> None:
         """Resolve every item of a section, collecting errors so curators see them all at once."""
-        if key not in top.items:
-            return
+        if key not in top.items or reader.empty(top.items[key][1]):
+            return  # a section left empty (all its items still commented out) has no items
         for item in reader.sequence(top.items[key][1], key).items:
             try:
                 handle(item)

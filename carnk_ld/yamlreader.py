@@ -258,6 +258,11 @@ class Reader:
                 raise self.error(node.line, f"{what} is missing the required key {key!r}")
         return node
 
+    @staticmethod
+    def empty(node: YNode) -> bool:
+        """Whether ``node`` is an empty value (a key with nothing after it, or ``~``/``null``)."""
+        return isinstance(node, YScalar) and node.plain and node.value in _NULLS
+
     def sequence(self, node: YNode, what: str) -> YSeq:
         """Check that ``node`` is a sequence."""
         if not isinstance(node, YSeq):

@@ -1,0 +1,162 @@
+"""A facts file to start curating a new document from: ``carnk-ld new documents/X.txt``.
+
+The skeleton names the document and its checksum, stubs the document metadata, and lists
+every segment as a comment with its number, line and text, so the curator edits the file
+rather than starting from nothing. Under each segment come the facts drafted for it (or a
+suggested exclusion for a heading or a list's introduction), commented out: uncommenting a
+block accepts it. Everything else is a comment or an empty section, so the reader accepts
+the skeleton as it is and ``carnk-ld check`` lists every segment still unaccounted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from carnk_ld.constants import DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE
+from carnk_ld.corpusfiles import corpus_file, create_file
+from carnk_ld.documents import Document, Segment, read_document
+from carnk_ld.errors import InputError
+from carnk_ld.facts import VALUE_CLASSES
+from carnk_ld.ontology import load_ontology
+
+#: Text that ends like a sentence; a short segment without such an ending reads as a heading.
+_SENTENCE_END = re.compile(r"[.!?;:)\]\"'\u201d]\s*$")
+#: Longest segment (in words) still offered as a heading.
+_HEADING_WORDS = 12
+
+
+def yaml_string(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar (YAML reads every JSON string the same way)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def heading_like(segment: Segment) -> bool:
+    """A short segment with no sentence ending: a title or a section heading."""
+    text = segment.text.strip()
+    return segment.kind == "sentence" and not _SENTENCE_END.search(text) and len(text.split()) <= _HEADING_WORDS
+
+
+def facts_skeleton(
+    document: Document,
+    document_path: Path,
+    kinds: list[str],
+    suggested: Mapping[int, str] | None = None,
+) -> str:
+    """The text of ``facts/<document>.yaml`` for a document without facts.
+
+    ``kinds`` are the allowed ``metadata: kind:`` words; ``suggested`` maps a segment's number to
+    its drafted facts as commented YAML list items (indented as items of ``facts:``).
+    """
+    suggested = suggested or {}
+    introduces = {s.list_intro for s in document.segments if s.list_intro is not None}
+    title = next((s.text.strip() for s in document.segments if heading_like(s)), None)
+    if document.segments and title != document.segments[0].text.strip():
+        title = None  # only the document's first segment is taken for its title
+    lines = [
+        f"# Facts curated from {document_path.as_posix()}.",
+        "# Written by `carnk-ld new`: every segment is listed below as a comment. For each, uncomment the",
+        "# drafted facts you accept (and correct them), add your own, or exclude the segment with a reason.",
+        "# `carnk-ld check` lists the segments still unaccounted; CURATING.md lists every key and predicate.",
+        f"document: {document.path.name}",
+        f"sha256: {document.sha256}",
+        "",
+        "metadata:",
+        f"  {'' if title else '# '}title: {yaml_string(title or 'the document title')}",
+        f"  # kind: \"\"  # one of: {', '.join(kinds)}",
+        "  # licence: https://creativecommons.org/licenses/by/4.0/  # the IRI of the document's own licence",
+    ]
+    if not title:
+        lines[lines.index("metadata:")] = "# metadata:"
+    lines += ["", "facts:"]
+    exclusions: list[str] = []
+    for segment in document.segments:
+        where = f"segment {segment.index}, line {segment.line}"
+        if segment.kind == "reference":
+            lines.append(f"  # {where}: a reference entry, read into a cited work: nothing to curate")
+            continue
+        lines.append(f"  # {where}: {yaml_string(segment.text)}")
+        if segment.index in suggested:
+            lines.append(suggested[segment.index].rstrip("\n"))
+        reason = "heading" if heading_like(segment) else "list-introduction" if segment.index in introduces else None
+        if reason:
+            lines.append(f"  #   (suggested below: excluded as a {reason})")
+            exclusions += [
+                f"  # - quote: {yaml_string(segment.text)}  # segment {segment.index}",
+                f"  #   reason: {reason}",
+            ]
+    lines += [
+        "",
+        '# studies: the clinical studies the document reports (README: "Studies in a facts file")',
+        "",
+        "excluded:",
+        *exclusions,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass
+class NewFacts:
+    """What ``carnk-ld new`` wrote."""
+
+    facts_path: Path  # relative to the corpus root
+    document_path: Path  # relative to the corpus root
+    segments: int
+    drafted: int  # segments with drafted facts
+    exclusions: int  # suggested exclusions
+
+
+def document_in_corpus(root: Path, given: Path) -> Path:
+    """The corpus path (``documents/X.txt``) of the document the user named, or an :class:`InputError`.
+
+    ``given`` is read as the user typed it (relative to the working directory) or, failing
+    that, relative to the corpus root, so ``--root R documents/X.txt`` works from anywhere.
+    """
+    folder = (root / DOCUMENTS_DIR).resolve()
+    for candidate in (given, root / given):
+        if candidate.is_file():
+            resolved = candidate.resolve()
+            if resolved.parent != folder:
+                raise InputError(
+                    given,
+                    f"the document is not in the corpus's {DOCUMENTS_DIR}/ folder",
+                    f"copy it into {root / DOCUMENTS_DIR}/ first (its file name becomes part of its IRIs)",
+                )
+            if resolved.suffix != ".txt":
+                raise InputError(given, "a document must be a .txt file", "save the text as UTF-8 plain text")
+            return Path(DOCUMENTS_DIR) / resolved.name
+    raise InputError(given, "no such document", f"put the text in {DOCUMENTS_DIR}/ of the corpus first")
+
+
+def new_facts(root: Path, given: Path, drafts: Mapping[int, str] | None = None) -> NewFacts:
+    """Write ``facts/<X>.yaml`` for the document ``given`` (see :func:`facts_skeleton`); never overwrites.
+
+    ``drafts`` maps a segment's number to its drafted facts (commented YAML list items).
+    """
+    shown = document_in_corpus(root, given)
+    document = read_document(root / shown, display_path=shown)
+    target_shown = Path(FACTS_DIR) / f"{document.doc_id}.yaml"
+    target = root / target_shown
+    if target.exists() or target.is_symlink():
+        raise InputError(
+            target_shown,
+            "the facts file exists already; `carnk-ld new` never overwrites one",
+            f"edit it, or run `carnk-ld suggest {shown.as_posix()}` to draft facts for its unaccounted segments",
+        )
+    ontology = load_ontology(
+        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
+        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
+    )
+    kinds = sorted(ontology.values(VALUE_CLASSES["kind"]))
+    text = facts_skeleton(document, shown, kinds, drafts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    create_file(target, text.encode("utf-8"))
+    body = [line for line in text.splitlines() if line.startswith("  # - quote:")]
+    return NewFacts(target_shown, shown, len(document.segments), len(drafts or {}), len(body))
+
+
+__all__ = ["NewFacts", "document_in_corpus", "facts_skeleton", "heading_like", "new_facts", "yaml_string"]
