@@ -234,23 +234,22 @@ def _stopping_on_signals() -> Iterator[None]:
         stopping.restore(previous)
 
 
-def _fail(exc: CarnkError, root: Path, outcome: str | None = None) -> NoReturn:
-    """Report ``exc`` and exit with its code; ``outcome`` says what was left as it was (default: a build's words)."""
+def _fail(
+    exc: CarnkError, root: Path, command: str = "build", outcome: str = "the previous release is untouched"
+) -> NoReturn:
+    """Report ``exc``, then what failed and what was left as it was, and exit with its code."""
     if root.resolve() != Path.cwd().resolve():
         click.echo(f"in corpus {root}:", err=True)
-    if outcome is not None:
-        click.echo(str(exc), err=True)
-        click.echo(f"failed: {outcome}", err=True)
-        sys.exit(exc.exit_code)
     if isinstance(exc, ValidationFailed):
         click.echo(exc.report_text.rstrip(), err=True)
-        click.echo(f"build failed: {exc.violations} SHACL results; the previous release is untouched", err=True)
+        why = f"{exc.violations} SHACL results"
     elif isinstance(exc, QualityGateFailed):
         click.echo(str(exc), err=True)
-        click.echo("build failed: quality gate; the previous release is untouched", err=True)
+        why = "quality gate"
     else:
         click.echo(str(exc), err=True)
-        click.echo("build failed: bad input; the previous release is untouched", err=True)
+        why = "bad input"
+    click.echo(f"{command} failed: {why}; {outcome}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -441,7 +440,7 @@ def mappings(root: Path | None) -> None:
             display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
         )
     except CarnkError as exc:
-        _fail(exc, root)
+        _fail(exc, root, "mappings", "nothing was written")
     overall, rows = coverage(mapping_set, ontology)
     _echo(
         f"{overall['classes']} classes: {overall['exact']} with an exact match, "
@@ -475,7 +474,7 @@ def check(
         options = _options(jobs, no_cache, shacl_engine, scheduler, java)
         summary = check_tree(root, options, out=out, progress=stages)
     except CarnkError as exc:
-        _fail(exc, root)
+        _fail(exc, root, "check", "nothing was written")
     _save_timings(stages, timings, timings_file, "every gate passed")
     _echo(summary.render())
 
@@ -541,14 +540,14 @@ def guide(root: Path | None, check_only: bool) -> None:
         ontology, factsets = load_curation(root)
         text = modelling_guide(ontology, factsets).encode("utf-8")  # reads controlled values, which may be broken
     except CarnkError as exc:
-        _fail(exc, root)
+        _fail(exc, root, "guide", f"{GUIDE_FILE} is unchanged")
     target = root / GUIDE_FILE
     here = root.resolve() == Path.cwd().resolve()
     shown = Path(GUIDE_FILE) if here else target
     try:
         current = read_input(target, shown) if target.exists() or target.is_symlink() else None
     except CarnkError as exc:
-        _fail(exc, root)
+        _fail(exc, root, "guide", f"{GUIDE_FILE} is unchanged")
     if current == text:
         _echo(f"{shown} is current")
         return
@@ -582,9 +581,10 @@ def new(document: Path, root: Path | None) -> None:
     try:
         written = new_facts(root, document)
     except CarnkError as exc:
-        _fail(exc, root, "nothing was written")
+        _fail(exc, root, "new", "nothing was written")
     except FileExistsError:
-        _fail(InputError(Path(FACTS_DIR) / f"{document.stem}.yaml", "the facts file appeared meanwhile"), root)
+        shown = Path(FACTS_DIR) / f"{document.stem}.yaml"
+        _fail(InputError(shown, "the facts file appeared meanwhile"), root, "new", "nothing was written")
     except OSError as exc:
         click.echo(f"error: cannot write the facts file: {exc.strerror or exc}", err=True)
         sys.exit(2)

@@ -73,6 +73,25 @@ def test_errors_in_several_facts_are_reported_together_and_nothing_is_written(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "footer"),
+    [
+        ("check", "check failed: bad input; nothing was written"),
+        ("guide", "guide failed: bad input; CURATING.md is unchanged"),
+        ("mappings", "mappings failed: bad input; nothing was written"),
+    ],
+)
+def test_a_command_that_fails_says_which_command_failed_and_what_it_left(
+    cli, sample_corpus: Path, command: str, footer: str
+) -> None:
+    ontology = sample_corpus / "ontology" / "carnk.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8") + "\ncarnk:Broken a owl:Class ;\n", encoding="utf-8")
+    result = cli(command, "--root", str(sample_corpus))
+    assert result.exit_code == 2, result.output
+    assert result.output.rstrip().endswith(footer), result.output
+    assert "release" not in result.output.splitlines()[-1]
+
+
 def test_out_directory_that_is_not_a_release_is_not_replaced(cli, sample_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "precious"
     out.mkdir()
