@@ -141,6 +141,10 @@ class _Writer:
             "what the build accepts. After changing any of them, regenerate it with "
             f"`{GUIDE_COMMAND}`; `{GUIDE_COMMAND} --check` (run by the test suite) fails while it is out of date.",
             "",
+            "On a terminal, `carnk-ld terms QUERY` finds a term by its label, synonyms or mapped labels, "
+            "`carnk-ld terms --predicates` lists what this guide lists, and `carnk-ld add-term NAME --parent CLASS` "
+            "adds a missing term.",
+            "",
             "1. [Predicates](#predicates): what a fact's `predicate` may be, with domain, range and an example.",
             "2. [Facts-file keys](#facts-file-keys): every key of every section of a facts file.",
             "3. [Controlled values](#controlled-values): the words that keys such as `polarity` take.",
