@@ -688,4 +688,9 @@ def add_term(name: str, parent: str | None, of_type: str | None, label: str | No
     _echo(f"{edit.ontology_shown}:{edit.ontology_line}: added carnk:{edit.name} ({edit.label}), {what}")
     if edit.mappings_line is not None:
         _echo(f"{edit.mappings_shown}:{edit.mappings_line}: added its row (sssom:NoTermFound, to complete)")
-    _echo('next: replace its definition placeholder ("TODO: define ..."); `carnk-ld check` refuses it until then')
+    else:
+        _echo(f"{edit.mappings_shown}: no row: the mapping set maps classes only")
+    _echo(
+        f"next: write its definition at {edit.ontology_shown}:{edit.definition_line} "
+        "(`carnk-ld check` refuses the placeholder until then)"
+    )

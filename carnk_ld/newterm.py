@@ -69,6 +69,7 @@ class TermEdit:
     ontology_before: bytes
     ontology_after: bytes
     ontology_line: int  # where the new block starts in the new file
+    definition_line: int  # the line of its definition placeholder
     mappings_path: Path
     mappings_shown: Path
     mappings_before: bytes
@@ -132,6 +133,7 @@ def plan_term(
         onto_before,
         onto_after.encode("utf-8"),
         onto_line,
+        onto_line + next(i for i, line in enumerate(block) if PLACEHOLDER in line),
         map_path,
         map_shown,
         map_before,

@@ -253,6 +253,8 @@ def test_a_class_goes_after_its_parent_and_the_subclasses_that_follow_it(cli, sm
     # code-point order, as the file is sorted: BoneMarrow before CARNKCellTherapy, the first row
     assert lines[row_at - 2].startswith("subject_id\t") and lines[row_at].startswith("carnk:CARNKCellTherapy\t")
     assert f"ontology/carnk.ttl:{start + 1}: added carnk:BoneMarrow (bone marrow)" in result.output
+    assert f"next: write its definition at ontology/carnk.ttl:{start + 4} " in result.output
+    assert f"mappings/carnk.sssom.tsv:{row_at}: added its row" in result.output
 
 
 def test_an_individual_goes_after_the_last_of_its_type_with_a_notation_if_its_values_have_one(cli, small: Path) -> None:
@@ -383,10 +385,18 @@ def test_the_qc_check_looks_for_the_placeholder_add_term_writes() -> None:
 
 
 @pytest.mark.slow
-def test_check_refuses_only_the_placeholder_until_it_is_filled(cli, sample_corpus: Path) -> None:
+@pytest.mark.parametrize("option", ["--parent", "--type"])
+def test_check_refuses_only_the_placeholder_until_it_is_filled(cli, sample_corpus: Path, option: str) -> None:
     ontology = load_corpus_ontology(sample_corpus)
-    parent = min(t.local_name for t in ontology.terms.values() if t.kind == "class" and t.iri.startswith(BASE))
-    added = cli("add-term", "TestOnlyCellKind", "--parent", parent, "--root", str(sample_corpus))
+    if option == "--parent":
+        parent = min(t.local_name for t in ontology.terms.values() if t.kind == "class" and t.iri.startswith(BASE))
+    else:  # the type of a named individual that is no controlled value (a product)
+        parent = min(
+            min(t.types)[len(BASE) :]
+            for t in ontology.terms.values()
+            if t.kind == "individual" and t.iri.startswith(BASE) and not t.notations and min(t.types).startswith(BASE)
+        )
+    added = cli("add-term", "TestOnlyCellKind", option, parent, "--root", str(sample_corpus))
     assert added.exit_code == 0, added.output
     out = str(sample_corpus.parent / "out")
     failed = cli("check", "--root", str(sample_corpus), "--out", out, "--no-cache")
@@ -401,3 +411,20 @@ def test_check_refuses_only_the_placeholder_until_it_is_filled(cli, sample_corpu
     path.write_text(text[:start] + '"A kind of cell that only the test suite knows.' + text[end:])
     passed = cli("check", "--root", str(sample_corpus), "--out", out, "--no-cache")
     assert passed.exit_code == 0, passed.output
+
+
+def test_a_stale_mapping_row_of_the_name_is_refused(cli, small: Path) -> None:
+    path = small / MAPPINGS
+    path.write_text(path.read_text() + "carnk:BoneMarrow\t\tskos:exactMatch\tsssom:NoTermFound\t\tsemapv:x\t\tstale\n")
+    before = {name: (small / name).read_bytes() for name in (ONTOLOGY, MAPPINGS)}
+    result = cli("add-term", "BoneMarrow", "--parent", "Source", "--root", str(small))
+    assert result.exit_code == 2
+    assert f"mappings/carnk.sssom.tsv:{len(path.read_text().splitlines())}: error: carnk:BoneMarrow already has" in (
+        result.output
+    )
+    assert {name: (small / name).read_bytes() for name in (ONTOLOGY, MAPPINGS)} == before
+
+
+def test_the_parent_may_be_written_with_its_prefix(cli, small: Path) -> None:
+    assert cli("add-term", "BoneMarrow", "--parent", "carnk:Source", "--root", str(small)).exit_code == 0
+    assert "    rdfs:subClassOf carnk:Source ;" in (small / ONTOLOGY).read_text().split("carnk:BoneMarrow a")[1]
