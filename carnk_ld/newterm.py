@@ -101,8 +101,9 @@ def plan_term(
     kind: Kind = "class" if parent is not None else "individual"
     onto_shown = Path(ONTOLOGY_DIR) / ONTOLOGY_FILE
     map_shown = Path(MAPPINGS_DIR) / MAPPINGS_FILE
-    onto_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR))
-    map_path = corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR))
+    # a symbolic link is followed, as the build reads it: the file it points to is the one edited
+    onto_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)).resolve()
+    map_path = corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)).resolve()
     ontology = load_ontology(onto_path, display_path=onto_shown)
     _, _, columns, rows = read_sssom(map_path, display_path=map_shown)
     _check_name(name, ontology, rows)
@@ -443,13 +444,7 @@ def _anchor_statement(
     statements: list[_Statement], lines: list[str], ontology: Ontology, kind: Kind, anchor: str
 ) -> _Statement:
     if kind == "individual":
-        members = [
-            s
-            for s in statements
-            if s.subject is not None
-            and ontology.terms[s.subject].kind == "individual"
-            and any(ontology.is_subclass(t, anchor) for t in ontology.terms[s.subject].types)
-        ]
+        members = [s for s in statements if _is_member(ontology, s.subject, anchor)]
         if members:
             return members[-1]
     first = next((i for i, s in enumerate(statements) if s.subject == anchor), None)
@@ -464,11 +459,17 @@ def _anchor_statement(
         between = lines[statements[last].last : following.first - 1]
         if any(line.lstrip().startswith("#") for line in between):
             break  # a comment line starts another group
-        subject = following.subject
-        if subject is None or ontology.terms[subject].kind != "class" or not ontology.is_subclass(subject, anchor):
+        term = ontology.terms.get(following.subject or "")
+        if term is None or term.kind != "class" or not ontology.is_subclass(term.iri, anchor):
             break
         last += 1
     return statements[last]
+
+
+def _is_member(ontology: Ontology, iri: str | None, cls: str) -> bool:
+    """Whether ``iri`` is a named individual of ``cls`` or of a subclass."""
+    term = ontology.terms.get(iri or "")
+    return term is not None and term.kind == "individual" and any(ontology.is_subclass(t, cls) for t in term.types)
 
 
 def _check_ontology(text: str, shown: Path, before: Ontology, expected: list[ox.Triple]) -> Ontology:

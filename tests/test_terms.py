@@ -428,3 +428,15 @@ def test_a_stale_mapping_row_of_the_name_is_refused(cli, small: Path) -> None:
 def test_the_parent_may_be_written_with_its_prefix(cli, small: Path) -> None:
     assert cli("add-term", "BoneMarrow", "--parent", "carnk:Source", "--root", str(small)).exit_code == 0
     assert "    rdfs:subClassOf carnk:Source ;" in (small / ONTOLOGY).read_text().split("carnk:BoneMarrow a")[1]
+
+
+def test_a_statement_about_no_declared_term_ends_the_parents_group(cli, small: Path) -> None:
+    path = small / ONTOLOGY
+    anchor = '    obo:IAO_0000115 "A clonal culture of NK cells, such as NK-92."@en .\n'
+    path.write_text(
+        path.read_text().replace(anchor, anchor + '\ncarnk:Loose rdfs:comment "said of nothing declared" .\n')
+    )
+    before = path.read_text()
+    assert cli("add-term", "BoneMarrow", "--parent", "Source", "--root", str(small)).exit_code == 0
+    start, block = inserted(before, path.read_text())
+    assert start == line_of(path, "A clonal culture of NK cells") + 1 and block[1] == "carnk:BoneMarrow a owl:Class ;"
