@@ -57,7 +57,7 @@ SYNONYMS = {
     SKOS.altLabel.value: "alternative label",
     SKOS.notation.value: "notation",
 }
-#: Which name of a term a tie goes to: the label (and the local name), then synonyms, then mapped labels.
+#: Which name of a term a tie goes to: the label, the local name, synonyms and notations, then mapped labels.
 _FIELD_ORDER = {"label": 0, "name": 1, "notation": 2, "external": 3}
 _SYNONYM_ORDER = 2
 #: The ranks of a match, best first (see the module docstring).
