@@ -22,7 +22,9 @@ from typing import NoReturn
 import click
 
 from carnk_ld import stopping
+from carnk_ld import terms as term_search
 from carnk_ld.constants import (
+    BASE,
     DEFAULT_OUT,
     FACTS_DIR,
     MAPPINGS_DIR,
@@ -35,9 +37,17 @@ from carnk_ld.constants import (
 from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
-from carnk_ld.guide import GUIDE_COMMAND, GUIDE_FILE, load_curation, modelling_guide
+from carnk_ld.guide import (
+    GUIDE_COMMAND,
+    GUIDE_FILE,
+    load_corpus_ontology,
+    load_curation,
+    load_factsets,
+    modelling_guide,
+)
 from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
+from carnk_ld.newterm import plan_term, write_term
 from carnk_ld.ontology import load_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
@@ -593,3 +603,120 @@ def new(document: Path, root: Path | None) -> None:
         f"{written.drafted} with drafted facts, {written.exclusions} suggested exclusions"
     )
     _echo(f"next: edit {written.facts_path}, then run `carnk-ld check` until no segment is left unaccounted")
+
+
+@main.command()
+@click.argument("query", required=False)
+@ROOT_OPTION
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Show at most N terms.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "tsv"]),
+    default="text",
+    show_default=True,
+    help="text: one block per term, for reading; tsv: one row per term with a header, for scripts.",
+)
+@click.option(
+    "--predicates",
+    is_flag=True,
+    help="Instead of searching, list every predicate and facts-file key with domain, range and an example.",
+)
+def terms(query: str | None, root: Path | None, limit: int, fmt: str, predicates: bool) -> None:  # fmt: skip
+    """Search the ontology for QUERY by label, local name, synonym, notation and mapped external label.
+
+    Case, hyphens and plurals do not matter. Exact label (or name) matches come first, then
+    exact synonyms, notations and mapped labels, then names that start with QUERY, then names
+    holding its words, then close spellings. Each term shows the name facts files write, its
+    kind, label, parents (types for an individual), definition and what matched.
+
+    Exit codes: 0 terms found (or listed), 1 no term matches (the output suggests add-term),
+    2 bad input (an ontology or mapping set that does not load).
+
+    Example: carnk-ld terms "CAR-NK"
+
+    Example: carnk-ld terms --predicates --format tsv
+    """
+    root = root or project_root()
+    if predicates == (query is not None):
+        problem = "a QUERY or --predicates, not both" if predicates else "a QUERY to search for, or --predicates"
+        click.echo(f"error: give {problem}", err=True)
+        click.echo("  hint: carnk-ld terms --help shows usage", err=True)
+        sys.exit(2)
+    try:
+        ontology = load_corpus_ontology(root)
+        if predicates:
+            factsets, broken = load_factsets(root, ontology)
+            entries = term_search.vocabulary(ontology, factsets, term_search.key_examples(root))
+        else:
+            index = term_search.build_index(ontology, term_search.mapped_labels(root))
+    except CarnkError as exc:
+        _fail(exc, root, "terms", "nothing was written")
+    if predicates:
+        for error in broken:
+            where = error.location
+            click.echo(f"note: examples leave out {where.path}: it does not load yet (`carnk-ld check` says why)",
+                       err=True)  # fmt: skip
+        _echo(term_search.render_vocabulary_tsv(entries) if fmt == "tsv" else term_search.render_vocabulary(entries))
+        return
+    assert query is not None
+    hits = term_search.search(index, query, limit=limit)
+    if not hits:
+        if fmt == "tsv":
+            _echo("\t".join(term_search.TSV_COLUMNS))
+        click.echo(f"no term matches {query!r}", err=True)
+        name = term_search.suggested_name(query)
+        click.echo(f"  hint: to add it: carnk-ld add-term {name} --parent CLASS (--type CLASS: a named individual)",
+                   err=True)  # fmt: skip
+        sys.exit(1)
+    _echo(term_search.render_hits_tsv(index, hits) if fmt == "tsv" else term_search.render_hits(index, hits))
+
+
+@main.command(name="add-term")
+@click.argument("name")
+@click.option("--parent", metavar="CLASS", help="Add a class: the class it is a subclass of (its local name).")
+@click.option(
+    "--type",
+    "of_type",
+    metavar="CLASS",
+    help="Add a named individual (a product, a controlled value): the class it is one of.",
+)
+@click.option(
+    "--label", metavar="TEXT", help="Its rdfs:label. Default: NAME in words (CordBloodBank: cord blood bank)."
+)
+@ROOT_OPTION
+def add_term(name: str, parent: str | None, of_type: str | None, label: str | None, root: Path | None) -> None:
+    """Add the term carnk:NAME to ontology/carnk.ttl, and its mapping row to mappings/carnk.sssom.tsv.
+
+    A class (--parent) gets its label, its superclass and a definition placeholder, and an
+    sssom:NoTermFound row whose comment asks you to complete it. A named individual (--type)
+    gets its label, its type and a definition placeholder (and a skos:notation if the class's
+    values have one); the mapping set maps classes only. Each is written in its file's own
+    style where its order puts it; nothing else in either file changes. `carnk-ld check`
+    refuses the placeholder definition (QC placeholder-definition) until you write it.
+
+    Refused, with exit code 2 and neither file changed: a NAME the ontology already uses, a
+    NAME that is not a capitalised ASCII name, a --parent or --type that is not a class of the
+    ontology, a label another term has, and an ontology or mapping set that does not load.
+
+    Example: carnk-ld add-term CordBloodBank --parent NKCellSource
+
+    Example: carnk-ld add-term FT819 --type CARNKCellProduct
+    """
+    root = root or project_root()
+    try:
+        edit = plan_term(root, name, parent=parent, of_type=of_type, label=label)
+        write_term(edit)
+    except CarnkError as exc:
+        _fail(exc, root, "add-term", "nothing was changed")
+    anchor = edit.anchor.removeprefix(BASE)
+    what = f"a subclass of {anchor}" if edit.kind == "class" else f"an individual of {anchor}"
+    _echo(f"{edit.ontology_shown}:{edit.ontology_line}: added carnk:{edit.name} ({edit.label}), {what}")
+    if edit.mappings_line is not None:
+        _echo(f"{edit.mappings_shown}:{edit.mappings_line}: added its row (sssom:NoTermFound, to complete)")
+    else:
+        _echo(f"{edit.mappings_shown}: no row: the mapping set maps classes only")
+    _echo(
+        f"next: write its definition at {edit.ontology_shown}:{edit.definition_line} "
+        "(`carnk-ld check` refuses the placeholder until then)"
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from carnk_ld.corpusfiles import corpus_file, corpus_files
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.facts import FACTS_SCHEMA, IS_A, Fact, FactSet, Key, Section, load_facts
-from carnk_ld.ontology import OWL_THING, Ontology, load_ontology
+from carnk_ld.ontology import OWL_THING, Ontology, Term, load_ontology
 from carnk_ld.vocab import DEFINITION, compact_iri
 
 #: The guide's file name, at the corpus root.
@@ -49,10 +49,23 @@ def load_curation(root: Path) -> tuple[Ontology, list[FactSet]]:
 
     A document without a facts file is skipped: it gives no example, and the build reports it.
     """
-    ontology = load_ontology(
+    ontology = load_corpus_ontology(root)
+    factsets, errors = load_factsets(root, ontology)
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    return ontology, factsets
+
+
+def load_corpus_ontology(root: Path) -> Ontology:
+    """The ontology of a corpus tree, its errors naming ``ontology/carnk.ttl``."""
+    return load_ontology(
         corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
         display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
     )
+
+
+def load_factsets(root: Path, ontology: Ontology) -> tuple[list[FactSet], list[InputError]]:
+    """Every facts file of a corpus tree that resolves, and the errors of those that do not (and of documents)."""
     errors: list[InputError] = []
     documents: dict[str, Document] = {}
     for path in corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR)):
@@ -68,9 +81,7 @@ def load_curation(root: Path) -> tuple[Ontology, list[FactSet]]:
             errors.extend(exc.errors)
         except InputError as exc:
             errors.append(exc)
-    if errors:
-        raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return ontology, factsets
+    return factsets, errors
 
 
 def first_examples(factsets: Iterable[FactSet]) -> dict[str, Example]:
@@ -94,7 +105,7 @@ class _Writer:
     def __init__(self, ontology: Ontology, examples: dict[str, Example]):
         self.ont = ontology
         self.examples = examples
-        self.definitions = _definitions(ontology)
+        self.definitions = definitions(ontology)
         self.lines: list[str] = []
 
     def out(self, *lines: str) -> None:
@@ -111,21 +122,11 @@ class _Writer:
     # -- words -----------------------------------------------------------------
     def term(self, iri: str | None) -> str:
         """A term as `curie` (label)."""
-        if iri is None:
-            return "not declared (any term)"
-        if iri == OWL_THING:
-            return "`owl:Thing` (anything)"
-        short = compact_iri(iri)
-        shown = f"`{short}`" if short != iri else f"`<{iri}>`"
-        term = self.ont.terms.get(iri)
-        return f"{shown} ({_inline(term.label)})" if term is not None and term.label else shown
+        return describe_term(self.ont, iri)
 
     def notation(self, cls: str, iri: str) -> str:
         """The word a facts file writes for a controlled value (its IRI if it has none)."""
-        for word, value in self.ont.values(cls).items():
-            if value == iri:
-                return word
-        return compact_iri(iri)
+        return notation_of(self.ont, cls, iri)
 
     # -- the parts -------------------------------------------------------------
     def intro(self) -> None:
@@ -140,6 +141,10 @@ class _Writer:
             "what the build accepts. After changing any of them, regenerate it with "
             f"`{GUIDE_COMMAND}`; `{GUIDE_COMMAND} --check` (run by the test suite) fails while it is out of date.",
             "",
+            "On a terminal, `carnk-ld terms QUERY` finds a term by its label, synonyms or mapped labels, "
+            "`carnk-ld terms --predicates` lists what this guide lists, and `carnk-ld add-term NAME --parent CLASS` "
+            "adds a missing term.",
+            "",
             "1. [Predicates](#predicates): what a fact's `predicate` may be, with domain, range and an example.",
             "2. [Facts-file keys](#facts-file-keys): every key of every section of a facts file.",
             "3. [Controlled values](#controlled-values): the words that keys such as `polarity` take.",
@@ -147,10 +152,7 @@ class _Writer:
         )
 
     def predicates(self) -> None:
-        properties = sorted(
-            (t for t in self.ont.terms.values() if t.kind == _ANNOTATION and t.iri.startswith(BASE)),
-            key=lambda t: t.local_name,
-        )
+        properties = predicate_terms(self.ont)
         self.out(
             "## Predicates",
             "",
@@ -168,7 +170,7 @@ class _Writer:
             "",
         )
         self.example(IS_A)
-        writers = _writers()
+        writers = key_writers()
         for prop in properties:
             title = f"### `{prop.local_name}`" + (f": {_inline(prop.label)}" if prop.label else "")
             self.out(title, "")
@@ -186,21 +188,7 @@ class _Writer:
         if example is None:
             self.out("Example: no example in the corpus yet.", "")
             return
-        fact = example.fact
-        rows = [
-            ("subject", compact_iri(fact.subject)),
-            ("predicate", "is_a" if fact.predicate == IS_A else compact_iri(fact.predicate)),
-            ("object", compact_iri(fact.object)),
-        ]
-        if fact.polarity != "Affirmed":
-            rows.append(("polarity", self.notation(BASE + "Polarity", BASE + fact.polarity)))
-        if fact.modality != "Asserted":
-            rows.append(("modality", self.notation(BASE + "Modality", BASE + fact.modality)))
-        if fact.frequency is not None:
-            rows.append(("frequency", self.notation(BASE + "Frequency", BASE + fact.frequency)))
-        if fact.compared_to is not None:
-            rows.append(("compared_to", compact_iri(fact.compared_to)))
-        rows.append(("quote", json.dumps(fact.evidence.quote, ensure_ascii=False)))
+        rows = example_fields(self.ont, example.fact)
         width = max(len(name) for name, _ in rows) + 2
         body = "\n".join(f"{name + ':':<{width}}{value}" for name, value in rows)
         fence = _fence(body)
@@ -226,27 +214,7 @@ class _Writer:
         self.out("")
 
     def allowed(self, key: Key) -> str:
-        if key.values is not None:
-            words = ", ".join(f"`{word}`" for word in self.ont.values(key.values))
-            text = f"{words} (see {self.term(key.values)} below)"
-            if key.default is not None:
-                text += f"; default `{self.notation(key.values, key.default)}`"
-            return text
-        if key.words:
-            return ", ".join(f"`{word}`" for word in key.words)
-        if key.section is not None:
-            return f"see `{FACTS_SCHEMA[key.section].path}`"
-        if key.term is not None:
-            rule = key.term
-            kinds = " or ".join(_KIND_WORDS.get(kind, kind) for kind in rule.kinds)
-            if rule.within is not None:
-                return f"{kinds} that is a kind of {self.term(rule.within)}"
-            if rule.prop is not None:
-                prop = self.ont.terms.get(rule.prop)
-                bound = self.term(prop.range) if prop is not None else "not declared"
-                return f"{kinds} within the range of {self.term(rule.prop)}: {bound}"
-            return kinds
-        return ""
+        return allowed_values(self.ont, key)
 
     def values(self) -> None:
         self.out(
@@ -277,18 +245,112 @@ class _Writer:
                 self.out("")
 
 
-def _writers() -> dict[str, list[str]]:
+#: How a name or a piece of syntax is set off in text: Markdown code in the guide, as it is on a terminal.
+Code = Callable[[str], str]
+
+
+def markdown_code(text: str) -> str:
+    """Text as Markdown inline code."""
+    return f"`{text}`"
+
+
+def plain_code(text: str) -> str:
+    """Text as it is (for a terminal)."""
+    return text
+
+
+def describe_term(ontology: Ontology, iri: str | None, code: Code = markdown_code) -> str:
+    """A term as its compact IRI and label: `carnk:NKCell` (NK cell)."""
+    if iri is None:
+        return "not declared (any term)"
+    if iri == OWL_THING:
+        return f"{code('owl:Thing')} (anything)"
+    short = compact_iri(iri)
+    shown = code(short) if short != iri else code(f"<{iri}>")
+    term = ontology.terms.get(iri)
+    return f"{shown} ({_inline(term.label)})" if term is not None and term.label else shown
+
+
+def notation_of(ontology: Ontology, cls: str, iri: str) -> str:
+    """The word a facts file writes for a controlled value of ``cls`` (its compact IRI if it has none)."""
+    for word, value in ontology.values(cls).items():
+        if value == iri:
+            return word
+    return compact_iri(iri)
+
+
+def predicate_terms(ontology: Ontology) -> list[Term]:
+    """The properties a fact's ``predicate`` may name (besides ``is_a``): carnk: annotation properties, by name."""
+    return sorted(
+        (t for t in ontology.terms.values() if t.kind == _ANNOTATION and t.iri.startswith(BASE)),
+        key=lambda t: t.local_name,
+    )
+
+
+def key_path(section: Section, key: Key) -> str:
+    """Where a key sits in a facts file: ``studies[].intervention``, or ``document`` at the top level."""
+    return f"{section.path}.{key.name}" if section.path else key.name
+
+
+def key_writers() -> dict[str, list[str]]:
     """The facts-file keys whose value a property relates (``studies[].intervention`` for studiedIntervention)."""
     found: dict[str, list[str]] = {}
     for section in FACTS_SCHEMA.values():
         for key in section.keys:
             if key.term is not None and key.term.prop is not None:
-                path = f"{section.path}.{key.name}" if section.path else key.name
-                found.setdefault(key.term.prop, []).append(path)
+                found.setdefault(key.term.prop, []).append(key_path(section, key))
     return found
 
 
-def _definitions(ontology: Ontology) -> dict[str, str]:
+def allowed_values(ontology: Ontology, key: Key, code: Code = markdown_code, *, see_below: bool = True) -> str:
+    """What a facts-file key takes, in words: its controlled values, fixed words, section or kind of term.
+
+    ``see_below`` points controlled values at their table further down the guide.
+    """
+    if key.values is not None:
+        words = ", ".join(code(word) for word in ontology.values(key.values))
+        values = describe_term(ontology, key.values, code)
+        text = f"{words} (see {values} below)" if see_below else f"{words} (the values of {values})"
+        if key.default is not None:
+            text += f"; default {code(notation_of(ontology, key.values, key.default))}"
+        return text
+    if key.words:
+        return ", ".join(code(word) for word in key.words)
+    if key.section is not None:
+        return f"see {code(FACTS_SCHEMA[key.section].path)}"
+    if key.term is not None:
+        rule = key.term
+        kinds = " or ".join(_KIND_WORDS.get(kind, kind) for kind in rule.kinds)
+        if rule.within is not None:
+            return f"{kinds} that is a kind of {describe_term(ontology, rule.within, code)}"
+        if rule.prop is not None:
+            prop = ontology.terms.get(rule.prop)
+            bound = describe_term(ontology, prop.range, code) if prop is not None else "not declared"
+            return f"{kinds} within the range of {describe_term(ontology, rule.prop, code)}: {bound}"
+        return kinds
+    return ""
+
+
+def example_fields(ontology: Ontology, fact: Fact) -> list[tuple[str, str]]:
+    """A curated fact as the keys and values its facts file gives (defaults left out)."""
+    rows = [
+        ("subject", compact_iri(fact.subject)),
+        ("predicate", "is_a" if fact.predicate == IS_A else compact_iri(fact.predicate)),
+        ("object", compact_iri(fact.object)),
+    ]
+    if fact.polarity != "Affirmed":
+        rows.append(("polarity", notation_of(ontology, BASE + "Polarity", BASE + fact.polarity)))
+    if fact.modality != "Asserted":
+        rows.append(("modality", notation_of(ontology, BASE + "Modality", BASE + fact.modality)))
+    if fact.frequency is not None:
+        rows.append(("frequency", notation_of(ontology, BASE + "Frequency", BASE + fact.frequency)))
+    if fact.compared_to is not None:
+        rows.append(("compared_to", compact_iri(fact.compared_to)))
+    rows.append(("quote", json.dumps(fact.evidence.quote, ensure_ascii=False)))
+    return rows
+
+
+def definitions(ontology: Ontology) -> dict[str, str]:
     """Each term's textual definition (IAO:0000115): the English one where there are several, then the first."""
     found: dict[str, list[tuple[int, str]]] = {}  # in the file's order, so the first English one wins
     for t in ontology.triples:

@@ -81,6 +81,7 @@ CASES: dict[str, tuple[Edit, str]] = {
     "undeclared-term": (plus(t(C + "CARNKCell", C + "derivedFrom", C + "Spleen"), graph="facts"), C + "Spleen"),
     "missing-superclass": (plus(*NEW_CLASS), C + "Orphan"),
     "missing-synonym": (plus(*NEW_CLASS), C + "Orphan"),
+    "placeholder-definition": (plus(t(C + "NKCell", DEF, en("TODO: define NK cell: write it"))), C + "NKCell"),
 }
 
 

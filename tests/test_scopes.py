@@ -75,6 +75,11 @@ def _faults(doc_ids: list[str]):
                 ox.Triple(N(CARNK + "Twin"), RDF_TYPE, N(OWL + "Class")),
                 ox.Triple(N(CARNK + "Twin"), N(RDFS + "label"), ox.Literal("NK cell", language="en")),
                 ox.Triple(N(CARNK + "looseProperty"), RDF_TYPE, N(OWL + "ObjectProperty")),
+                ox.Triple(
+                    N(CARNK + "NKCell"),
+                    N("http://purl.obolibrary.org/obo/IAO_0000115"),
+                    ox.Literal("TODO: define NK cell", language="en"),
+                ),
             ]
         elif doc_id == doc_ids[2]:
             facts = graphs[GRAPH_FACTS]
