@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carnk_ld.constants import KG
-from carnk_ld.corpusfiles import read_input
+from carnk_ld.corpusfiles import not_utf8, read_input
 from carnk_ld.errors import InputError, Location
 
 DOC_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -103,12 +103,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            Location(shown, line),
-            f"document is not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte offset {exc.start})",
-            "convert the file to UTF-8, for example with iconv -f latin1 -t utf-8",
-        ) from None
+        raise not_utf8(data, exc, shown, "document") from None
     had_bom = text.startswith(BOM)
     if had_bom:
         text = text[1:]
