@@ -59,6 +59,13 @@ class Document:
     text: str
     segments: tuple[Segment, ...]
     had_bom: bool = False
+    #: The path as messages name it (relative to the corpus root); ``path`` is the file read.
+    display_path: Path | None = None
+
+    @property
+    def shown(self) -> Path:
+        """The path as messages name it: relative to the corpus root when read from a corpus."""
+        return self.display_path or self.path
 
     @property
     def iri(self) -> str:
@@ -119,7 +126,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
     segments = segment_text(text)
     if not segments:
         raise InputError(shown, "document has no segments (no sentence or list item found)")
-    return Document(doc_id, path, digest, text, tuple(segments), had_bom)
+    return Document(doc_id, path, digest, text, tuple(segments), had_bom, shown)
 
 
 def segment_text(text: str) -> list[Segment]:

@@ -1685,7 +1685,7 @@ def _check_coverage(factset: FactSet) -> None:
     for segment in factset.unaccounted():
         errors.append(
             InputError(
-                Location(factset.document.path, segment.line),
+                Location(factset.document.shown, segment.line),
                 f"segment {segment.index} yields no fact and is not excluded: {segment.text!r}",
                 f"add a fact quoting it to {factset.path}, or list it under 'excluded:' with a reason",
             )

@@ -177,6 +177,12 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
         assert message, f"{case_path.name}: an empty message fragment would match any output"
         assert message in result.output, result.output
     assert "Traceback" not in result.output
+    # a file of the corpus is named relative to its root; the header names the root once, and a
+    # message about an option's path (--timings) names it as the user typed it
+    typed = [o for o in options if str(sample_corpus) in o]
+    lines = [line for line in result.output.splitlines() if line != f"in corpus {sample_corpus}:"]
+    leaked = [line for line in lines if str(sample_corpus) in line and not any(o in line for o in typed)]
+    assert not leaked, f"absolute corpus paths in messages: {leaked}"
     if "file" in expect:
         place = where(out if expect.get("in") == "release" else sample_corpus, expect)
         assert place in result.output, f"expected {place!r} in:\n{result.output}"
