@@ -984,15 +984,13 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     pred_node = items["predicate"][1] if "predicate" in items else None
     is_a = isinstance(pred_node, YScalar) and pred_node.value == "is_a"
     # a study that is named but could not be read has its own errors: the fact does not repeat them
-    study_id, study_unread = None, False
+    study_id = None
     if "study" in items:
-        study_unread = True
         with p.check():
             study_id = r.text(items["study"][1], "study")
             if study_id in res.studies:
-                study, study_unread = res.studies[study_id], False
+                study = res.studies[study_id]
             elif study_id not in res.studies_written:
-                study_unread = False
                 raise r.error(
                     items["study"][1].line,
                     f"study {study_id!r} is not a study of this file",
@@ -1019,7 +1017,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
                 _study_subject(res, items, study_id, subject)
     elif study is not None:
         subject = study
-    elif not study_unread:
+    elif "study" not in items:  # a study in error has its own error: the subject it stands for is no news
         p.errors.append(
             r.error(
                 m.line,
@@ -1476,6 +1474,7 @@ class _StudyReader:
         p = _Problems()
         m = _mapping(r, node, "outcomes", p)
         items = m.items
+        keys_known = not p.errors  # else a misspelt key ('counts') may be the missing count
         oid = otype = ev = count = of = population = percent = time = subgroup = arm = None
         if "id" in items:
             with p.check():
@@ -1544,7 +1543,7 @@ class _StudyReader:
             self.quotes.append(ev.quote)  # "8 of 11" states the study's patients too
         else:
             self.quotes_complete = False
-        if not {"count", "percent", "at"} & items.keys():
+        if keys_known and not {"count", "percent", "at"} & items.keys():
             p.errors.append(
                 r.error(
                     m.line,

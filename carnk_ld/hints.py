@@ -33,6 +33,8 @@ def close_spelling(name: str, known: list[str] | tuple[str, ...] | set[str], rat
 
     Names whose numbers differ are never taken for each other: ``CD22CARNKCellTherapy`` is a new
     target, not a typo of ``CD19CARNKCellTherapy``, and ``FT576`` is another product than ``FT596``.
+    Nor is a name that holds the other whole (``NewImmunotherapy``, ``CARNKCellTherapy`` for
+    ``CARNKCell``): that is a narrower or related term, new on purpose.
 
     >>> close_spelling("CarNkCell", ["CARNKCell", "NKCell"])
     'CARNKCell'
@@ -48,6 +50,10 @@ def close_spelling(name: str, known: list[str] | tuple[str, ...] | set[str], rat
     best: tuple[float, str] | None = None
     for candidate in candidates:
         if _DIGITS_RE.findall(candidate) != digits:
+            continue
+        other = _folded(candidate)
+        longer, shorter = (other, folded) if len(other) > len(folded) else (folded, other)
+        if ratio >= CLOSE_RATIO and len(longer) - len(shorter) >= 3 and shorter in longer:  # a word more
             continue
         likeness = difflib.SequenceMatcher(None, name.casefold(), candidate.casefold()).ratio()
         if likeness >= ratio and (best is None or likeness > best[0]):

@@ -166,12 +166,13 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, shown: Path) -> InputErr
     mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
     where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
     message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable YAML'}"
-    if exc.context and context is not None and context is not mark and "next token" not in exc.context:
+    tab = "tab" in (exc.problem or "")  # PyYAML's context for a tab (a scalar before it) only misleads
+    if exc.context and context is not None and context is not mark and "next token" not in exc.context and not tab:
         message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
     hint = None
     lines = text.split("\n")
     before = lines[mark.line][: mark.column + 1] if mark and mark.line < len(lines) else ""
-    if "tab" in (exc.problem or "") or (before.strip(" ") == "\t" or before.endswith("\t")):
+    if tab or before.strip(" ") == "\t" or before.endswith("\t"):
         hint = "indent with spaces: YAML does not allow tab characters in indentation"
     elif "quoted scalar" in (exc.context or "") and "end of stream" in (exc.problem or ""):
         hint = "close the quote on the value's own line, or escape a quote inside it (\\\" or '')"
