@@ -934,7 +934,16 @@ def load_facts(
 
     # studies first: a fact may name the study whose finding it is
     each("studies", lambda item: _study(res, item, factset))
-    each("facts", lambda item: factset.facts.append(_relation_fact(res, item)))
+    unresolved: list[int] = []
+
+    def fact(item: YNode) -> None:
+        resolved = _relation_fact(res, item)
+        if resolved is None:
+            unresolved.append(item.line)
+        else:
+            factset.facts.append(resolved)
+
+    each("facts", fact)
     excluded_at: dict[int, int] = {}
 
     def exclusion(item: YNode) -> None:
@@ -960,6 +969,8 @@ def load_facts(
         factset.exclusions.append(Exclusion(segment, reason, note, m.line))
 
     each("excluded", exclusion)
+    if unresolved and not problems.errors:  # never so: a fact is left unresolved only beside its study's error
+        problems.errors.append(reader.error(unresolved[0], "the fact could not be resolved"))
     problems.raise_any()
     _check_coverage(factset)
     return factset
@@ -969,7 +980,7 @@ def _suggest(value: str, options: list[str]) -> str | None:
     return did_you_mean(value, options, CLOSED_SET_RATIO)
 
 
-def _relation_fact(res: _Resolver, node: YNode) -> Fact:
+def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
     r = res.r
     p = _Problems()
     m = _mapping(r, node, "facts", p)
@@ -1082,7 +1093,9 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
             with p.check():
                 res.check_class_in(obj, prop.range, items["object"][1].line, "object", predicate)
     p.raise_any()
-    assert fact_id is not None and evidence is not None and subject is not None and obj is not None
+    if subject is None:  # the fact names a study whose id is in error: that error is the one to fix
+        return None
+    assert fact_id is not None and evidence is not None and obj is not None
     assert predicate is not None and polarity is not None and modality is not None
     return Fact(
         res.fact_iri(fact_id),

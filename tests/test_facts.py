@@ -273,6 +273,29 @@ EVERY_ERROR = [
     ),
     pytest.param(
         [
+            (
+                "    outcomes:\n",
+                '    arms:\n      - id: cord-blood\n        quote: "CD19-directed CAR-NK cells from cord blood"\n'
+                "        route: IntrathecalAdministrationX\n        infusions: 0\n        doses:\n"
+                "          - value: 5\n            unit: furlongs\n            colour: blue\n"
+                "    outcomes:\n",
+            ),
+            (_OUTCOME, _OUTCOME + "        at:\n          value: 30\n          unit: fortnights\n"),
+        ],
+        [
+            ("route 'IntrathecalAdministrationX' is not declared", "IntrathecalAdministrationX"),
+            ("infusions must be at least 1", "infusions: 0"),
+            ("dose value 5 is not stated in its quote", "value: 5"),
+            ("dose unit must be one of", "unit: furlongs"),
+            ("unknown key 'colour' in dose", "colour: blue"),
+            ("at value 30 is not stated in its quote", "value: 30"),
+            ("at unit must be one of", "unit: fortnights"),
+        ],
+        [],
+        id="every-error-of-an-arm-its-doses-and-a-time-point",
+    ),
+    pytest.param(
+        [
             (_STUDY, _STUDY + "    product: NewProductC\n"),
             (
                 "  - id: carnk-challenge-tme\n",
@@ -284,6 +307,19 @@ EVERY_ERROR = [
         [("product 'NewProductC' is not declared", "NewProductC")],
         ["a finding of study", "is not a kind of"],
         id="a-fact-of-a-study-whose-product-is-wrong",
+    ),
+    pytest.param(
+        [
+            ("  - id: cd19-cord-blood-trial\n", "  - id: CD19 trial\n"),
+            (
+                "  - id: carnk-challenge-tme\n",
+                '  - id: study-fact\n    study: CD19 trial\n    quote: "CAR-NK cell persistence"\n'
+                "    predicate: hasChallenge\n    object: PersistenceInVivo\n  - id: carnk-challenge-tme\n",
+            ),
+        ],
+        [("id 'CD19 trial' must use lowercase letters", "id: CD19 trial")],
+        ["not a study of this file", "missing the required key"],
+        id="a-fact-of-a-study-whose-id-is-wrong",
     ),
     pytest.param(
         [
@@ -439,3 +475,25 @@ def test_an_undeclared_name_gets_the_add_term_command_and_did_you_mean_only_for_
     assert error.hint is not None and hint in error.hint, error.render()
     for fragment in not_in_hint:
         assert fragment not in error.hint, error.render()
+
+
+#: (a name written, the names declared, the one a "did you mean" may name or None)
+SPELLINGS = [
+    ("FT596", ["NKCellTherapy", "CARNKCellTherapy", "FT576"], None),
+    ("CARNKcell", ["CARNKCell", "NKCell", "CARTCell"], "CARNKCell"),
+    ("CarNkCell", ["CARNKCell", "NKCell"], "CARNKCell"),
+    ("carnk-cell", ["CARNKCell", "NKCell"], "CARNKCell"),
+    ("CARNKCells", ["CARNKCell", "CARNKCellTherapy"], "CARNKCell"),
+    ("HematopoeticStemCell", ["HematopoieticStemCell", "StemCell"], "HematopoieticStemCell"),
+    ("CD22CARNKCellTherapy", ["CD19CARNKCellTherapy"], None),
+    ("NewImmunotherapy", ["Immunotherapy"], None),
+    ("CARNKCellTherapy", ["CARNKCell"], None),
+    ("Toxicity", ["CytokineReleaseSyndrome", "Neurotoxicity"], None),
+]
+
+
+@pytest.mark.parametrize(("written", "declared", "meant"), SPELLINGS)
+def test_did_you_mean_names_only_a_close_spelling(written: str, declared: list[str], meant: str | None) -> None:
+    from carnk_ld.hints import close_spelling
+
+    assert close_spelling(written, declared) == meant
