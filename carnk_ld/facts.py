@@ -840,24 +840,23 @@ def _metadata(res: _Resolver, node: YNode) -> Metadata:
     if "kind" in m.items:
         with p.check():
             kind = r.choice(m.items["kind"][1], "kind", res.choices["kind"])
-    with p.check():
-        _licence(r, m)
-    p.raise_any()
     if "licence" in m.items:
-        licence = r.text(m.items["licence"][1], "licence")
+        with p.check():
+            licence = _licence(r, m.items["licence"][1])
+    p.raise_any()
     return Metadata(title, kind, licence)
 
 
-def _licence(r: Reader, m: YMap) -> None:
-    """Refuse a licence that is not an http(s) IRI an RDF store takes."""
-    if "licence" in m.items:
-        licence = r.text(m.items["licence"][1], "licence")
-        if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
-            raise r.error(
-                m.items["licence"][1].line,
-                f"licence must be the licence's IRI, got {licence!r}",
-                "for example https://creativecommons.org/licenses/by/4.0/",
-            )
+def _licence(r: Reader, node: YNode) -> str:
+    """A licence's IRI: an http(s) IRI an RDF store takes."""
+    licence = r.text(node, "licence")
+    if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
+        raise r.error(
+            node.line,
+            f"licence must be the licence's IRI, got {licence!r}",
+            "for example https://creativecommons.org/licenses/by/4.0/",
+        )
+    return licence
 
 
 def _fold(text: str) -> str:

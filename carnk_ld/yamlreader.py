@@ -220,7 +220,7 @@ class _Composer:
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             top = self._open[-1] if self._open else None
             if top is not None and isinstance(top.items, dict) and top.key is None:
-                self._fail(line, "mapping keys must be plain text")
+                self._fail(line, "mapping keys must be plain text", column=column)
             self._open.append(_Open(line, [] if isinstance(event, yaml.SequenceStartEvent) else {}))
         elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
             done = self._open.pop()
