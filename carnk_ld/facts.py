@@ -414,7 +414,7 @@ def _mapping(r: Reader, node: YNode, section: str, problems: _Problems, what: st
     """
     schema = FACTS_SCHEMA[section]
     if not isinstance(node, YMap):
-        raise r.error(node.line, f"{what or schema.what} must be a mapping of keys to values")
+        raise r.error(node, f"{what or schema.what} must be a mapping of keys to values")
     problems.errors.extend(r.key_errors(node, what or schema.what, schema.required, schema.optional))
     return node
 
@@ -661,11 +661,9 @@ class _Resolver:
         iri = local if local.startswith(BASE) else BASE + local
         term = self.ont.terms.get(iri)
         if term is None:
-            raise self.r.error(
-                node.line, f"{what} {name!r} is not declared in the ontology", self._undeclared(local, new)
-            )
+            raise self.r.error(node, f"{what} {name!r} is not declared in the ontology", self._undeclared(local, new))
         if term.kind not in kinds:
-            raise self.r.error(node.line, f"{what} {name!r} is a {term.kind}, expected a {' or '.join(kinds)}")
+            raise self.r.error(node, f"{what} {name!r} is a {term.kind}, expected a {' or '.join(kinds)}")
         return iri
 
     def _undeclared(self, local: str, new: NewTerm | None) -> str:
@@ -686,7 +684,7 @@ class _Resolver:
             return any(self.ont.is_subclass(t, expected) for t in term.types)
         return self.ont.is_subclass(iri, expected)
 
-    def check_class_in(self, iri: str, expected: str | None, line: int, what: str, prop: str) -> None:
+    def check_class_in(self, iri: str, expected: str | None, line: int | YNode, what: str, prop: str) -> None:
         if expected is None or self.is_a(iri, expected):
             return
         label = self.ont.terms[expected].label if expected in self.ont.terms else expected
@@ -702,20 +700,18 @@ class _Resolver:
         text = self.doc.text
         starts = _find_all(text, quote)
         if not starts:
-            raise self.r.error(
-                node.line, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote)
-            )
+            raise self.r.error(node, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote))
         if len(starts) > 1:
             lines = ", ".join(str(self.doc.line_of(s)) for s in starts)
             raise self.r.error(
-                node.line,
+                node,
                 f"quote occurs {len(starts)} times in {self.doc.path.name} (lines {lines}): {quote!r}",
                 "extend the quote with neighbouring words until it is unique",
             )
         marker = MARKER_RE.search(quote)
         if marker:
             raise self.r.error(
-                node.line,
+                node,
                 f"quote includes the citation marker {marker.group(0)}: {quote!r}",
                 "end the quote before the marker; the build links the sentence's statements to the works it cites",
             )
@@ -724,7 +720,7 @@ class _Resolver:
         segment = self.doc.segment_at(start, end)
         if segment is None:
             raise self.r.error(
-                node.line,
+                node,
                 f"quote spans more than one segment of {self.doc.path.name}",
                 "quote a part of a single sentence or list item",
             )
@@ -755,9 +751,9 @@ class _Resolver:
     def fact_id(self, node: YNode) -> str:
         value = self.r.text(node, "id")
         if not FACT_ID_RE.fullmatch(value):
-            raise self.r.error(node.line, f"id {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+            raise self.r.error(node, f"id {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
         if value in self.seen_ids:
-            raise self.r.error(node.line, f"duplicate id {value!r} (first used on line {self.seen_ids[value]})")
+            raise self.r.error(node, f"duplicate id {value!r} (first used on line {self.seen_ids[value]})")
         self.seen_ids[value] = node.line
         return value
 
@@ -772,12 +768,12 @@ class _Resolver:
     def number(self, node: YNode, what: str) -> Decimal:
         """A decimal number as a curator writes it: 48.6, 1 × 10^5, 9e8."""
         if not isinstance(node, YScalar):
-            raise self.r.error(node.line, f"{what} must be a single number, not a list or mapping")
+            raise self.r.error(node, f"{what} must be a single number, not a list or mapping")
         text = node.value
         value = number_value(text) if node.plain and not _LEADING_ZERO_RE.match(text.strip()) else None
         if value is None or value < 0:
             raise self.r.error(
-                node.line,
+                node,
                 f"{what} must be a non-negative number written unquoted and without leading zeros "
                 f"(48.6, 1 × 10^5), got {text!r}",
             )
@@ -796,7 +792,7 @@ class _Resolver:
             with p.check():
                 value = self.number(m.items["value"][1], f"{what} value")
                 if quotes is not None:
-                    _stated(self.r, m.items["value"][1].line, f"{what} value", value, quotes)
+                    _stated(self.r, m.items["value"][1], f"{what} value", value, quotes)
         if "unit" in m.items:
             units = FACTS_SCHEMA[section].key("unit").values
             assert units is not None
@@ -852,7 +848,7 @@ def _licence(r: Reader, node: YNode) -> str:
     licence = r.text(node, "licence")
     if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
         raise r.error(
-            node.line,
+            node,
             f"licence must be the licence's IRI, got {licence!r}",
             "for example https://creativecommons.org/licenses/by/4.0/",
         )
@@ -1002,7 +998,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
                 study = res.studies[study_id]
             elif study_id not in res.studies_written:
                 raise r.error(
-                    items["study"][1].line,
+                    items["study"][1],
                     f"study {study_id!r} is not a study of this file",
                     _suggest(study_id, list(res.studies)) or "declare it under 'studies:'",
                 )
@@ -1060,7 +1056,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
         expected = res.ont.terms[rule.prop].range
         with p.check():
             compared_to = res.term(items["compared_to"][1], "compared_to", rule.kinds, NewTerm("--parent", expected))
-            res.check_class_in(compared_to, expected, items["compared_to"][1].line, "compared_to", rule.prop)
+            res.check_class_in(compared_to, expected, items["compared_to"][1], "compared_to", rule.prop)
     if is_a:
         assert pred_node is not None
         predicate = IS_A
@@ -1087,10 +1083,10 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
                 res.check_class_in(BASE + "ClinicalStudy", prop.domain, items["predicate"][0], "the study", predicate)
         elif subject is not None:
             with p.check():
-                res.check_class_in(subject, prop.domain, items["subject"][1].line, "subject", predicate)
+                res.check_class_in(subject, prop.domain, items["subject"][1], "subject", predicate)
         if obj is not None:
             with p.check():
-                res.check_class_in(obj, prop.range, items["object"][1].line, "object", predicate)
+                res.check_class_in(obj, prop.range, items["object"][1], "object", predicate)
     p.raise_any()
     if subject is None:  # the fact names a study whose id is in error: that error is the one to fix
         return None
@@ -1117,7 +1113,7 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
 
 def _study_subject(res: _Resolver, items: dict[str, tuple[int, YNode]], study_id: str, subject: str) -> None:
     """Refuse a subject of a study's finding that is neither the study nor its product."""
-    line = items["subject"][1].line
+    line = items["subject"][1]
     if res.ont.terms[subject].kind == "class":
         raise res.r.error(
             line,
@@ -1222,7 +1218,7 @@ class _StudyReader:
         expected = rule.within or self.res.ont.terms[rule.prop].range
         new = NewTerm("--type" if rule.kinds == ("individual",) else "--parent", expected)
         iri = self.res.term(node, what or key, rule.kinds, new)
-        self.res.check_class_in(iri, expected, node.line, what or key, rule.prop)
+        self.res.check_class_in(iri, expected, node, what or key, rule.prop)
         return iri
 
     def term_of(self, key: str) -> str:
@@ -1243,9 +1239,7 @@ class _StudyReader:
             with p.check():
                 evaluable = r.integer(items["evaluable"][1], "evaluable")
         if patients is not None and evaluable is not None and evaluable > patients:
-            p.errors.append(
-                r.error(items["evaluable"][1].line, f"evaluable ({evaluable}) exceeds patients ({patients})")
-            )
+            p.errors.append(r.error(items["evaluable"][1], f"evaluable ({evaluable}) exceeds patients ({patients})"))
             evaluable = None
         self.patients, self.evaluable = patients, evaluable
         registry, named = None, False
@@ -1297,11 +1291,11 @@ class _StudyReader:
         if self.quotes_complete:  # else a number might be stated in the quote that is in error
             if evaluable is not None:
                 with p.check():
-                    _stated(r, items["evaluable"][1].line, "evaluable", evaluable, self.quotes)
+                    _stated(r, items["evaluable"][1], "evaluable", evaluable, self.quotes)
             # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
             if patients is not None:
                 with p.check():
-                    _stated(r, items["patients"][1].line, "patients", patients, self.quotes)
+                    _stated(r, items["patients"][1], "patients", patients, self.quotes)
         for outcome in outcomes:
             limit = evaluable if outcome.population == BASE + "EvaluablePatients" else patients
             if outcome.denominator is not None:
@@ -1366,21 +1360,21 @@ class _StudyReader:
         node = items["registry"][1]
         number = r.text(node, "registry")
         if not NCT_RE.fullmatch(number):
-            raise r.error(node.line, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
+            raise r.error(node, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
         given = NCT_RE.search(self.evidence.segment.text)
         if given and given.group(0) != number:
-            raise r.error(node.line, f"the study's sentence names the trial {given.group(0)}, not {number}")
+            raise r.error(node, f"the study's sentence names the trial {given.group(0)}, not {number}")
         other = self.res.registries.setdefault(number, (self.study_id, node.line))
         if other[0] != self.study_id:
             raise r.error(
-                node.line,
+                node,
                 f"{number} is already the trial of study {other[0]!r} (line {other[1]})",
                 "one report per trial and document: describe its cohorts as arms or outcomes of that study",
             )
         named = number in self.res.doc.text
         if not named and "registry_note" not in items:
             raise r.error(
-                node.line,
+                node,
                 f"{number} does not occur in {self.res.doc.path.name}",
                 "if you identified the trial from what the document says, explain how in 'registry_note'",
             )
@@ -1393,12 +1387,10 @@ class _StudyReader:
     def local_id(self, node: YNode, what: str) -> str:
         value = self.r.text(node, what)
         if not FACT_ID_RE.fullmatch(value):
-            raise self.r.error(node.line, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+            raise self.r.error(node, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
         first = self.local_ids.setdefault((what, value), node.line)
         if first != node.line:
-            raise self.r.error(
-                node.line, f"duplicate {what} {value!r} in study {self.study_id!r} (first on line {first})"
-            )
+            raise self.r.error(node, f"duplicate {what} {value!r} in study {self.study_id!r} (first on line {first})")
         return value
 
     def arm(self, node: YNode) -> Arm:
@@ -1456,9 +1448,9 @@ class _StudyReader:
             with p.check():
                 infusions = r.integer(items["infusions"][1], "infusions")
                 if infusions == 0:
-                    raise r.error(items["infusions"][1].line, "infusions must be at least 1")
+                    raise r.error(items["infusions"][1], "infusions must be at least 1")
                 if dose_ev is not None:
-                    _stated(r, items["infusions"][1].line, "infusions", infusions, [dose_ev.quote])
+                    _stated(r, items["infusions"][1], "infusions", infusions, [dose_ev.quote])
         doses: list[Quantity] = []
         if "doses" in items:
             nodes: list[YNode] = []
@@ -1504,7 +1496,7 @@ class _StudyReader:
             with p.check():
                 count = r.integer(items["count"][1], "count")
                 if ev is not None:
-                    _stated(r, items["count"][1].line, "count", count, [ev.quote])
+                    _stated(r, items["count"][1], "count", count, [ev.quote])
         if "among" in items:
             with p.check():
                 population = _expand(r.choice(items["among"][1], "among", res.choices["among"]))
@@ -1512,17 +1504,17 @@ class _StudyReader:
             with p.check():
                 of = r.integer(items["of"][1], "of")
                 if of == 0:
-                    raise r.error(items["of"][1].line, "of must be at least 1: a rate over no patients is no measure")
+                    raise r.error(items["of"][1], "of must be at least 1: a rate over no patients is no measure")
                 if ev is not None and self.quotes_complete:
-                    _stated(r, items["of"][1].line, "of", of, [ev.quote, *self.quotes])
+                    _stated(r, items["of"][1], "of", of, [ev.quote, *self.quotes])
                 evaluable = population == BASE + "EvaluablePatients" and self.evaluable is not None
                 limit, name = (self.evaluable, "evaluable") if evaluable else (self.patients, "patients")
                 if limit is not None and of > limit:
-                    raise r.error(items["of"][1].line, f"of ({of}) exceeds {name} ({limit})")
+                    raise r.error(items["of"][1], f"of ({of}) exceeds {name} ({limit})")
         if "percent" in items:
             with p.check():
                 percent = res.number(items["percent"][1], "percent")
-                line = items["percent"][1].line
+                line = items["percent"][1]
                 if percent > 100:
                     raise r.error(line, f"percent {_plain(percent)} is over 100")
                 if ev is not None:
@@ -1547,7 +1539,7 @@ class _StudyReader:
                     arm = self.arms[arm_id]
                 elif arm_id not in self.arms_written:  # an arm in error has its own errors
                     raise r.error(
-                        items["arm"][1].line,
+                        items["arm"][1],
                         f"arm {arm_id!r} is not an arm of study {self.study_id!r}",
                         _suggest(arm_id, list(self.arms)) or "declare it under the study's 'arms:'",
                     )
@@ -1588,16 +1580,16 @@ class _StudyReader:
                 count = r.integer(items["count"][1], "count")
                 if self.patients is not None and count > self.patients:
                     raise r.error(
-                        items["count"][1].line,
+                        items["count"][1],
                         f"adverse event {aid!r} counts {count} patients, more than {self.patients}",
                     )
         if "percent" in items:
             with p.check():
                 percent = res.number(items["percent"][1], "percent")
                 if percent > 100:
-                    raise r.error(items["percent"][1].line, f"percent {_plain(percent)} is over 100")
+                    raise r.error(items["percent"][1], f"percent {_plain(percent)} is over 100")
                 if ev is not None:
-                    _stated(r, items["percent"][1].line, "percent", percent, [ev.quote])
+                    _stated(r, items["percent"][1], "percent", percent, [ev.quote])
         grades: dict[str, int] = {}
         grades_read = True
         for key in ("grade", "min_grade"):
@@ -1606,13 +1598,13 @@ class _StudyReader:
                 with p.check():
                     grade = r.integer(items[key][1], key)
                     if not 1 <= grade <= 5:
-                        raise r.error(items[key][1].line, f"{key} must be a grade from 1 to 5, got {grade}")
+                        raise r.error(items[key][1], f"{key} must be a grade from 1 to 5, got {grade}")
                     if ev is not None:
-                        _stated(r, items[key][1].line, key, grade, [ev.quote])
+                        _stated(r, items[key][1], key, grade, [ev.quote])
                     grades[key] = grade
                     grades_read = True
         if count is not None and ev is not None:
-            count_line = items["count"][1].line
+            count_line = items["count"][1]
             if count > 0:
                 with p.check():
                     _stated(r, count_line, "count", count, [ev.quote])
@@ -1653,7 +1645,7 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
     factset.studies.append(_StudyReader(res, node, factset).read())
 
 
-def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list[str]) -> None:
+def _stated(r: Reader, line: int | YNode, what: str, number: int | Decimal, quotes: list[str]) -> None:
     """Refuse a number that none of its quotes states (digits, words, percentages, 8 × 10^7)."""
     if not any(states(quote, number) for quote in quotes):
         shown = " / ".join(f'"{quote}"' for quote in quotes)

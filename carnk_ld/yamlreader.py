@@ -264,14 +264,17 @@ class Reader:
     def __init__(self, path: Path):
         self.path = path
 
-    def error(self, line: int, message: str, hint: str | None = None) -> InputError:
-        """An :class:`InputError` at ``line`` of this file."""
-        return InputError(Location(self.path, line), message, hint)
+    def error(self, where: int | YNode, message: str, hint: str | None = None) -> InputError:
+        """An :class:`InputError` at a line of this file, or at a value (its line, and its column when known)."""
+        if isinstance(where, int):
+            return InputError(Location(self.path, where), message, hint)
+        column = where.column if isinstance(where, YScalar) else None
+        return InputError(Location(self.path, where.line, column), message, hint)
 
     def mapping(self, node: YNode, what: str, required: set[str], optional: set[str]) -> YMap:
         """Check that ``node`` is a mapping with exactly the allowed keys (all its wrong keys in one error)."""
         if not isinstance(node, YMap):
-            raise self.error(node.line, f"{what} must be a mapping of keys to values")
+            raise self.error(node, f"{what} must be a mapping of keys to values")
         errors = self.key_errors(node, what, required, optional)
         if errors:
             raise errors[0] if len(errors) == 1 else InputErrors(errors)
@@ -288,7 +291,7 @@ class Reader:
                 hint = f"{close} {listed}" if close else listed
                 errors.append(self.error(line, f"unknown key {key!r} in {what}", hint))
         errors.extend(
-            self.error(node.line, f"{what} is missing the required key {key!r}")
+            self.error(node, f"{what} is missing the required key {key!r}")
             for key in sorted(required)
             if key not in node.items
         )
@@ -297,17 +300,17 @@ class Reader:
     def sequence(self, node: YNode, what: str) -> YSeq:
         """Check that ``node`` is a sequence."""
         if not isinstance(node, YSeq):
-            raise self.error(node.line, f"{what} must be a list")
+            raise self.error(node, f"{what} must be a list")
         return node
 
     def text(self, node: YNode, what: str) -> str:
         """A non-empty string, exactly as written."""
         if not isinstance(node, YScalar):
-            raise self.error(node.line, f"{what} must be a single value, not a list or mapping")
+            raise self.error(node, f"{what} must be a single value, not a list or mapping")
         if node.plain and node.value in _NULLS:
-            raise self.error(node.line, f"{what} is empty")
+            raise self.error(node, f"{what} is empty")
         if not node.value.strip():
-            raise self.error(node.line, f"{what} is empty")
+            raise self.error(node, f"{what} is empty")
         return node.value
 
     def integer(self, node: YNode, what: str) -> int:
@@ -317,11 +320,11 @@ class Reader:
             hint = None
             if isinstance(node, YScalar) and re.fullmatch(r"0[0-9]+", node.value):
                 hint = "leading zeros are ambiguous (YAML 1.1 reads 0777 as octal); write the plain number"
-            raise self.error(node.line, f"{what} must be a non-negative whole number, got {value!r}", hint)
+            raise self.error(node, f"{what} must be a non-negative whole number, got {value!r}", hint)
         # Compared as text first: Python refuses to convert numbers of more than 4300 digits.
         if len(node.value) > len(str(MAX_COUNT)) or int(node.value) > MAX_COUNT:
             raise self.error(
-                node.line,
+                node,
                 f"{what} {_shorten(node.value)} ({len(node.value)} digits) is over the limit of {MAX_COUNT:,} "
                 "for a count",
                 "RDF stores hold whole numbers in 64 bits and cannot compare larger ones; check the number",
@@ -333,5 +336,5 @@ class Reader:
         value = self.text(node, what)
         if value not in choices:
             hint = did_you_mean(value, list(choices), CLOSED_SET_RATIO)
-            raise self.error(node.line, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
+            raise self.error(node, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
         return choices[value]
