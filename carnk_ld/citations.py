@@ -55,7 +55,7 @@ def works_of(document: Document) -> list[Work]:
         match = REFERENCE_RE.match(segment.text)
         assert match is not None  # the segmenter made it a reference by this pattern
         number = int(match.group("number")) if match.group("number") else None
-        where = Location(document.path, segment.line)
+        where = Location(document.shown, segment.line)
         if number is not None:
             if number == 0:
                 raise InputError(where, "reference number 0: reference lists number their entries from 1")

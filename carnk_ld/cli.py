@@ -343,7 +343,15 @@ def build(
     multiple=True,
     help="name=VALUE: bind ?name to an RDF term: <IRI>, prefix:local, or '\"literal\"' (repeatable).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="SELECT and ASK: table, csv, tsv or json (SPARQL results). CONSTRUCT and DESCRIBE: turtle, ntriples "
+    "or jsonld (json: JSON-LD; table: N-Triples).",
+)
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds before the query is stopped.")
 def query(
     file: Path | None, expression: str | None, release: Path | None, binds: tuple[str, ...], fmt: str, timeout: float
@@ -356,7 +364,16 @@ def query(
     Example: carnk-ld query queries/cq-15-external-matches.rq --bind class=carnk:NKCell
     """
     release = release or project_root() / DEFAULT_OUT
-    if (file is None) == (expression is None):
+    if file is None and expression is None:
+        click.echo(click.get_current_context().get_usage(), err=True)
+        click.echo(
+            "error: give the query: a FILE such as queries/cq-02-nk-cell-sources.rq, or its text with "
+            "-e 'SELECT ?s WHERE { ?s a carnk:Statement } LIMIT 5'",
+            err=True,
+        )
+        click.echo("  hint: carnk-ld query --help lists the options", err=True)
+        sys.exit(2)
+    if file is not None and expression is not None:
         click.echo("error: give a query FILE or -e 'QUERY', not both", err=True)
         sys.exit(2)
     source = str(file) if file else "-e"

@@ -187,8 +187,25 @@ def read_input_text(path: Path, shown: Path, *, line_breaks: Literal["any", "lf"
         text = data.decode("utf-8").replace("\r\n", "\n")
         return text.replace("\r", "\n") if line_breaks == "any" else text
     except UnicodeDecodeError as exc:
-        where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
-        raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+        raise not_utf8(data, exc, shown) from None
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError, shown: Path, what: str = "file") -> InputError:
+    """The error for bytes that are not UTF-8: the first bad byte, at its line and column as an editor shows them.
+
+    >>> bad = UnicodeDecodeError("utf-8", b"", 11, 12, "invalid continuation byte")
+    >>> print(not_utf8(b"a: 1\\nb: caf\\xe9\\n", bad, Path("f.yaml")).render())
+    f.yaml:2:7: error: file is not valid UTF-8: byte 0xE9 at line 2, column 7
+      hint: convert the file to UTF-8, for example with iconv -f latin1 -t utf-8
+    """
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+    return InputError(
+        Location(shown, line, column),
+        f"{what} is not valid UTF-8: byte 0x{data[exc.start]:02X} at line {line}, column {column}",
+        "convert the file to UTF-8, for example with iconv -f latin1 -t utf-8",
+    )
 
 
 def _require_regular(mode: int, shown: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carnk_ld.constants import KG
-from carnk_ld.corpusfiles import read_input
+from carnk_ld.corpusfiles import not_utf8, read_input
 from carnk_ld.errors import InputError, Location
 
 DOC_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -59,6 +59,13 @@ class Document:
     text: str
     segments: tuple[Segment, ...]
     had_bom: bool = False
+    #: The path as messages name it (relative to the corpus root); ``path`` is the file read.
+    display_path: Path | None = None
+
+    @property
+    def shown(self) -> Path:
+        """The path as messages name it: relative to the corpus root when read from a corpus."""
+        return self.display_path or self.path
 
     @property
     def iri(self) -> str:
@@ -103,12 +110,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            Location(shown, line),
-            f"document is not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte offset {exc.start})",
-            "convert the file to UTF-8, for example with iconv -f latin1 -t utf-8",
-        ) from None
+        raise not_utf8(data, exc, shown, "document") from None
     had_bom = text.startswith(BOM)
     if had_bom:
         text = text[1:]
@@ -124,7 +126,7 @@ def read_document(path: Path, *, display_path: Path | None = None) -> Document:
     segments = segment_text(text)
     if not segments:
         raise InputError(shown, "document has no segments (no sentence or list item found)")
-    return Document(doc_id, path, digest, text, tuple(segments), had_bom)
+    return Document(doc_id, path, digest, text, tuple(segments), had_bom, shown)
 
 
 def segment_text(text: str) -> list[Segment]:

@@ -7,6 +7,7 @@ fix inputs by hand and need to find the spot without reading a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,20 +62,49 @@ class InputError(CarnkError):
 
 
 _SPARQL_ERROR_RE = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+#: A prefixed name's prefix and colon, at the end of the text before an error's position.
+_PREFIXED_NAME_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)?:[A-Za-z0-9_.%-]*$")
 
 
-def sparql_syntax_error(exc: SyntaxError, path: Path) -> InputError:
+def sparql_syntax_error(
+    exc: SyntaxError, path: Path, text: str | None = None, prefixes: Iterable[str] | None = None
+) -> InputError:
     """The input error for a query in ``path`` that Oxigraph could not parse, at the line and column it names.
 
-    Oxigraph puts the position in the message (``error at 3:2: expected ...``), not in ``lineno``.
+    Oxigraph puts the position in the message (``error at 3:2: expected ...``), not in ``lineno``,
+    and lists what it expected, character classes included (lines of Unicode ranges): the message
+    keeps one line, the words and tokens it expected, and (given the query ``text``) what stands
+    there. An undeclared prefix is named as such, with the ``prefixes`` that need no declaration.
 
     >>> print(sparql_syntax_error(SyntaxError("error at 3:2: expected WHERE"), Path("q.rq")).render())
     q.rq:3:2: error: SPARQL syntax error: expected WHERE
     """
     match = _SPARQL_ERROR_RE.match(str(exc))
-    if match:
-        return InputError(Location(path, int(match[1]), int(match[2])), f"SPARQL syntax error: {match[3]}")
-    return InputError(Location(path, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg or exc}")
+    if not match:
+        return InputError(Location(path, exc.lineno, exc.offset), f"SPARQL syntax error: {exc.msg or exc}")
+    line, column, problem = int(match[1]), int(match[2]), match[3]
+    lines = text.split("\n") if text is not None else []
+    before = lines[line - 1][: column - 1] if 0 < line <= len(lines) else ""
+    prefix = _PREFIXED_NAME_RE.search(before) if "Prefix not found" in problem else None
+    if prefix is not None:
+        name = prefix.group(1) or ""
+        hint = f"declare it: PREFIX {name}: <...>"
+        if prefixes is not None:
+            hint += f"; these need no declaration: {', '.join(prefixes)}"
+        return InputError(
+            Location(path, line, column - len(prefix.group(0))),
+            f"SPARQL syntax error: the prefix {name}: is not declared",
+            hint,
+        )
+    message = " ".join(problem.split())
+    if message.startswith("expected one of "):
+        # a character class ("['A' ..= 'Z' | ...]") says nothing a reader can act on: keep words and tokens
+        items = [item for item in message.removeprefix("expected one of ").split(", ") if not item.startswith("[")]
+        message = f"expected one of {', '.join(items)}" if items else "unexpected text"
+    if lines:
+        here = lines[line - 1][column - 1 : column + 19] if 0 < line <= len(lines) else ""
+        message += f' at "{here.rstrip()}"' if here.strip() else " at the end of the line"
+    return InputError(Location(path, line, column), f"SPARQL syntax error: {message}")
 
 
 class InputErrors(CarnkError):

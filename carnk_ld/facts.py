@@ -8,13 +8,15 @@ that the graph builder turns into triples. Errors point to the facts file and li
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -22,12 +24,14 @@ from carnk_ld.citations import MARKER_RE, NCT_RE, Work, markers_in, works_of
 from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.hints import CLOSED_SET_RATIO, did_you_mean
 from carnk_ld.numbers import number_value, numbers_in, states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YMap, YNode, YScalar, load_yaml
 
 FACT_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+T = TypeVar("T")
 IS_A = RDFS.subClassOf.value
 
 #: The IRI of a trial registered at ClinicalTrials.gov: Bioregistry's URI format for the prefix
@@ -370,10 +374,69 @@ VALUE_CLASSES = {
 }
 
 
-def _mapping(r: Reader, node: YNode, section: str, what: str | None = None) -> YMap:
-    """A mapping with exactly the keys :data:`FACTS_SCHEMA` allows in ``section``."""
+class _Problems:
+    """The errors of one item (a fact, a study, an arm ...), collected so that one run reports them all.
+
+    Each independent check runs in its own :meth:`check` block; a check whose input failed is
+    skipped by its caller (its value stays None), so one wrong value is reported once and does
+    not cause follow-on errors.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+
+    @contextlib.contextmanager
+    def check(self) -> Iterator[None]:
+        """Run a block; its input error (or errors) is kept and the item's other checks go on."""
+        try:
+            yield
+        except InputErrors as exc:
+            self.errors.extend(exc.errors)
+        except InputError as exc:
+            self.errors.append(exc)
+
+    def raise_any(self) -> None:
+        """Raise what was collected, in line order."""
+        if self.errors:
+            errors = sorted(self.errors, key=_line_order)
+            raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _line_order(error: InputError) -> tuple[int, int]:
+    return error.location.line or 0, error.location.column or 0
+
+
+def _mapping(r: Reader, node: YNode, section: str, problems: _Problems, what: str | None = None) -> YMap:
+    """A mapping checked against the keys :data:`FACTS_SCHEMA` allows in ``section``.
+
+    A wrong or missing key is kept in ``problems`` and the mapping is still returned, so that its
+    other keys are checked too; only a node that is not a mapping at all ends the item.
+    """
     schema = FACTS_SCHEMA[section]
-    return r.mapping(node, what or schema.what, schema.required, schema.optional)
+    if not isinstance(node, YMap):
+        raise r.error(node, f"{what or schema.what} must be a mapping of keys to values")
+    problems.errors.extend(r.key_errors(node, what or schema.what, schema.required, schema.optional))
+    return node
+
+
+#: A local name as ``carnk-ld add-term`` takes it (and as the ontology's own names are written).
+_LOCAL_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+#: owl:Thing as a domain or range says nothing a new term could be placed under.
+_THING = "http://www.w3.org/2002/07/owl#Thing"
+
+
+@dataclass(frozen=True)
+class NewTerm:
+    """How a name that is not declared would be declared: as a subclass (``--parent``) or a member (``--type``)."""
+
+    option: str
+    cls: str | None = None
+
+    def hint(self, name: str) -> str:
+        """The ``carnk-ld add-term`` command, ready to run when the class is known (else a placeholder)."""
+        known = self.cls is not None and self.cls.startswith(BASE) and self.cls != _THING
+        shown = _local(self.cls) if known and self.cls else "PARENT_CLASS" if self.option == "--parent" else "CLASS"
+        return f"declare it with: carnk-ld add-term {name} {self.option} {shown}"
 
 
 def _term_rule(section: str, key: str) -> TermRule:
@@ -573,6 +636,8 @@ class _Resolver:
         self.seen_ids: dict[str, int] = {}
         self.works: dict[int, str] = {}  # reference number -> work IRI
         self.studies: dict[str, str] = {}  # study id -> its IRI
+        self.studies_written: set[str] = set()  # every study id as written, read or not
+        self.unread_products: set[str] = set()  # ids of studies whose product is in error
         self.study_products: dict[str, str | None] = {}  # study id -> its named product
         self.registries: dict[str, tuple[str, int]] = {}  # registry number -> (study id, line)
         self.preliminary = False  # the document's figures are preliminary (a conference report)
@@ -589,21 +654,28 @@ class _Resolver:
         self.low_frequencies = {_local(iri) for iri in ontology.members(LOW_FREQUENCY)}
 
     # -- terms ---------------------------------------------------------------
-    def term(self, node: YNode, what: str, kinds: tuple[str, ...]) -> str:
+    def term(self, node: YNode, what: str, kinds: tuple[str, ...], new: NewTerm | None = None) -> str:
+        """The IRI of the term ``node`` names; ``new`` says how to declare it if it is not declared."""
         name = self.r.text(node, what)
         local = name[len("carnk:") :] if name.startswith("carnk:") else name
         iri = local if local.startswith(BASE) else BASE + local
         term = self.ont.terms.get(iri)
         if term is None:
-            close = difflib.get_close_matches(local, self.local_names, n=1, cutoff=0.6)
-            if not close:
-                lowered = {n.lower(): n for n in self.local_names}
-                close = [lowered[local.lower()]] if local.lower() in lowered else []
-            hint = f"did you mean {close[0]!r}?" if close else "declare the term in ontology/carnk.ttl first"
-            raise self.r.error(node.line, f"{what} {name!r} is not declared in the ontology", hint)
+            raise self.r.error(node, f"{what} {name!r} is not declared in the ontology", self._undeclared(local, new))
         if term.kind not in kinds:
-            raise self.r.error(node.line, f"{what} {name!r} is a {term.kind}, expected a {' or '.join(kinds)}")
+            raise self.r.error(node, f"{what} {name!r} is a {term.kind}, expected a {' or '.join(kinds)}")
         return iri
+
+    def _undeclared(self, local: str, new: NewTerm | None) -> str:
+        """A close spelling of a declared term, if any, and how to declare the name."""
+        close = did_you_mean(local, self.local_names)
+        if not _LOCAL_NAME_RE.fullmatch(local):
+            how = "write the term's local name as ontology/carnk.ttl declares it (letters, digits, '_' and '-')"
+        elif new is None:
+            how = "declare it in ontology/carnk.ttl as an owl:AnnotationProperty with its rdfs:domain and rdfs:range"
+        else:
+            how = new.hint(local)
+        return f"{close} Otherwise {how}" if close else how
 
     def is_a(self, iri: str, expected: str) -> bool:
         """Whether a class is a subclass of ``expected``, or an individual is one of its members."""
@@ -612,7 +684,7 @@ class _Resolver:
             return any(self.ont.is_subclass(t, expected) for t in term.types)
         return self.ont.is_subclass(iri, expected)
 
-    def check_class_in(self, iri: str, expected: str | None, line: int, what: str, prop: str) -> None:
+    def check_class_in(self, iri: str, expected: str | None, line: int | YNode, what: str, prop: str) -> None:
         if expected is None or self.is_a(iri, expected):
             return
         label = self.ont.terms[expected].label if expected in self.ont.terms else expected
@@ -628,20 +700,18 @@ class _Resolver:
         text = self.doc.text
         starts = _find_all(text, quote)
         if not starts:
-            raise self.r.error(
-                node.line, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote)
-            )
+            raise self.r.error(node, f"quote not found verbatim in {self.doc.path.name}: {quote!r}", self._near(quote))
         if len(starts) > 1:
             lines = ", ".join(str(self.doc.line_of(s)) for s in starts)
             raise self.r.error(
-                node.line,
+                node,
                 f"quote occurs {len(starts)} times in {self.doc.path.name} (lines {lines}): {quote!r}",
                 "extend the quote with neighbouring words until it is unique",
             )
         marker = MARKER_RE.search(quote)
         if marker:
             raise self.r.error(
-                node.line,
+                node,
                 f"quote includes the citation marker {marker.group(0)}: {quote!r}",
                 "end the quote before the marker; the build links the sentence's statements to the works it cites",
             )
@@ -650,7 +720,7 @@ class _Resolver:
         segment = self.doc.segment_at(start, end)
         if segment is None:
             raise self.r.error(
-                node.line,
+                node,
                 f"quote spans more than one segment of {self.doc.path.name}",
                 "quote a part of a single sentence or list item",
             )
@@ -681,9 +751,9 @@ class _Resolver:
     def fact_id(self, node: YNode) -> str:
         value = self.r.text(node, "id")
         if not FACT_ID_RE.fullmatch(value):
-            raise self.r.error(node.line, f"id {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+            raise self.r.error(node, f"id {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
         if value in self.seen_ids:
-            raise self.r.error(node.line, f"duplicate id {value!r} (first used on line {self.seen_ids[value]})")
+            raise self.r.error(node, f"duplicate id {value!r} (first used on line {self.seen_ids[value]})")
         self.seen_ids[value] = node.line
         return value
 
@@ -698,27 +768,42 @@ class _Resolver:
     def number(self, node: YNode, what: str) -> Decimal:
         """A decimal number as a curator writes it: 48.6, 1 × 10^5, 9e8."""
         if not isinstance(node, YScalar):
-            raise self.r.error(node.line, f"{what} must be a single number, not a list or mapping")
+            raise self.r.error(node, f"{what} must be a single number, not a list or mapping")
         text = node.value
         value = number_value(text) if node.plain and not _LEADING_ZERO_RE.match(text.strip()) else None
         if value is None or value < 0:
             raise self.r.error(
-                node.line,
+                node,
                 f"{what} must be a non-negative number written unquoted and without leading zeros "
                 f"(48.6, 1 × 10^5), got {text!r}",
             )
         return value
 
-    def quantity(self, node: YNode, section: str, what: str, quotes: list[str]) -> Quantity:
-        """``{value, unit, bound}``: a number the quotes state, with a unit of its kind and an optional bound."""
-        m = _mapping(self.r, node, section, what)
-        value = self.number(m.items["value"][1], f"{what} value")
-        _stated(self.r, m.items["value"][1].line, f"{what} value", value, quotes)
-        units = FACTS_SCHEMA[section].key("unit").values
-        assert units is not None
-        choices = {word: _local(iri) for word, iri in self.ont.values(units).items()}
-        unit = self.r.choice(m.items["unit"][1], f"{what} unit", choices)
-        bound = self.r.choice(m.items["bound"][1], "bound", self.choices["bound"]) if "bound" in m.items else None
+    def quantity(self, node: YNode, section: str, what: str, quotes: list[str] | None) -> Quantity:
+        """``{value, unit, bound}``: a number the quotes state, with a unit of its kind and an optional bound.
+
+        ``quotes`` is None when the evidence could not be read (its own error says why): the
+        number is then not compared with it.
+        """
+        p = _Problems()
+        m = _mapping(self.r, node, section, p, what)
+        value = unit = bound = None
+        if "value" in m.items:
+            with p.check():
+                value = self.number(m.items["value"][1], f"{what} value")
+                if quotes is not None:
+                    _stated(self.r, m.items["value"][1], f"{what} value", value, quotes)
+        if "unit" in m.items:
+            units = FACTS_SCHEMA[section].key("unit").values
+            assert units is not None
+            choices = {word: _local(iri) for word, iri in self.ont.values(units).items()}
+            with p.check():
+                unit = self.r.choice(m.items["unit"][1], f"{what} unit", choices)
+        if "bound" in m.items:
+            with p.check():
+                bound = self.r.choice(m.items["bound"][1], "bound", self.choices["bound"])
+        p.raise_any()
+        assert value is not None and unit is not None
         return Quantity(value, _expand(unit), _expand(bound) if bound else None)
 
 
@@ -742,19 +827,32 @@ def _expand(name: str) -> str:
 
 def _metadata(res: _Resolver, node: YNode) -> Metadata:
     r = res.r
-    m = _mapping(r, node, "metadata")
-    title = r.text(m.items["title"][1], "title") if "title" in m.items else None
-    kind = r.choice(m.items["kind"][1], "kind", res.choices["kind"]) if "kind" in m.items else None
-    licence = None
+    p = _Problems()
+    m = _mapping(r, node, "metadata", p)
+    title = kind = licence = None
+    if "title" in m.items:
+        with p.check():
+            title = r.text(m.items["title"][1], "title")
+    if "kind" in m.items:
+        with p.check():
+            kind = r.choice(m.items["kind"][1], "kind", res.choices["kind"])
     if "licence" in m.items:
-        licence = r.text(m.items["licence"][1], "licence")
-        if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
-            raise r.error(
-                m.items["licence"][1].line,
-                f"licence must be the licence's IRI, got {licence!r}",
-                "for example https://creativecommons.org/licenses/by/4.0/",
-            )
+        with p.check():
+            licence = _licence(r, m.items["licence"][1])
+    p.raise_any()
     return Metadata(title, kind, licence)
+
+
+def _licence(r: Reader, node: YNode) -> str:
+    """A licence's IRI: an http(s) IRI an RDF store takes."""
+    licence = r.text(node, "licence")
+    if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
+        raise r.error(
+            node,
+            f"licence must be the licence's IRI, got {licence!r}",
+            "for example https://creativecommons.org/licenses/by/4.0/",
+        )
+    return licence
 
 
 def _fold(text: str) -> str:
@@ -776,11 +874,18 @@ def _find_all(text: str, needle: str) -> list[int]:
 def load_facts(
     path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None
 ) -> FactSet:
-    """Read one facts file and resolve it; see the module docstring for what is checked."""
+    """Read one facts file and resolve it; see the module docstring for what is checked.
+
+    Every error of the file is reported (in line order), not only the first: each fact, study,
+    arm, outcome and adverse event is checked key by key.
+    """
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
     reader = Reader(shown)
-    top = _mapping(reader, root, "file")
+    top_problems = _Problems()
+    top = _mapping(reader, root, "file", top_problems)
+    if "document" not in top.items or "sha256" not in top.items:  # nothing resolves without the document
+        top_problems.raise_any()
     doc_line, doc_node = top.items["document"]
     doc_name = reader.text(doc_node, "document")
     if "/" in doc_name or "\\" in doc_name or doc_name.startswith("."):
@@ -805,136 +910,188 @@ def load_facts(
     res = _Resolver(shown, document, ontology)
     factset = FactSet(shown, document, works=works_of(document))
     res.works = {w.number: w.iri for w in factset.works if w.number is not None}
-    errors: list[InputError] = []
+    problems = top_problems
     if "metadata" in top.items and not reader.empty(top.items["metadata"][1]):
-        try:
+        with problems.check():
             factset.metadata = _metadata(res, top.items["metadata"][1])
-        except InputError as exc:
-            errors.append(exc)
     res.preliminary = factset.metadata.kind == _local(CONFERENCE_REPORT)
 
     def each(key: str, handle: Callable[[YNode], None]) -> None:
         """Resolve every item of a section, collecting errors so curators see them all at once."""
         if key not in top.items or reader.empty(top.items[key][1]):
             return  # a section left empty (all its items still commented out) has no items
-        for item in reader.sequence(top.items[key][1], key).items:
-            try:
+        items: list[YNode] = []
+        with problems.check():
+            items = reader.sequence(top.items[key][1], key).items
+        for item in items:
+            with problems.check():
                 handle(item)
-            except InputError as exc:
-                errors.append(exc)
 
     # studies first: a fact may name the study whose finding it is
     each("studies", lambda item: _study(res, item, factset))
-    each("facts", lambda item: factset.facts.append(_relation_fact(res, item)))
+    unresolved: list[int] = []
+
+    def fact(item: YNode) -> None:
+        resolved = _relation_fact(res, item)
+        if resolved is None:
+            unresolved.append(item.line)
+        else:
+            factset.facts.append(resolved)
+
+    each("facts", fact)
     excluded_at: dict[int, int] = {}
 
     def exclusion(item: YNode) -> None:
-        m = _mapping(reader, item, "excluded")
-        segment = res.evidence(m.items["quote"][1]).segment
-        if segment.index in excluded_at:
-            raise reader.error(
-                m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
-            )
-        excluded_at[segment.index] = m.line
-        reason = reader.choice(m.items["reason"][1], "reason", res.choices["reason"])
-        note = reader.text(m.items["note"][1], "note") if "note" in m.items else None
+        p = _Problems()
+        m = _mapping(reader, item, "excluded", p)
+        segment = reason = note = None
+        if "quote" in m.items:
+            with p.check():
+                segment = res.evidence(m.items["quote"][1]).segment
+                if segment.index in excluded_at:
+                    raise reader.error(
+                        m.line, f"segment {segment.index} is already excluded on line {excluded_at[segment.index]}"
+                    )
+                excluded_at[segment.index] = m.line
+        if "reason" in m.items:
+            with p.check():
+                reason = reader.choice(m.items["reason"][1], "reason", res.choices["reason"])
+        if "note" in m.items:
+            with p.check():
+                note = reader.text(m.items["note"][1], "note")
+        p.raise_any()
+        assert segment is not None and reason is not None
         factset.exclusions.append(Exclusion(segment, reason, note, m.line))
 
     each("excluded", exclusion)
-    if errors:
-        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+    if unresolved and not problems.errors:  # never so: a fact is left unresolved only beside its study's error
+        problems.errors.append(reader.error(unresolved[0], "the fact could not be resolved"))
+    problems.raise_any()
     _check_coverage(factset)
     return factset
 
 
 def _suggest(value: str, options: list[str]) -> str | None:
-    close = difflib.get_close_matches(value, options, n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+    return did_you_mean(value, options, CLOSED_SET_RATIO)
 
 
-def _relation_fact(res: _Resolver, node: YNode) -> Fact:
+def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
     r = res.r
-    m = _mapping(r, node, "facts")
+    p = _Problems()
+    m = _mapping(r, node, "facts", p)
     items = m.items
-    fact_id = res.fact_id(items["id"][1])
-    evidence = res.evidence(items["quote"][1])
-    pred_node = items["predicate"][1]
+    fact_id = evidence = study = subject = obj = predicate = None
+    if "id" in items:
+        with p.check():
+            fact_id = res.fact_id(items["id"][1])
+    if "quote" in items:
+        with p.check():
+            evidence = res.evidence(items["quote"][1])
+    pred_node = items["predicate"][1] if "predicate" in items else None
     is_a = isinstance(pred_node, YScalar) and pred_node.value == "is_a"
-    study = None
+    # a study that is named but could not be read has its own errors: the fact does not repeat them
+    study_id = None
     if "study" in items:
-        study_id = r.text(items["study"][1], "study")
-        if study_id not in res.studies:
-            raise r.error(
-                items["study"][1].line,
-                f"study {study_id!r} is not a study of this file",
-                _suggest(study_id, list(res.studies)) or "declare it under 'studies:'",
-            )
-        study = res.studies[study_id]
-    if "subject" in items:
-        subject = res.term(items["subject"][1], "subject", _term_rule("facts", "subject").kinds)
-        if study is not None:
+        with p.check():
             study_id = r.text(items["study"][1], "study")
-            if res.ont.terms[subject].kind == "class":
+            if study_id in res.studies:
+                study = res.studies[study_id]
+            elif study_id not in res.studies_written:
                 raise r.error(
-                    items["subject"][1].line,
-                    f"a finding of study {study_id!r} is about the study or its product, "
-                    f"not the class {_local(subject)}",
-                    "leave out the subject (the study is the subject) or name the product; "
-                    "class-level claims come from general statements, not from one study",
+                    items["study"][1],
+                    f"study {study_id!r} is not a study of this file",
+                    _suggest(study_id, list(res.studies)) or "declare it under 'studies:'",
                 )
-            if study_id in res.study_products and subject != res.study_products[study_id]:
-                product = res.study_products.get(study_id)
-                raise r.error(
-                    items["subject"][1].line,
-                    f"a finding of study {study_id!r} is about the study or its product "
-                    f"({_local(product) if product else 'the study names none'}), not {_local(subject)}",
-                    "leave out the subject, or give the study its product",
-                )
+    prop = None
+    if pred_node is not None and not is_a:
+        with p.check():
+            predicate = res.term(pred_node, "predicate", _term_rule("facts", "predicate").kinds)
+            prop = res.ont.terms[predicate]
+    if "object" in items:
+        with p.check():
+            new = NewTerm("--parent", prop.range if prop else None)
+            obj = res.term(items["object"][1], "object", _term_rule("facts", "object").kinds, new)
+    if "subject" in items:
+        if "study" in items:  # a study's finding is about its product, a named individual
+            new = NewTerm("--type", PRODUCT)
+        else:  # the parent of an is_a fact's new subject is its object
+            new = NewTerm("--parent", obj if is_a else prop.domain if prop else None)
+        with p.check():
+            subject = res.term(items["subject"][1], "subject", _term_rule("facts", "subject").kinds, new)
+        if subject is not None and study is not None and study_id is not None:
+            with p.check():
+                _study_subject(res, items, study_id, subject)
     elif study is not None:
         subject = study
-    else:
-        raise r.error(
-            m.line, "a fact is missing the required key 'subject'", "name the subject, or the study whose finding it is"
+    elif "study" not in items:  # a study in error has its own error: the subject it stands for is no news
+        p.errors.append(
+            r.error(
+                m.line,
+                "a fact is missing the required key 'subject'",
+                "name the subject, or the study whose finding it is",
+            )
         )
-    obj = res.term(items["object"][1], "object", _term_rule("facts", "object").kinds)
-    polarity = (
-        r.choice(items["polarity"][1], "polarity", res.choices["polarity"])
-        if "polarity" in items
-        else _default("facts", "polarity")
-    )
-    modality = (
-        r.choice(items["modality"][1], "modality", res.choices["modality"])
-        if "modality" in items
-        else _default("facts", "modality")
-    )
-    frequency = r.choice(items["frequency"][1], "frequency", res.choices["frequency"]) if "frequency" in items else None
-    note = r.text(items["note"][1], "note") if "note" in items else None
-    compared_to = None
+    polarity = modality = frequency = note = compared_to = None
+    with p.check():
+        polarity = (
+            r.choice(items["polarity"][1], "polarity", res.choices["polarity"])
+            if "polarity" in items
+            else _default("facts", "polarity")
+        )
+    with p.check():
+        modality = (
+            r.choice(items["modality"][1], "modality", res.choices["modality"])
+            if "modality" in items
+            else _default("facts", "modality")
+        )
+    if "frequency" in items:
+        with p.check():
+            frequency = r.choice(items["frequency"][1], "frequency", res.choices["frequency"])
+    if "note" in items:
+        with p.check():
+            note = r.text(items["note"][1], "note")
     if "compared_to" in items:
         rule = _term_rule("facts", "compared_to")
         assert rule.prop is not None, "compared_to qualifies the statement with a property"
-        compared_to = res.term(items["compared_to"][1], "compared_to", rule.kinds)
-        res.check_class_in(
-            compared_to, res.ont.terms[rule.prop].range, items["compared_to"][1].line, "compared_to", rule.prop
-        )
+        expected = res.ont.terms[rule.prop].range
+        with p.check():
+            compared_to = res.term(items["compared_to"][1], "compared_to", rule.kinds, NewTerm("--parent", expected))
+            res.check_class_in(compared_to, expected, items["compared_to"][1], "compared_to", rule.prop)
     if is_a:
+        assert pred_node is not None
         predicate = IS_A
-        if subject not in res.ont.terms or res.ont.terms[subject].kind != "class" or res.ont.terms[obj].kind != "class":
-            raise r.error(pred_node.line, "an is_a fact relates two classes", "use a predicate for a named individual")
-        if polarity == "Affirmed" and not res.ont.is_subclass(subject, obj):
-            raise r.error(
-                pred_node.line,
-                f"the ontology does not say {_local(subject)} is a subclass of {_local(obj)}",
-                "an is_a fact is evidence for an ontology axiom: add the rdfs:subClassOf axiom to ontology/carnk.ttl",
-            )
-    else:
-        predicate = res.term(pred_node, "predicate", _term_rule("facts", "predicate").kinds)
-        prop = res.ont.terms[predicate]
-        if subject == study:
-            res.check_class_in(BASE + "ClinicalStudy", prop.domain, items["predicate"][1].line, "the study", predicate)
-        else:
-            res.check_class_in(subject, prop.domain, items["subject"][1].line, "subject", predicate)
-        res.check_class_in(obj, prop.range, items["object"][1].line, "object", predicate)
+        if subject is not None and obj is not None:
+            with p.check():
+                if (
+                    subject not in res.ont.terms
+                    or res.ont.terms[subject].kind != "class"
+                    or res.ont.terms[obj].kind != "class"
+                ):
+                    raise r.error(
+                        pred_node.line, "an is_a fact relates two classes", "use a predicate for a named individual"
+                    )
+                if polarity == "Affirmed" and not res.ont.is_subclass(subject, obj):
+                    raise r.error(
+                        pred_node.line,
+                        f"the ontology does not say {_local(subject)} is a subclass of {_local(obj)}",
+                        "an is_a fact is evidence for an ontology axiom: add the rdfs:subClassOf axiom to "
+                        "ontology/carnk.ttl",
+                    )
+    elif predicate is not None and prop is not None:
+        if subject is not None and subject == study:
+            with p.check():
+                res.check_class_in(BASE + "ClinicalStudy", prop.domain, items["predicate"][0], "the study", predicate)
+        elif subject is not None:
+            with p.check():
+                res.check_class_in(subject, prop.domain, items["subject"][1], "subject", predicate)
+        if obj is not None:
+            with p.check():
+                res.check_class_in(obj, prop.range, items["object"][1], "object", predicate)
+    p.raise_any()
+    if subject is None:  # the fact names a study whose id is in error: that error is the one to fix
+        return None
+    assert fact_id is not None and evidence is not None and obj is not None
+    assert predicate is not None and polarity is not None and modality is not None
     return Fact(
         res.fact_iri(fact_id),
         fact_id,
@@ -954,20 +1111,61 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact:
     )
 
 
+def _study_subject(res: _Resolver, items: dict[str, tuple[int, YNode]], study_id: str, subject: str) -> None:
+    """Refuse a subject of a study's finding that is neither the study nor its product."""
+    line = items["subject"][1]
+    if res.ont.terms[subject].kind == "class":
+        raise res.r.error(
+            line,
+            f"a finding of study {study_id!r} is about the study or its product, not the class {_local(subject)}",
+            "leave out the subject (the study is the subject) or name the product; "
+            "class-level claims come from general statements, not from one study",
+        )
+    if study_id in res.unread_products:  # the study's product is wrong, and its own error says so
+        return
+    if study_id in res.study_products and subject != res.study_products[study_id]:
+        product = res.study_products.get(study_id)
+        raise res.r.error(
+            line,
+            f"a finding of study {study_id!r} is about the study or its product "
+            f"({_local(product) if product else 'the study names none'}), not {_local(subject)}",
+            "leave out the subject, or give the study its product",
+        )
+
+
 class _StudyReader:
-    """Resolves one study: its report node, arms, measurements and the statements that carry their evidence."""
+    """Resolves one study: its report node, arms, measurements and the statements that carry their evidence.
+
+    Every key is checked even when another is wrong, so a curator sees all of a study's errors in
+    one run; a check that needs a value in error (a quote that was not found, an id that is not
+    valid) is skipped, since that value's own error already says what to fix.
+    """
 
     def __init__(self, res: _Resolver, node: YNode, factset: FactSet):
         self.res = res
         self.r = res.r
         self.factset = factset
-        self.m = _mapping(self.r, node, "studies")
+        self.p = _Problems()
+        self.m = _mapping(self.r, node, "studies", self.p)
         self.items = self.m.items
-        self.study_id = res.fact_id(self.items["id"][1])
-        self.iri = f"{KG}study/{res.doc.doc_id}/{self.study_id}"
-        self.evidence = res.evidence(self.items["quote"][1])
-        self.quotes = [self.evidence.quote]
+        self.study_id: str | None = None
+        self.iri = ""
+        if "id" in self.items:
+            written = self.items["id"][1]
+            if isinstance(written, YScalar):
+                res.studies_written.add(written.value)
+            with self.p.check():
+                self.study_id = res.fact_id(written)
+                self.iri = f"{KG}study/{res.doc.doc_id}/{self.study_id}"
+        self.evidence: Evidence | None = None
+        if "quote" in self.items:
+            with self.p.check():
+                self.evidence = res.evidence(self.items["quote"][1])
+        self.quotes = [self.evidence.quote] if self.evidence else []
+        #: Whether every quote of the study was found: a number is checked against them only then.
+        self.quotes_complete = self.evidence is not None
         self.arms: dict[str, str] = {}  # arm id -> IRI, for outcomes about one arm
+        self.arms_written: set[str] = set()  # every arm id as written, read or not
         self.local_ids: dict[tuple[str, str], int] = {}  # (kind, id) -> line, of arms, outcomes and events
         self.patients: int | None = None
         self.evaluable: int | None = None
@@ -977,12 +1175,15 @@ class _StudyReader:
         suffix: str,
         predicate: str,
         obj: str,
-        ev: Evidence,
+        ev: Evidence | None,
         line: int,
         polarity: str = "Affirmed",
         subject: str | None = None,
     ) -> None:
+        """Record a statement of the study (nothing while its id or evidence is in error: the study fails anyway)."""
         res = self.res
+        if self.study_id is None or ev is None:
+            return
         fact_id = f"{self.study_id}-{suffix}"
         if fact_id in res.seen_ids:
             raise self.r.error(
@@ -1015,80 +1216,106 @@ class _StudyReader:
         assert rule.prop is not None, f"{section}.{key} names no constrained term"
         # a property without a declared range constrains nothing, as for compared_to
         expected = rule.within or self.res.ont.terms[rule.prop].range
-        iri = self.res.term(node, what or key, rule.kinds)
-        self.res.check_class_in(iri, expected, node.line, what or key, rule.prop)
+        new = NewTerm("--type" if rule.kinds == ("individual",) else "--parent", expected)
+        iri = self.res.term(node, what or key, rule.kinds, new)
+        self.res.check_class_in(iri, expected, node, what or key, rule.prop)
         return iri
 
     def term_of(self, key: str) -> str:
         return self.typed_term(self.items[key][1], "studies", key)
 
     def read(self) -> Study:
-        r, res, items = self.r, self.res, self.items
-        res.studies[self.study_id] = self.iri
-        label = r.text(items["label"][1], "label")
-        patients = r.integer(items["patients"][1], "patients") if "patients" in items else None
-        evaluable = r.integer(items["evaluable"][1], "evaluable") if "evaluable" in items else None
+        r, res, items, p = self.r, self.res, self.items, self.p
+        if self.study_id is not None:
+            res.studies[self.study_id] = self.iri
+        label = patients = evaluable = phase = product = None
+        if "label" in items:
+            with p.check():
+                label = r.text(items["label"][1], "label")
+        if "patients" in items:
+            with p.check():
+                patients = r.integer(items["patients"][1], "patients")
+        if "evaluable" in items:
+            with p.check():
+                evaluable = r.integer(items["evaluable"][1], "evaluable")
         if patients is not None and evaluable is not None and evaluable > patients:
-            raise r.error(items["evaluable"][1].line, f"evaluable ({evaluable}) exceeds patients ({patients})")
+            p.errors.append(r.error(items["evaluable"][1], f"evaluable ({evaluable}) exceeds patients ({patients})"))
+            evaluable = None
         self.patients, self.evaluable = patients, evaluable
-        registry, named = self.registry()
-        phase = _expand(r.choice(items["phase"][1], "phase", res.choices["phase"])) if "phase" in items else None
+        registry, named = None, False
+        if self.evidence is not None and self.study_id is not None:  # the study's sentence may name its trial
+            with p.check():
+                registry, named = self.registry()
+        if "phase" in items:
+            with p.check():
+                phase = _expand(r.choice(items["phase"][1], "phase", res.choices["phase"]))
         preliminary = res.preliminary
         if "preliminary" in items:
             words = FACTS_SCHEMA["studies"].key("preliminary").words
-            preliminary = r.choice(items["preliminary"][1], "preliminary", {w: w for w in words}) == "true"
-        self.statement(
-            "intervention",
-            BASE + "studiedIntervention",
-            self.term_of("intervention"),
-            self.evidence,
-            items["intervention"][0],
-        )
-        product = None
+            with p.check():
+                preliminary = r.choice(items["preliminary"][1], "preliminary", {w: w for w in words}) == "true"
+        if "intervention" in items:
+            with p.check():
+                intervention = self.term_of("intervention")
+                self.statement(
+                    "intervention", BASE + "studiedIntervention", intervention, self.evidence, items["intervention"][0]
+                )
         if "product" in items:
-            product = self.term_of("product")
-        res.study_products[self.study_id] = product
+            with p.check():
+                product = self.term_of("product")
+            if product is None and self.study_id is not None:
+                res.unread_products.add(self.study_id)
+        if self.study_id is not None:
+            res.study_products[self.study_id] = product
         if "cell_source" in items:
-            self.statement(
-                "cell-source",
-                BASE + "cellSource",
-                self.term_of("cell_source"),
-                self.evidence,
-                items["cell_source"][0],
-            )
-        population_ev = res.evidence(items["population_quote"][1]) if "population_quote" in items else self.evidence
-        self.statement(
-            "population",
-            BASE + "studyPopulation",
-            self.term_of("population"),
-            population_ev,
-            items["population"][0],
-        )
-        self.quotes = list(dict.fromkeys([self.evidence.quote, population_ev.quote]))
-        arms = tuple(self.arm(node) for node in self.each("arms"))
-        outcomes = tuple(self.outcome(node) for node in self.each("outcomes"))
-        events = tuple(self.adverse_event(node) for node in self.each("adverse_events"))
-        if evaluable is not None:
-            _stated(r, items["evaluable"][1].line, "evaluable", evaluable, self.quotes)
-        # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
-        if patients is not None:
-            _stated(r, items["patients"][1].line, "patients", patients, self.quotes)
+            with p.check():
+                source = self.term_of("cell_source")
+                self.statement("cell-source", BASE + "cellSource", source, self.evidence, items["cell_source"][0])
+        population_ev = self.evidence
+        if "population_quote" in items:
+            population_ev = None
+            with p.check():
+                population_ev = res.evidence(items["population_quote"][1])
+            if population_ev is None:
+                self.quotes_complete = False
+        if "population" in items:
+            with p.check():
+                population = self.term_of("population")
+                self.statement(
+                    "population", BASE + "studyPopulation", population, population_ev, items["population"][0]
+                )
+        self.quotes = list(dict.fromkeys(ev.quote for ev in (self.evidence, population_ev) if ev is not None))
+        arms = [arm for arm in self.read_each("arms", self.arm) if arm is not None]
+        outcomes = [o for o in self.read_each("outcomes", self.outcome) if o is not None]
+        events = [e for e in self.read_each("adverse_events", self.adverse_event) if e is not None]
+        if self.quotes_complete:  # else a number might be stated in the quote that is in error
+            if evaluable is not None:
+                with p.check():
+                    _stated(r, items["evaluable"][1], "evaluable", evaluable, self.quotes)
+            # the number of patients may be stated with the study, its population or an outcome ("8 of 11")
+            if patients is not None:
+                with p.check():
+                    _stated(r, items["patients"][1], "patients", patients, self.quotes)
         for outcome in outcomes:
             limit = evaluable if outcome.population == BASE + "EvaluablePatients" else patients
             if outcome.denominator is not None:
                 limit = outcome.denominator
             if outcome.numerator is not None and limit is not None and outcome.numerator > limit:
-                raise r.error(
-                    outcome.line,
-                    f"outcome {outcome.outcome_id!r} counts {outcome.numerator} patients, more than {limit}",
-                    "check both numbers against the document",
+                p.errors.append(
+                    r.error(
+                        outcome.line,
+                        f"outcome {outcome.outcome_id!r} counts {outcome.numerator} patients, more than {limit}",
+                        "check both numbers against the document",
+                    )
                 )
+        p.raise_any()
+        assert self.study_id is not None and label is not None
         return Study(
             self.iri,
             self.study_id,
             label,
             patients,
-            outcomes,
+            tuple(outcomes),
             self.m.line,
             registry,
             named,
@@ -1096,16 +1323,29 @@ class _StudyReader:
             preliminary,
             product,
             evaluable,
-            arms,
-            events,
+            tuple(arms),
+            tuple(events),
         )
 
-    def each(self, key: str) -> list[YNode]:
-        return list(self.r.sequence(self.items[key][1], key).items) if key in self.items else []
+    def read_each(self, key: str, read: Callable[[YNode], T]) -> list[T | None]:
+        """Each item of a list of the study read by ``read``; an item in error is None (its errors are kept)."""
+        if key not in self.items:
+            return []
+        nodes: list[YNode] = []
+        with self.p.check():
+            nodes = list(self.r.sequence(self.items[key][1], key).items)
+        found: list[T | None] = []
+        for node in nodes:
+            value = None
+            with self.p.check():
+                value = read(node)
+            found.append(value)
+        return found
 
     def registry(self) -> tuple[str | None, bool]:
         """The trial's registry number; whether the document gives it, or the curator identified the trial."""
         items, r = self.items, self.r
+        assert self.evidence is not None and self.study_id is not None
         if "registry" not in items:
             if "registry_note" in items:
                 raise r.error(items["registry_note"][0], "registry_note without a registry number")
@@ -1120,21 +1360,21 @@ class _StudyReader:
         node = items["registry"][1]
         number = r.text(node, "registry")
         if not NCT_RE.fullmatch(number):
-            raise r.error(node.line, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
+            raise r.error(node, f"registry must be a ClinicalTrials.gov number (NCT and 8 digits), got {number!r}")
         given = NCT_RE.search(self.evidence.segment.text)
         if given and given.group(0) != number:
-            raise r.error(node.line, f"the study's sentence names the trial {given.group(0)}, not {number}")
+            raise r.error(node, f"the study's sentence names the trial {given.group(0)}, not {number}")
         other = self.res.registries.setdefault(number, (self.study_id, node.line))
         if other[0] != self.study_id:
             raise r.error(
-                node.line,
+                node,
                 f"{number} is already the trial of study {other[0]!r} (line {other[1]})",
                 "one report per trial and document: describe its cohorts as arms or outcomes of that study",
             )
         named = number in self.res.doc.text
         if not named and "registry_note" not in items:
             raise r.error(
-                node.line,
+                node,
                 f"{number} does not occur in {self.res.doc.path.name}",
                 "if you identified the trial from what the document says, explain how in 'registry_note'",
             )
@@ -1147,170 +1387,257 @@ class _StudyReader:
     def local_id(self, node: YNode, what: str) -> str:
         value = self.r.text(node, what)
         if not FACT_ID_RE.fullmatch(value):
-            raise self.r.error(node.line, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
+            raise self.r.error(node, f"{what} {value!r} must use lowercase letters, digits and '-'", _ID_HINT)
         first = self.local_ids.setdefault((what, value), node.line)
         if first != node.line:
-            raise self.r.error(
-                node.line, f"duplicate {what} {value!r} in study {self.study_id!r} (first on line {first})"
-            )
+            raise self.r.error(node, f"duplicate {what} {value!r} in study {self.study_id!r} (first on line {first})")
         return value
 
     def arm(self, node: YNode) -> Arm:
         r, res = self.r, self.res
-        m = _mapping(r, node, "arms")
-        arm_id = self.local_id(m.items["id"][1], "arm id")
+        p = _Problems()
+        m = _mapping(r, node, "arms", p)
+        items = m.items
+        arm_id = ev = product = partner = route = infusions = None
+        if "id" in items:
+            if isinstance(items["id"][1], YScalar):
+                self.arms_written.add(items["id"][1].value)
+            with p.check():
+                arm_id = self.local_id(items["id"][1], "arm id")
         iri = f"{self.iri}/arm/{arm_id}"
-        self.arms[arm_id] = iri
-        ev = res.evidence(m.items["quote"][1])
-        self.statement(f"arm-{arm_id}", BASE + "hasArm", iri, ev, m.line)
-        product = None
-        if "product" in m.items:
-            product = self.typed_term(m.items["product"][1], "arms", "product")
-        partner = route = None
-        if "combined_with" in m.items:
-            partner = self.typed_term(m.items["combined_with"][1], "arms", "combined_with")
-            self.statement(
-                f"arm-{arm_id}-combined-with",
-                BASE + "combinedWith",
-                partner,
-                ev,
-                m.items["combined_with"][0],
-                subject=iri,
-            )
-        if "route" in m.items:
-            route = self.typed_term(m.items["route"][1], "arms", "route")
-            self.statement(f"arm-{arm_id}-route", BASE + "viaRoute", route, ev, m.items["route"][0], subject=iri)
-        dose_ev = ev
-        if "dose_quote" in m.items:
-            dose_ev = res.evidence(m.items["dose_quote"][1])
-            if "doses" not in m.items and "infusions" not in m.items:
-                raise r.error(m.items["dose_quote"][0], "dose_quote without doses or infusions")
-        infusions = None
-        if "infusions" in m.items:
-            infusions = r.integer(m.items["infusions"][1], "infusions")
-            if infusions == 0:
-                raise r.error(m.items["infusions"][1].line, "infusions must be at least 1")
-            _stated(r, m.items["infusions"][1].line, "infusions", infusions, [dose_ev.quote])
-        doses = tuple(
-            res.quantity(dose, "dose", "dose", [dose_ev.quote])
-            for dose in (r.sequence(m.items["doses"][1], "doses").items if "doses" in m.items else [])
-        )
-        if dose_ev is not ev:  # the sentence that states the doses is evidence of the arm's dose levels
-            for number in range(1, len(doses) + 1):
+        if arm_id is not None:
+            self.arms[arm_id] = iri
+        if "quote" in items:
+            with p.check():
+                ev = res.evidence(items["quote"][1])
+        with p.check():
+            self.statement(f"arm-{arm_id}", BASE + "hasArm", iri, ev if arm_id else None, m.line)
+        if "product" in items:
+            with p.check():
+                product = self.typed_term(items["product"][1], "arms", "product")
+        if "combined_with" in items:
+            with p.check():
+                partner = self.typed_term(items["combined_with"][1], "arms", "combined_with")
                 self.statement(
-                    f"arm-{arm_id}-dose-{number}",
-                    BASE + "hasDoseLevel",
-                    f"{iri}/dose/{number}",
-                    dose_ev,
-                    m.items["dose_quote"][0],
+                    f"arm-{arm_id}-combined-with",
+                    BASE + "combinedWith",
+                    partner,
+                    ev if arm_id else None,
+                    items["combined_with"][0],
                     subject=iri,
                 )
-        return Arm(iri, product, partner, route, infusions, doses, m.line)
+        if "route" in items:
+            with p.check():
+                route = self.typed_term(items["route"][1], "arms", "route")
+                self.statement(
+                    f"arm-{arm_id}-route",
+                    BASE + "viaRoute",
+                    route,
+                    ev if arm_id else None,
+                    items["route"][0],
+                    subject=iri,
+                )
+        dose_ev = ev
+        if "dose_quote" in items:
+            dose_ev = None
+            with p.check():
+                dose_ev = res.evidence(items["dose_quote"][1])
+            if "doses" not in items and "infusions" not in items:
+                p.errors.append(r.error(items["dose_quote"][0], "dose_quote without doses or infusions"))
+        if "infusions" in items:
+            with p.check():
+                infusions = r.integer(items["infusions"][1], "infusions")
+                if infusions == 0:
+                    raise r.error(items["infusions"][1], "infusions must be at least 1")
+                if dose_ev is not None:
+                    _stated(r, items["infusions"][1], "infusions", infusions, [dose_ev.quote])
+        doses: list[Quantity] = []
+        if "doses" in items:
+            nodes: list[YNode] = []
+            with p.check():
+                nodes = list(r.sequence(items["doses"][1], "doses").items)
+            for dose in nodes:
+                with p.check():
+                    doses.append(res.quantity(dose, "dose", "dose", [dose_ev.quote] if dose_ev else None))
+        if dose_ev is not None and dose_ev is not ev:  # the sentence that states the doses is evidence of them
+            for number in range(1, len(doses) + 1):
+                with p.check():
+                    self.statement(
+                        f"arm-{arm_id}-dose-{number}",
+                        BASE + "hasDoseLevel",
+                        f"{iri}/dose/{number}",
+                        dose_ev if arm_id else None,
+                        items["dose_quote"][0],
+                        subject=iri,
+                    )
+        p.raise_any()
+        return Arm(iri, product, partner, route, infusions, tuple(doses), m.line)
 
     def outcome(self, node: YNode) -> Outcome:
         r, res = self.r, self.res
-        m = _mapping(r, node, "outcomes")
-        oid = self.local_id(m.items["id"][1], "outcome id")
-        otype = self.typed_term(m.items["type"][1], "outcomes", "type", "outcome type")
-        ev = res.evidence(m.items["quote"][1])
+        p = _Problems()
+        m = _mapping(r, node, "outcomes", p)
+        items = m.items
+        keys_known = not p.errors  # else a misspelt key ('counts') may be the missing count
+        oid = otype = ev = count = of = population = percent = time = subgroup = arm = None
+        if "id" in items:
+            with p.check():
+                oid = self.local_id(items["id"][1], "outcome id")
+        if "type" in items:
+            with p.check():
+                otype = self.typed_term(items["type"][1], "outcomes", "type", "outcome type")
+        if "quote" in items:
+            with p.check():
+                ev = res.evidence(items["quote"][1])
         iri = f"{self.iri}/outcome/{oid}"
-        self.statement(f"outcome-{oid}", BASE + "hasOutcome", iri, ev, m.line)
-        count = of = None
-        if "count" in m.items:
-            count = r.integer(m.items["count"][1], "count")
-            _stated(r, m.items["count"][1].line, "count", count, [ev.quote])
-        population = None
-        if "among" in m.items:
-            population = _expand(r.choice(m.items["among"][1], "among", res.choices["among"]))
-        if "of" in m.items:
-            of = r.integer(m.items["of"][1], "of")
-            if of == 0:
-                raise r.error(m.items["of"][1].line, "of must be at least 1: a rate over no patients is no measure")
-            _stated(r, m.items["of"][1].line, "of", of, [ev.quote, *self.quotes])
-            evaluable = population == BASE + "EvaluablePatients" and self.evaluable is not None
-            limit, name = (self.evaluable, "evaluable") if evaluable else (self.patients, "patients")
-            if limit is not None and of > limit:
-                raise r.error(m.items["of"][1].line, f"of ({of}) exceeds {name} ({limit})")
-        percent = None
-        if "percent" in m.items:
-            percent = res.number(m.items["percent"][1], "percent")
-            line = m.items["percent"][1].line
-            if percent > 100:
-                raise r.error(line, f"percent {_plain(percent)} is over 100")
-            _stated(r, line, "percent", percent, [ev.quote])
-            if count is not None and of is not None and abs(Decimal(100 * count) / of - percent) >= 1:
-                raise r.error(
-                    line,
-                    f"percent {_plain(percent)} does not match {count} of {of} "
-                    f"({_plain(round(Decimal(100 * count) / of, 1))}%)",
-                    "documents round a rate to the nearest percent; check the three numbers against the quote",
+        with p.check():
+            self.statement(f"outcome-{oid}", BASE + "hasOutcome", iri, ev if oid else None, m.line)
+        if "count" in items:
+            with p.check():
+                count = r.integer(items["count"][1], "count")
+                if ev is not None:
+                    _stated(r, items["count"][1], "count", count, [ev.quote])
+        if "among" in items:
+            with p.check():
+                population = _expand(r.choice(items["among"][1], "among", res.choices["among"]))
+        if "of" in items:
+            with p.check():
+                of = r.integer(items["of"][1], "of")
+                if of == 0:
+                    raise r.error(items["of"][1], "of must be at least 1: a rate over no patients is no measure")
+                if ev is not None and self.quotes_complete:
+                    _stated(r, items["of"][1], "of", of, [ev.quote, *self.quotes])
+                evaluable = population == BASE + "EvaluablePatients" and self.evaluable is not None
+                limit, name = (self.evaluable, "evaluable") if evaluable else (self.patients, "patients")
+                if limit is not None and of > limit:
+                    raise r.error(items["of"][1], f"of ({of}) exceeds {name} ({limit})")
+        if "percent" in items:
+            with p.check():
+                percent = res.number(items["percent"][1], "percent")
+                line = items["percent"][1]
+                if percent > 100:
+                    raise r.error(line, f"percent {_plain(percent)} is over 100")
+                if ev is not None:
+                    _stated(r, line, "percent", percent, [ev.quote])
+                if count is not None and of is not None and abs(Decimal(100 * count) / of - percent) >= 1:
+                    raise r.error(
+                        line,
+                        f"percent {_plain(percent)} does not match {count} of {of} "
+                        f"({_plain(round(Decimal(100 * count) / of, 1))}%)",
+                        "documents round a rate to the nearest percent; check the three numbers against the quote",
+                    )
+        if "at" in items:
+            with p.check():
+                time = res.quantity(items["at"][1], "time", "at", [ev.quote] if ev else None)
+        if "subgroup" in items:
+            with p.check():
+                subgroup = self.typed_term(items["subgroup"][1], "outcomes", "subgroup")
+        if "arm" in items:
+            with p.check():
+                arm_id = r.text(items["arm"][1], "arm")
+                if arm_id in self.arms:
+                    arm = self.arms[arm_id]
+                elif arm_id not in self.arms_written:  # an arm in error has its own errors
+                    raise r.error(
+                        items["arm"][1],
+                        f"arm {arm_id!r} is not an arm of study {self.study_id!r}",
+                        _suggest(arm_id, list(self.arms)) or "declare it under the study's 'arms:'",
+                    )
+        if ev is not None:
+            self.quotes.append(ev.quote)  # "8 of 11" states the study's patients too
+        else:
+            self.quotes_complete = False
+        if keys_known and not {"count", "percent", "at"} & items.keys():
+            p.errors.append(
+                r.error(
+                    m.line,
+                    f"outcome {oid!r} states no count, percent or time point",
+                    "give what the quote states: count (and of), percent, or at",
                 )
-        time = res.quantity(m.items["at"][1], "time", "at", [ev.quote]) if "at" in m.items else None
-        subgroup = self.typed_term(m.items["subgroup"][1], "outcomes", "subgroup") if "subgroup" in m.items else None
-        arm = None
-        if "arm" in m.items:
-            arm_id = r.text(m.items["arm"][1], "arm")
-            if arm_id not in self.arms:
-                raise r.error(
-                    m.items["arm"][1].line,
-                    f"arm {arm_id!r} is not an arm of study {self.study_id!r}",
-                    _suggest(arm_id, list(self.arms)) or "declare it under the study's 'arms:'",
-                )
-            arm = self.arms[arm_id]
-        self.quotes.append(ev.quote)  # "8 of 11" states the study's patients too
-        if count is None and percent is None and time is None:
-            raise r.error(
-                m.line,
-                f"outcome {oid!r} states no count, percent or time point",
-                "give what the quote states: count (and of), percent, or at",
             )
+        p.raise_any()
+        assert oid is not None and otype is not None and ev is not None
         return Outcome(iri, oid, otype, count, of, percent, population, time, ev.quote, m.line, subgroup, arm)
 
     def adverse_event(self, node: YNode) -> AdverseEventObservation:
         r, res = self.r, self.res
-        m = _mapping(r, node, "adverse_events")
-        aid = self.local_id(m.items["id"][1], "adverse event id")
-        event = self.typed_term(m.items["type"][1], "adverse_events", "type", "adverse event type")
-        ev = res.evidence(m.items["quote"][1])
+        p = _Problems()
+        m = _mapping(r, node, "adverse_events", p)
+        items = m.items
+        aid = event = ev = count = percent = None
+        if "id" in items:
+            with p.check():
+                aid = self.local_id(items["id"][1], "adverse event id")
+        if "type" in items:
+            with p.check():
+                event = self.typed_term(items["type"][1], "adverse_events", "type", "adverse event type")
+        if "quote" in items:
+            with p.check():
+                ev = res.evidence(items["quote"][1])
         iri = f"{self.iri}/adverse-event/{aid}"
-        count = r.integer(m.items["count"][1], "count")
-        count_line = m.items["count"][1].line
-        if self.patients is not None and count > self.patients:
-            raise r.error(count_line, f"adverse event {aid!r} counts {count} patients, more than {self.patients}")
-        percent = res.number(m.items["percent"][1], "percent") if "percent" in m.items else None
-        if percent is not None:
-            if percent > 100:
-                raise r.error(m.items["percent"][1].line, f"percent {_plain(percent)} is over 100")
-            _stated(r, m.items["percent"][1].line, "percent", percent, [ev.quote])
-        grades = {}
+        if "count" in items:
+            with p.check():
+                count = r.integer(items["count"][1], "count")
+                if self.patients is not None and count > self.patients:
+                    raise r.error(
+                        items["count"][1],
+                        f"adverse event {aid!r} counts {count} patients, more than {self.patients}",
+                    )
+        if "percent" in items:
+            with p.check():
+                percent = res.number(items["percent"][1], "percent")
+                if percent > 100:
+                    raise r.error(items["percent"][1], f"percent {_plain(percent)} is over 100")
+                if ev is not None:
+                    _stated(r, items["percent"][1], "percent", percent, [ev.quote])
+        grades: dict[str, int] = {}
+        grades_read = True
         for key in ("grade", "min_grade"):
-            if key in m.items:
-                grade = r.integer(m.items[key][1], key)
-                if not 1 <= grade <= 5:
-                    raise r.error(m.items[key][1].line, f"{key} must be a grade from 1 to 5, got {grade}")
-                _stated(r, m.items[key][1].line, key, grade, [ev.quote])
-                grades[key] = grade
-        if count > 0:
-            _stated(r, count_line, "count", count, [ev.quote])
-        elif not _denies(ev.quote, set(grades.values())):
-            raise r.error(
-                count_line,
-                f'count 0 is not stated in its quote: "{ev.quote}"',
-                "a count of zero needs a quote that denies the event ('no', 'not associated with') and states "
-                "no other count: quote only the words about this event",
+            if key in items:
+                grades_read = False
+                with p.check():
+                    grade = r.integer(items[key][1], key)
+                    if not 1 <= grade <= 5:
+                        raise r.error(items[key][1], f"{key} must be a grade from 1 to 5, got {grade}")
+                    if ev is not None:
+                        _stated(r, items[key][1], key, grade, [ev.quote])
+                    grades[key] = grade
+                    grades_read = True
+        if count is not None and ev is not None:
+            count_line = items["count"][1]
+            if count > 0:
+                with p.check():
+                    _stated(r, count_line, "count", count, [ev.quote])
+            elif grades_read and not _denies(ev.quote, set(grades.values())):
+                p.errors.append(
+                    r.error(
+                        count_line,
+                        f'count 0 is not stated in its quote: "{ev.quote}"',
+                        "a count of zero needs a quote that denies the event ('no', 'not associated with') and "
+                        "states no other count: quote only the words about this event",
+                    )
+                )
+        if "grade" in items and "min_grade" in items:
+            p.errors.append(
+                r.error(m.line, "give either grade (the grade observed) or min_grade ('grade 3 or higher'), not both")
             )
-        if len(grades) == 2:
-            raise r.error(m.line, "give either grade (the grade observed) or min_grade ('grade 3 or higher'), not both")
-        self.statement(f"adverse-event-{aid}", BASE + "hasAdverseEventObservation", iri, ev, m.line)
-        # "No neurotoxicity was observed": a count of zero, and the claim kept as the document's negation
-        self.statement(
-            f"no-{aid}" if count == 0 else f"observed-{aid}",
-            BASE + "observedAdverseEvent",
-            event,
-            ev,
-            m.items["count"][0],
-            "Negated" if count == 0 else "Affirmed",
-        )
+        ok = aid is not None and event is not None and count is not None
+        with p.check():
+            self.statement(f"adverse-event-{aid}", BASE + "hasAdverseEventObservation", iri, ev if ok else None, m.line)
+        if ok:
+            assert event is not None
+            # "No neurotoxicity was observed": a count of zero, and the claim kept as the document's negation
+            with p.check():
+                self.statement(
+                    f"no-{aid}" if count == 0 else f"observed-{aid}",
+                    BASE + "observedAdverseEvent",
+                    event,
+                    ev,
+                    items["count"][0],
+                    "Negated" if count == 0 else "Affirmed",
+                )
+        p.raise_any()
+        assert event is not None and count is not None
         return AdverseEventObservation(iri, event, count, percent, grades.get("grade"), grades.get("min_grade"), m.line)
 
 
@@ -1318,7 +1645,7 @@ def _study(res: _Resolver, node: YNode, factset: FactSet) -> None:
     factset.studies.append(_StudyReader(res, node, factset).read())
 
 
-def _stated(r: Reader, line: int, what: str, number: int | Decimal, quotes: list[str]) -> None:
+def _stated(r: Reader, line: int | YNode, what: str, number: int | Decimal, quotes: list[str]) -> None:
     """Refuse a number that none of its quotes states (digits, words, percentages, 8 × 10^7)."""
     if not any(states(quote, number) for quote in quotes):
         shown = " / ".join(f'"{quote}"' for quote in quotes)
@@ -1361,7 +1688,7 @@ def _check_coverage(factset: FactSet) -> None:
     for segment in factset.unaccounted():
         errors.append(
             InputError(
-                Location(factset.document.path, segment.line),
+                Location(factset.document.shown, segment.line),
                 f"segment {segment.index} yields no fact and is not excluded: {segment.text!r}",
                 f"add a fact quoting it to {factset.path}, or list it under 'excluded:' with a reason",
             )

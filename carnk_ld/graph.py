@@ -275,7 +275,7 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
         prov.add(ox.Triple(d, DCTERMS.license, N(meta.licence)))
     for work in factset.works:
         w = N(work.iri)
-        kg.sources[work.iri] = Location(doc.path, work.segment.line)
+        kg.sources[work.iri] = Location(doc.shown, work.segment.line)
         prov.add(ox.Triple(d, CITO.cites if work.number is not None else CARNK.summarises, w))
         prov.add(ox.Triple(w, RDF.type, BIBO.Document))
         prov.add(ox.Triple(w, DCTERMS.bibliographicCitation, _str(work.citation)))
@@ -293,7 +293,7 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
     prov.add(ox.Triple(d, DCTERMS["format"], _str("text/plain; charset=utf-8")))
     prov.add(ox.Triple(d, CARNK.sha256, _str(doc.sha256)))
     prov.add(ox.Triple(d, CARNK.characterCount, _int(len(doc.text))))
-    kg.sources[doc.iri] = Location(doc.path)
+    kg.sources[doc.iri] = Location(doc.shown)
     excluded = {e.segment.index: e for e in factset.exclusions}
     works = {w.segment.index: w.iri.rsplit("/", 2)[-2] + "/" + w.iri.rsplit("/", 1)[-1] for w in factset.works}
     yielded: dict[int, list[str]] = {}
@@ -301,7 +301,7 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
         yielded.setdefault(fact.evidence.segment.index, []).append(fact.fact_id)
     for seg in doc.segments:
         s = N(doc.segment_iri(seg.index))
-        kg.sources[s.value] = Location(doc.path, seg.line)
+        kg.sources[s.value] = Location(doc.shown, seg.line)
         prov.add(ox.Triple(s, RDF.type, _SEGMENT_CLASSES[seg.kind]))
         prov.add(ox.Triple(s, CARNK.segmentOf, d))
         prov.add(ox.Triple(s, CARNK.segmentIndex, _int(seg.index, XSD.positiveInteger)))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, KG, PREFIXES
-from carnk_ld.corpusfiles import read_input
+from carnk_ld.corpusfiles import not_utf8, read_input
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD, prefix_conflict
@@ -170,8 +170,7 @@ def read_sssom(
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        where = Location(shown, data.count(b"\n", 0, exc.start) + 1)
-        raise InputError(where, f"file is not valid UTF-8 (byte offset {exc.start})") from None
+        raise not_utf8(data, exc, shown) from None
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     for number, line in enumerate(lines, start=1):
         unsafe = _UNSAFE_RE.search(line)

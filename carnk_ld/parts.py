@@ -180,7 +180,7 @@ def compute_part(doc_path: Path, facts_path: Path, ontology: Ontology, key: str)
     summary = Summary.of(factset)
     graphs = {GRAPH_FACTS: graph.facts, GRAPH_PROVENANCE: graph.provenance}
     return part_from_graphs(
-        document.doc_id, key, graphs, graph.sources, graph.coverage, document.path, factset.path, summary
+        document.doc_id, key, graphs, graph.sources, graph.coverage, document.shown, factset.path, summary
     )
 
 

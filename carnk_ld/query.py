@@ -29,12 +29,16 @@ from typing import Any
 import pyoxigraph as ox
 
 from carnk_ld.constants import PREFIXES
-from carnk_ld.errors import InputError, Location
+from carnk_ld.errors import InputError, Location, sparql_syntax_error
 from carnk_ld.scopes import query_code, refuse_service
 from carnk_ld.store import add_values
 from carnk_ld.vocab import compact_iri
 
-FORMATS = ("table", "csv", "tsv", "json")
+#: What a SELECT or ASK query's answer may be written as.
+TABLE_FORMATS = ("table", "csv", "tsv", "json")
+#: What a CONSTRUCT or DESCRIBE query's graph may be written as ("table" and "json": N-Triples and JSON-LD).
+GRAPH_FORMATS = ("turtle", "ntriples", "jsonld")
+FORMATS = TABLE_FORMATS + GRAPH_FORMATS
 BOM = "\ufeff"
 _VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: The longest --timeout accepted, in seconds (a day).
@@ -68,6 +72,7 @@ def prepared_query(text: str) -> str:
     syntax error nowhere in particular. (The release's prefixes are not written into the text:
     Oxigraph takes them as a map, and rdflib's variable-scope reading needs no IRIs.)
 
+
     >>> prepared_query("\\ufeffASK {}")
     'ASK {}'
     """
@@ -87,7 +92,7 @@ def check_query(text: str, *, source: str = "query") -> str:
         try:
             update = parser.parseUpdate(text)
         except Exception:
-            raise InputError(source, f"SPARQL syntax error: {str(query_error).splitlines()[0]}") from None
+            raise _syntax_error(text, source, query_error) from None
         if "request" not in update:  # only PREFIX or BASE lines: no query form at all
             raise InputError(
                 source, "the query has no SELECT, ASK, CONSTRUCT or DESCRIBE", "write the query after its PREFIX lines"
@@ -99,6 +104,54 @@ def check_query(text: str, *, source: str = "query") -> str:
         raise InputError(source, "SERVICE is refused: queries on the release never reach the network")
     form = parsed[1].name  # e.g. SelectQuery
     return form.removesuffix("Query").upper()
+
+
+def _syntax_error(text: str, source: str, rdflib_error: Exception) -> InputError:
+    """A query that does not parse, as one line at its line and column.
+
+    Oxigraph (the store that runs the query) names the spot and what it expected there more
+    precisely than rdflib's parser, which points at the start of the clause it could not read.
+    """
+    try:
+        ox.Store().query(text, prefixes=PREFIXES)  # an empty store: only the parse costs anything
+    except SyntaxError as exc:
+        return sparql_syntax_error(exc, Path(source), text, PREFIXES)
+    lineno, col = getattr(rdflib_error, "lineno", None), getattr(rdflib_error, "col", None)
+    message = getattr(rdflib_error, "msg", None) or str(rdflib_error).splitlines()[0]
+    return InputError(Location(Path(source), lineno, col), f"SPARQL syntax error: {message}")
+
+
+def check_format(form: str, fmt: str) -> None:
+    """Refuse a ``--format`` that the query's answer cannot be written as (a graph as CSV, rows as Turtle)."""
+    if form in ("SELECT", "ASK") and fmt in GRAPH_FORMATS:
+        article = "an" if form == "ASK" else "a"
+        raise InputError(
+            "--format",
+            f"{fmt} is for the graph of a CONSTRUCT or DESCRIBE query; the query is {article} {form} query",
+            f"use --format {', '.join(TABLE_FORMATS)}",
+        )
+    if form in ("CONSTRUCT", "DESCRIBE") and fmt in ("csv", "tsv"):
+        raise InputError(
+            "--format",
+            f"{fmt} is for the rows of a SELECT query; the query is a {form} query, whose answer is a graph",
+            "use --format turtle, ntriples or jsonld (json is JSON-LD)",
+        )
+
+
+def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
+    """A query's graph in ``fmt``, sorted so the same answer is the same bytes, with the release's prefixes.
+
+    The release's own writers: N-Triples as ``carnk.nt`` is written, JSON-LD as ``carnk.jsonld``.
+    """
+    from carnk_ld.graph import sort_triples
+    from carnk_ld.rdfio import serialize_bytes
+    from carnk_ld.serialise import to_jsonld, to_ntriples
+
+    if fmt in ("jsonld", "json"):
+        return to_jsonld(triples)
+    if fmt == "turtle":
+        return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return to_ntriples(triples) if triples else b""
 
 
 def bindable(text: str) -> set[str]:
@@ -275,6 +328,7 @@ def _child(
     try:
         query = prepared_query(query)
         form = check_query(query, source=source)
+        check_format(form, fmt)
         if bindings:
             for name in bindings:
                 if not re.search(rf"[?$]{name}\b", query):
@@ -293,9 +347,12 @@ def _child(
         store = ox.Store.read_only(path)
         # The release's prefixes for names the query does not declare (its own PREFIX lines win),
         # so `-e` one-liners need none; the project's .rq files still declare theirs for other stores.
-        result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+        try:
+            result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
+        except SyntaxError as exc:  # what rdflib accepts and Oxigraph does not: an undeclared prefix
+            raise sparql_syntax_error(exc, Path(source), query, PREFIXES) from None
         if isinstance(result, ox.QueryTriples):
-            conn.send(("graph", result.serialize(format=ox.RdfFormat.N_TRIPLES)))
+            conn.send(("graph", graph_bytes(list(result), fmt)))
         else:
             formats = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
             kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from carnk_ld.constants import PREFIXES
 from carnk_ld.errors import InputError
 from carnk_ld.release import CHECKSUMS, check_release
 
@@ -111,7 +113,7 @@ class EmbeddedStore:
         """Run a SELECT query (see :class:`SparqlStore`)."""
         if bindings:
             query = add_values(query, bindings)
-        solutions = self.store.query(query, use_default_graph_as_union=True)
+        solutions = self.store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
         if not isinstance(solutions, ox.QuerySolutions):
             raise InputError("query", "expected a SELECT query")
         variables = tuple(v.value for v in solutions.variables)
@@ -132,7 +134,7 @@ class RemoteStore:
 
         if bindings:
             query = add_values(query, bindings)
-        params = {"query": query}
+        params = {"query": with_prefixes(query)}
         if self.default_graph_union:
             params[self.default_graph_union] = "true"
         try:
@@ -155,6 +157,27 @@ class RemoteStore:
             raise InputError(self.endpoint, "the answer is a boolean, not the rows of a SELECT query")
         variables = tuple(v.value for v in solutions.variables)
         return Table(variables, tuple(tuple(row) for row in solutions))  # a row iterates in variable order
+
+
+_PREFIX_DECL_RE = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][A-Za-z0-9_.-]*)?:")
+
+
+def with_prefixes(query: str) -> str:
+    """The query with a ``PREFIX`` line for each of the release's prefixes it does not declare itself.
+
+    A remote endpoint knows none of them, and the embedded store takes them as a map; written
+    out, they make a query mean the same on both. The query's own declarations win, as they do
+    in the embedded store (a name declared twice is not declared again).
+
+    >>> with_prefixes("PREFIX carnk: <https://example.org/>\\nASK {}").count("PREFIX carnk:")
+    1
+    >>> "PREFIX kg: <https://w3id.org/carnk/kg/>" in with_prefixes("ASK {}")
+    True
+    """
+    # a PREFIX inside a string or comment keeps that line out: at worst the name stays undeclared (an error)
+    declared = {m.group(1) or "" for m in _PREFIX_DECL_RE.finditer(query)}
+    lines = [f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items() if name not in declared]
+    return "\n".join([*lines, query])
 
 
 def add_values(query: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:

@@ -58,7 +58,8 @@ def timings_target(path: Path, *, release: Path, inputs: Iterable[Path]) -> Path
     for folder in inputs:
         source = resolve_out(folder)
         if target == source or target.is_relative_to(source):
-            raise InputError(shown, f"--timings: inside the corpus input {folder}, which the build reads", _HINT)
+            # the folder as the corpus names it (facts/), not the absolute path it was resolved to
+            raise InputError(shown, f"--timings: inside the corpus input {folder.name}/, which the build reads", _HINT)
     area = release_area(target)  # any release's, and its companions', not only this command's
     if area:
         raise InputError(shown, f"--timings: {area}, which holds only its own files", _HINT)

@@ -10,15 +10,15 @@ decides what the text means.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from carnk_ld.corpusfiles import read_input
-from carnk_ld.errors import InputError, Location
+from carnk_ld.corpusfiles import not_utf8, read_input
+from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.hints import CLOSED_SET_RATIO, did_you_mean
 
 _INT_RE = re.compile(r"0|[1-9][0-9]*")
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -47,6 +47,8 @@ class YScalar:
     value: str
     line: int
     plain: bool
+    #: Where the value starts on its line (1-based), when the parser said; not part of the value.
+    column: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,7 @@ def load_yaml(path: Path, *, display_path: Path | None = None) -> YNode:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(Location(shown, line), f"file is not valid UTF-8 (byte offset {exc.start})") from None
+        raise not_utf8(data, exc, shown) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return parse_yaml_text(text, shown)
@@ -117,44 +118,67 @@ def parse_yaml_text(text: str, shown: Path) -> YNode:
         for event in yaml.parse(text, Loader=_LOADER):
             assert event.start_mark is not None  # the parser marks every event it emits
             line = event.start_mark.line + 1
+            column = event.start_mark.column + 1
             if isinstance(event, yaml.DocumentStartEvent) and composer.documents:
                 raise InputError(
-                    Location(shown, line),
+                    Location(shown, line, column),
                     "a second YAML document starts here: expected exactly one YAML document",
                     "remove the second '---' line or move its content into the first document",
                 )
             if isinstance(event, yaml.AliasEvent):
                 raise InputError(
-                    Location(shown, line),
+                    Location(shown, line, column),
                     f"YAML alias *{event.anchor} is not allowed",
                     "write the value out in full; aliases hide what a fact says and allow YAML bombs",
                 )
             if anchor := getattr(event, "anchor", None):
-                raise InputError(Location(shown, line), f"YAML anchor &{anchor} is not allowed")
+                raise InputError(Location(shown, line, column), f"YAML anchor &{anchor} is not allowed")
             if (tag := getattr(event, "tag", None)) and not isinstance(event, (yaml.DocumentStartEvent,)):
                 raise InputError(
-                    Location(shown, line),
+                    Location(shown, line, column),
                     f"YAML tag {tag} is not allowed",
                     "remove the tag; values are interpreted by the facts schema",
                 )
-            composer.add(event, line)
+            composer.add(event, line, column)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        raise InputError(where, f"YAML syntax error: {exc.problem or exc}") from None
+        raise _syntax_error(exc, text, shown) from None
     except yaml.reader.ReaderError as exc:
         raise InputError(
             Location(shown, *position(text, exc.position)),
             f"character U+{exc.character:04X} is not allowed in YAML",
             'write control characters escaped inside a double-quoted string, e.g. "\\t" or "\\x07"',
         ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(Location(shown, 1), f"YAML error: {exc}") from None
+    except yaml.YAMLError as exc:  # no mark to report: its text may hold a character position, so not shown
+        raise InputError(Location(shown, 1), f"YAML error: {type(exc).__name__}") from None
     if composer.problem is not None:  # the whole file is well-formed YAML: now its first problem of structure
         raise composer.problem
     if composer.root is None:
         raise InputError(Location(shown, 1), "expected exactly one YAML document, found none")
     return composer.root
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, shown: Path) -> InputError:
+    """A parser's error at its line and column, with what it was reading and a hint for the usual causes.
+
+    PyYAML's own text ends with ``in "<unicode string>", line 3, column 1`` (or a character
+    position) and a second mark; only the problem, its place and the context are kept.
+    """
+    mark, context = exc.problem_mark or exc.context_mark, exc.context_mark
+    where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+    message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable YAML'}"
+    tab = "tab" in (exc.problem or "")  # PyYAML's context for a tab (a scalar before it) only misleads
+    if exc.context and context is not None and context is not mark and "next token" not in exc.context and not tab:
+        message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+    hint = None
+    lines = text.split("\n")
+    before = lines[mark.line][: mark.column + 1] if mark and mark.line < len(lines) else ""
+    if tab or before.strip(" ") == "\t" or before.endswith("\t"):
+        hint = "indent with spaces: YAML does not allow tab characters in indentation"
+    elif "quoted scalar" in (exc.context or "") and "end of stream" in (exc.problem or ""):
+        hint = "close the quote on the value's own line, or escape a quote inside it (\\\" or '')"
+    elif (exc.problem or "").startswith("did not find expected key") or "block" in (exc.context or ""):
+        hint = "check the indentation: the keys of one mapping and the items of one list line up"
+    return InputError(where, message, hint)
 
 
 @dataclass
@@ -183,20 +207,20 @@ class _Composer:
         self.problem: InputError | None = None
         self._open: list[_Open] = []
 
-    def _fail(self, line: int, message: str, hint: str | None = None) -> None:
+    def _fail(self, line: int, message: str, hint: str | None = None, column: int | None = None) -> None:
         if self.problem is None:
-            self.problem = InputError(Location(self.shown, line), message, hint)
+            self.problem = InputError(Location(self.shown, line, column), message, hint)
 
-    def add(self, event: yaml.Event, line: int) -> None:
-        """Take one parser event (at ``line``)."""
+    def add(self, event: yaml.Event, line: int, column: int | None = None) -> None:
+        """Take one parser event (at ``line`` and ``column``)."""
         if isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
         elif isinstance(event, yaml.ScalarEvent):
-            self._attach(YScalar(event.value, line, event.style in (None, "")), line)
+            self._attach(YScalar(event.value, line, event.style in (None, ""), column), line)
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             top = self._open[-1] if self._open else None
             if top is not None and isinstance(top.items, dict) and top.key is None:
-                self._fail(line, "mapping keys must be plain text")
+                self._fail(line, "mapping keys must be plain text", column=column)
             self._open.append(_Open(line, [] if isinstance(event, yaml.SequenceStartEvent) else {}))
         elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
             done = self._open.pop()
@@ -217,13 +241,14 @@ class _Composer:
             top.key = (f"\x00{line}", line)
         else:
             if node.value == "<<":
-                self._fail(line, "YAML merge keys (<<) are not allowed")
+                self._fail(line, "YAML merge keys (<<) are not allowed", column=node.column)
             elif node.value in top.items:
                 first = top.items[node.value][0]
                 self._fail(
                     line,
                     f"duplicate key {node.value!r} (first defined on line {first})",
                     "YAML keeps only the last value; remove one of them",
+                    node.column,
                 )
             top.key = (node.value, line)
 
@@ -239,23 +264,20 @@ class Reader:
     def __init__(self, path: Path):
         self.path = path
 
-    def error(self, line: int, message: str, hint: str | None = None) -> InputError:
-        """An :class:`InputError` at ``line`` of this file."""
-        return InputError(Location(self.path, line), message, hint)
+    def error(self, where: int | YNode, message: str, hint: str | None = None) -> InputError:
+        """An :class:`InputError` at a line of this file, or at a value (its line, and its column when known)."""
+        if isinstance(where, int):
+            return InputError(Location(self.path, where), message, hint)
+        column = where.column if isinstance(where, YScalar) else None
+        return InputError(Location(self.path, where.line, column), message, hint)
 
     def mapping(self, node: YNode, what: str, required: set[str], optional: set[str]) -> YMap:
-        """Check that ``node`` is a mapping with exactly the allowed keys."""
+        """Check that ``node`` is a mapping with exactly the allowed keys (all its wrong keys in one error)."""
         if not isinstance(node, YMap):
-            raise self.error(node.line, f"{what} must be a mapping of keys to values")
-        allowed = required | optional
-        for key, (line, _) in node.items.items():
-            if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(sorted(allowed))}"
-                raise self.error(line, f"unknown key {key!r} in {what}", hint)
-        for key in sorted(required):
-            if key not in node.items:
-                raise self.error(node.line, f"{what} is missing the required key {key!r}")
+            raise self.error(node, f"{what} must be a mapping of keys to values")
+        errors = self.key_errors(node, what, required, optional)
+        if errors:
+            raise errors[0] if len(errors) == 1 else InputErrors(errors)
         return node
 
     @staticmethod
@@ -263,20 +285,37 @@ class Reader:
         """Whether ``node`` is an empty value (a key with nothing after it, or ``~``/``null``)."""
         return isinstance(node, YScalar) and node.plain and node.value in _NULLS
 
+    def key_errors(self, node: YMap, what: str, required: set[str], optional: set[str]) -> list[InputError]:
+        """An error for each key of ``node`` that is not allowed and each required key it lacks, in line order."""
+        allowed = required | optional
+        listed = f"allowed keys: {', '.join(sorted(allowed))}"
+        errors = []
+        for key, (line, _) in node.items.items():
+            if key not in allowed and not key.startswith("\x00"):  # a collection as a key is the composer's error
+                close = did_you_mean(key, allowed, CLOSED_SET_RATIO)
+                hint = f"{close} {listed}" if close else listed
+                errors.append(self.error(line, f"unknown key {key!r} in {what}", hint))
+        errors.extend(
+            self.error(node, f"{what} is missing the required key {key!r}")
+            for key in sorted(required)
+            if key not in node.items
+        )
+        return errors
+
     def sequence(self, node: YNode, what: str) -> YSeq:
         """Check that ``node`` is a sequence."""
         if not isinstance(node, YSeq):
-            raise self.error(node.line, f"{what} must be a list")
+            raise self.error(node, f"{what} must be a list")
         return node
 
     def text(self, node: YNode, what: str) -> str:
         """A non-empty string, exactly as written."""
         if not isinstance(node, YScalar):
-            raise self.error(node.line, f"{what} must be a single value, not a list or mapping")
+            raise self.error(node, f"{what} must be a single value, not a list or mapping")
         if node.plain and node.value in _NULLS:
-            raise self.error(node.line, f"{what} is empty")
+            raise self.error(node, f"{what} is empty")
         if not node.value.strip():
-            raise self.error(node.line, f"{what} is empty")
+            raise self.error(node, f"{what} is empty")
         return node.value
 
     def integer(self, node: YNode, what: str) -> int:
@@ -286,11 +325,11 @@ class Reader:
             hint = None
             if isinstance(node, YScalar) and re.fullmatch(r"0[0-9]+", node.value):
                 hint = "leading zeros are ambiguous (YAML 1.1 reads 0777 as octal); write the plain number"
-            raise self.error(node.line, f"{what} must be a non-negative whole number, got {value!r}", hint)
+            raise self.error(node, f"{what} must be a non-negative whole number, got {value!r}", hint)
         # Compared as text first: Python refuses to convert numbers of more than 4300 digits.
         if len(node.value) > len(str(MAX_COUNT)) or int(node.value) > MAX_COUNT:
             raise self.error(
-                node.line,
+                node,
                 f"{what} {_shorten(node.value)} ({len(node.value)} digits) is over the limit of {MAX_COUNT:,} "
                 "for a count",
                 "RDF stores hold whole numbers in 64 bits and cannot compare larger ones; check the number",
@@ -301,7 +340,6 @@ class Reader:
         """One of a fixed set of words, mapped to its meaning."""
         value = self.text(node, what)
         if value not in choices:
-            close = difflib.get_close_matches(value, list(choices), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else None
-            raise self.error(node.line, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
+            hint = did_you_mean(value, list(choices), CLOSED_SET_RATIO)
+            raise self.error(node, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
         return choices[value]

@@ -225,6 +225,12 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
+def place_of(path: Path, needle: str) -> str:
+    """``line:column`` (1-based) of the first occurrence of ``needle``, as error messages name a value."""
+    line = line_of(path, needle)
+    return f"{line}:{path.read_text(encoding='utf-8').splitlines()[line - 1].index(needle) + 1}"
+
+
 def line_of(path: Path, needle: str) -> int:
     """1-based line number of the first line containing ``needle``."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

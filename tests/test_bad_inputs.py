@@ -4,14 +4,14 @@ Each ``tests/bad_inputs/<case>.yaml`` patches a copy of the sample corpus (tests
 with the project's ontology, shapes, mappings and checks) and states what must happen: the exit
 code, the file and line named (``line``, or ``line_of`` the first line containing a text), the
 column where the error is (``column``, ``column_of`` a text in that line, or ``end`` for the line
-break), and one or more message fragments. For failures, the previous release must stay
-byte-identical; inputs that are handled deliberately (BOM, CRLF, literals that must round-trip
-exactly) must build, and their literals must read back identically from every serialisation.
-``slow: true`` keeps a case that takes seconds out of ``make test-fast``. A patch with
-``in: release`` edits the previous release instead of the corpus (an expectation with
-``in: release`` names a release file); the release is then compared with its patched self.
-``resum: NAME`` rewrites NAME's line of a release's ``SHA256SUMS`` to match NAME as patched.
-A ``content`` patch creates the folders it needs.
+break), and one or more message fragments (and ``absent``: fragments the output must not hold). For
+failures, the previous release must stay byte-identical; inputs that are handled deliberately (BOM,
+CRLF, literals that must round-trip exactly) must build, and their literals must read back
+identically from every serialisation. ``slow: true`` keeps a case that takes seconds out of ``make
+test-fast``. A patch with ``in: release`` edits the previous release instead of the corpus (an
+expectation with ``in: release`` names a release file); the release is then compared with its
+patched self. ``resum: NAME`` rewrites NAME's line of a release's ``SHA256SUMS`` to match NAME as
+patched. A ``content`` patch creates the folders it needs.
 
 A case may give ``command:``, the command and its options: ``build``, ``check`` and ``cq`` run with
 ``--root`` and ``--out`` of the case's corpus and release, ``query`` and ``load`` with
@@ -176,7 +176,15 @@ def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_
     for message in messages:
         assert message, f"{case_path.name}: an empty message fragment would match any output"
         assert message in result.output, result.output
+    for message in expect.get("absent", []):  # follow-on errors and misleading hints the case must not give
+        assert message not in result.output, result.output
     assert "Traceback" not in result.output
+    # a file of the corpus is named relative to its root; the header names the root once, and a
+    # message about an option's path (--timings) names it as the user typed it
+    typed = [o for o in options if str(sample_corpus) in o]
+    lines = [line for line in result.output.splitlines() if line != f"in corpus {sample_corpus}:"]
+    leaked = [line for line in lines if str(sample_corpus) in line and not any(o in line for o in typed)]
+    assert not leaked, f"absolute corpus paths in messages: {leaked}"
     if "file" in expect:
         place = where(out if expect.get("in") == "release" else sample_corpus, expect)
         assert place in result.output, f"expected {place!r} in:\n{result.output}"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from carnk_ld.release import check_release
-from tests.conftest import PROJECT, edit, line_of, run_process
+from tests.conftest import PROJECT, edit, place_of, run_process
 
 
 def build(cli, root: Path, out: Path):
@@ -67,8 +67,9 @@ def test_errors_in_several_facts_are_reported_together_and_nothing_is_written(
     edit(facts, "object: UmbilicalCordBlood\n", "object: UmbilicalCordBlod\n")
     result = build(cli, sample_corpus, tmp_path / "out")
     assert result.exit_code == 2
-    assert f"facts/sample.yaml:{line_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
-    assert f"facts/sample.yaml:{line_of(facts, 'NK cell line s')}: error: quote not found" in result.output
+    assert f"facts/sample.yaml:{place_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
+    quote = place_of(facts, '"NK cell line s')  # a quote is named where its value starts, at the quote mark
+    assert f"facts/sample.yaml:{quote}: error: quote not found" in result.output
     assert "build failed: bad input; the previous release is untouched" in result.output
     assert not (tmp_path / "out").exists()
 

@@ -16,7 +16,7 @@ from carnk_ld.constants import BASE
 from carnk_ld.facts import FACTS_SCHEMA, Section
 from carnk_ld.guide import GUIDE_FILE, load_curation
 from carnk_ld.ontology import load_ontology
-from tests.conftest import PROJECT, edit, line_of
+from tests.conftest import PROJECT, edit, line_of, place_of
 
 NEW_PROPERTY = """
 carnk:testPrefersRoute a owl:AnnotationProperty ;
@@ -156,7 +156,7 @@ def test_broken_facts_are_reported_at_their_line_and_nothing_is_written(cli, sam
     edit(facts, "object: UmbilicalCordBlood\n", "object: UmbilicalCordBlod\n")
     result = guide(cli, sample_corpus)
     assert result.exit_code == 2
-    assert f"facts/sample.yaml:{line_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
+    assert f"facts/sample.yaml:{place_of(facts, 'UmbilicalCordBlod')}: error: object" in result.output
     assert "Traceback" not in result.output
     assert not (sample_corpus / GUIDE_FILE).exists()
 

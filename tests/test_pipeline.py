@@ -329,7 +329,7 @@ def _parts_of(root: Path, inject=None):
         summary = Summary({}, 0, 0, 0, 0, frozenset())
         parts.append(
             part_from_graphs(
-                doc_id, doc_id, graphs, graph.sources, graph.coverage, factset.document.path, factset.path, summary
+                doc_id, doc_id, graphs, graph.sources, graph.coverage, factset.document.shown, factset.path, summary
             )
         )
         graphs_by_doc[doc_id] = graphs

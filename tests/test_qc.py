@@ -213,4 +213,4 @@ def test_check_that_does_not_parse_or_is_not_utf8_is_refused_at_its_line(tmp_pat
     (tmp_path / "x-violation.rq").write_bytes(header.encode() + b"  # caf\xe9\n}\n")
     with pytest.raises(InputError) as caught:
         qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
-    assert caught.value.render().startswith("queries/checks/x-violation.rq:3: error: file is not valid UTF-8")
+    assert caught.value.render().startswith("queries/checks/x-violation.rq:3:")

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import sssom_pydantic
@@ -159,7 +160,7 @@ def test_store_is_built_once_and_reused(release: Path) -> None:
 
 def test_a_query_file_that_is_not_utf8_is_named_at_its_line(cli, sample_release: Path, tmp_path: Path) -> None:
     query = tmp_path / "latin1.rq"
-    query.write_bytes(b"SELECT ?s WHERE {\n  ?s ?p \"caf\xe9\" }\n")
+    query.write_bytes(b'SELECT ?s WHERE {\n  ?s ?p "caf\xe9" }\n')
     result = q(cli, sample_release, str(query))
     assert result.exit_code == 2
     assert f"{query}:2:" in result.output and "not UTF-8" in result.output and "Traceback" not in result.output
@@ -227,3 +228,99 @@ def test_a_symlinked_release_keeps_its_store_next_to_the_folder_it_names(
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in links.iterdir()) == ["current"]
     assert (tmp_path / "data" / ".release.store").is_dir()
+
+
+def test_the_project_prefixes_are_predeclared(cli, sample_release: Path) -> None:
+    result = q(cli, sample_release, "-e", "SELECT ?s WHERE { ?s a carnk:Statement } LIMIT 1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[1].startswith("https://w3id.org/carnk/kg/fact/")
+
+
+def test_no_query_prints_the_usage(cli, sample_release: Path) -> None:
+    result = q(cli, sample_release)
+    assert result.exit_code == 2
+    assert "Usage:" in result.output and "-e 'SELECT" in result.output
+    assert "not both" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "where", "fragment"),
+    [
+        ("SELECT ?s WHERE { ?s a carnk:Statement ", "-e:1:40:", "expected one of"),
+        ("SELECT ?s\nWHERE { ?s a foo:Bar }", "-e:2:14:", "the prefix foo: is not declared"),
+        ("SELEC ?s WHERE { }", "-e:1:", "SPARQL syntax error"),
+    ],
+)
+def test_a_parse_error_is_one_line_with_its_position(
+    cli, sample_release: Path, query: str, where: str, fragment: str
+) -> None:
+    result = q(cli, sample_release, "-e", query)
+    assert result.exit_code == 2
+    error = [line for line in result.output.splitlines() if not line.startswith("  hint:")]
+    assert len(error) == 1, result.output
+    assert error[0].startswith(where) and fragment in error[0], result.output
+    assert "\\u{" not in result.output and "(at char" not in result.output
+
+
+CONSTRUCT = "CONSTRUCT { ?s a carnk:Statement ; carnk:polarity ?p } WHERE { ?s a carnk:Statement ; carnk:polarity ?p }"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rdf_format", "first"),
+    [
+        ("turtle", ox.RdfFormat.TURTLE, "@prefix"),
+        ("ntriples", ox.RdfFormat.N_TRIPLES, "<https://w3id.org/carnk/kg/fact/"),
+        ("jsonld", ox.RdfFormat.JSON_LD, "{"),
+        ("json", ox.RdfFormat.JSON_LD, "{"),
+        ("table", ox.RdfFormat.N_TRIPLES, "<https://w3id.org/carnk/kg/fact/"),
+    ],
+)
+@pytest.mark.parametrize("form", ["construct", "describe"])
+def test_construct_and_describe_honour_the_format_deterministically(
+    cli, sample_release: Path, fmt: str, rdf_format: ox.RdfFormat, first: str, form: str
+) -> None:
+    if form == "construct":
+        query, expected = CONSTRUCT, q(cli, sample_release, "-e", CONSTRUCT, "--format", "ntriples").output
+    else:
+        query = "DESCRIBE ?s WHERE { ?s a carnk:Statement ; carnk:polarity carnk:Negated }"
+        expected = q(cli, sample_release, "-e", query, "--format", "ntriples").output
+    result = q(cli, sample_release, "-e", query, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(first), result.output[:200]
+    got = {str(t) for t in ox.parse(result.output.encode(), format=rdf_format)}
+    assert got == {str(t) for t in ox.parse(expected.encode(), format=ox.RdfFormat.N_TRIPLES)}
+    assert len(got) >= 2
+    assert q(cli, sample_release, "-e", query, "--format", fmt).output == result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "fragment"),
+    [
+        (CONSTRUCT, "csv", "csv is for the rows of a SELECT query; the query is a CONSTRUCT query"),
+        ("DESCRIBE carnk:NKCell", "tsv", "the query is a DESCRIBE query"),
+        ("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "turtle", "turtle is for the graph of a CONSTRUCT or DESCRIBE"),
+        ("ASK { ?s ?p ?o }", "jsonld", "the query is an ASK query"),
+    ],
+)
+def test_a_format_the_answer_cannot_take_is_a_clear_error(
+    cli, sample_release: Path, query: str, fmt: str, fragment: str
+) -> None:
+    result = q(cli, sample_release, "-e", query, "--format", fmt)
+    assert result.exit_code == 2
+    assert result.output.startswith("--format: error: ") and fragment in result.output, result.output
+
+
+def test_the_python_stores_predeclare_the_same_prefixes(sample_release: Path) -> None:
+    from carnk_ld.constants import PREFIXES
+    from carnk_ld.store import EmbeddedStore, with_prefixes
+
+    query = "SELECT ?s WHERE { ?s a carnk:Statement ; carnk:polarity carnk:Negated }"
+    table = EmbeddedStore.for_release(sample_release).select(query)
+    assert table.rows
+    sent = with_prefixes(query)  # what RemoteStore sends: a text any SPARQL endpoint reads
+    assert {f"PREFIX {name}: <{iri}>" for name, iri in PREFIXES.items()} <= set(sent.splitlines())
+    memory = ox.Store()
+    memory.bulk_load(path=str(sample_release / "carnk.nq"), format=ox.RdfFormat.N_QUADS)
+    assert len(list(memory.query(sent, use_default_graph_as_union=True))) == len(table.rows)
+    own = with_prefixes("PREFIX carnk: <https://example.org/>\n" + query)
+    assert "PREFIX carnk: <https://w3id.org/carnk/>" not in own

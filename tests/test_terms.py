@@ -330,7 +330,7 @@ def test_refused_with_exit_2_and_nothing_changed(cli, small: Path, case: str) ->
     result = cli("add-term", *args, "--root", str(small))
     assert result.exit_code == 2, result.output
     assert message in result.output
-    assert "add-term failed: nothing was changed" in result.output and "Traceback" not in result.output
+    assert "add-term failed: bad input; nothing was changed" in result.output and "Traceback" not in result.output
     assert {name: (small / name).read_bytes() for name in (ONTOLOGY, MAPPINGS)} == before
 
 

@@ -117,3 +117,61 @@ def test_counts_are_bounded_by_what_stores_compare(tmp_path: Path, raw: str, ok:
 
 def test_max_count_fits_64_bit_stores_and_javascript_numbers() -> None:
     assert MAX_COUNT < 2**53 < 2**63 - 1
+
+
+#: (YAML text or bytes, line, column, message fragment, hint fragment or None)
+SYNTAX_ERRORS = [
+    pytest.param("a: 1\n\tb: 2\n", 2, 1, "tab", "indent with spaces", id="tab-indentation"),
+    pytest.param("a:\n\t- 1\n", 2, 1, "cannot start any token", "indent with spaces", id="tab-before-an-item"),
+    pytest.param("a:\n  b: 1\n c: 2\n", 3, 2, "did not find expected key", "check the indentation", id="indentation"),
+    pytest.param('a: "abc\nb: 2\n', 3, 1, "quoted scalar at line 1, column 4", "close the quote", id="unclosed-double"),
+    pytest.param("a: 'abc\n", 2, 1, "quoted scalar at line 1, column 4", "close the quote", id="unclosed-single"),
+    pytest.param("a: [1, 2\n", 2, 1, "flow sequence at line 1, column 4", None, id="unclosed-bracket"),
+    pytest.param('a: "\\q"\n', 1, 5, "unknown escape character", None, id="bad-escape"),
+    pytest.param("a: b: c\n", 1, 5, "mapping values are not allowed", None, id="colon-in-a-value"),
+    pytest.param(
+        "a: 1\nb:\n  c: 2\n  c: 3\n",
+        4,
+        3,
+        "duplicate key 'c' (first defined on line 3)",
+        "remove one",
+        id="duplicate-key",
+    ),
+    pytest.param("x: 1\nb: *x\n", 2, 4, "alias *x", None, id="alias"),
+    pytest.param(b"a: 1\nb: caf\xe9 ok\n", 2, 7, "byte 0xE9 at line 2, column 7", "iconv", id="latin-1-byte"),
+    pytest.param(b"a: \xc3\xa9\xff\n", 1, 5, "byte 0xFF at line 1, column 5", None, id="bad-byte-after-a-character"),
+    pytest.param("a: 1\nb: x\x07\n", 2, 5, "character U+0007 is not allowed", None, id="control-character"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "fragment", "hint"), SYNTAX_ERRORS)
+def test_yaml_errors_name_line_and_column_never_a_character_position(
+    tmp_path: Path, text: str | bytes, line: int, column: int, fragment: str, hint: str | None
+) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    with pytest.raises(InputError) as info:
+        load_yaml(path, display_path=Path("facts/f.yaml"))
+    rendered = info.value.render()
+    assert rendered.startswith(f"facts/f.yaml:{line}:{column}: error: "), rendered
+    assert fragment in rendered
+    assert "position" not in rendered and "offset" not in rendered and "<unicode string>" not in rendered
+    if hint is not None:
+        assert info.value.hint is not None and hint in info.value.hint, rendered
+
+
+def test_every_wrong_key_of_a_mapping_is_reported_with_the_allowed_keys(tmp_path: Path) -> None:
+    node = load_yaml(write(tmp_path, "idd: x\nqoute: y\ncolour: z\n"))
+    errors = Reader(Path("f.yaml")).key_errors(node, "a fact", {"id", "quote"}, {"note"})  # type: ignore[arg-type]
+    assert [(e.location.line, e.message) for e in errors] == [
+        (1, "unknown key 'idd' in a fact"),
+        (2, "unknown key 'qoute' in a fact"),
+        (3, "unknown key 'colour' in a fact"),
+        (1, "a fact is missing the required key 'id'"),
+        (1, "a fact is missing the required key 'quote'"),
+    ]
+    assert [e.hint for e in errors[:3]] == [
+        "did you mean 'id'? allowed keys: id, note, quote",
+        "did you mean 'quote'? allowed keys: id, note, quote",
+        "allowed keys: id, note, quote",
+    ]
