@@ -21,6 +21,8 @@ from pathlib import Path
 import click
 
 from carnk_ld import stopping
+from carnk_ld.annotate import FORMATS as ANNOTATION_FORMATS
+from carnk_ld.annotate import annotate_corpus, is_annotations_file, render_rdf, render_text, validate_annotations
 from carnk_ld.constants import (
     DEFAULT_OUT,
     MAPPINGS_DIR,
@@ -42,7 +44,7 @@ from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.store import store_path
-from carnk_ld.timings import timings_target, write_timings
+from carnk_ld.timings import output_target, timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
 ROOT_OPTION = click.option(
@@ -556,3 +558,65 @@ def guide(root: Path | None, check_only: bool) -> None:
         click.echo(f"{shown}: error: cannot write the modelling guide: {exc.strerror or exc}", err=True)
         sys.exit(2)
     _echo(f"wrote {shown}")
+
+
+@main.command()
+@click.argument("documents", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(ANNOTATION_FORMATS), default="text", show_default=True,
+              help="text: one line per mention, for curators; nq, ttl, jsonld: W3C Web Annotations in the named "
+              "graph kg:graph/annotations.")  # fmt: skip
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (atomically) instead of standard output; not inside the corpus inputs or "
+              "a release, and replacing only an earlier annotate output.")  # fmt: skip
+def annotate(documents: tuple[Path, ...], root: Path | None, fmt: str, output: Path | None) -> None:
+    """Annotate every segment with the ontology terms it mentions and its negation and hedging cues.
+
+    Mentions come from the ontology's labels and synonyms and the mapped external labels; cues
+    follow ConText (no, not, without, may, usually, preliminary, ...). Annotations are validated
+    by the shapes before anything is written, and never become facts or part of the release.
+
+    Example: carnk-ld annotate documents/carnk-overview.txt
+
+    Example: carnk-ld annotate --format ttl --output annotations.ttl
+    """
+    root = root or project_root()
+    try:
+        target = None
+        if output is not None:
+            target = output_target(
+                output,
+                option="--output",
+                release=root / DEFAULT_OUT,
+                inputs=corpus_inputs(root),
+                replaceable=is_annotations_file,
+                what="an output of carnk-ld annotate",
+                hint="choose a path outside the corpus and the release, e.g. --output annotations.ttl",
+            )
+        ontology, lexicon, annotated = annotate_corpus(root, documents)
+        triples = validate_annotations(root, ontology, annotated)
+        data = render_text(annotated, lexicon) if fmt == "text" else render_rdf(triples, fmt)
+    except CarnkError as exc:
+        _fail_command(exc, root, "annotate")
+    if target is None:
+        _echo(data.decode("utf-8"), nl=False)
+        return
+    try:
+        replace_file(target, data)
+    except OSError as exc:
+        click.echo(f"{output}: error: cannot write the annotations: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
+def _fail_command(exc: CarnkError, root: Path, command: str) -> None:
+    """Report a failed command other than build: its errors, then one line saying nothing was written."""
+    if root.resolve() != Path.cwd().resolve():
+        click.echo(f"in corpus {root}:", err=True)
+    if isinstance(exc, ValidationFailed):
+        click.echo(exc.report_text.rstrip(), err=True)
+        click.echo(f"{command} failed: {exc.violations} SHACL results; nothing was written", err=True)
+    else:
+        click.echo(str(exc), err=True)
+        click.echo(f"{command} failed: {'bad input' if exc.exit_code == 2 else 'quality gate'}; nothing was written",
+                   err=True)  # fmt: skip
+    sys.exit(exc.exit_code)
