@@ -34,7 +34,7 @@ from carnk_ld.constants import (
 )
 from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
 from carnk_ld.cq import run_competency_questions
-from carnk_ld.errors import CarnkError, QualityGateFailed, ValidationFailed
+from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
 from carnk_ld.guide import GUIDE_COMMAND, GUIDE_FILE, load_curation, modelling_guide
 from carnk_ld.mappings import coverage, load_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
@@ -44,6 +44,9 @@ from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.store import store_path
+from carnk_ld.suggest import HEADER as SUGGEST_HEADER
+from carnk_ld.suggest import appended_text, draft_for
+from carnk_ld.suggest import render as render_suggestions
 from carnk_ld.timings import output_target, timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
@@ -620,3 +623,46 @@ def _fail_command(exc: CarnkError, root: Path, command: str) -> None:
         click.echo(f"{command} failed: {'bad input' if exc.exit_code == 2 else 'quality gate'}; nothing was written",
                    err=True)  # fmt: skip
     sys.exit(exc.exit_code)
+
+
+@main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@ROOT_OPTION
+@click.option("--write", is_flag=True,
+              help="Append the suggestions to facts/X.yaml, leaving every byte already there as it is.")  # fmt: skip
+def suggest(document: Path, root: Path | None, write: bool) -> None:
+    """Draft facts for the segments of a document that no fact or exclusion covers.
+
+    Each suggestion is a commented block in the facts format (subject, predicate, object,
+    polarity, modality, frequency, quote), chosen from the concept mentions, the cues and the
+    predicates' domains and ranges; accept one by uncommenting it under facts:.
+
+    Example: carnk-ld suggest documents/carnk-overview.txt
+
+    Example: carnk-ld suggest documents/new-review.txt --write
+    """
+    root = root or project_root()
+    try:
+        drafted = draft_for(root, document)
+        if write and not drafted.exists:
+            raise InputError(
+                drafted.shown,
+                "the facts file does not exist; --write only appends to an existing one",
+                f"create it with `carnk-ld new {(Path('documents') / drafted.document.path.name).as_posix()}`, "
+                "or run suggest without --write",
+            )
+        existing = read_input(drafted.facts_file, drafted.shown) if write else b""
+    except CarnkError as exc:
+        _fail_command(exc, root, "suggest")
+    if not write:
+        _echo(SUGGEST_HEADER + "\n" + render_suggestions(drafted.suggestions, drafted.uncovered), nl=False)
+        return
+    try:
+        replace_file(drafted.facts_file, existing + appended_text(existing, drafted))
+    except OSError as exc:
+        click.echo(f"{drafted.shown}: error: cannot write the facts file: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    _echo(
+        f"appended {len(drafted.suggestions)} suggestions for {len(drafted.uncovered)} segments to "
+        f"{drafted.shown.as_posix()}"
+    )

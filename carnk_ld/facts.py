@@ -774,9 +774,18 @@ def _find_all(text: str, needle: str) -> list[int]:
 
 
 def load_facts(
-    path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None
+    path: Path,
+    documents: dict[str, Document],
+    ontology: Ontology,
+    *,
+    display_path: Path | None = None,
+    require_coverage: bool = True,
 ) -> FactSet:
-    """Read one facts file and resolve it; see the module docstring for what is checked."""
+    """Read one facts file and resolve it; see the module docstring for what is checked.
+
+    ``require_coverage=False`` accepts segments that neither yield a fact nor are excluded (a file
+    being curated, as ``carnk-ld suggest`` reads it); everything else is checked as always.
+    """
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
     reader = Reader(shown)
@@ -843,7 +852,7 @@ def load_facts(
     each("excluded", exclusion)
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    _check_coverage(factset)
+    _check_coverage(factset, require_coverage)
     return factset
 
 
@@ -1346,7 +1355,7 @@ def _plain(number: int | Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _check_coverage(factset: FactSet) -> None:
+def _check_coverage(factset: FactSet, require_coverage: bool = True) -> None:
     errors: list[InputError] = []
     yielding = {f.evidence.segment.index for f in factset.facts}
     for exclusion in factset.exclusions:
@@ -1358,7 +1367,7 @@ def _check_coverage(factset: FactSet) -> None:
                     "remove the exclusion or the facts",
                 )
             )
-    for segment in factset.unaccounted():
+    for segment in factset.unaccounted() if require_coverage else []:
         errors.append(
             InputError(
                 Location(factset.document.path, segment.line),
