@@ -131,8 +131,14 @@ class Entry:
 @functools.cache
 def _nlp() -> Language:
     import spacy  # imported on first use: it takes a second, and only annotate and suggest need it
+    from spacy.util import compile_infix_regex
 
-    return spacy.blank("en")
+    nlp = spacy.blank("en")
+    # Citation markers are glued to the word they follow ("neurotoxicity[1]", "cells.[1][2]"); spaCy's
+    # English rules keep them in the word, which would hide the word from every pattern.
+    infixes = [*(nlp.Defaults.infixes or ()), r"[\[\]]", r"\.(?=\[)"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer  # type: ignore[union-attr]
+    return nlp
 
 
 @functools.cache
@@ -167,8 +173,10 @@ def _cue_matcher() -> tuple[object, dict[int, CueRule]]:
 def variants(text: str) -> set[str]:
     """The forms an entry matches besides itself: hyphen/space variants, and the plural or singular.
 
-    >>> sorted(variants("CAR-NK cell"))
-    ['CAR NK cell', 'CAR NK cells', 'CAR-NK cell', 'CAR-NK cells', 'CAR-NK-cell', 'CAR-NK-cells']
+    >>> sorted(variants("NK-cell"))
+    ['NK cell', 'NK cells', 'NK-cell', 'NK-cells']
+    >>> len(variants("CAR-NK cell therapy"))  # 2^2 hyphen/space choices, singular and plural each
+    8
     """
     parts = re.split(r"(?<=\w)([ -])(?=\w)", text)
     words, separators = parts[0::2], parts[1::2]
@@ -187,7 +195,7 @@ def variants(text: str) -> set[str]:
 
 def _other_number(form: str) -> str:
     """The plural of a singular last word, or the singular of a plural one (English rules of thumb)."""
-    head, last = (form.rsplit(" ", 1) + [""])[:2] if " " in form else ("", form)
+    head, last = form.rsplit(" ", 1) if " " in form else ("", form)
     sep = " " if head else ""
     if not last or not last[-1].isalpha():
         return form
@@ -292,7 +300,7 @@ class Lexicon:
 
         found: dict[tuple[int, int], dict[str, int]] = {}
         for matcher in (self._exact, self._folded):
-            for key, start, end in matcher(doc):  # type: ignore[operator]
+            for key, start, end in matcher(doc):
                 terms = found.setdefault((start, end), {})
                 for term, rank in self._targets[key].items():
                     if term not in terms or rank < terms[term]:
@@ -410,7 +418,7 @@ def cue_iri(document: Document, cue: Cue) -> str:
 
 
 def _target(node: ox.NamedNode, document: Document, start: int, end: int, out: list[ox.Triple]) -> None:
-    """An ``oa:SpecificResource`` on the document, with a quote and a position selector (IRIs ``…/quote``, ``…/position``)."""
+    """An ``oa:SpecificResource`` on the document with a quote and a position selector (``…/quote``, ``…/position``)."""
     quote = ox.NamedNode(node.value + "/quote")
     position = ox.NamedNode(node.value + "/position")
     text = document.text
@@ -514,7 +522,9 @@ def corpus_documents(root: Path, wanted: Iterable[Path] = ()) -> list[tuple[Path
         found = next((by_real[c.resolve()] for c in (name, root / name) if c.resolve() in by_real), None)
         if found is None:
             errors.append(
-                InputError(name, "not a document of the corpus", f"give a path under {root / DOCUMENTS_DIR} ending in .txt")
+                InputError(
+                    name, "not a document of the corpus", f"give a path under {root / DOCUMENTS_DIR} ending in .txt"
+                )
             )
         elif (found, shown_dir / found.name) not in chosen:
             chosen.append((found, shown_dir / found.name))

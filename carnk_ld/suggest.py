@@ -281,10 +281,12 @@ def _segment_drafts(
                 continue
             polarity, modality, frequency, note = _qualifiers(cues)
             fact_id = f"{_slug(a.term)}-{_slug(b.term)}" + ("-not" if polarity == "negated" else "")
-            candidates.append(
-                Suggestion(segment, fact_id, quote, a.term, predicate, b.term, polarity, modality, frequency, note,
-                           tuple(sorted(cues, key=lambda c: (c.start, c.end))), score)  # fmt: skip
+            ordered_cues = tuple(sorted(cues, key=lambda c: (c.start, c.end)))
+            suggestion = Suggestion(
+                segment, fact_id, quote, a.term, predicate, b.term, polarity, modality, frequency, note, ordered_cues,
+                score,
             )
+            candidates.append(suggestion)
     candidates.sort(key=lambda s: (-s.score, s.quote, s.subject, s.object))
     chosen: list[Suggestion] = []
     for candidate in candidates:
@@ -307,12 +309,14 @@ def _yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render(suggestions: Iterable[Suggestion], segments: Iterable[Segment] = ()) -> str:
+def render(suggestions: Iterable[Suggestion], segments: Iterable[Segment] = (), *, indent: str = "") -> str:
     """Commented YAML blocks in the facts format, under a ``# segment N: <text>`` line per segment.
 
     Uncommenting a block (removing ``# `` from the start of each of its lines) under ``facts:``
-    gives a fact the reader accepts. ``segments`` without a suggestion get their line too, with
-    ``# (no suggestion)``, so the output lists every segment still to curate.
+    gives a fact the reader accepts. ``indent`` is the indentation of the list items under
+    ``facts:`` in the file the blocks go into (YAML needs every item of a list at one indentation).
+    ``segments`` without a suggestion get their line too, with ``# (no suggestion)``, so the
+    output lists every segment still to curate.
     """
     by_segment: dict[int, list[Suggestion]] = {}
     known: dict[int, Segment] = {s.index: s for s in segments}
@@ -327,16 +331,16 @@ def render(suggestions: Iterable[Suggestion], segments: Iterable[Segment] = ()) 
         if not drafts:
             lines.append("# (no suggestion)")
         for s in drafts:
-            lines.append(f"# - id: {s.fact_id}")
-            lines.append(f"#   quote: {_yaml_string(s.quote)}")
-            lines.append(f"#   subject: {_local(s.subject)}")
-            lines.append(f"#   predicate: {_local(s.predicate)}")
-            lines.append(f"#   object: {_local(s.object)}")
+            lines.append(f"# {indent}- id: {s.fact_id}")
+            lines.append(f"# {indent}  quote: {_yaml_string(s.quote)}")
+            lines.append(f"# {indent}  subject: {_local(s.subject)}")
+            lines.append(f"# {indent}  predicate: {_local(s.predicate)}")
+            lines.append(f"# {indent}  object: {_local(s.object)}")
             for key, value in (("polarity", s.polarity), ("modality", s.modality), ("frequency", s.frequency)):
                 if value:
-                    lines.append(f"#   {key}: {value}")
+                    lines.append(f"# {indent}  {key}: {value}")
             if s.note:
-                lines.append(f"#   note: {_yaml_string(s.note)}")
+                lines.append(f"# {indent}  note: {_yaml_string(s.note)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -411,7 +415,8 @@ def appended_text(existing: bytes, drafted: Drafted) -> bytes:
 
     The file's bytes stay as they are; a missing final line break is added first. When the file's
     last top-level key is not ``facts:``, a note says the blocks belong there, since YAML would read
-    an uncommented block as part of the section above it.
+    an uncommented block as part of the section above it. The blocks are indented as the file's
+    items under ``facts:`` are.
     """
     text = existing.decode("utf-8", errors="replace")
     keys = re.findall(r"(?m)^([A-Za-z_][\w-]*):", text)
@@ -419,5 +424,6 @@ def appended_text(existing: bytes, drafted: Drafted) -> bytes:
     note = ""
     if not keys or keys[-1] != "facts":
         note = "# Move each accepted block under facts: (this file's last section is not facts:).\n"
-    blocks = render(drafted.suggestions, drafted.uncovered)
+    items = re.search(r"(?m)^facts:[ \t]*(?:#.*)?\n(?:[ \t]*(?:#.*)?\n)*( *)- ", text)
+    blocks = render(drafted.suggestions, drafted.uncovered, indent=items.group(1) if items else "")
     return (lead + "\n" + HEADER + note + "\n" + blocks).encode("utf-8")

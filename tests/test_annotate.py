@@ -187,11 +187,8 @@ def test_rdf_formats_hold_the_same_graph_and_the_same_bytes_every_run(sample_cor
         if fmt in data:
             assert out.read_bytes() == data[fmt]
         data[fmt] = out.read_bytes()
-    triples = {
-        fmt: {(q.subject, q.predicate, q.object) for q in _quads(data[fmt], syntax)}
-        for fmt, syntax in (("nq", ox.RdfFormat.N_QUADS), ("ttl", ox.RdfFormat.TURTLE),
-                            ("jsonld", ox.RdfFormat.JSON_LD))  # fmt: skip
-    }
+    syntaxes = {"nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD}
+    triples = {fmt: {(q.subject, q.predicate, q.object) for q in _quads(data[fmt], syntaxes[fmt])} for fmt in syntaxes}
     assert triples["nq"] == triples["ttl"] == triples["jsonld"]
     assert {q.graph_name.value for q in _quads(data["jsonld"], ox.RdfFormat.JSON_LD)} == {GRAPH_ANNOTATIONS}
 
