@@ -175,8 +175,8 @@ def variants(text: str) -> set[str]:
 
     >>> sorted(variants("NK-cell"))
     ['NK cell', 'NK cells', 'NK-cell', 'NK-cells']
-    >>> len(variants("CAR-NK cell therapy"))  # 2^2 hyphen/space choices, singular and plural each
-    8
+    >>> len(variants("CAR-NK cell therapy"))  # 2^3 hyphen/space choices, each singular and plural
+    16
     """
     parts = re.split(r"(?<=\w)([ -])(?=\w)", text)
     words, separators = parts[0::2], parts[1::2]
