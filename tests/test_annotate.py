@@ -261,3 +261,27 @@ def test_a_quote_that_is_not_the_documents_text_is_not_written(sample_corpus: Pa
     with pytest.raises(ValidationFailed) as failed:  # ... but validation refuses it
         validate_annotations(sample_corpus, ontology, [Annotated(document, "documents/trial.txt", [shifted])])
     assert "is not the document's text there" in failed.value.report_text
+
+
+def test_every_batch_of_documents_is_validated(sample_corpus: Path, monkeypatch) -> None:
+    import carnk_ld.annotate as module
+
+    ontology = load_ontology(sample_corpus / "ontology" / "carnk.ttl")
+    lexicon = Lexicon.of(ontology, None)
+    annotated = [
+        Annotated(doc, f"documents/{doc.path.name}", annotate(doc, lexicon))
+        for doc in (read_document(sample_corpus / "documents" / n) for n in ("sample.txt", "trial.txt"))
+    ]
+    real = module.annotation_triples
+
+    def no_motivation_in_trial(doc, found):
+        triples = real(doc, found)
+        return [t for t in triples if doc.doc_id != "trial" or t.predicate.value != OA + "motivatedBy"]
+
+    monkeypatch.setattr(module, "annotation_triples", no_motivation_in_trial)
+    monkeypatch.setattr(module, "VALIDATION_BATCH", 1)
+    with pytest.raises(ValidationFailed) as failed:
+        validate_annotations(sample_corpus, ontology, annotated)
+    assert failed.value.violations == len(annotated[1].mentions) > 0
+    assert "kg/annotation/trial/" in failed.value.report_text
+    assert "kg/annotation/sample/" not in failed.value.report_text
