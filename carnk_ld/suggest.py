@@ -5,13 +5,14 @@ and the second as object, by the predicate that fits them best:
 
 - the predicate's ``rdfs:domain`` must hold the subject and its ``rdfs:range`` the object, as the
   facts reader checks (a class or a subclass of it, or a named individual of it); ``is_a`` fits
-  two classes the ontology already says are subclass and superclass;
+  two classes the ontology already says are subclass and superclass, when the text between them
+  says so ("is a", "form of");
 - among those, a predicate whose label or synonym is written between the two mentions ("carries
   a risk of" for ``hasToxicityRisk``) ranks first, then the one with the narrowest domain and
   range (a predicate for any thing fits every pair, and suggests nothing unless its words are
-  there);
+  there); each mention between the two lowers the rank, and each object gets one suggestion;
 - polarity, modality and frequency come from the cues (negation, hedge, frequency) whose scope
-  covers either mention or that stand between them; a preliminary cue becomes a note.
+  covers the object ("do not cause GvHD"); a preliminary cue becomes a note.
 
 The quote is the smallest span of the segment holding both mentions, the words between them and
 those cues, copied exactly; where that text occurs more than once in the document it grows a word
@@ -43,7 +44,7 @@ from carnk_ld.ontology import OWL_THING, Ontology
 #: At most this many suggestions per segment: a sentence rarely states more claims, and a long
 #: list of weak drafts costs the curator more than it saves.
 PER_SEGMENT = 3
-_IS_A_WORDS = ("is a", "is an", "are a", "are an", "form of", "type of", "kind of", "are", "is")
+_IS_A_WORDS = ("is a", "is an", "are a", "are an", "form of", "type of", "kind of", "subset of", "class of")
 _SYNONYM = ox.NamedNode(PREFIXES["oboInOwl"] + "hasExactSynonym")
 
 
@@ -136,8 +137,8 @@ def _best(
     if s_term is None or o_term is None:
         return None
     if s_term.kind == "class" and o_term.kind == "class" and subject != obj and ontology.is_subclass(subject, obj):
-        score = 3.0 + (5.0 if _says(between, _IS_A_WORDS) else 0.0)
-        best = (score, IS_A)
+        if _says(between, _IS_A_WORDS):  # a subclass axiom alone fits every "NK cells ... cells"
+            best = (8.0, IS_A)
     for p in predicates:
         if not (_within(ontology, subject, p.domain) and _within(ontology, obj, p.range)):
             continue
@@ -254,7 +255,6 @@ def _segment_drafts(
     for m in mentions:
         spans.setdefault((m.start, m.end), []).append(m)
     ordered = sorted(spans)
-    all_cues = sorted({c for m in mentions for c in m.cues}, key=lambda c: (c.start, c.end))
     candidates: list[Suggestion] = []
     for i, first in enumerate(ordered):
         for second in ordered[i + 1 :]:
@@ -271,8 +271,9 @@ def _segment_drafts(
                 continue
             score, a, b, predicate = max(options, key=lambda o: (o[0], o[1].term, o[2].term))
             # nearer pairs first: each mention between them makes the pair less likely a claim of its own
-            score -= 0.5 * sum(1 for span in ordered if first[1] <= span[0] and span[1] <= second[0])
-            cues = {*a.cues, *b.cues, *(c for c in all_cues if first[1] <= c.start and c.end <= second[0])}
+            score -= 2.0 * sum(1 for span in ordered if first[1] <= span[0] and span[1] <= second[0])
+            # the cues that qualify the claim are those whose scope reaches its object ("do not cause GvHD")
+            cues = set(b.cues)
             start = min([first[0], *(c.start for c in cues)])
             end = max([second[1], *(c.end for c in cues)])
             start, end = max(start, segment.start), min(end, segment.end)
@@ -292,8 +293,8 @@ def _segment_drafts(
     for candidate in candidates:
         if len(chosen) == PER_SEGMENT:
             break
-        if any(c.subject == candidate.subject and c.object == candidate.object for c in chosen):
-            continue
+        if any(c.object == candidate.object for c in chosen):
+            continue  # one claim per object: the best-placed subject
         chosen.append(candidate)
     return sorted(chosen, key=lambda s: (text.find(s.quote), s.fact_id))
 
