@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
     from carnk_ld.mappings import MappingSet
     from carnk_ld.ontology import Ontology
+    from carnk_ld.validate import ShapesGraph
 
 #: The named graph annotations are written to; never part of the release.
 GRAPH_ANNOTATIONS = KG + "graph/annotations"
@@ -533,8 +534,11 @@ def corpus_documents(root: Path, wanted: Iterable[Path] = ()) -> list[tuple[Path
     return sorted(chosen)
 
 
-def annotate_corpus(root: Path, wanted: Iterable[Path] = ()) -> tuple[Ontology, Lexicon, list[Annotated]]:
-    """Read the corpus's ontology, mappings and documents (all, or those named) and annotate each."""
+def read_corpus(root: Path, wanted: Iterable[Path] = ()) -> tuple[Ontology, Lexicon, list[Document]]:
+    """The corpus's ontology, the lexicon of it and its mappings, and its documents (all, or those named).
+
+    Every document is read before any is annotated, so that the errors of all of them are reported together.
+    """
     from carnk_ld.constants import MAPPINGS_DIR, MAPPINGS_FILE, ONTOLOGY_DIR, ONTOLOGY_FILE
     from carnk_ld.corpusfiles import corpus_file
     from carnk_ld.documents import read_document
@@ -550,25 +554,39 @@ def annotate_corpus(root: Path, wanted: Iterable[Path] = ()) -> tuple[Ontology, 
         ontology,
         display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
     )
-    lexicon = Lexicon.of(ontology, mapping_set)
-    annotated: list[Annotated] = []
+    documents: list[Document] = []
     errors: list[InputError] = []
     for path, shown in corpus_documents(root, wanted):
         try:
-            document = read_document(path, display_path=shown)
+            documents.append(read_document(path, display_path=shown))
         except InputError as exc:
             errors.append(exc)
-            continue
-        annotated.append(Annotated(document, shown.as_posix(), annotate(document, lexicon)))
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return ontology, lexicon, annotated
+    return ontology, Lexicon.of(ontology, mapping_set), documents
 
 
 #: Documents validated together: each batch is validated with the ontology on its own, which gives
 #: the whole graph's results because no annotation, target or cue node is shared between documents
-#: and the shapes read nothing across them; batches keep the engine's indexes small.
-VALIDATION_BATCH = 64
+#: and the shapes read nothing across them. Batches keep the engine's indexes and the memory small
+#: (one batch's triples at a time) and spread the work over worker processes.
+VALIDATION_BATCH = 16
+
+
+def _checked(shapes: ShapesGraph, ontology: Ontology, annotated: list[Annotated]) -> tuple[list[ox.Triple], list[str]]:
+    """A batch's triples and what is wrong with them: SHACL results (of severity Violation) and offset problems."""
+    from carnk_ld.validate import fast_validate
+
+    problems = [p for item in annotated for p in offset_problems(item.document, item.mentions)]
+    triples: list[ox.Triple] = []
+    context: list[ox.Triple] = []
+    for item in annotated:
+        triples += annotation_triples(item.document, item.mentions)
+        context += document_context(item.document)
+    result = fast_validate(ontology.triples + context + triples, shapes)
+    if not result.conforms:
+        problems += [v.render() for v in result.violations if v.severity == "Violation"]
+    return triples, problems
 
 
 def validate_annotations(root: Path, ontology: Ontology, annotated: list[Annotated]) -> list[ox.Triple]:
@@ -576,33 +594,130 @@ def validate_annotations(root: Path, ontology: Ontology, annotated: list[Annotat
 
     Validated as the build validates the release: every shape of ``shapes/``, the fast engine, the
     ontology in the data graph (so that a body's class is known), with what the release says about
-    each document (:func:`document_context`). Raises :class:`ValidationFailed` otherwise, with
-    every result of every batch.
+    each document (:func:`document_context`), batch by batch (:data:`VALIDATION_BATCH`). Raises
+    :class:`ValidationFailed` otherwise, with the problems of every batch.
     """
     from carnk_ld.constants import SHAPES_DIR
-    from carnk_ld.validate import ValidationResult, Violation, fast_validate, load_shapes
+    from carnk_ld.validate import load_shapes
 
-    problems = [p for item in annotated for p in offset_problems(item.document, item.mentions)]
-    if problems:
-        raise ValidationFailed("\n".join(problems) + "\n", len(problems))
     shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
     triples: list[ox.Triple] = []
-    violations: list[Violation] = []
-    conforms = True
+    problems: list[str] = []
     for first in range(0, len(annotated), VALIDATION_BATCH):
-        batch: list[ox.Triple] = []
-        context: list[ox.Triple] = []
-        for item in annotated[first : first + VALIDATION_BATCH]:
-            batch += annotation_triples(item.document, item.mentions)
-            context += document_context(item.document)
-        result = fast_validate(ontology.triples + context + batch, shapes)
-        conforms = conforms and result.conforms
-        violations.extend(result.violations)
-        triples += batch
-    if not conforms:
-        report = ValidationResult(False, tuple(violations))
-        raise ValidationFailed(report.text(), len(violations))
+        found, wrong = _checked(shapes, ontology, annotated[first : first + VALIDATION_BATCH])
+        triples += found
+        problems += wrong
+    if problems:
+        raise ValidationFailed("\n".join(problems) + "\n", len(problems))
     return triples
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every batch of ``carnk-ld annotate`` reads (handed to forked workers, not pickled)."""
+
+    ontology: Ontology
+    lexicon: Lexicon
+    shapes: ShapesGraph
+    documents: list[Document]
+    fmt: str
+
+
+def _annotate_batch(job: _Job, index: int) -> tuple[bytes, list[str]]:
+    """Batch ``index``: its rendered annotations, or the problems that keep them from being written."""
+    from carnk_ld.constants import DOCUMENTS_DIR
+
+    documents = job.documents[index * VALIDATION_BATCH : (index + 1) * VALIDATION_BATCH]
+    annotated = [Annotated(d, f"{DOCUMENTS_DIR}/{d.path.name}", annotate(d, job.lexicon)) for d in documents]
+    triples, problems = _checked(job.shapes, job.ontology, annotated)
+    if problems:
+        return b"", problems
+    return _render_batch(job.fmt, annotated, triples, job.lexicon), []
+
+
+def write_annotations(
+    root: Path, wanted: Iterable[Path], fmt: str, sink: BinaryIO, *, jobs: int = 0
+) -> tuple[int, int]:
+    """Annotate the corpus (or the documents named) and write the annotations in ``fmt`` to ``sink``.
+
+    Documents are annotated, validated and rendered in batches (over ``jobs`` worker processes,
+    0: one per core, at most 4), each written once it conforms: memory holds one batch's
+    triples per worker. Raises :class:`ValidationFailed` with every batch's problems when any
+    batch fails; what was written to ``sink`` is then incomplete and must be discarded (the
+    command writes to a temporary file). Returns the numbers of documents and of annotated bytes.
+    """
+    from carnk_ld.constants import SHAPES_DIR
+    from carnk_ld.validate import load_shapes
+    from carnk_ld.workers import Workers
+
+    ontology, lexicon, documents = read_corpus(root, wanted)
+    shapes = load_shapes(root / SHAPES_DIR, display_dir=Path(SHAPES_DIR))
+    job = _Job(ontology, lexicon, shapes, documents, fmt)
+    frame = _frame(fmt)
+    written = sink.write(frame.head)
+    problems: list[str] = []
+    first = True
+    batches = list(range((len(documents) + VALIDATION_BATCH - 1) // VALIDATION_BATCH))
+    for chunk, wrong in Workers(jobs).imap(_annotate_batch, job, batches):
+        problems += wrong
+        if problems or not chunk:
+            continue  # once a batch fails nothing more is written, but every batch is still checked
+        written += sink.write((frame.lead if first else frame.separator) + chunk)
+        first = False
+    if problems:
+        raise ValidationFailed("\n".join(problems) + "\n", len(problems))
+    written += sink.write(frame.empty_tail if first else frame.tail)
+    return len(documents), written
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What a format writes around its batches."""
+
+    head: bytes  # before everything
+    separator: bytes = b""  # between two batches
+    lead: bytes = b""  # before the first batch
+    tail: bytes = b""  # after the last batch
+    empty_tail: bytes = b""  # after the head, when there is no batch
+
+
+def _frame(fmt: str) -> _Frame:
+    from carnk_ld.serialise import jsonld_document, turtle_prefix_block
+
+    graph = b" <" + GRAPH_ANNOTATIONS.encode() + b">\n"
+    if fmt == "text":
+        return _Frame(HEADER + b"concept mentions with their negation and hedging cues\n")
+    if fmt == "nq":
+        return _Frame(HEADER + b"W3C Web Annotations in the named graph" + graph)
+    if fmt == "ttl":
+        return _Frame(HEADER + b"W3C Web Annotations of the named graph" + graph + turtle_prefix_block(), b"\n")
+    if fmt == "jsonld":
+        empty = jsonld_document([])  # the layout of serialise.jsonld_document, with the graph's @id
+        context = empty[: empty.index(b',\n "@graph": []')]
+        return _Frame(context + b",\n " + _JSONLD_MARK + b',\n "@graph": [', b",\n  ", b"\n  ", b"\n ]\n}\n",
+                      b"]\n}\n")  # fmt: skip
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _render_batch(fmt: str, annotated: list[Annotated], triples: list[ox.Triple], lexicon: Lexicon) -> bytes:
+    """One batch's annotations, to be written between the :func:`_frame` parts."""
+    from carnk_ld.graph import sort_triples
+    from carnk_ld.rdfio import serialize_bytes
+    from carnk_ld.serialise import jsonld_nodes, sorted_nquads, turtle_prefix_block
+
+    if fmt == "text":
+        return render_text(annotated, lexicon)
+    if not triples:
+        return b""
+    ordered = sort_triples(triples)
+    if fmt == "nq":
+        return sorted_nquads({GRAPH_ANNOTATIONS: ordered})
+    if fmt == "ttl":
+        data = serialize_bytes(ordered, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return data.removeprefix(turtle_prefix_block())
+    if fmt == "jsonld":
+        return ",\n  ".join(text for _, text in jsonld_nodes(ordered)).encode("utf-8")
+    raise ValueError(f"unknown format {fmt!r}")
 
 
 def render_text(annotated: list[Annotated], lexicon: Lexicon) -> bytes:
@@ -613,7 +728,7 @@ def render_text(annotated: list[Annotated], lexicon: Lexicon) -> bytes:
     from carnk_ld.vocab import compact_iri
 
     words = {"negation": "negated by", "hedge": "hedged by", "frequency": "frequency", "preliminary": "preliminary"}
-    lines = [HEADER.decode() + "concept mentions with their negation and hedging cues"]
+    lines = []
     for item in annotated:
         text = item.document.text
         for m in item.mentions:
@@ -622,30 +737,9 @@ def render_text(annotated: list[Annotated], lexicon: Lexicon) -> bytes:
             cues = "".join(f'  [{words[c.kind]} "{c.text}"]' for c in m.cues)
             lines.append(
                 f'{item.shown}:{line}:{column}  segment {m.segment}  "{m.text}"  ->  '
-                f"{compact_iri(m.term)} ({lexicon.label(m.term)}){cues}"
+                f"{compact_iri(m.term)} ({lexicon.label(m.term)}){cues}\n"
             )
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def render_rdf(triples: list[ox.Triple], fmt: str) -> bytes:
-    """The annotations in the named graph :data:`GRAPH_ANNOTATIONS`, as N-Quads, Turtle or JSON-LD; sorted."""
-    from carnk_ld.graph import sort_triples
-    from carnk_ld.rdfio import serialize_bytes
-    from carnk_ld.serialise import jsonld_document, jsonld_nodes, sorted_nquads
-
-    ordered = sort_triples(triples)
-    if fmt == "nq":
-        return HEADER + b"W3C Web Annotations in the named graph <" + GRAPH_ANNOTATIONS.encode() + b">\n" + (
-            sorted_nquads({GRAPH_ANNOTATIONS: ordered})
-        )
-    if fmt == "ttl":
-        return HEADER + b"W3C Web Annotations of the named graph <" + GRAPH_ANNOTATIONS.encode() + b">\n" + (
-            serialize_bytes(ordered, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        )
-    if fmt == "jsonld":
-        data = jsonld_document(text for _, text in jsonld_nodes(ordered))
-        return data.replace(b',\n "@graph": ', b",\n " + _JSONLD_MARK + b',\n "@graph": ', 1)
-    raise ValueError(f"unknown format {fmt!r}")
+    return "".join(lines).encode("utf-8")
 
 
 def is_annotations_file(path: Path) -> bool:

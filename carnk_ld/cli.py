@@ -15,6 +15,7 @@ import select
 import shlex
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import click
 
 from carnk_ld import stopping
 from carnk_ld.annotate import FORMATS as ANNOTATION_FORMATS
-from carnk_ld.annotate import annotate_corpus, is_annotations_file, render_rdf, render_text, validate_annotations
+from carnk_ld.annotate import is_annotations_file, write_annotations
 from carnk_ld.constants import (
     DEFAULT_OUT,
     MAPPINGS_DIR,
@@ -32,7 +33,7 @@ from carnk_ld.constants import (
     VERSION,
     project_root,
 )
-from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
+from carnk_ld.corpusfiles import corpus_file, read_input, replace_file, replace_file_with
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
 from carnk_ld.guide import GUIDE_COMMAND, GUIDE_FILE, load_curation, modelling_guide
@@ -114,23 +115,29 @@ class _OutputFailed(Exception):
 
 
 def _echo(message: str, nl: bool = True) -> None:
-    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`).
+    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`)."""
+    stream = sys.stdout
+    text = message + "\n" if nl else message
+    _echo_bytes(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+
+
+def _echo_bytes(data: bytes) -> None:
+    """Write output bytes to standard output (:func:`_echo`); a failed write ends the command (:class:`_Cli`).
 
     The bytes go to the binary layer until all are written: with ``PYTHONUNBUFFERED`` that layer
     is the raw file, whose write may take only part of them (a pipe closed during the write), and
     the text layer would drop the rest without an error.
     """
     stream = sys.stdout
-    text = message + "\n" if nl else message
     try:
         stream.flush()
-        data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
-        while data:
-            written = stream.buffer.write(data)
+        view = memoryview(data)
+        while view:
+            written = stream.buffer.write(view)
             if written is None:  # a non-blocking stdout that is full: wait until it takes more
                 select.select([], [stream.buffer], [])
                 continue
-            data = data[written:]
+            view = view[written:]
         stream.buffer.flush()
     except OSError as exc:
         raise _OutputFailed(exc) from None
@@ -596,17 +603,21 @@ def annotate(documents: tuple[Path, ...], root: Path | None, fmt: str, output: P
                 what="an output of carnk-ld annotate",
                 hint="choose a path outside the corpus and the release, e.g. --output annotations.ttl",
             )
-        ontology, lexicon, annotated = annotate_corpus(root, documents)
-        triples = validate_annotations(root, ontology, annotated)
-        data = render_text(annotated, lexicon) if fmt == "text" else render_rdf(triples, fmt)
+        # Batches are written as they pass validation: into a temporary file, which a failure discards,
+        # so that neither the file nor standard output ever holds part of the annotations.
+        if target is not None:
+            replace_file_with(target, lambda handle: write_annotations(root, documents, fmt, handle))
+            return
+        with tempfile.TemporaryFile() as spool:
+            write_annotations(root, documents, fmt, spool)
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                _echo_bytes(chunk)
     except CarnkError as exc:
         _fail_command(exc, root, "annotate")
-    if target is None:
-        _echo(data.decode("utf-8"), nl=False)
-        return
-    try:
-        replace_file(target, data)
     except OSError as exc:
+        if target is None:
+            raise
         click.echo(f"{output}: error: cannot write the annotations: {exc.strerror or exc}", err=True)
         sys.exit(2)
 
