@@ -285,3 +285,21 @@ def test_every_batch_of_documents_is_validated(sample_corpus: Path, monkeypatch)
     assert failed.value.violations == len(annotated[1].mentions) > 0
     assert "kg/annotation/trial/" in failed.value.report_text
     assert "kg/annotation/sample/" not in failed.value.report_text
+
+
+def test_a_failed_validation_writes_nothing(sample_corpus: Path, cli, tmp_path: Path, monkeypatch) -> None:
+    import carnk_ld.annotate as module
+
+    real = module.annotation_triples
+
+    def no_body(doc, found):
+        return [t for t in real(doc, found) if t.predicate.value != OA + "hasBody"]
+
+    monkeypatch.setattr(module, "annotation_triples", no_body)
+    out = tmp_path / "a.nq"
+    result = cli("annotate", "--root", str(sample_corpus), "--format", "nq", "--output", str(out))
+    assert result.exit_code == 1
+    assert "exactly one body" in result.output and "annotate failed:" in result.output
+    assert not out.exists() and not list(tmp_path.glob(".a.nq.*"))
+    printed = cli("annotate", "--root", str(sample_corpus))
+    assert printed.exit_code == 1 and "-> carnk:" not in printed.output
