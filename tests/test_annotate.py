@@ -29,7 +29,6 @@ from carnk_ld.documents import read_document
 from carnk_ld.errors import ValidationFailed
 from carnk_ld.mappings import Mapping, MappingSet
 from carnk_ld.ontology import load_ontology
-from tests.conftest import PROJECT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "annotate"
 CASES = yaml.safe_load((FIXTURES / "annotate-cases.yaml").read_text(encoding="utf-8"))
@@ -99,9 +98,9 @@ def test_mentions_are_sorted_by_offsets_then_term(lexicon: Lexicon, tmp_path: Pa
     assert keys == sorted(keys) and len(keys) == 5
 
 
-def test_every_synonym_property_the_project_ontology_uses_is_read() -> None:
+def test_every_synonym_property_the_project_ontology_uses_is_read(project_root: Path) -> None:
     """A new synonym property in the ontology (e.g. skos:altLabel) must feed the lexicon, or mentions are lost."""
-    ontology = load_ontology(PROJECT / "ontology" / "carnk.ttl")
+    ontology = load_ontology(project_root / "ontology" / "carnk.ttl")
     used = {
         t.predicate.value
         for t in ontology.triples
