@@ -15,6 +15,7 @@ import select
 import shlex
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -23,6 +24,8 @@ import click
 
 from carnk_ld import stopping
 from carnk_ld import terms as term_search
+from carnk_ld.annotate import FORMATS as ANNOTATION_FORMATS
+from carnk_ld.annotate import is_annotations_file, write_annotations
 from carnk_ld.constants import (
     BASE,
     DEFAULT_OUT,
@@ -34,7 +37,7 @@ from carnk_ld.constants import (
     VERSION,
     project_root,
 )
-from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
+from carnk_ld.corpusfiles import corpus_file, read_input, replace_file, replace_file_with
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
 from carnk_ld.guide import (
@@ -55,7 +58,10 @@ from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
 from carnk_ld.scaffold import new_facts
 from carnk_ld.store import store_path
-from carnk_ld.timings import timings_target, write_timings
+from carnk_ld.suggest import HEADER as SUGGEST_HEADER
+from carnk_ld.suggest import appended_text, draft_for
+from carnk_ld.suggest import render as render_suggestions
+from carnk_ld.timings import output_target, timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
 
 ROOT_OPTION = click.option(
@@ -122,23 +128,29 @@ class _OutputFailed(Exception):
 
 
 def _echo(message: str, nl: bool = True) -> None:
-    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`).
+    """Print a command's output on standard output; a failed write ends the command (:class:`_Cli`)."""
+    stream = sys.stdout
+    text = message + "\n" if nl else message
+    _echo_bytes(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+
+
+def _echo_bytes(data: bytes) -> None:
+    """Write output bytes to standard output (:func:`_echo`); a failed write ends the command (:class:`_Cli`).
 
     The bytes go to the binary layer until all are written: with ``PYTHONUNBUFFERED`` that layer
     is the raw file, whose write may take only part of them (a pipe closed during the write), and
     the text layer would drop the rest without an error.
     """
     stream = sys.stdout
-    text = message + "\n" if nl else message
     try:
         stream.flush()
-        data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
-        while data:
-            written = stream.buffer.write(data)
+        view = memoryview(data)
+        while view:
+            written = stream.buffer.write(view)
             if written is None:  # a non-blocking stdout that is full: wait until it takes more
                 select.select([], [stream.buffer], [])
                 continue
-            data = data[written:]
+            view = view[written:]
         stream.buffer.flush()
     except OSError as exc:
         raise _OutputFailed(exc) from None
@@ -736,4 +748,99 @@ def add_term(name: str, parent: str | None, of_type: str | None, label: str | No
     _echo(
         f"next: write its definition at {edit.ontology_shown}:{edit.definition_line} "
         "(`carnk-ld check` refuses the placeholder until then)"
+    )
+
+
+@main.command()
+@click.argument("documents", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(ANNOTATION_FORMATS), default="text", show_default=True,
+              help="text: one line per mention, for curators; nq, ttl, jsonld: W3C Web Annotations in the named "
+              "graph kg:graph/annotations.")  # fmt: skip
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (atomically) instead of standard output; not inside the corpus inputs or "
+              "a release, and replacing only an earlier annotate output.")  # fmt: skip
+def annotate(documents: tuple[Path, ...], root: Path | None, fmt: str, output: Path | None) -> None:
+    """Annotate every segment with the ontology terms it mentions and its negation and hedging cues.
+
+    Mentions come from the ontology's labels and synonyms and the mapped external labels; cues
+    follow ConText (no, not, without, may, usually, preliminary, ...). Annotations are validated
+    by the shapes before anything is written, and never become facts or part of the release.
+
+    Example: carnk-ld annotate documents/carnk-overview.txt
+
+    Example: carnk-ld annotate --format ttl --output annotations.ttl
+    """
+    root = root or project_root()
+    try:
+        target = None
+        if output is not None:
+            target = output_target(
+                output,
+                option="--output",
+                release=root / DEFAULT_OUT,
+                inputs=corpus_inputs(root),
+                replaceable=is_annotations_file,
+                what="an output of carnk-ld annotate",
+                hint="choose a path outside the corpus and the release, e.g. --output annotations.ttl",
+            )
+        # Batches are written as they pass validation: into a temporary file, which a failure discards,
+        # so that neither the file nor standard output ever holds part of the annotations.
+        if target is not None:
+            replace_file_with(target, lambda handle: write_annotations(root, documents, fmt, handle))
+            return
+        with tempfile.TemporaryFile() as spool:
+            write_annotations(root, documents, fmt, spool)
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                _echo_bytes(chunk)
+    except CarnkError as exc:
+        _fail(exc, root, "annotate", "nothing was written")
+    except OSError as exc:
+        if target is None:
+            raise
+        click.echo(f"{output}: error: cannot write the annotations: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@ROOT_OPTION
+@click.option("--write", is_flag=True,
+              help="Append the suggestions to facts/X.yaml, leaving every byte already there as it is.")  # fmt: skip
+def suggest(document: Path, root: Path | None, write: bool) -> None:
+    """Draft facts for the segments of a document that no fact or exclusion covers.
+
+    Each suggestion is a commented block in the facts format (subject, predicate, object,
+    polarity, modality, frequency, quote), chosen from the concept mentions, the cues and the
+    predicates' domains and ranges; accept one by uncommenting it under facts:.
+
+    Example: carnk-ld suggest documents/carnk-overview.txt
+
+    Example: carnk-ld suggest documents/new-review.txt --write
+    """
+    root = root or project_root()
+    try:
+        drafted = draft_for(root, document)
+        if write and not drafted.exists:
+            raise InputError(
+                drafted.shown,
+                "the facts file does not exist; --write only appends to an existing one",
+                f"create it with `carnk-ld new {(Path('documents') / drafted.document.path.name).as_posix()}`, "
+                "or run suggest without --write",
+            )
+        existing = read_input(drafted.facts_file, drafted.shown) if write else b""
+    except CarnkError as exc:
+        _fail(exc, root, "suggest", "nothing was written")
+    if not write:
+        _echo(SUGGEST_HEADER + "\n" + render_suggestions(drafted.suggestions, drafted.uncovered), nl=False)
+        return
+    try:
+        replace_file(drafted.facts_file, existing + appended_text(existing, drafted))
+    except OSError as exc:
+        click.echo(f"{drafted.shown}: error: cannot write the facts file: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    _echo(
+        f"appended {len(drafted.suggestions)} suggestions for {len(drafted.uncovered)} segments to "
+        f"{drafted.shown.as_posix()}"
     )

@@ -15,9 +15,9 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from carnk_ld.errors import InputError, Location
 
@@ -225,6 +225,11 @@ def replace_file(target: Path, data: bytes) -> None:
     A temporary file beside it is written, fsynced and renamed over it, keeping the old file's
     permissions (a new file gets the umask's); the temporary file never outlives a failure.
     """
+    replace_file_with(target, lambda handle: handle.write(data))
+
+
+def replace_file_with(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """:func:`replace_file` for content that ``write`` streams into the temporary file (an exception discards it)."""
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
@@ -233,7 +238,7 @@ def replace_file(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(name, target)

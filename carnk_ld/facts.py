@@ -872,12 +872,20 @@ def _find_all(text: str, needle: str) -> list[int]:
 
 
 def load_facts(
-    path: Path, documents: dict[str, Document], ontology: Ontology, *, display_path: Path | None = None
+    path: Path,
+    documents: dict[str, Document],
+    ontology: Ontology,
+    *,
+    display_path: Path | None = None,
+    require_coverage: bool = True,
 ) -> FactSet:
     """Read one facts file and resolve it; see the module docstring for what is checked.
 
     Every error of the file is reported (in line order), not only the first: each fact, study,
     arm, outcome and adverse event is checked key by key.
+
+    ``require_coverage=False`` accepts segments that neither yield a fact nor are excluded (a file
+    being curated, as ``carnk-ld suggest`` reads it); everything else is checked as always.
     """
     shown = display_path or path
     root = load_yaml(path, display_path=shown)
@@ -967,7 +975,7 @@ def load_facts(
     if unresolved and not problems.errors:  # never so: a fact is left unresolved only beside its study's error
         problems.errors.append(reader.error(unresolved[0], "the fact could not be resolved"))
     problems.raise_any()
-    _check_coverage(factset)
+    _check_coverage(factset, require_coverage)
     return factset
 
 
@@ -1673,7 +1681,7 @@ def _plain(number: int | Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _check_coverage(factset: FactSet) -> None:
+def _check_coverage(factset: FactSet, require_coverage: bool = True) -> None:
     errors: list[InputError] = []
     yielding = {f.evidence.segment.index for f in factset.facts}
     for exclusion in factset.exclusions:
@@ -1685,7 +1693,7 @@ def _check_coverage(factset: FactSet) -> None:
                     "remove the exclusion or the facts",
                 )
             )
-    for segment in factset.unaccounted():
+    for segment in factset.unaccounted() if require_coverage else []:
         errors.append(
             InputError(
                 Location(factset.document.shown, segment.line),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from carnk_ld.corpusfiles import replace_file
@@ -35,10 +35,38 @@ def timings_target(path: Path, *, release: Path, inputs: Iterable[Path]) -> Path
     ``release`` is the folder the command writes or reads its cache beside; ``inputs`` are the
     corpus input folders (:func:`carnk_ld.pipeline.corpus_inputs`). Creates nothing.
     """
+    return output_target(
+        path,
+        option="--timings",
+        release=release,
+        inputs=inputs,
+        replaceable=is_timings_file,
+        what="a carnk-ld timings file",
+        hint=_HINT,
+    )
+
+
+def output_target(
+    path: Path,
+    *,
+    option: str,
+    release: Path,
+    inputs: Iterable[Path],
+    replaceable: Callable[[Path], bool],
+    what: str,
+    hint: str,
+) -> Path:
+    """The file an output option (``--timings``, ``annotate --output``) will replace, or an :class:`InputError`.
+
+    Refused (symlinks followed): a path inside ``release`` or the folders a build keeps beside it,
+    inside any carnk-ld release, inside one of the corpus ``inputs``, a folder or special file, and
+    an existing file that ``replaceable`` does not recognise as this option's own output
+    (``what`` names that in the error). Creates nothing.
+    """
     try:
         target = path.resolve()  # a dangling symlink resolves to where it points: that is what would be written
     except (OSError, RuntimeError) as exc:  # a symlink loop
-        raise InputError(path, f"--timings: cannot follow the path: {exc}", _HINT) from None
+        raise InputError(path, f"{option}: cannot follow the path: {exc}", hint) from None
     shown = path if Path(os.path.abspath(path)) == target else Path(f"{path} (-> {target})")
     release = resolve_out(release)
     if target.is_relative_to(release.parent) and target != release.parent:
@@ -46,43 +74,43 @@ def timings_target(path: Path, *, release: Path, inputs: Iterable[Path]) -> Path
         if first == release.name:
             raise InputError(
                 shown,
-                f"--timings: inside the release folder {release}, which holds only the files SHA256SUMS lists",
-                _HINT,
+                f"{option}: inside the release folder {release}, which holds only the files SHA256SUMS lists",
+                hint,
             )
         if first.startswith(f".{release.name}."):
             raise InputError(
                 shown,
-                f"--timings: inside {release.parent / first}, which the build keeps beside the release {release}",
-                _HINT,
+                f"{option}: inside {release.parent / first}, which the build keeps beside the release {release}",
+                hint,
             )
     for folder in inputs:
         source = resolve_out(folder)
         if target == source or target.is_relative_to(source):
             # the folder as the corpus names it (facts/), not the absolute path it was resolved to
-            raise InputError(shown, f"--timings: inside the corpus input {folder.name}/, which the build reads", _HINT)
+            raise InputError(shown, f"{option}: inside the corpus input {folder.name}/, which the build reads", hint)
     area = release_area(target)  # any release's, and its companions', not only this command's
     if area:
-        raise InputError(shown, f"--timings: {area}, which holds only its own files", _HINT)
+        raise InputError(shown, f"{option}: {area}, which holds only its own files", hint)
     if not target.parent.is_dir():
-        raise InputError(shown, f"--timings: the folder {target.parent} does not exist", "create it first")
+        raise InputError(shown, f"{option}: the folder {target.parent} does not exist", "create it first")
     try:
         mode = target.lstat().st_mode
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        raise InputError(shown, f"--timings: cannot inspect the file: {exc.strerror or exc}", _HINT) from None
+        raise InputError(shown, f"{option}: cannot inspect the file: {exc.strerror or exc}", hint) from None
     if mode is not None:
         if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, socket or pipe)"
-            raise InputError(shown, f"--timings: the path is {what}; refusing to replace it", _HINT)
-        if not is_timings_file(target):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, socket or pipe)"
+            raise InputError(shown, f"{option}: the path is {kind}; refusing to replace it", hint)
+        if not replaceable(target):
             raise InputError(
                 shown,
-                "--timings: the file exists and is not a carnk-ld timings file; refusing to replace it",
+                f"{option}: the file exists and is not {what}; refusing to replace it",
                 "move it away, or choose another path",
             )
     if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise InputError(shown, f"--timings: cannot write in the folder {target.parent}", _HINT)
+        raise InputError(shown, f"{option}: cannot write in the folder {target.parent}", hint)
     return target
 
 

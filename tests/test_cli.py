@@ -167,6 +167,8 @@ def output_commands(corpus: Path, release: Path) -> dict[str, list[str]]:
         "--help": ["--help"],
         "--version": ["--version"],
         "query --help": ["query", "--help"],
+        "annotate": ["annotate", "--root", str(corpus), "documents/trial.txt"],
+        "suggest": ["suggest", "--root", str(corpus), str(corpus / "documents" / "trial.txt")],
     }
 
 
@@ -175,7 +177,10 @@ def output_commands(corpus: Path, release: Path) -> dict[str, list[str]]:
     # each runs a fresh interpreter: query stays in the fast suite
     [
         "query",
-        *(pytest.param(c, marks=pytest.mark.slow) for c in ("mappings", "cq", "--help", "--version", "query --help")),
+        *(
+            pytest.param(c, marks=pytest.mark.slow)
+            for c in ("mappings", "cq", "--help", "--version", "query --help", "annotate", "suggest")
+        ),
     ],
 )
 def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
