@@ -524,7 +524,10 @@ def corpus_documents(root: Path, wanted: Iterable[Path] = ()) -> list[tuple[Path
         if found is None:
             errors.append(
                 InputError(
-                    name, "not a document of the corpus", f"give a path under {root / DOCUMENTS_DIR} ending in .txt"
+                    name,
+                    "not a document of the corpus",
+                    f"put the text in {DOCUMENTS_DIR}/ as NAME.txt first (NAME becomes part of its IRIs), "
+                    f"then give {DOCUMENTS_DIR}/NAME.txt",
                 )
             )
         elif (found, shown_dir / found.name) not in chosen:

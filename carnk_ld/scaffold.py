@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from carnk_ld.constants import DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE
-from carnk_ld.corpusfiles import corpus_file, create_file
-from carnk_ld.documents import Document, Segment, read_document
+from carnk_ld.annotate import corpus_documents
+from carnk_ld.constants import FACTS_DIR
+from carnk_ld.corpusfiles import create_file
+from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError
 from carnk_ld.facts import VALUE_CLASSES
-from carnk_ld.ontology import load_ontology
+from carnk_ld.suggest import Suggestion, blocks, draft_for
 
 #: Text that ends like a sentence; a short segment without such an ending reads as a heading.
 _SENTENCE_END = re.compile(r"[.!?;:)\]\"'\u201d]\s*$")
@@ -110,53 +111,30 @@ class NewFacts:
     exclusions: int  # suggested exclusions
 
 
-def document_in_corpus(root: Path, given: Path) -> Path:
-    """The corpus path (``documents/X.txt``) of the document the user named, or an :class:`InputError`.
-
-    ``given`` is read as the user typed it (relative to the working directory) or, failing
-    that, relative to the corpus root, so ``--root R documents/X.txt`` works from anywhere.
-    """
-    folder = (root / DOCUMENTS_DIR).resolve()
-    for candidate in (given, root / given):
-        if candidate.is_file():
-            resolved = candidate.resolve()
-            if resolved.parent != folder:
-                raise InputError(
-                    given,
-                    f"the document is not in the corpus's {DOCUMENTS_DIR}/ folder",
-                    f"copy it into {root / DOCUMENTS_DIR}/ first (its file name becomes part of its IRIs)",
-                )
-            if resolved.suffix != ".txt":
-                raise InputError(given, "a document must be a .txt file", "save the text as UTF-8 plain text")
-            return Path(DOCUMENTS_DIR) / resolved.name
-    raise InputError(given, "no such document", f"put the text in {DOCUMENTS_DIR}/ of the corpus first")
-
-
-def new_facts(root: Path, given: Path, drafts: Mapping[int, str] | None = None) -> NewFacts:
+def new_facts(root: Path, given: Path) -> NewFacts:
     """Write ``facts/<X>.yaml`` for the document ``given`` (see :func:`facts_skeleton`); never overwrites.
 
-    ``drafts`` maps a segment's number to its drafted facts (commented YAML list items).
+    Its segments get the facts :mod:`carnk_ld.suggest` drafts for them, commented out.
     """
-    shown = document_in_corpus(root, given)
-    document = read_document(root / shown, display_path=shown)
-    target_shown = Path(FACTS_DIR) / f"{document.doc_id}.yaml"
-    target = root / target_shown
-    if target.exists() or target.is_symlink():
+    ((file, shown),) = corpus_documents(root, [given])
+    facts_shown = Path(FACTS_DIR) / f"{file.stem}.yaml"
+    if (root / facts_shown).exists() or (root / facts_shown).is_symlink():  # before reading anything of it
         raise InputError(
-            target_shown,
+            facts_shown,
             "the facts file exists already; `carnk-ld new` never overwrites one",
             f"edit it, or run `carnk-ld suggest {shown.as_posix()}` to draft facts for its unaccounted segments",
         )
-    ontology = load_ontology(
-        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
-        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
-    )
-    kinds = sorted(ontology.values(VALUE_CLASSES["kind"]))
-    text = facts_skeleton(document, shown, kinds, drafts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    create_file(target, text.encode("utf-8"))
+    drafted = draft_for(root, given)
+    by_segment: dict[int, list[Suggestion]] = {}
+    for suggestion in drafted.suggestions:
+        by_segment.setdefault(suggestion.segment.index, []).append(suggestion)
+    drafts = {index: "\n".join("  " + line for line in blocks(found)) for index, found in by_segment.items()}
+    kinds = sorted(drafted.ontology.values(VALUE_CLASSES["kind"]))
+    text = facts_skeleton(drafted.document, drafted.document.shown, kinds, drafts)
+    drafted.facts_file.parent.mkdir(parents=True, exist_ok=True)
+    create_file(drafted.facts_file, text.encode("utf-8"))
     body = [line for line in text.splitlines() if line.startswith("  # - quote:")]
-    return NewFacts(target_shown, shown, len(document.segments), len(drafts or {}), len(body))
+    return NewFacts(drafted.shown, drafted.document.shown, len(drafted.document.segments), len(drafts), len(body))
 
 
-__all__ = ["NewFacts", "document_in_corpus", "facts_skeleton", "heading_like", "new_facts", "yaml_string"]
+__all__ = ["NewFacts", "facts_skeleton", "heading_like", "new_facts", "yaml_string"]

@@ -331,19 +331,26 @@ def render(suggestions: Iterable[Suggestion], segments: Iterable[Segment] = (), 
         drafts = by_segment.get(index, [])
         if not drafts:
             lines.append("# (no suggestion)")
-        for s in drafts:
-            lines.append(f"# {indent}- id: {s.fact_id}")
-            lines.append(f"# {indent}  quote: {_yaml_string(s.quote)}")
-            lines.append(f"# {indent}  subject: {_local(s.subject)}")
-            lines.append(f"# {indent}  predicate: {_local(s.predicate)}")
-            lines.append(f"# {indent}  object: {_local(s.object)}")
-            for key, value in (("polarity", s.polarity), ("modality", s.modality), ("frequency", s.frequency)):
-                if value:
-                    lines.append(f"# {indent}  {key}: {value}")
-            if s.note:
-                lines.append(f"# {indent}  note: {_yaml_string(s.note)}")
+        lines += blocks(drafts, indent=indent)
         lines.append("")
     return "\n".join(lines)
+
+
+def blocks(suggestions: Iterable[Suggestion], *, indent: str = "") -> list[str]:
+    """The commented lines of each suggestion in the facts format (``# <indent>- id: ...``), in order."""
+    lines: list[str] = []
+    for s in suggestions:
+        lines.append(f"# {indent}- id: {s.fact_id}")
+        lines.append(f"# {indent}  quote: {_yaml_string(s.quote)}")
+        lines.append(f"# {indent}  subject: {_local(s.subject)}")
+        lines.append(f"# {indent}  predicate: {_local(s.predicate)}")
+        lines.append(f"# {indent}  object: {_local(s.object)}")
+        for key, value in (("polarity", s.polarity), ("modality", s.modality), ("frequency", s.frequency)):
+            if value:
+                lines.append(f"# {indent}  {key}: {value}")
+        if s.note:
+            lines.append(f"# {indent}  note: {_yaml_string(s.note)}")
+    return lines
 
 
 # -- the command ---------------------------------------------------------------------------------
@@ -354,6 +361,7 @@ class Drafted:
     """What ``carnk-ld suggest`` found for one document."""
 
     document: Document
+    ontology: Ontology
     facts_file: Path  # facts/<doc>.yaml under the root (it may not exist)
     shown: Path  # that path as the corpus names it
     exists: bool
@@ -401,7 +409,7 @@ def draft_for(root: Path, path: Path) -> Drafted:
     lexicon = Lexicon.of(ontology, mapping_set)
     covered = {s.index for s in document.segments} - {s.index for s in uncovered}
     suggestions = suggest(document, lexicon, ontology, covered, taken_ids=taken)
-    return Drafted(document, facts_file, facts_shown, exists, uncovered, suggestions)
+    return Drafted(document, ontology, facts_file, facts_shown, exists, uncovered, suggestions)
 
 
 HEADER = (

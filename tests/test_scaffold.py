@@ -16,7 +16,7 @@ from carnk_ld.scaffold import facts_skeleton, new_facts
 
 TEXT = (
     "A trial of cord blood CAR NK cells\n"
-    "CAR NK cells did not cause graft-versus-host disease in this trial.\n"
+    "CAR-NK cell therapy does not cause graft-versus-host disease.\n"
     'The product is given as follows: "one infusion" after lymphodepletion.\n'
 )
 
@@ -85,7 +85,7 @@ def load_title(root: Path) -> str | None:
     text = text.replace(
         "excluded:\n",
         "excluded:\n"
-        '  - quote: "CAR NK cells did not cause graft-versus-host disease in this trial."\n'
+        '  - quote: "CAR-NK cell therapy does not cause graft-versus-host disease."\n'
         "    reason: not-a-factual-claim\n"
         '  - quote: "The product is given as follows: \\"one infusion\\" after lymphodepletion."\n'
         "    reason: not-a-factual-claim\n",
@@ -97,16 +97,15 @@ def load_title(root: Path) -> str | None:
 def test_drafted_facts_are_placed_under_their_segment_and_accepted_by_uncommenting(corpus: Path) -> None:
     draft = (
         "  # - id: carnk-no-gvhd\n"
-        '  #   quote: "CAR NK cells did not cause graft-versus-host disease"\n'
+        '  #   quote: "CAR-NK cell therapy does not cause graft-versus-host disease"\n'
         "  #   subject: CARNKCellTherapy\n"
         "  #   predicate: hasToxicityRisk\n"
         "  #   object: GraftVersusHostDisease\n"
         "  #   polarity: negated\n"
     )
-    written = new_facts(corpus, Path("documents/new-trial.txt"), {2: draft})
-    assert written.drafted == 1
+    document = read_document(corpus / "documents" / "new-trial.txt", display_path=Path("documents/new-trial.txt"))
+    text = facts_skeleton(document, Path("documents/new-trial.txt"), ["review"], {2: draft.rstrip("\n")})
     path = corpus / "facts" / "new-trial.yaml"
-    text = path.read_text(encoding="utf-8")
     segment_2 = text.index("# segment 2, line 2:")
     assert segment_2 < text.index("# - id: carnk-no-gvhd") < text.index("# segment 3, line 3:")
     path.write_text(uncomment(text, "# - id: carnk-no-gvhd"), encoding="utf-8")
@@ -127,9 +126,9 @@ def test_new_never_overwrites_a_facts_file(corpus: Path, cli) -> None:
 @pytest.mark.parametrize(
     ("where", "message"),
     [
-        ("outside", "the document is not in the corpus's documents/ folder"),
-        ("missing", "no such document"),
-        ("not-text", "a document must be a .txt file"),
+        ("outside", "not a document of the corpus"),
+        ("missing", "not a document of the corpus"),
+        ("not-text", "rename it to *.txt"),
     ],
 )
 def test_new_refuses_a_document_outside_the_corpus_and_writes_nothing(
@@ -158,3 +157,18 @@ def test_reference_entries_are_listed_as_needing_nothing(tmp_path: Path, sample_
     reference = next(s for s in document.segments if s.kind == "reference")
     assert f"segment {reference.index}, line {reference.line}: a reference entry" in text
     assert '  # - quote: "References"  # segment' in text  # a heading, offered for exclusion
+
+
+def test_new_drafts_facts_for_the_segments_it_lists(corpus: Path) -> None:
+    written = new_facts(corpus, Path("documents/new-trial.txt"))
+    assert written.drafted >= 1  # "CAR-NK cell therapy does not cause graft-versus-host disease": a negated risk
+    path = corpus / "facts" / "new-trial.yaml"
+    text = path.read_text(encoding="utf-8")
+    segment_2 = text.index("# segment 2, line 2:")
+    first = text.index("# - id:", segment_2)
+    assert first < text.index("# segment 3, line 3:")
+    block = text[first:].split("\n")[0]
+    assert "polarity: negated" in text[first : text.index("# segment 3, line 3:")]
+    path.write_text(uncomment(text, block), encoding="utf-8")
+    remaining = errors_of(corpus)
+    assert len(remaining) == 2 and not any("segment 2 " in e for e in remaining), remaining
