@@ -193,7 +193,7 @@ def _word_after(text: str, end: int, ceiling: int) -> int:
     return i
 
 
-def _qualifiers(cues: Iterable[Cue]) -> tuple[str | None, str | None, str | None, str | None]:
+def qualifiers(cues: Iterable[Cue]) -> tuple[str | None, str | None, str | None, str | None]:
     """polarity, modality, frequency and note from cues (the first cue of each kind in text order)."""
     values: dict[str, str] = {}
     preliminary = None
@@ -280,7 +280,7 @@ def _segment_drafts(
             quote = _unique_quote(document, segment, start, end)
             if quote is None or MARKER_RE.search(quote):
                 continue
-            polarity, modality, frequency, note = _qualifiers(cues)
+            polarity, modality, frequency, note = qualifiers(cues)
             fact_id = f"{_slug(a.term)}-{_slug(b.term)}" + ("-not" if polarity == "negated" else "")
             ordered_cues = tuple(sorted(cues, key=lambda c: (c.start, c.end)))
             suggestion = Suggestion(
