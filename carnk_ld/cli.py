@@ -682,10 +682,8 @@ def terms(query: str | None, root: Path | None, limit: int, fmt: str, predicates
     except CarnkError as exc:
         _fail(exc, root, "terms", "nothing was written")
     if predicates:
-        for error in broken:
-            where = error.location
-            click.echo(f"note: examples leave out {where.path}: it does not load yet (`carnk-ld check` says why)",
-                       err=True)  # fmt: skip
+        for path in sorted({error.location.path.as_posix() for error in broken}):  # a file once, however many errors
+            click.echo(f"note: examples leave out {path}: it does not load yet (`carnk-ld check` says why)", err=True)
         _echo(term_search.render_vocabulary_tsv(entries) if fmt == "tsv" else term_search.render_vocabulary(entries))
         return
     assert query is not None

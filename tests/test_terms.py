@@ -8,6 +8,7 @@ with expectations derived from the ontology and the facts reader's schema.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections.abc import Callable
@@ -191,6 +192,16 @@ def test_predicates_text_lists_domain_range_and_example(cli, sample_corpus: Path
     assert f"domain     {compact_iri(prop.domain or '')}" in block
     assert f"range      {compact_iri(prop.range or '')}" in block
     assert "example" in block
+
+
+def test_predicates_name_a_facts_file_that_does_not_load_once(cli, sample_corpus: Path) -> None:
+    text = "First claim here.\nSecond claim here.\nThird claim here.\n"
+    (sample_corpus / "documents" / "draft.txt").write_text(text, encoding="utf-8")
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    (sample_corpus / "facts" / "draft.yaml").write_text(f"document: draft.txt\nsha256: {sha}\n", encoding="utf-8")
+    output = cli("terms", "--predicates", "--root", str(sample_corpus)).output  # three segments unaccounted
+    notes = [line for line in output.splitlines() if line.startswith("note: examples leave out")]
+    assert notes == ["note: examples leave out documents/draft.txt: it does not load yet (`carnk-ld check` says why)"]
 
 
 # -- add-term --------------------------------------------------------------------------------------------
