@@ -542,21 +542,12 @@ def read_corpus(root: Path, wanted: Iterable[Path] = ()) -> tuple[Ontology, Lexi
 
     Every document is read before any is annotated, so that the errors of all of them are reported together.
     """
-    from carnk_ld.constants import MAPPINGS_DIR, MAPPINGS_FILE, ONTOLOGY_DIR, ONTOLOGY_FILE
-    from carnk_ld.corpusfiles import corpus_file
     from carnk_ld.documents import read_document
-    from carnk_ld.mappings import load_mappings
-    from carnk_ld.ontology import load_ontology
+    from carnk_ld.mappings import load_corpus_mappings
+    from carnk_ld.ontology import load_corpus_ontology
 
-    ontology = load_ontology(
-        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
-        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
-    )
-    mapping_set = load_mappings(
-        corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)),
-        ontology,
-        display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
-    )
+    ontology = load_corpus_ontology(root)
+    mapping_set = load_corpus_mappings(root, ontology)
     documents: list[Document] = []
     errors: list[InputError] = []
     for path, shown in corpus_documents(root, wanted):

@@ -30,28 +30,23 @@ from carnk_ld.constants import (
     BASE,
     DEFAULT_OUT,
     FACTS_DIR,
-    MAPPINGS_DIR,
-    MAPPINGS_FILE,
-    ONTOLOGY_DIR,
-    ONTOLOGY_FILE,
     VERSION,
     project_root,
 )
-from carnk_ld.corpusfiles import corpus_file, read_input, replace_file, replace_file_with
+from carnk_ld.corpusfiles import read_input, replace_file, replace_file_with
 from carnk_ld.cq import run_competency_questions
 from carnk_ld.errors import CarnkError, InputError, QualityGateFailed, ValidationFailed
 from carnk_ld.guide import (
     GUIDE_COMMAND,
     GUIDE_FILE,
-    load_corpus_ontology,
     load_curation,
     load_factsets,
     modelling_guide,
 )
-from carnk_ld.mappings import coverage, load_mappings
+from carnk_ld.mappings import coverage, load_corpus_mappings
 from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
 from carnk_ld.newterm import plan_term, write_term
-from carnk_ld.ontology import load_ontology
+from carnk_ld.ontology import load_corpus_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
@@ -469,15 +464,8 @@ def mappings(root: Path | None) -> None:
     """
     root = root or project_root()
     try:
-        ontology = load_ontology(
-            corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
-            display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
-        )
-        mapping_set = load_mappings(
-            corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)),
-            ontology,
-            display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
-        )
+        ontology = load_corpus_ontology(root)
+        mapping_set = load_corpus_mappings(root, ontology)
     except CarnkError as exc:
         _fail(exc, root, "mappings", "nothing was written")
     overall, rows = coverage(mapping_set, ontology)

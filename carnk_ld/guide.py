@@ -19,11 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, DOCUMENTS_DIR, FACTS_DIR, ONTOLOGY_DIR, ONTOLOGY_FILE
-from carnk_ld.corpusfiles import corpus_file, corpus_files
+from carnk_ld.corpusfiles import corpus_files
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.facts import FACTS_SCHEMA, IS_A, Fact, FactSet, Key, Section, load_facts
-from carnk_ld.ontology import OWL_THING, Ontology, Term, load_ontology
+from carnk_ld.ontology import OWL_THING, Ontology, Term, load_corpus_ontology
 from carnk_ld.vocab import DEFINITION, compact_iri
 
 #: The guide's file name, at the corpus root.
@@ -54,14 +54,6 @@ def load_curation(root: Path) -> tuple[Ontology, list[FactSet]]:
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return ontology, factsets
-
-
-def load_corpus_ontology(root: Path) -> Ontology:
-    """The ontology of a corpus tree, its errors naming ``ontology/carnk.ttl``."""
-    return load_ontology(
-        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
-        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
-    )
 
 
 def load_factsets(root: Path, ontology: Ontology) -> tuple[list[FactSet], list[InputError]]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import BASE, KG, PREFIXES
-from carnk_ld.corpusfiles import not_utf8, read_input
+from carnk_ld.constants import BASE, KG, MAPPINGS_DIR, MAPPINGS_FILE, PREFIXES
+from carnk_ld.corpusfiles import corpus_file, not_utf8, read_input
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD, prefix_conflict
@@ -540,3 +540,12 @@ def render_sssom(mapping_set: MappingSet) -> bytes:
 
 def _yaml_scalar(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def load_corpus_mappings(root: Path, ontology: Ontology) -> MappingSet:
+    """The mapping set of the corpus tree at ``root``, checked against its ontology, errors naming its file."""
+    return load_mappings(
+        corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)),
+        ontology,
+        display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
+    )

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
-from carnk_ld.corpusfiles import read_input_text
+from carnk_ld.constants import BASE, ONTOLOGY_DIR, ONTOLOGY_FILE, ONTOLOGY_IRI, PREFIXES
+from carnk_ld.corpusfiles import corpus_file, read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.literals import XSD as XSD_NS
 from carnk_ld.literals import literal_problem, store_rewrite, xml_problem, xsd_name
@@ -541,3 +541,11 @@ def find_subclass_cycle(parents: dict[str, set[str]]) -> list[str] | None:
                 path.append(nxt)
                 stack.append((nxt, sorted(parents.get(nxt, ()))))
     return None
+
+
+def load_corpus_ontology(root: Path) -> Ontology:
+    """The ontology of the corpus tree at ``root``, its errors naming ``ontology/carnk.ttl``."""
+    return load_ontology(
+        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
+        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
+    )

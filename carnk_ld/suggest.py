@@ -376,23 +376,15 @@ def draft_for(root: Path, path: Path) -> Drafted:
     not yet account for are allowed: those are the ones drafted for.
     """
     from carnk_ld.annotate import corpus_documents
-    from carnk_ld.constants import FACTS_DIR, MAPPINGS_DIR, MAPPINGS_FILE, ONTOLOGY_DIR, ONTOLOGY_FILE
-    from carnk_ld.corpusfiles import corpus_file
+    from carnk_ld.constants import FACTS_DIR
     from carnk_ld.documents import read_document
     from carnk_ld.facts import load_facts
-    from carnk_ld.mappings import load_mappings
-    from carnk_ld.ontology import load_ontology
+    from carnk_ld.mappings import load_corpus_mappings
+    from carnk_ld.ontology import load_corpus_ontology
 
     ((file, shown),) = corpus_documents(root, [path])
-    ontology = load_ontology(
-        corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR)),
-        display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE,
-    )
-    mapping_set = load_mappings(
-        corpus_file(root / MAPPINGS_DIR, MAPPINGS_FILE, Path(MAPPINGS_DIR)),
-        ontology,
-        display_path=Path(MAPPINGS_DIR) / MAPPINGS_FILE,
-    )
+    ontology = load_corpus_ontology(root)
+    mapping_set = load_corpus_mappings(root, ontology)
     document = read_document(file, display_path=shown)
     facts_file = root / FACTS_DIR / f"{document.doc_id}.yaml"
     facts_shown = Path(FACTS_DIR) / facts_file.name

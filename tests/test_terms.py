@@ -19,8 +19,9 @@ import pytest
 from carnk_ld import newterm
 from carnk_ld.constants import BASE
 from carnk_ld.facts import FACTS_SCHEMA
-from carnk_ld.guide import key_path, load_corpus_ontology, predicate_terms
+from carnk_ld.guide import key_path, predicate_terms
 from carnk_ld.newterm import PLACEHOLDER
+from carnk_ld.ontology import load_corpus_ontology
 from carnk_ld.vocab import compact_iri
 from tests.conftest import PROJECT, Result, line_of
 
