@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import stat
 import tempfile
@@ -41,7 +42,7 @@ from pathlib import Path
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
 from carnk_ld.progress import Progress
-from carnk_ld.stopping import switching
+from carnk_ld.stopping import STOPPING_SIGNALS, switching
 
 #: The file that says "this folder is a carnk-ld release", and the format it is written in.
 RELEASE_MARKER = "RELEASE.json"
@@ -352,8 +353,18 @@ def release_lock(out: Path) -> Iterator[None]:
     created = _make_parents(target.parent)
     path = target.parent / f".{target.name}.lock"
     try:
-        fd = _acquire(path, out)
+        # A stop signal's handler raises wherever the code is; between creating the lock file and
+        # entering the block that removes it there would be no one to remove it. The stop signals
+        # wait (blocked, not lost) until that block is entered, then act inside it. (A mask is per
+        # thread: a build takes its lock before it starts any thread.)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
         try:
+            fd = _acquire(path, out)
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             started = time.strftime("%Y-%m-%d %H:%M:%S")
             os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}\n".encode())
             yield

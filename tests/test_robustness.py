@@ -163,6 +163,27 @@ def test_sigterm_leaves_the_previous_release_byte_identical(built) -> None:
     assert leftovers(out) == []
 
 
+def test_a_stop_arriving_just_after_the_lock_is_taken_still_removes_the_lock_file(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    real = release._acquire
+
+    def acquire_then_stopped(path: Path, shown: Path) -> int:
+        fd = real(path, shown)
+        os.kill(os.getpid(), signal.SIGTERM)  # the stop arrives before the caller holds the descriptor
+        return fd
+
+    previous = stopping.install()
+    try:
+        with mock.patch.object(release, "_acquire", acquire_then_stopped):
+            with pytest.raises(SystemExit) as stopped:
+                with release_lock(out):
+                    pass
+    finally:
+        stopping.restore(previous)
+    assert stopped.value.code == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "the lock file is removed"
+
+
 def test_second_build_fails_fast_naming_the_lock_holder(sample_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "release"
     with release_lock(out):
