@@ -75,6 +75,7 @@ CASES: dict[str, tuple[Edit, str]] = {
     "multiple-labels": (plus(t(C + "NKCell", RDFS + "label", en("natural killer cell"))), C + "NKCell"),
     "duplicate-label": (plus(t(C + "TCell", RDFS + "label", en("NK Cell"))), C + "TCell"),
     "label-whitespace": (plus(t(C + "NKCell", EXACT, en(" NK cell"))), C + "NKCell"),
+    "duplicate-label-synonym": (plus(t(C + "TCell", EXACT, en("NK cell"))), C + "NKCell"),
     "ontology-metadata": (without(C + "ontology", "http://purl.org/dc/terms/license"), C + "ontology"),
     "deprecated-reference": (plus(t(C + "NKCell", OWL + "deprecated", TRUE)), C + "CARNKCell"),
     "property-domain-range": (without(C + "targets", RDFS + "range"), C + "targets"),

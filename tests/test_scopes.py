@@ -74,6 +74,11 @@ def _faults(doc_ids: list[str]):
                 ox.Triple(N(CARNK + "NKCell"), N(RDFS + "label"), ox.Literal(" padded ", language="en")),
                 ox.Triple(N(CARNK + "Twin"), RDF_TYPE, N(OWL + "Class")),
                 ox.Triple(N(CARNK + "Twin"), N(RDFS + "label"), ox.Literal("NK cell", language="en")),
+                ox.Triple(
+                    N(CARNK + "Twin"),
+                    N("http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"),
+                    ox.Literal("NK cell", language="en"),
+                ),
                 ox.Triple(N(CARNK + "looseProperty"), RDF_TYPE, N(OWL + "ObjectProperty")),
                 ox.Triple(
                     N(CARNK + "NKCell"),
