@@ -10,7 +10,6 @@ at least one row, a mapping or an explicit ``sssom:NoTermFound``.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, KG, MAPPINGS_DIR, MAPPINGS_FILE, PREFIXES
 from carnk_ld.corpusfiles import corpus_file, not_utf8, read_input
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.literals import literal_error
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD, prefix_conflict
 from carnk_ld.yamlreader import Reader, YMap, YNode, parse_yaml_text
@@ -265,8 +265,20 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     _, curie_node = meta.items["curie_map"]
     curie_map_node = reader.mapping(curie_node, "curie_map", set(), set(_keys(curie_node)))
     curie_map = {k: _one_line(reader, v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
-    if not _DATE_RE.fullmatch(metadata["mapping_date"]) or not _is_date(metadata["mapping_date"]):
-        raise InputError(Location(shown, meta.items["mapping_date"][0]), "mapping_date must be a date, YYYY-MM-DD")
+    date_at = Location(shown, meta.items["mapping_date"][0])
+    # published as an xsd:date: judged as every input's typed literals are, then held to SSSOM's YYYY-MM-DD
+    ill_typed = literal_error(
+        date_at, metadata["mapping_date"], XSD.date.value, "mapping_date", "write a day that exists, as YYYY-MM-DD"
+    )
+    if ill_typed is not None:
+        raise ill_typed
+    if not _DATE_RE.fullmatch(metadata["mapping_date"]):
+        raise InputError(date_at, "mapping_date must be a date, YYYY-MM-DD")
+    ill_typed = literal_error(
+        Location(shown, meta.items["mapping_set_id"][0]), metadata["mapping_set_id"], XSD.anyURI.value, "mapping_set_id"
+    )
+    if ill_typed is not None:
+        raise ill_typed
     errors: list[InputError] = []
     for prefix, uri in sorted(curie_map.items()):
         prefix_line = Location(shown, curie_map_node.items[prefix][0])
@@ -319,14 +331,6 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return MappingSet(shown, metadata, curie_map, mappings, _vocabularies(mappings))
-
-
-def _is_date(value: str) -> bool:
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _vocabularies(mappings: list[Mapping]) -> dict[str, tuple[str, str]]:
