@@ -25,6 +25,7 @@ from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.hints import CLOSED_SET_RATIO, did_you_mean
+from carnk_ld.literals import XSD, decimal_form, literal_problem
 from carnk_ld.numbers import number_value, numbers_in, states
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import RDFS
@@ -777,6 +778,10 @@ class _Resolver:
                 f"{what} must be a non-negative number written unquoted and without leading zeros "
                 f"(48.6, 1 × 10^5), got {text!r}",
             )
+        # published as an xsd:decimal: judged as every input's typed literals are (digits a store can hold)
+        problem = literal_problem(decimal_form(value), XSD + "decimal")
+        if problem is not None:
+            raise self.r.error(node, f"{problem} ({what})", "round the number to the digits the quote states")
         return value
 
     def quantity(self, node: YNode, section: str, what: str, quotes: list[str] | None) -> Quantity:

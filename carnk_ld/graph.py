@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -23,6 +24,7 @@ from carnk_ld.constants import (
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
 from carnk_ld.facts import TRIAL_IRI, Fact, FactSet, Quantity, Study
+from carnk_ld.literals import decimal_form
 from carnk_ld.mappings import MappingSet, linkset_triples, mapping_triples
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import BIBO, CARNK, CITO, DCAT, DCTERMS, OA, PROV, RDF, RDFS, VOID, XSD
@@ -115,12 +117,9 @@ def document_graph(factset: FactSet) -> DocumentGraph:
     return DocumentGraph(list(facts), list(prov), part.sources, part.coverage)
 
 
-def _decimal(value: object) -> ox.Literal:
-    """An xsd:decimal in the canonical form RDF stores write (1E+5 as 100000, 48.60 as 48.6, 70.0 as 70)."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return ox.Literal(text, datatype=XSD.decimal)
+def _decimal(value: Decimal) -> ox.Literal:
+    """An xsd:decimal in the canonical form RDF stores write (see :func:`carnk_ld.literals.decimal_form`)."""
+    return ox.Literal(decimal_form(value), datatype=XSD.decimal)
 
 
 def _positive(value: int) -> ox.Literal:

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from elementpath.datatypes import AnyAtomicType, builtin_atomic_types
 
 from carnk_ld.constants import PREFIXES
+from carnk_ld.errors import InputError, Location
 
 XSD = PREFIXES["xsd"]
 #: The integer datatypes: Oxigraph holds their values in 64 bits (and owlready2 in SQLite's 64-bit integers).
@@ -242,3 +243,35 @@ def _decimal_problem(value: str, name: str) -> str | None:
     if not -_DECIMAL_LIMIT <= scaled < _DECIMAL_LIMIT:
         return f"{value!r} is beyond the values SPARQL stores (Oxigraph) hold for {name}"
     return None
+
+
+def decimal_form(value: decimal.Decimal) -> str:
+    """An xsd:decimal's canonical lexical form, as RDF stores write it (1E+5 as 100000, 48.60 as 48.6, 70.0 as 70).
+
+    >>> decimal_form(decimal.Decimal("1E+5")), decimal_form(decimal.Decimal("48.60"))
+    ('100000', '48.6')
+    """
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: What a curator does about an ill-typed literal, whichever input holds it.
+LEXICAL_HINT = "write the value in its datatype's lexical form, or as a plain string if it is not one"
+
+
+def literal_error(
+    location: Location, value: str, datatype: str, what: str, hint: str = LEXICAL_HINT
+) -> InputError | None:
+    """The input error for ``value`` typed ``datatype`` at ``location`` if it is ill typed (:func:`literal_problem`).
+
+    Every input's typed literals (ontology, shapes, the mapping set's metadata, facts' numbers)
+    are judged here, so that one datatype is held to one lexical space whatever file writes it;
+    ``what`` names the value's place (``the object of carnk:X dcterms:created``, ``mapping_date``).
+
+    >>> from pathlib import Path
+    >>> print(literal_error(Location(Path("m.tsv"), 3), "2026-02-30", XSD + "date", "mapping_date").render())
+    m.tsv:3: error: '2026-02-30' is not a valid xsd:date: day is out of range for month (mapping_date)
+      hint: write the value in its datatype's lexical form, or as a plain string if it is not one
+    """
+    problem = literal_problem(value, datatype)
+    return None if problem is None else InputError(location, f"{problem} ({what})", hint)

@@ -10,7 +10,6 @@ at least one row, a mapping or an explicit ``sssom:NoTermFound``.
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, KG, MAPPINGS_DIR, MAPPINGS_FILE, PREFIXES
 from carnk_ld.corpusfiles import corpus_file, not_utf8, read_input
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.literals import literal_error
 from carnk_ld.ontology import Ontology
 from carnk_ld.vocab import DCTERMS, OBOINOWL, OWL, RDF, RDFS, XSD, prefix_conflict
 from carnk_ld.yamlreader import Reader, YMap, YNode, parse_yaml_text
@@ -47,6 +47,7 @@ KNOWN_COLUMNS = (
     "object_source",
     "object_source_version",
     "comment",
+    "mapping_date",
 )
 RELEASE_COLUMNS = (
     "subject_id",
@@ -92,6 +93,7 @@ class Mapping:
     justification: str
     object_source_version: str
     comment: str
+    mapping_date: str = ""  # the row's own, where it gives one (SSSOM's per-mapping slot), else ""
 
     @property
     def no_term(self) -> bool:
@@ -265,8 +267,20 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     _, curie_node = meta.items["curie_map"]
     curie_map_node = reader.mapping(curie_node, "curie_map", set(), set(_keys(curie_node)))
     curie_map = {k: _one_line(reader, v, f"curie_map {k}") for k, (_, v) in curie_map_node.items.items()}
-    if not _DATE_RE.fullmatch(metadata["mapping_date"]) or not _is_date(metadata["mapping_date"]):
-        raise InputError(Location(shown, meta.items["mapping_date"][0]), "mapping_date must be a date, YYYY-MM-DD")
+    date_at = Location(shown, meta.items["mapping_date"][0])
+    # published as an xsd:date: judged as every input's typed literals are, then held to SSSOM's YYYY-MM-DD
+    ill_typed = literal_error(
+        date_at, metadata["mapping_date"], XSD.date.value, "mapping_date", "write a day that exists, as YYYY-MM-DD"
+    )
+    if ill_typed is not None:
+        raise ill_typed
+    if not _DATE_RE.fullmatch(metadata["mapping_date"]):
+        raise InputError(date_at, "mapping_date must be a date, YYYY-MM-DD")
+    ill_typed = literal_error(
+        Location(shown, meta.items["mapping_set_id"][0]), metadata["mapping_set_id"], XSD.anyURI.value, "mapping_set_id"
+    )
+    if ill_typed is not None:
+        raise ill_typed
     errors: list[InputError] = []
     for prefix, uri in sorted(curie_map.items()):
         prefix_line = Location(shown, curie_map_node.items[prefix][0])
@@ -295,18 +309,20 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
             )
     mappings: list[Mapping] = []
     seen: dict[tuple[str, str, str], int] = {}
+    refused: set[str] = set()  # subjects of rows refused above: the class has a row, to be corrected
     for number, cells in rows:
         row = dict(zip(columns, cells, strict=True))
         try:
             mappings.append(_mapping(row, number, shown, ontology, curie_map))
         except InputError as exc:
             errors.append(exc)
+            refused.add(BASE + row["subject_id"].strip().removeprefix("carnk:"))
             continue
         key = (mappings[-1].subject, mappings[-1].predicate, mappings[-1].object_curie)
         if key in seen:
             errors.append(InputError(Location(shown, number), f"duplicate mapping (first on line {seen[key]})"))
         seen[key] = number
-    covered = {m.subject for m in mappings}
+    covered = {m.subject for m in mappings} | refused
     for iri, term in sorted(ontology.terms.items()):
         if term.kind == "class" and iri.startswith(BASE) and iri not in covered:
             errors.append(
@@ -319,14 +335,6 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return MappingSet(shown, metadata, curie_map, mappings, _vocabularies(mappings))
-
-
-def _is_date(value: str) -> bool:
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _vocabularies(mappings: list[Mapping]) -> dict[str, tuple[str, str]]:
@@ -398,7 +406,20 @@ def _mapping(row: dict[str, str], line: int, shown: Path, ontology: Ontology, cu
         justification,
         row.get("object_source_version", ""),
         comment,
+        _row_date(row.get("mapping_date", ""), where),
     )
+
+
+def _row_date(value: str, where: Location) -> str:
+    """A row's mapping_date: published as an xsd:date, so judged as every input's typed literals are."""
+    if not value:
+        return ""
+    ill_typed = literal_error(where, value, XSD.date.value, "mapping_date", "write a day that exists, as YYYY-MM-DD")
+    if ill_typed is not None:
+        raise ill_typed
+    if not _DATE_RE.fullmatch(value):
+        raise InputError(where, f"mapping_date {value!r} must be a date, YYYY-MM-DD")
+    return value
 
 
 def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
@@ -454,6 +475,10 @@ def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
             )
         if m.comment:
             triples.append(ox.Triple(record, RDFS.comment, ox.Literal(m.comment)))
+        if m.mapping_date:
+            triples.append(
+                ox.Triple(record, ox.NamedNode(SSSOM + "mapping_date"), ox.Literal(m.mapping_date, datatype=XSD.date))
+            )
     return triples
 
 
@@ -521,7 +546,8 @@ def render_sssom(mapping_set: MappingSet) -> bytes:
         lines.append(f'#   {prefix}: "{uri}"')
     for key in sorted(mapping_set.metadata):
         lines.append(f"# {key}: {_yaml_scalar(mapping_set.metadata[key])}")
-    lines.append("\t".join(RELEASE_COLUMNS))
+    dated = any(m.mapping_date for m in mapping_set.mappings)  # the column only where a row gives a date
+    lines.append("\t".join(RELEASE_COLUMNS + (("mapping_date",) if dated else ())))
     order = {p: i for i, p in enumerate(PREDICATES)}
     for m in sorted(mapping_set.mappings, key=lambda m: (m.subject, order[m.predicate], m.object_curie)):
         cells = (
@@ -533,6 +559,7 @@ def render_sssom(mapping_set: MappingSet) -> bytes:
             m.justification,
             m.object_source_version,
             m.comment,
+            *((m.mapping_date,) if dated else ()),
         )
         lines.append("\t".join(cells))
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -17,10 +17,19 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, ONTOLOGY_DIR, ONTOLOGY_FILE, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.corpusfiles import corpus_file, read_input_text
 from carnk_ld.errors import InputError, InputErrors, Location
+from carnk_ld.hints import did_you_mean
+from carnk_ld.literals import LEXICAL_HINT, literal_problem, store_rewrite, xml_problem, xsd_name
 from carnk_ld.literals import XSD as XSD_NS
-from carnk_ld.literals import literal_problem, store_rewrite, xml_problem, xsd_name
-from carnk_ld.rdfio import declared_prefixes, parse_rdf_file, rdfxml_predicate_problem, split_lines, subject_lines
-from carnk_ld.scopes import code_lines, string_literals
+from carnk_ld.rdfio import (
+    declared_prefixes,
+    literal_position,
+    parse_rdf_file,
+    rdfxml_predicate_problem,
+    split_lines,
+    subject_lines,
+    value_line,
+)
+from carnk_ld.scopes import code_lines
 from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
 
 _KINDS = {
@@ -177,6 +186,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     _check_kinds(triples, shown, lines)
     _check_literals(triples, shown, text, lines)
     _check_licences(triples, shown, text_lines, lines)
+    _check_declared(triples, terms, shown, text_lines, lines)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if not isinstance(s, ox.NamedNode) or s.value not in terms:
@@ -198,7 +208,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
         raise InputError(
             Location(shown, lines.get(ONTOLOGY_IRI)), "the ontology needs owl:versionInfo and owl:versionIRI"
         )
-    version_line = Location(shown, _value_line(text_lines, lines, ONTOLOGY_IRI, "versionInfo"))
+    version_line = Location(shown, value_line(text_lines, lines, ONTOLOGY_IRI, "versionInfo"))
     if len(version_infos) > 1:
         raise InputError(
             version_line,
@@ -245,7 +255,7 @@ def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], li
                 if iri.startswith(namespace)
             ]
             raise InputError(
-                Location(shown, _value_line(text, lines, subject, *spellings)),
+                Location(shown, value_line(text, lines, subject, *spellings)),
                 problem,
                 "use a property IRI that ends in a name, as https://w3id.org/carnk/hasMarker does "
                 "(for rdf:li, number the members: rdf:_1, rdf:_2, ...)",
@@ -403,14 +413,12 @@ def _check_literals(triples: list[ox.Triple], shown: Path, text: str, lines: dic
             problem, hint = found
             subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
             of = f"{_short(subject) if subject else 'a blank node'} {compact_iri(t.predicate.value)}"
+            line, column = literal_position(text, lines, subject, o.value, typed=o.datatype.value != _XSD_STRING)
             raise InputError(
-                Location(shown, _literal_line(text, lines, subject, o.value, typed=o.datatype.value != _XSD_STRING)),
+                Location(shown, line, column),
                 f"{problem} (the object of {of})",
                 hint,
             )
-
-
-_LEXICAL_HINT = "write the value in its datatype's lexical form, or as a plain string if it is not one"
 
 
 def _literal_issue(literal: ox.Literal, scratch: ox.Store) -> tuple[str, str] | None:
@@ -424,15 +432,15 @@ def _literal_issue(literal: ox.Literal, scratch: ox.Store) -> tuple[str, str] | 
             "remove the character; XML has no way to write it",
         )
     if datatype == OWL.real.value:
-        return "owl:real has no literals in OWL 2", _LEXICAL_HINT
+        return "owl:real has no literals in OWL 2", LEXICAL_HINT
     if datatype in _FLOATS and value in _SPECIAL_FLOATS:
         return (
             f"the {xsd_name(datatype)} {value} reaches the reasoner (HermiT) rewritten by owlready2, which it refuses",
-            _LEXICAL_HINT,
+            LEXICAL_HINT,
         )
     problem = literal_problem(value, datatype)
     if problem:
-        return problem, _LEXICAL_HINT
+        return problem, LEXICAL_HINT
     held = store_rewrite(literal, scratch)
     if held is not None:
         # the SHACL gate refuses it too, but naming the shapes rather than this line
@@ -450,52 +458,72 @@ def _shown_value(value: str) -> str:
     return written if len(written) <= 60 else written[:50] + '..."'
 
 
+#: How a name used as a predicate, or as a class or value, is declared (the hints facts give too).
+_DECLARE_PROPERTY = "declare it in ontology/carnk.ttl as an owl:AnnotationProperty with its rdfs:domain and rdfs:range"
+_DECLARE_TERM = "declare it with: carnk-ld add-term {name} --parent PARENT_CLASS (or --type CLASS for a value)"
+
+
+def _check_declared(
+    triples: list[ox.Triple], terms: dict[str, Term], shown: Path, text: list[str], lines: dict[str, int]
+) -> None:
+    """Refuse a ``carnk:`` term the ontology uses (as subject, predicate or object) but does not declare.
+
+    An undeclared name is a typo or a term never added: the reasoner would take it for a new
+    entity, and the release would publish it with no label or definition. Only names in
+    ``carnk:``'s own namespace are judged (no ``/``): the ontology's own IRI, its versionIRI and the
+    project's other namespaces (``kg:``) are IRIs of other things.
+    """
+    locals_ = sorted(iri[len(BASE) :] for iri in terms if iri.startswith(BASE))
+    seen: set[str] = set()
+    errors: list[InputError] = []
+    for t in triples:
+        for node, role in ((t.subject, "subject"), (t.predicate, "predicate"), (t.object, "object")):
+            if not isinstance(node, ox.NamedNode) or node.value in seen or node.value in terms:
+                continue
+            local = node.value[len(BASE) :] if node.value.startswith(BASE) else None
+            if local is None or "/" in local or node.value == ONTOLOGY_IRI:
+                continue
+            seen.add(node.value)
+            close = did_you_mean(local, locals_)
+            how = _DECLARE_PROPERTY if role == "predicate" else _DECLARE_TERM.format(name=local or "NAME")
+            line, column = _use_position(text, lines, t.subject, node.value)
+            article = "an" if role == "object" else "a"
+            errors.append(
+                InputError(
+                    Location(shown, line, column),
+                    f"carnk:{local} is used as {article} {role} but not declared in the ontology",
+                    f"{close} Otherwise {how}" if close else how,
+                )
+            )
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _use_position(
+    text: list[str], lines: dict[str, int], subject: ox.NamedNode | ox.BlankNode | ox.Triple, iri: str
+) -> tuple[int | None, int | None]:
+    """Line and column of the first mention of ``iri`` (prefixed or in full) from ``subject``'s declaration on."""
+    local = re.escape(iri[len(BASE) :])
+    mention = re.compile(rf"(?<![\w:/#-])carnk:{local}(?![\w-])|<{re.escape(iri)}>")
+    start = lines.get(subject.value, 1) if isinstance(subject, ox.NamedNode) else 1
+    for first in (start, 1):
+        for number in range(first, len(text) + 1):
+            found = mention.search(text[number - 1])
+            if found:
+                return number, found.start() + 1
+    return start, None
+
+
 def _check_licences(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
     """Refuse an ontology ``dcterms:license`` that is not an IRI: it is published as the release's licence."""
     header = ox.NamedNode(ONTOLOGY_IRI)
     for t in triples:
         if t.subject == header and t.predicate == DCTERMS.license and not isinstance(t.object, ox.NamedNode):
             raise InputError(
-                Location(shown, _value_line(text, lines, ONTOLOGY_IRI, "license")),
+                Location(shown, value_line(text, lines, ONTOLOGY_IRI, "license")),
                 f"dcterms:license of the ontology is {t.object}, not an IRI",
                 "write the licence's IRI, e.g. <https://creativecommons.org/licenses/by/4.0/>",
             )
-
-
-def _literal_line(text: str, lines: dict[str, int], subject: str, value: str, typed: bool = False) -> int | None:
-    """The line of the first string from ``subject``'s declaration on whose value is ``value``, escapes applied.
-
-    A string may be written with escapes (``"a\\nb"``, ``"\\u0041"``), so its text is not its value. A
-    number written bare is no string: it is looked for as text, from the declaration on. A ``typed``
-    literal is looked for among strings followed by ``^^`` first, so that ``"1"^^xsd:interger`` is not
-    confused with another term's ``"1"``.
-    """
-    start = lines.get(subject) or 1
-    candidates = []
-    for found, offsets in string_literals(text):
-        if found == value and offsets:
-            line = len(split_lines(text[: offsets[0]]))
-            if line >= start:
-                candidates.append((line, "^^" in text[offsets[-1] + 1 : offsets[-1] + 5]))
-    for line, with_datatype in candidates:
-        if with_datatype or not typed:
-            return line
-    if candidates:
-        return candidates[0][0]
-    return _value_line(split_lines(text), lines, subject, value)
-
-
-def _value_line(text: list[str], lines: dict[str, int], subject: str, *needles: str) -> int | None:
-    """The first line from ``subject``'s declaration on that contains a needle, trying each needle in turn.
-
-    Without one, the declaration's line.
-    """
-    start = lines.get(subject)
-    for needle in needles:
-        for number in range(start or 1, len(text) + 1):
-            if needle in text[number - 1]:
-                return number
-    return start
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

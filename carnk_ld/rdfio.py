@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from carnk_ld.corpusfiles import read_input
 from carnk_ld.errors import InputError, Location
-from carnk_ld.scopes import PN_CHARS, PN_CHARS_U, code_lines
+from carnk_ld.scopes import PN_CHARS, PN_CHARS_U, code_lines, string_literals
 
 _FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -238,3 +238,44 @@ def _check_jsonld_contexts(data: bytes, shown: Path) -> None:
                 raise InputError(shown, f"JSON-LD @import of {item['@import']} is refused", "inline the context")
 
     walk(document)
+
+
+def literal_position(
+    text: str, lines: dict[str, int], subject: str, value: str, typed: bool = False
+) -> tuple[int | None, int | None]:
+    """Line and column (of its opening quote) of the first string from ``subject``'s declaration on valued ``value``.
+
+    A string may be written with escapes (``"a\\nb"``, ``"\\u0041"``), so its text is not its value. A
+    number written bare is no string: it is looked for as text, from the declaration on (its line
+    only). A ``typed`` literal is looked for among strings followed by ``^^`` first, so that
+    ``"1"^^xsd:interger`` is not confused with another term's ``"1"``.
+    """
+    start = lines.get(subject) or 1
+    candidates = []
+    for found, offsets in string_literals(text):
+        if found == value and offsets:
+            before = split_lines(text[: offsets[0]])
+            line = len(before)
+            if line >= start:
+                quotes = 3 if text[max(0, offsets[0] - 3) : offsets[0]] in ('"""', "'''") else 1
+                column = len(before[-1]) + 1 - quotes
+                candidates.append((line, column, "^^" in text[offsets[-1] + 1 : offsets[-1] + 5]))
+    for line, column, with_datatype in candidates:
+        if with_datatype or not typed:
+            return line, column
+    if candidates:
+        return candidates[0][0], candidates[0][1]
+    return value_line(split_lines(text), lines, subject, value), None
+
+
+def value_line(text: list[str], lines: dict[str, int], subject: str, *needles: str) -> int | None:
+    """The first line from ``subject``'s declaration on that contains a needle, trying each needle in turn.
+
+    Without one, the declaration's line.
+    """
+    start = lines.get(subject)
+    for needle in needles:
+        for number in range(start or 1, len(text) + 1):
+            if needle in text[number - 1]:
+                return number
+    return start

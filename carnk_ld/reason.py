@@ -22,7 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI
-from carnk_ld.errors import InputError, Location, QualityGateFailed
+from carnk_ld.errors import CarnkError, InputError, Location, QualityGateFailed
 from carnk_ld.ontology import OWL_THING, Ontology
 from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.vocab import OWL, RDF, RDFS
@@ -161,6 +161,12 @@ def _classify(triples: list[ox.Triple], shown: Path):
         world.close()
         cause = f": {exc.__cause__}" if exc.__cause__ else ""
         raise InputError(shown, f"the reasoner's OWL library (owlready2) cannot load the ontology{cause}") from None
+    except CarnkError:  # the project's own (a blocked network access): already says what happened
+        world.close()
+        raise
+    except Exception as exc:  # owlready2 raises plain Python errors at input it cannot take
+        world.close()
+        raise _library_failure(shown, exc) from None
     try:
         with onto:
             owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
@@ -174,7 +180,29 @@ def _classify(triples: list[ox.Triple], shown: Path):
             reason = " ".join(refusal.group(1).split())
             raise InputError(shown, f"the HermiT reasoner refuses the ontology: {reason}"[:800]) from None
         raise InputError("java", f"the HermiT reasoner could not run: {str(exc).strip()[:500]}") from None
+    except CarnkError:
+        world.close()
+        raise
+    except Exception as exc:  # as above, while owlready2 hands HermiT's answer back
+        world.close()
+        raise _library_failure(shown, exc) from None
     return world
+
+
+def _library_failure(shown: Path, exc: Exception) -> InputError:
+    """The input error for an owlready2 failure the ontology's checks did not foresee (``"ten"`` as an integer).
+
+    :func:`carnk_ld.ontology.load_ontology` refuses what is known to break owlready2; should it
+    break anyway, the user sees which gate and which file, not a traceback, and an input error's
+    exit code rather than the quality gate's (the ontology was not judged, it could not be read).
+    """
+    reason = " ".join(str(exc).split())[:500] or "no message"
+    return InputError(
+        shown,
+        f"reasoning gate: the reasoner's OWL library (owlready2) failed on the ontology "
+        f"({type(exc).__name__}: {reason})",
+        "check the ontology's axioms and literals near the terms it names; report it if the ontology is well formed",
+    )
 
 
 #: The message of an exception HermiT throws at its input (its classes live under org.semanticweb).

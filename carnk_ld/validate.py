@@ -29,8 +29,9 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from carnk_ld.corpusfiles import corpus_files, read_input_text
-from carnk_ld.errors import InputError, Location, Locator
-from carnk_ld.rdfio import RDF_SUFFIXES, parse_rdf_file, split_lines, subject_lines
+from carnk_ld.errors import InputError, InputErrors, Location, Locator
+from carnk_ld.literals import literal_error, literal_problem
+from carnk_ld.rdfio import RDF_SUFFIXES, literal_position, parse_rdf_file, split_lines, subject_lines
 from carnk_ld.scopes import PN_CHARS, PN_CHARS_BASE, code_lines, refuse_service, service_offset, string_literals
 from carnk_ld.shacl import (
     Result,
@@ -160,6 +161,7 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
             _refuse_service_in(query, path, shown)
             queries.setdefault(query, (path, shown))
         text = read_input_text(path, shown) if path.suffix in (".ttl", ".nt") else ""
+        _refuse_ill_typed(parsed, shown, text)
         malformed_shapes(parsed, shown, text)
         graph.texts[shown] = split_lines(text)
         for iri, line in subject_lines(graph.texts[shown]).items():
@@ -171,6 +173,35 @@ def load_shapes(shapes_dir: Path, *, display_dir: Path | None = None) -> ShapesG
     return graph
 
 
+def _refuse_ill_typed(triples: list[ox.Triple], shown: Path, text: str) -> None:
+    """Refuse, at its line, a shapes file's ill-typed literal, before either SHACL engine reads it.
+
+    rdflib reads one as no value (``"many"^^xsd:integer``) or warns and guesses (``"yes"^^xsd:boolean``),
+    so pySHACL would judge the data against a constraint the file does not state.
+    """
+    lines = subject_lines(split_lines(text))
+    errors = []
+    for t in triples:
+        o = t.object
+        if not isinstance(o, ox.Literal) or o.language:
+            continue
+        if literal_problem(o.value, o.datatype.value) is None:  # the common case: no need to find it in the text
+            continue
+        subject = t.subject.value if isinstance(t.subject, ox.NamedNode) else ""
+        typed = o.datatype.value != _XSD_STRING
+        line, column = literal_position(text, lines, subject, o.value, typed=typed) if text else (None, None)
+        predicate = t.predicate.value
+        predicate = "sh:" + predicate[len(_SH) :] if predicate.startswith(_SH) else compact_iri(predicate)
+        named = compact_iri(subject) if subject else "a blank node"
+        what = f"the object of {f'<{subject}>' if named == subject else named} {predicate}"
+        found = literal_error(Location(shown, line, column), o.value, o.datatype.value, what)
+        if found is not None:
+            errors.append(found)
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SH = "http://www.w3.org/ns/shacl#"
 #: Where SHACL and SHACL-AF hold SPARQL text that pySHACL or the fast engine runs.
 _QUERY_PREDICATES = {_SH + name for name in ("select", "ask", "construct", "update")}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from carnk_ld.constants import PREFIXES
-from carnk_ld.literals import XSD, literal_problem, store_rewrite, xml_problem
+from carnk_ld.errors import Location
+from carnk_ld.literals import XSD, literal_error, literal_problem, store_rewrite, xml_problem
 
 
 def datatype(name: str) -> str:
@@ -179,3 +182,85 @@ def test_characters_xml_cannot_carry_are_named(value: str, unwritable: str | Non
 )
 def test_the_form_the_store_holds_is_named(value: str, name: str, held: str | None) -> None:
     assert store_rewrite(ox.Literal(value, datatype=ox.NamedNode(datatype(name)))) == held
+
+
+#: XSD's edge cases (XSD 1.1 part 2, section 3.3), each with the verdict the specification gives.
+EDGE_CASES = [
+    # leap years: every 4th year, but not every 100th unless every 400th
+    ("2000-02-29", "date", True),
+    ("2024-02-29T12:00:00Z", "dateTime", True),
+    ("1900-02-29", "date", False),
+    ("2100-02-29", "date", False),
+    ("2026-04-31", "date", False),
+    # time zones: Z or +/-hh:mm up to 14:00
+    ("2026-01-01+14:00", "date", True),
+    ("2026-01-01-14:00", "date", True),
+    ("2026-01-01+14:01", "date", False),
+    ("2026-01-01+15:00", "date", False),
+    ("2026-01-01+5:00", "date", False),
+    ("2026-01-01z", "date", False),
+    ("2026-01-01T10:00:00+05:30", "dateTime", True),
+    # booleans: exactly true, false, 1 and 0
+    ("0", "boolean", True),
+    ("1", "boolean", True),
+    ("false", "boolean", True),
+    ("01", "boolean", False),
+    ("True", "boolean", False),
+    ("yes", "boolean", False),
+    # integers: one optional sign, leading zeros allowed, zero may take either sign
+    ("-0", "integer", True),
+    ("007", "integer", True),
+    ("+007", "nonNegativeInteger", True),
+    ("-0", "nonNegativeInteger", True),
+    ("ten", "nonNegativeInteger", False),
+    ("++1", "integer", False),
+    ("+-1", "integer", False),
+    ("1.", "integer", False),
+    ("-", "integer", False),
+    ("", "integer", False),
+    # decimals: digits with at most one point, no exponent
+    ("-.5", "decimal", True),
+    ("+1.50", "decimal", True),
+    ("00.10", "decimal", True),
+    (".", "decimal", False),
+    ("1.2.3", "decimal", False),
+    ("1,5", "decimal", False),
+    # doubles: INF with either sign (XSD 1.1), NaN unsigned, exponents
+    ("INF", "double", True),
+    ("+INF", "double", True),
+    ("-INF", "double", True),
+    ("NaN", "double", True),
+    ("1E+2", "double", True),
+    ("-NaN", "double", False),
+    ("nan", "double", False),
+    ("Infinity", "double", False),
+    ("1e", "double", False),
+    # anyURI: absolute and relative references, fragments, URNs, the empty reference
+    ("https://example.org/a?b=c#d", "anyURI", True),
+    ("urn:isbn:0451450523", "anyURI", True),
+    ("../relative", "anyURI", True),
+    ("", "anyURI", True),
+]
+
+
+@pytest.mark.parametrize(("value", "name", "valid"), EDGE_CASES)
+def test_xsd_edge_cases(value: str, name: str, valid: bool) -> None:
+    problem = literal_problem(value, datatype(name))
+    assert (problem is None) == valid, problem
+    if not valid:
+        assert repr(value) in problem and f"xsd:{name}" in problem
+
+
+def test_a_language_tagged_string_is_not_judged_as_a_datatype() -> None:
+    """rdf:langString has no lexical space beyond any string; its tag is the parser's to refuse."""
+    assert literal_problem("ja", PREFIXES["rdf"] + "langString") is None
+    assert literal_problem("en-GB", datatype("language")) is None
+    assert literal_problem("en_GB", datatype("language")) is not None
+
+
+def test_literal_error_names_the_place_and_the_datatype() -> None:
+    error = literal_error(Location(Path("f.ttl"), 3, 7), "2026-13-45", XSD + "date", "the object of carnk:X p")
+    assert error is not None and error.exit_code == 2
+    assert error.render().startswith("f.ttl:3:7: error: '2026-13-45' is not a valid xsd:date")
+    assert "(the object of carnk:X p)" in error.render()
+    assert literal_error(Location(Path("f.ttl"), 3), "2026-12-31", XSD + "date", "x") is None

@@ -19,7 +19,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from carnk_ld.constants import GRAPH_MAPPINGS, GRAPH_METADATA, PREFIXES
 from carnk_ld.errors import InputError, InputErrors
-from carnk_ld.mappings import load_mappings
+from carnk_ld.mappings import load_mappings, mapping_triples, render_sssom
 from carnk_ld.ontology import load_ontology
 from tests.conftest import SHARED, line_of
 
@@ -285,16 +285,24 @@ def test_metadata_values_are_one_line(project_root: Path, tmp_path: Path, value:
         ("license", "CC-BY-4.0", "license must be an absolute IRI"),
         ("license", "https://example.org/a licence", "license must be an absolute IRI"),
         ("mapping_set_id", "carnk.sssom.tsv", "mapping_set_id must be an absolute IRI"),
-        ("mapping_date", "2026-02-30", "mapping_date must be a date"),
+        ("mapping_date", "2026-02-30", "'2026-02-30' is not a valid xsd:date: day is out of range for month"),
+        ("mapping_date", "2028-02-29", None),
+        ("mapping_date", "2026-02-03Z", "mapping_date must be a date, YYYY-MM-DD"),
         ("mapping_date", "|\n#   2026-02-03", "mapping_date contains the character U+000A"),
     ],
 )
 def test_metadata_published_as_iris_and_dates_are_checked(
-    project_root: Path, tmp_path: Path, key: str, value: str, fragment: str
+    project_root: Path, tmp_path: Path, key: str, value: str, fragment: str | None
 ) -> None:
     def edit(text: str) -> str:
         return text.replace(header_line(text, f"# {key}: "), f"# {key}: {value}")
 
+    if fragment is None:  # a leap day is a date, and is published as written
+        path = tmp_path / "carnk.sssom.tsv"
+        path.write_text(edit(source_path(project_root).read_text(encoding="utf-8")), encoding="utf-8")
+        loaded = load_mappings(path, load_ontology(project_root / "ontology" / "carnk.ttl"))
+        assert loaded.metadata[key] == value
+        return
     (error,) = mapping_errors(project_root, tmp_path, edit)
     assert error.message.startswith(fragment)
     assert error.location.line == line_of(tmp_path / "carnk.sssom.tsv", f"# {key}:")
@@ -312,3 +320,45 @@ def test_rows_hold_no_line_breaks_tsv_readers_split_at(project_root: Path, tmp_p
     )
     assert error.location.line == row + 1
     assert error.location.column is not None
+
+
+def with_row_dates(text: str, date: str) -> str:
+    """The mapping set with a mapping_date column: ``date`` on the first row, empty on the others."""
+    lines = text.split("\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("subject_id\t"))
+    lines[header] += "\tmapping_date"
+    for i in range(header + 1, len(lines)):
+        if lines[i]:
+            lines[i] += "\t" + (date if i == header + 1 else "")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("date", "fragment"),
+    [
+        ("2026-02-30", "'2026-02-30' is not a valid xsd:date: day is out of range for month (mapping_date)"),
+        ("2026-13-01", "'2026-13-01' is not a valid xsd:date"),
+        ("2026-02-03Z", "mapping_date '2026-02-03Z' must be a date, YYYY-MM-DD"),
+    ],
+)
+def test_a_row_s_mapping_date_is_judged_as_a_typed_literal(
+    project_root: Path, tmp_path: Path, date: str, fragment: str
+) -> None:
+    (error,) = mapping_errors(project_root, tmp_path, lambda text: with_row_dates(text, date))
+    assert error.message.startswith(fragment)
+    assert error.location.line == line_of(tmp_path / "carnk.sssom.tsv", f"\t{date}")
+
+
+def test_a_row_s_mapping_date_is_published_as_an_xsd_date(project_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "carnk.sssom.tsv"
+    path.write_text(with_row_dates(source_path(project_root).read_text(encoding="utf-8"), "2024-02-29"), "utf-8")
+    loaded = load_mappings(path, load_ontology(project_root / "ontology" / "carnk.ttl"))
+    dated = [m for m in loaded.mappings if m.mapping_date]
+    assert [m.mapping_date for m in dated] == ["2024-02-29"]
+    date = ox.Literal("2024-02-29", datatype=ox.NamedNode(PREFIXES["xsd"] + "date"))
+    records = [t.subject for t in mapping_triples(loaded) if t.object == date]
+    assert len(records) == 1 and records[0] != ox.NamedNode(PREFIXES["kg"] + "mappingset/carnk")
+    release = render_sssom(loaded).decode("utf-8").split("\n")
+    header = next(line for line in release if line.startswith("subject_id\t"))
+    assert header.endswith("\tmapping_date")
+    assert sum(line.endswith("\t2024-02-29") for line in release) == 1

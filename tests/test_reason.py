@@ -81,3 +81,25 @@ def test_cycle_message_names_the_first_class_line(corpus: Path, relative: bool) 
     assert first in ("NKCell", "CARNKCell")
     assert info.value.location.line == line_of(path, f"carnk:{first} a owl:Class")
     assert info.value.location.path == (ONTOLOGY if relative else path)
+
+
+@pytest.mark.parametrize("step", ["load", "sync_reasoner_hermit"])
+def test_an_owlready2_failure_names_the_gate_and_file_without_a_traceback(
+    step: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should owlready2 break on input the ontology's checks let through, it is an input error, not exit 1."""
+    import owlready2
+    import pyoxigraph as ox
+
+    from carnk_ld.reason import _classify
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("invalid literal for int() with base 10: 'ten'")
+
+    monkeypatch.setattr(owlready2.Ontology if step == "load" else owlready2, step, broken)
+    triple = ox.Triple(ox.NamedNode(C + "A"), ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.Class)))
+    with pytest.raises(InputError) as info:
+        _classify([triple], ONTOLOGY)
+    assert info.value.exit_code == 2
+    assert info.value.render().startswith(f"{ONTOLOGY}: error: reasoning gate: ")
+    assert "ValueError: invalid literal for int() with base 10: 'ten'" in info.value.message
