@@ -137,6 +137,16 @@ class Ontology:
         return values
 
 
+#: The release file a version IRI names: the release's ontology.owl, as OBO's
+#: ``<base>/releases/<version>/<file>``.
+RELEASE_ONTOLOGY_FILE = "ontology.owl"
+
+
+def release_iri(version: str) -> str:
+    """The IRI of the ontology file of release ``version`` (its owl:versionIRI)."""
+    return f"{BASE}releases/{version}/{RELEASE_ONTOLOGY_FILE}"
+
+
 def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     """Parse and index the ontology, failing on what would make the release wrong."""
     shown = display_path or path
@@ -213,11 +223,12 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"owl:versionInfo {version_info!r} is not a version (letters, digits, '.', '-', '+')",
             "write the version as in 0.1.0",
         )
-    if not version_iri.endswith("/" + version_info):
+    expected_iri = release_iri(version_info)
+    if version_iri != expected_iri:  # OBO: the version IRI names the versioned release file
         raise InputError(
             version_line,
-            f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
-            f"use <{ONTOLOGY_IRI}/{version_info}>",
+            f"owl:versionIRI <{version_iri}> is not the release file of owl:versionInfo {version_info!r}",
+            f"use <{expected_iri}>",
         )
     cycle = find_subclass_cycle(parents)
     if cycle:
