@@ -230,6 +230,9 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"owl:versionIRI <{version_iri}> is not the release file of owl:versionInfo {version_info!r}",
             f"use <{expected_iri}>",
         )
+    _check_prior_version(
+        triples, version_info, Location(shown, _value_line(text_lines, lines, ONTOLOGY_IRI, "priorVersion"))
+    )
     cycle = find_subclass_cycle(parents)
     if cycle:
         first = cycle[0]
@@ -241,6 +244,27 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+def _check_prior_version(triples: list[ox.Triple], version: str, where: Location) -> None:
+    """Refuse an owl:priorVersion that is not one other release's file (OBO: the previous release)."""
+    ontology_node = ox.NamedNode(ONTOLOGY_IRI)
+    priors = [t.object for t in triples if t.subject == ontology_node and t.predicate == OWL.priorVersion]
+    if len(priors) > 1:
+        raise InputError(
+            where, f"the ontology has {len(priors)} values of owl:priorVersion", "name only the release before this one"
+        )
+    for prior in priors:
+        prefix, _, rest = prior.value.partition(f"{BASE}releases/") if isinstance(prior, ox.NamedNode) else ("", "", "")
+        prior_version = rest.removesuffix(f"/{RELEASE_ONTOLOGY_FILE}")
+        if prefix or not rest.endswith(f"/{RELEASE_ONTOLOGY_FILE}") or not _VERSION_RE.fullmatch(prior_version):
+            raise InputError(
+                where,
+                f"owl:priorVersion {prior} is not the file of a release",
+                f"use <{release_iri('VERSION')}> with the version of the release before {version}",
+            )
+        if prior_version == version:
+            raise InputError(where, f"owl:priorVersion names this release ({version}), not the one before it")
 
 
 def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:

@@ -13,6 +13,7 @@ import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from carnk_ld.ontology import release_iri
+from tests.conftest import edit
 
 ONTOLOGY = rdflib.URIRef("https://w3id.org/carnk/ontology")
 VANN = rdflib.Namespace("http://purl.org/vocab/vann/")
@@ -102,3 +103,17 @@ def test_every_human_readable_literal_is_english(built: rdflib.Graph) -> None:
         f"{s} {p} {o!r}" for s, p, o in built if p in TEXT and isinstance(o, rdflib.Literal) and o.language != "en"
     )
     assert untagged == []
+
+
+def test_a_prior_release_is_published_as_prior_version(sample_corpus: Path, cli, tmp_path: Path) -> None:
+    prior = "https://w3id.org/carnk/releases/0.0.9/ontology.owl"
+    edit(
+        sample_corpus / "ontology" / "carnk.ttl",
+        '    owl:versionInfo "0.1.0" ;',
+        f'    owl:versionInfo "0.1.0" ;\n    owl:priorVersion <{prior}> ;',
+    )
+    out = tmp_path / "release"
+    result = cli("build", "--root", str(sample_corpus), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    for graph in (_owl(out), _nq_ontology(out)):
+        assert list(graph.objects(ONTOLOGY, OWL.priorVersion)) == [rdflib.URIRef(prior)]
