@@ -146,6 +146,16 @@ class Ontology:
         return values
 
 
+#: The release file a version IRI names: the release's ontology.owl, as OBO's
+#: ``<base>/releases/<version>/<file>``.
+RELEASE_ONTOLOGY_FILE = "ontology.owl"
+
+
+def release_iri(version: str) -> str:
+    """The IRI of the ontology file of release ``version`` (its owl:versionIRI)."""
+    return f"{BASE}releases/{version}/{RELEASE_ONTOLOGY_FILE}"
+
+
 def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     """Parse and index the ontology, failing on what would make the release wrong."""
     shown = display_path or path
@@ -223,12 +233,16 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"owl:versionInfo {version_info!r} is not a version (letters, digits, '.', '-', '+')",
             "write the version as in 0.1.0",
         )
-    if not version_iri.endswith("/" + version_info):
+    expected_iri = release_iri(version_info)
+    if version_iri != expected_iri:  # OBO: the version IRI names the versioned release file
         raise InputError(
             version_line,
-            f"owl:versionIRI <{version_iri}> does not carry owl:versionInfo {version_info!r}",
-            f"use <{ONTOLOGY_IRI}/{version_info}>",
+            f"owl:versionIRI <{version_iri}> is not the release file of owl:versionInfo {version_info!r}",
+            f"use <{expected_iri}>",
         )
+    _check_prior_version(
+        triples, version_info, Location(shown, _value_line(text_lines, lines, ONTOLOGY_IRI, "priorVersion"))
+    )
     cycle = find_subclass_cycle(parents)
     if cycle:
         first = cycle[0]
@@ -240,6 +254,27 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
     return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+
+
+def _check_prior_version(triples: list[ox.Triple], version: str, where: Location) -> None:
+    """Refuse an owl:priorVersion that is not one other release's file (OBO: the previous release)."""
+    ontology_node = ox.NamedNode(ONTOLOGY_IRI)
+    priors = [t.object for t in triples if t.subject == ontology_node and t.predicate == OWL.priorVersion]
+    if len(priors) > 1:
+        raise InputError(
+            where, f"the ontology has {len(priors)} values of owl:priorVersion", "name only the release before this one"
+        )
+    for prior in priors:
+        prefix, _, rest = prior.value.partition(f"{BASE}releases/") if isinstance(prior, ox.NamedNode) else ("", "", "")
+        prior_version = rest.removesuffix(f"/{RELEASE_ONTOLOGY_FILE}")
+        if prefix or not rest.endswith(f"/{RELEASE_ONTOLOGY_FILE}") or not _VERSION_RE.fullmatch(prior_version):
+            raise InputError(
+                where,
+                f"owl:priorVersion {prior} is not the file of a release",
+                f"use <{release_iri('VERSION')}> with the version of the release before {version}",
+            )
+        if prior_version == version:
+            raise InputError(where, f"owl:priorVersion names this release ({version}), not the one before it")
 
 
 def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:

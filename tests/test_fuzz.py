@@ -170,7 +170,7 @@ MINI_ONTOLOGY = (
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 
 <https://w3id.org/carnk/ontology> a owl:Ontology ;
-    owl:versionIRI <https://w3id.org/carnk/ontology/0.1.0> ;
+    owl:versionIRI <https://w3id.org/carnk/releases/0.1.0/ontology.owl> ;
     owl:versionInfo "0.1.0" ;
     dcterms:title "Fuzz ontology"@en ;
     dcterms:license <https://creativecommons.org/licenses/by/4.0/> .

@@ -51,7 +51,7 @@ def test_ontology_metadata(onto: rdflib.Graph) -> None:
     ont = rdflib.URIRef("https://w3id.org/carnk/ontology")
     assert (ont, RDF.type, OWL.Ontology) in onto
     version = str(onto.value(ont, OWL.versionInfo))
-    assert str(onto.value(ont, OWL.versionIRI)) == f"https://w3id.org/carnk/ontology/{version}"
+    assert str(onto.value(ont, OWL.versionIRI)) == f"https://w3id.org/carnk/releases/{version}/ontology.owl"
     assert onto.value(ont, DCT.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
     for prop in (DCT.title, DCT.description, DCT.creator):
         assert onto.value(ont, prop) is not None, prop

@@ -82,6 +82,7 @@ CASES: dict[str, tuple[Edit, str]] = {
     "undeclared-term": (plus(t(C + "CARNKCell", C + "derivedFrom", C + "Spleen"), graph="facts"), C + "Spleen"),
     "missing-superclass": (plus(*NEW_CLASS), C + "Orphan"),
     "missing-synonym": (plus(*NEW_CLASS), C + "Orphan"),
+    "missing-language-tag": (plus(t(C + "NKCell", RDFS + "comment", ox.Literal("untagged"))), C + "NKCell"),
     "placeholder-definition": (plus(t(C + "NKCell", DEF, en("TODO: define NK cell: write it"))), C + "NKCell"),
 }
 
@@ -105,6 +106,26 @@ def test_each_check_finds_its_violation(base, checks, rule: str) -> None:
     assert any(f.entity == entity for f in hits), [f.render() for f in hits]
     clean = run_checks(checks, dataset_store(kg), ontology)
     assert not any(f.rule == rule and f.entity == entity for f in clean)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [ox.Literal("A person"), ox.Literal("A person", language="en"), ox.Literal("NK cell", language="en-GB")],
+    ids=["plain", "en", "en-GB"],
+)
+def test_language_policy_accepts_only_en(base, checks, value: ox.Literal) -> None:
+    kg, ontology = base
+    edit = plus(t(C + "NKCell", "http://purl.org/dc/terms/description", value))
+    hits = [f for f in run_checks(checks, dataset_store(edit(kg)), ontology) if f.rule == "missing-language-tag"]
+    assert bool(hits) == (value.language != "en"), [f.render() for f in hits]
+
+
+@pytest.mark.parametrize("prop", ["creator", "contributor"])
+def test_creator_or_contributor_as_text_is_a_metadata_error(base, checks, prop: str) -> None:
+    kg, ontology = base
+    edit = plus(t(C + "ontology", "http://purl.org/dc/terms/" + prop, ox.Literal("Jane Doe")))
+    hits = [f for f in run_checks(checks, dataset_store(edit(kg)), ontology) if f.rule == "ontology-metadata"]
+    assert [f.entity for f in hits] == [C + "ontology"], [f.render() for f in hits]
 
 
 def test_check_without_severity_is_refused(tmp_path: Path) -> None:

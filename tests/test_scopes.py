@@ -80,6 +80,7 @@ def _faults(doc_ids: list[str]):
                     ox.Literal("NK cell", language="en"),
                 ),
                 ox.Triple(N(CARNK + "looseProperty"), RDF_TYPE, N(OWL + "ObjectProperty")),
+                ox.Triple(N(CARNK + "Twin"), N(RDFS + "comment"), ox.Literal("no language tag")),
                 ox.Triple(
                     N(CARNK + "NKCell"),
                     N("http://purl.obolibrary.org/obo/IAO_0000115"),
