@@ -241,7 +241,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             f"use <{expected_iri}>",
         )
     _check_prior_version(
-        triples, version_info, Location(shown, _value_line(text_lines, lines, ONTOLOGY_IRI, "priorVersion"))
+        triples, version_info, Location(shown, value_line(text_lines, lines, ONTOLOGY_IRI, "priorVersion"))
     )
     cycle = find_subclass_cycle(parents)
     if cycle:
