@@ -30,6 +30,8 @@ from carnk_ld.constants import (
     BASE,
     DEFAULT_OUT,
     FACTS_DIR,
+    ONTOLOGY_DIR,
+    ONTOLOGY_FILE,
     VERSION,
     project_root,
 )
@@ -63,8 +65,23 @@ ROOT_OPTION = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Corpus tree to build (ontology/, shapes/, documents/, facts/). Default: this checkout.",
+    help="Corpus tree to build (ontology/, shapes/, documents/, facts/). Default: the nearest folder from the "
+    "working directory up that holds ontology/carnk.ttl, else the checkout carnk-ld is installed from.",
 )
+
+
+def _default_root() -> Path:
+    """The corpus a command works on when no ``--root`` is given.
+
+    The nearest folder from the working directory up that holds ``ontology/carnk.ttl``, as git
+    finds the repository it is run in, so that a curator's own corpus is the default wherever
+    carnk-ld is installed; else the checkout the package is installed from (a development copy).
+    """
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / ONTOLOGY_DIR / ONTOLOGY_FILE).is_file():
+            return folder
+    return project_root()
 
 
 def _build_options(function):
@@ -312,7 +329,7 @@ def build(
 
     Example: carnk-ld build --root my-corpus --out /tmp/release
     """
-    root = root or project_root()
+    root = root or _default_root()
     out = out or root / DEFAULT_OUT
     stages = Progress.for_terminal(progress)
     try:
@@ -342,7 +359,7 @@ def build(
     "--release",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Release directory to query. Default: build/ of this checkout.",
+    help="Release directory to query. Default: build/ of the corpus (see --root of build).",
 )
 @click.option(
     "--bind",
@@ -370,7 +387,7 @@ def query(
 
     Example: carnk-ld query queries/cq-15-external-matches.rq --bind class=carnk:NKCell
     """
-    release = release or project_root() / DEFAULT_OUT
+    release = release or _default_root() / DEFAULT_OUT
     if file is None and expression is None:
         click.echo(click.get_current_context().get_usage(), err=True)
         click.echo(
@@ -428,7 +445,7 @@ def query(
     "--release",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Release directory to load. Default: build/ of this checkout.",
+    help="Release directory to load. Default: build/ of the corpus (see --root of build).",
 )
 def load(
     endpoint: str, query_endpoint: str | None, update_endpoint: str | None, graph: str | None, user: str | None,
@@ -440,7 +457,7 @@ def load(
 
     Example: carnk-ld load --endpoint http://localhost:8890/sparql-graph-crud-auth --user dba --auth digest
     """
-    release = release or project_root() / DEFAULT_OUT
+    release = release or _default_root() / DEFAULT_OUT
     target = Target(endpoint, query_endpoint, update_endpoint, user, password, auth, retries, timeout)
     size = (release / "carnk.nq").stat().st_size if (release / "carnk.nq").is_file() else 0
     show = sys.stderr.isatty()
@@ -462,7 +479,7 @@ def mappings(root: Path | None) -> None:
 
     Example: carnk-ld mappings
     """
-    root = root or project_root()
+    root = root or _default_root()
     try:
         ontology = load_corpus_ontology(root)
         mapping_set = load_corpus_mappings(root, ontology)
@@ -494,7 +511,7 @@ def check(
 
     Example: carnk-ld check --root my-corpus
     """
-    root = root or project_root()
+    root = root or _default_root()
     stages = Progress.for_terminal(progress)
     try:
         timings_file = _timings_file(timings, root, out or root / DEFAULT_OUT)
@@ -532,7 +549,7 @@ def cq(root: Path | None, out: Path | None, approve: tuple[str, ...]) -> None:
 
     Example: carnk-ld cq --approve cq-05-car-domains
     """
-    root = root or project_root()
+    root = root or _default_root()
     out = out or root / DEFAULT_OUT
     try:
         report = run_competency_questions(root, out, approve)
@@ -562,7 +579,7 @@ def guide(root: Path | None, check_only: bool) -> None:
     Example: carnk-ld guide --check
     """
     given = root is not None
-    root = root or project_root()
+    root = root or _default_root()
     try:
         ontology, factsets = load_curation(root)
         text = modelling_guide(ontology, factsets).encode("utf-8")  # reads controlled values, which may be broken
@@ -604,7 +621,7 @@ def new(document: Path, root: Path | None) -> None:
 
     Example: carnk-ld new documents/my-trial.txt
     """
-    root = root or project_root()
+    root = root or _default_root()
     try:
         written = new_facts(root, document)
     except CarnkError as exc:
@@ -654,7 +671,7 @@ def terms(query: str | None, root: Path | None, limit: int, fmt: str, predicates
 
     Example: carnk-ld terms --predicates --format tsv
     """
-    root = root or project_root()
+    root = root or _default_root()
     if predicates == (query is not None):
         problem = "a QUERY or --predicates, not both" if predicates else "a QUERY to search for, or --predicates"
         click.echo(f"error: give {problem}", err=True)
@@ -718,7 +735,7 @@ def add_term(name: str, parent: str | None, of_type: str | None, label: str | No
 
     Example: carnk-ld add-term FT819 --type CARNKCellProduct
     """
-    root = root or project_root()
+    root = root or _default_root()
     try:
         edit = plan_term(root, name, parent=parent, of_type=of_type, label=label)
         write_term(edit)
@@ -757,7 +774,7 @@ def annotate(documents: tuple[Path, ...], root: Path | None, fmt: str, output: P
 
     Example: carnk-ld annotate --format ttl --output annotations.ttl
     """
-    root = root or project_root()
+    root = root or _default_root()
     try:
         target = None
         if output is not None:
@@ -805,7 +822,7 @@ def suggest(document: Path, root: Path | None, write: bool) -> None:
 
     Example: carnk-ld suggest documents/new-review.txt --write
     """
-    root = root or project_root()
+    root = root or _default_root()
     try:
         drafted = draft_for(root, document)
         if write and not drafted.exists:

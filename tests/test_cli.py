@@ -264,3 +264,23 @@ def test_a_pipe_closed_early_ends_the_command_quietly_with_141(sample_release: P
     stderr = process.stderr.read()
     assert process.wait(timeout=120) == 141
     assert stderr == b"", "no message, no traceback, no 'Exception ignored'"
+
+
+def test_without_root_a_command_works_on_the_corpus_it_is_run_in(cli, sample_corpus: Path, monkeypatch) -> None:
+    # as git finds its repository: from the corpus folder or any folder below it, not the package's checkout
+    inner = sample_corpus / "documents"
+    monkeypatch.chdir(inner)
+    result = cli("new", "documents/new-one.txt")
+    assert result.exit_code == 2 and "not a document of the corpus" in result.output
+    (sample_corpus / "documents" / "new-one.txt").write_text("CAR NK cells are safe.\n", encoding="utf-8")
+    result = cli("new", "new-one.txt")  # a path as the user typed it, relative to where they are
+    assert result.exit_code == 0, result.output
+    assert (sample_corpus / "facts" / "new-one.yaml").is_file()
+    assert not (PROJECT / "facts" / "new-one.yaml").exists()
+
+
+def test_outside_any_corpus_the_default_is_the_package_checkout(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli("new", "absent.txt")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"in corpus {PROJECT}:"), result.output  # the failure names the corpus used
