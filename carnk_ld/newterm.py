@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from carnk_ld.constants import BASE, MAPPINGS_DIR, MAPPINGS_FILE, ONTOLOGY_DIR, ONTOLOGY_FILE
 from carnk_ld.corpusfiles import corpus_file, read_input, replace_file
 from carnk_ld.errors import CarnkError, InputError, Location
+from carnk_ld.hints import did_you_mean
 from carnk_ld.mappings import NO_TERM, read_sssom
 from carnk_ld.ontology import Ontology, load_ontology
 from carnk_ld.rdfio import declared_prefixes
@@ -242,10 +243,7 @@ def _resolve_class(ontology: Ontology, given: str, kind: Kind) -> str:
             f"{option} names the class the new term is {'a subclass' if kind == 'class' else 'an individual'} of",
         )
     classes = sorted(t.local_name for t in ontology.terms.values() if t.kind == "class" and t.iri.startswith(BASE))
-    import difflib
-
-    close = difflib.get_close_matches(local, classes, n=1, cutoff=0.8)
-    hint = f"did you mean {close[0]!r}?" if close else f"find the class with `carnk-ld terms {local}`"
+    hint = did_you_mean(local, classes) or f"find the class with `carnk-ld terms {local}`"
     raise InputError(ontology.path, f"{option} {given}: the ontology declares no class carnk:{local}", hint)
 
 

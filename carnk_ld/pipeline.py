@@ -310,16 +310,19 @@ def compute_parts(
             parts[doc_path.stem] = part
         else:
             todo.append((doc_path, facts_path, key))
-    pending = [meanwhile]
+    ran = False
 
     def run_meanwhile() -> None:
-        while pending:
-            try:
-                pending.pop()()
-            except InputErrors as exc:
-                errors.extend(exc.errors)
-            except InputError as exc:
-                errors.append(exc)
+        nonlocal ran
+        if ran:
+            return
+        ran = True
+        try:
+            meanwhile()
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+        except InputError as exc:
+            errors.append(exc)
 
     for (doc_path, _, _), computed in zip(todo, pool.imap(_compute, inputs.ontology, todo), strict=True):
         run_meanwhile()

@@ -10,7 +10,6 @@ the skeleton as it is and ``carnk-ld check`` lists every segment still unaccount
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError
 from carnk_ld.facts import VALUE_CLASSES
 from carnk_ld.suggest import Suggestion, blocks, draft_for
+from carnk_ld.yamlreader import yaml_string
 
 #: Text that ends like a sentence; a short segment without such an ending reads as a heading.
 _SENTENCE_END = re.compile(r"[.!?;:)\]\"'\u201d]\s*$")
@@ -30,15 +30,24 @@ _SENTENCE_END = re.compile(r"[.!?;:)\]\"'\u201d]\s*$")
 _HEADING_WORDS = 12
 
 
-def yaml_string(text: str) -> str:
-    """``text`` as a YAML double-quoted scalar (YAML reads every JSON string the same way)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
 def heading_like(segment: Segment) -> bool:
     """A short segment with no sentence ending: a title or a section heading."""
     text = segment.text.strip()
     return segment.kind == "sentence" and not _SENTENCE_END.search(text) and len(text.split()) <= _HEADING_WORDS
+
+
+def suggested_exclusions(document: Document) -> dict[int, str]:
+    """The reason suggested for excluding each segment that reads as a heading or introduces a list."""
+    introduces = {s.list_intro for s in document.segments if s.list_intro is not None}
+    found = {}
+    for segment in document.segments:
+        if segment.kind == "reference":
+            continue
+        if heading_like(segment):
+            found[segment.index] = "heading"
+        elif segment.index in introduces:
+            found[segment.index] = "list-introduction"
+    return found
 
 
 def facts_skeleton(
@@ -53,10 +62,9 @@ def facts_skeleton(
     its drafted facts as commented YAML list items (indented as items of ``facts:``).
     """
     suggested = suggested or {}
-    introduces = {s.list_intro for s in document.segments if s.list_intro is not None}
-    title = next((s.text.strip() for s in document.segments if heading_like(s)), None)
-    if document.segments and title != document.segments[0].text.strip():
-        title = None  # only the document's first segment is taken for its title
+    reasons = suggested_exclusions(document)
+    first = document.segments[0] if document.segments else None
+    title = first.text.strip() if first is not None and heading_like(first) else None  # only the first segment
     lines = [
         f"# Facts curated from {document_path.as_posix()}.",
         "# Written by `carnk-ld new`: every segment is listed below as a comment. For each, uncomment the",
@@ -82,7 +90,7 @@ def facts_skeleton(
         lines.append(f"  # {where}: {yaml_string(segment.text)}")
         if segment.index in suggested:
             lines.append(suggested[segment.index].rstrip("\n"))
-        reason = "heading" if heading_like(segment) else "list-introduction" if segment.index in introduces else None
+        reason = reasons.get(segment.index)
         if reason:
             lines.append(f"  #   (suggested below: excluded as a {reason})")
             exclusions += [
@@ -133,8 +141,8 @@ def new_facts(root: Path, given: Path) -> NewFacts:
     text = facts_skeleton(drafted.document, drafted.document.shown, kinds, drafts)
     drafted.facts_file.parent.mkdir(parents=True, exist_ok=True)
     create_file(drafted.facts_file, text.encode("utf-8"))
-    body = [line for line in text.splitlines() if line.startswith("  # - quote:")]
-    return NewFacts(drafted.shown, drafted.document.shown, len(drafted.document.segments), len(drafts), len(body))
+    exclusions = len(suggested_exclusions(drafted.document))
+    return NewFacts(drafted.shown, drafted.document.shown, len(drafted.document.segments), len(drafts), exclusions)
 
 
-__all__ = ["NewFacts", "facts_skeleton", "heading_like", "new_facts", "yaml_string"]
+__all__ = ["NewFacts", "facts_skeleton", "heading_like", "new_facts", "suggested_exclusions"]

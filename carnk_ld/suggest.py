@@ -26,7 +26,6 @@ accepts by uncommenting (:func:`render`); they are never read by the build.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from carnk_ld.constants import BASE, PREFIXES
 from carnk_ld.documents import Document, Segment
 from carnk_ld.facts import FACTS_SCHEMA, IS_A
 from carnk_ld.ontology import OWL_THING, Ontology
+from carnk_ld.yamlreader import yaml_string
 
 #: At most this many suggestions per segment: a sentence rarely states more claims, and a long
 #: list of weak drafts costs the curator more than it saves.
@@ -305,11 +305,6 @@ def _local(iri: str) -> str:
     return iri[len(BASE) :] if iri.startswith(BASE) else iri
 
 
-def _yaml_string(text: str) -> str:
-    """A YAML double-quoted scalar: JSON's string syntax is a subset of it."""
-    return json.dumps(text, ensure_ascii=False)
-
-
 def render(suggestions: Iterable[Suggestion], segments: Iterable[Segment] = (), *, indent: str = "") -> str:
     """Commented YAML blocks in the facts format, under a ``# segment N: <text>`` line per segment.
 
@@ -341,7 +336,7 @@ def blocks(suggestions: Iterable[Suggestion], *, indent: str = "") -> list[str]:
     lines: list[str] = []
     for s in suggestions:
         lines.append(f"# {indent}- id: {s.fact_id}")
-        lines.append(f"# {indent}  quote: {_yaml_string(s.quote)}")
+        lines.append(f"# {indent}  quote: {yaml_string(s.quote)}")
         lines.append(f"# {indent}  subject: {_local(s.subject)}")
         lines.append(f"# {indent}  predicate: {_local(s.predicate)}")
         lines.append(f"# {indent}  object: {_local(s.object)}")
@@ -349,7 +344,7 @@ def blocks(suggestions: Iterable[Suggestion], *, indent: str = "") -> list[str]:
             if value:
                 lines.append(f"# {indent}  {key}: {value}")
         if s.note:
-            lines.append(f"# {indent}  note: {_yaml_string(s.note)}")
+            lines.append(f"# {indent}  note: {yaml_string(s.note)}")
     return lines
 
 

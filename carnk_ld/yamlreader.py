@@ -10,6 +10,7 @@ decides what the text means.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,3 +344,8 @@ class Reader:
             hint = did_you_mean(value, list(choices), CLOSED_SET_RATIO)
             raise self.error(node, f"{what} must be one of {', '.join(choices)}; got {value!r}", hint)
         return choices[value]
+
+
+def yaml_string(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar (YAML reads every JSON string the same way)."""
+    return json.dumps(text, ensure_ascii=False)
