@@ -53,6 +53,7 @@ from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
 from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
+from carnk_ld.reason import classify
 from carnk_ld.scaffold import new_facts
 from carnk_ld.store import store_path
 from carnk_ld.suggest import HEADER as SUGGEST_HEADER
@@ -680,6 +681,7 @@ def terms(query: str | None, root: Path | None, limit: int, fmt: str, predicates
     try:
         ontology = load_corpus_ontology(root)
         if predicates:
+            ontology = classify(ontology)
             factsets, broken = load_factsets(root, ontology)
             entries = term_search.vocabulary(ontology, factsets, term_search.key_examples(root))
         else:

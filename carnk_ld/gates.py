@@ -114,6 +114,24 @@ class Sources:
 # -- reasoning ------------------------------------------------------------------------
 
 
+def classify_gate(
+    ontology: Ontology, ontology_digest: str, kg_ontology: list[ox.Triple], cache: Cache, java: str | None
+) -> Hierarchy:
+    """HermiT on the ontology alone: the superclasses documents' facts are checked against.
+
+    It runs before any document is read, since whether a fact's subject is a kind of what its
+    predicate expects can depend on a logical definition (a CAR NK cell therapy is an NK cell
+    therapy because its cells are NK cells).
+    """
+    key = digest(cache.fingerprint, "classify", ontology_digest)
+    found = cache.get("classify", key)
+    if isinstance(found, Hierarchy):
+        return found
+    hierarchy = reason(ontology, kg_ontology, java=java)
+    cache.put("classify", key, hierarchy)
+    return hierarchy
+
+
 def reason_gate(
     ontology: Ontology,
     ontology_digest: str,

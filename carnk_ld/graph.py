@@ -79,9 +79,9 @@ def sort_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     return [t for _, t in decorated]
 
 
-def canonical_ontology(ontology: Ontology) -> list[ox.Triple]:
-    """Ontology triples with blank nodes relabelled by RDFC-1.0, so labels are stable."""
-    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in ontology.triples)
+def canonical_ontology(ontology: Ontology, inferred: Iterable[ox.Triple] = ()) -> list[ox.Triple]:
+    """Ontology triples (plus ``inferred`` ones) with blank nodes relabelled by RDFC-1.0, so labels are stable."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in (*ontology.triples, *inferred))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sort_triples({q.triple for q in dataset})
 

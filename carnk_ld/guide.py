@@ -24,6 +24,7 @@ from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.facts import FACTS_SCHEMA, IS_A, Fact, FactSet, Key, Section, load_facts
 from carnk_ld.ontology import OWL_THING, Ontology, Term, load_corpus_ontology
+from carnk_ld.reason import classify
 from carnk_ld.vocab import DEFINITION, compact_iri
 
 #: The guide's file name, at the corpus root.
@@ -49,7 +50,7 @@ def load_curation(root: Path) -> tuple[Ontology, list[FactSet]]:
 
     A document without a facts file is skipped: it gives no example, and the build reports it.
     """
-    ontology = load_corpus_ontology(root)
+    ontology = classify(load_corpus_ontology(root))
     factsets, errors = load_factsets(root, ontology)
     if errors:
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
@@ -57,7 +58,11 @@ def load_curation(root: Path) -> tuple[Ontology, list[FactSet]]:
 
 
 def load_factsets(root: Path, ontology: Ontology) -> tuple[list[FactSet], list[InputError]]:
-    """Every facts file of a corpus tree that resolves, and the errors of those that do not (and of documents)."""
+    """Every facts file of a corpus tree that resolves, and the errors of those that do not (and of documents).
+
+    ``ontology`` should be classified (:func:`carnk_ld.reason.classify`), as a build's is: whether a
+    fact's subject is a kind of what its predicate expects can depend on a logical definition.
+    """
     errors: list[InputError] = []
     documents: dict[str, Document] = {}
     for path in corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -63,7 +63,15 @@ class Term:
 
 @dataclass
 class Ontology:
-    """The parsed ontology: its triples plus an index of terms and the asserted hierarchy."""
+    """The parsed ontology: its triples plus an index of terms and the asserted hierarchy.
+
+    ``parents`` are the asserted ``rdfs:subClassOf`` superclasses. ``subsumers`` are what "is a
+    kind of" questions use: until the reasoner has classified the ontology, the asserted parents
+    plus the genus of each logical definition (``C owl:equivalentClass [ owl:intersectionOf
+    ( G ... ) ]`` makes C a kind of G), which is sound but misses what only reasoning shows
+    (a CAR NK cell therapy is an NK cell therapy because its cells are NK cells); after
+    :meth:`classified`, every superclass HermiT infers.
+    """
 
     path: Path
     triples: list[ox.Triple]
@@ -71,21 +79,26 @@ class Ontology:
     parents: dict[str, set[str]]
     lines: dict[str, int]
     version_info: str
+    subsumers: dict[str, set[str]] = field(default_factory=dict)
     _values: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
+    def classified(self, superclasses: dict[str, tuple[str, ...]]) -> Ontology:
+        """This ontology with the reasoner's superclasses of every class as its subsumers."""
+        return replace(self, subsumers={c: set(ups) for c, ups in superclasses.items() if ups})
+
     def ancestors(self, iri: str) -> set[str]:
-        """The class and all its asserted superclasses (reflexive, transitive)."""
+        """The class and all its superclasses (reflexive, transitive; see ``subsumers``)."""
         seen = {iri}
         stack = [iri]
         while stack:
-            for parent in self.parents.get(stack.pop(), ()):
+            for parent in self.subsumers.get(stack.pop(), ()):
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
         return seen
 
     def is_subclass(self, sub: str, sup: str) -> bool:
-        """True when ``sub`` is ``sup`` or an asserted descendant of it (owl:Thing holds all)."""
+        """True when ``sub`` is ``sup`` or a subclass of it (owl:Thing holds all)."""
         return sup == OWL_THING or sup in self.ancestors(sub)
 
     def line_of(self, iri: str) -> int | None:
@@ -253,7 +266,45 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             "a class cannot be its own strict superclass; remove one of these axioms "
             "(use owl:equivalentClass if the classes are meant to be the same)",
         )
-    return Ontology(shown, triples, terms, dict(parents), lines, version_info)
+    subsumers: dict[str, set[str]] = {c: set(ups) for c, ups in parents.items()}
+    for cls, genus in definition_genera(triples):
+        if cls in terms:
+            subsumers.setdefault(cls, set()).add(genus)
+    return Ontology(shown, triples, terms, dict(parents), lines, version_info, subsumers)
+
+
+def definition_genera(triples: list[ox.Triple]) -> list[tuple[str, str]]:
+    """(class, named class) for each named member of an intersection the class is equivalent to.
+
+    >>> owl = "http://www.w3.org/2002/07/owl#"
+    >>> ttl = f"<a:C> <{owl}equivalentClass> [ <{owl}intersectionOf> ( <a:G> [] ) ] ."
+    >>> definition_genera([q.triple for q in ox.parse(ttl.encode(), format=ox.RdfFormat.TURTLE)])
+    [('a:C', 'a:G')]
+    """
+    first: dict[object, object] = {}
+    rest: dict[object, object] = {}
+    intersections: dict[object, object] = {}
+    definitions: list[tuple[str, object]] = []
+    for t in triples:
+        if t.predicate == RDF.first:
+            first[t.subject] = t.object
+        elif t.predicate == _RDF_REST:
+            rest[t.subject] = t.object
+        elif t.predicate == OWL.intersectionOf:
+            intersections[t.subject] = t.object
+        elif t.predicate == OWL.equivalentClass and isinstance(t.subject, ox.NamedNode):
+            definitions.append((t.subject.value, t.object))
+    found = []
+    for cls, expression in definitions:
+        cell = intersections.get(expression)
+        seen = set()
+        while cell is not None and cell in first and cell not in seen:  # a malformed list may loop
+            seen.add(cell)
+            member = first[cell]
+            if isinstance(member, ox.NamedNode):
+                found.append((cls, member.value))
+            cell = rest.get(cell)
+    return sorted(set(found))
 
 
 def _check_prior_version(triples: list[ox.Triple], version: str, where: Location) -> None:

@@ -52,7 +52,7 @@ from carnk_ld.cq import QUERIES_DIR
 from carnk_ld.documents import Document, read_document
 from carnk_ld.errors import CarnkError, InputError, InputErrors, Location, QualityGateFailed, ValidationFailed
 from carnk_ld.facts import load_facts
-from carnk_ld.gates import Global, QueryService, Sources, include_qc, qc_gate, reason_gate, shacl_gate
+from carnk_ld.gates import Global, QueryService, Sources, classify_gate, include_qc, qc_gate, reason_gate, shacl_gate
 from carnk_ld.graph import canonical_ontology, mapping_graph, metadata_graph, ontology_sources, sort_triples
 from carnk_ld.mappings import Mapping, MappingSet, coverage, load_mappings
 from carnk_ld.ontology import Ontology, load_ontology
@@ -60,7 +60,7 @@ from carnk_ld.options import BuildOptions
 from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_of
 from carnk_ld.progress import Progress
 from carnk_ld.rdfio import RDF_SUFFIXES
-from carnk_ld.reason import Hierarchy
+from carnk_ld.reason import Hierarchy, inferred_axioms
 from carnk_ld.release import FileState, publish_release, release_lock, release_target, resolve_out
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
@@ -162,20 +162,23 @@ class Inputs:
 
     ontology: Ontology
     ontology_digest: str
+    classes: Hierarchy  # the ontology's classification (HermiT, on the ontology alone)
     pairs: list[tuple[Path, Path]]  # each document with its facts file, by document name
     errors: list[InputError]  # documents and facts files that do not pair up
 
 
-def read_inputs(root: Path) -> Inputs:
-    """Gate 1: read the ontology and pair documents with facts files.
+def read_inputs(root: Path, cache: Cache, java: str | None) -> Inputs:
+    """Gate 1: read and classify the ontology and pair documents with facts files.
 
     Errors of the documents and facts files are collected (and reported with the errors of
-    the next gate); an unreadable ontology stops here. The mappings are read by
+    the next gate); an unreadable or incoherent ontology stops here. The mappings are read by
     :func:`read_mappings` while the documents' parts are computed.
     """
     ontology_path = corpus_file(root / ONTOLOGY_DIR, ONTOLOGY_FILE, Path(ONTOLOGY_DIR))
     ontology = load_ontology(ontology_path, display_path=Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
     ontology_digest = file_digest(root, Path(ONTOLOGY_DIR) / ONTOLOGY_FILE)
+    classes = classify_gate(ontology, ontology_digest, canonical_ontology(ontology), cache, java)
+    ontology = ontology.classified(classes.inferred_all)
     errors: list[InputError] = []
     documents = corpus_files(root / DOCUMENTS_DIR, (".txt",), Path(DOCUMENTS_DIR))
     facts = {path.stem: path for path in corpus_files(root / FACTS_DIR, (".yaml",), Path(FACTS_DIR))}
@@ -189,7 +192,7 @@ def read_inputs(root: Path) -> Inputs:
         errors.extend(_orphan_errors(orphans, documents, ontology))
     if not documents:
         errors.append(InputError(DOCUMENTS_DIR, "the corpus has no documents", "add a *.txt file to documents/"))
-    return Inputs(ontology, ontology_digest, pairs, errors)
+    return Inputs(ontology, ontology_digest, classes, pairs, errors)
 
 
 def read_mappings(root: Path, inputs: Inputs, cache: Cache) -> MappingSet:
@@ -372,7 +375,7 @@ class Checked:
 def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progress: Progress) -> Checked:
     """Run every gate over the shards of ``root``; raise on the first gate that fails, write nothing."""
     with progress.stage("load") as counts:
-        inputs = read_inputs(root)
+        inputs = read_inputs(root, cache, options.java)
         read: list[MappingSet] = []
         parts = compute_parts(inputs, cache, pool, lambda: read.append(read_mappings(root, inputs, cache)))
         mappings = read[0]
@@ -384,12 +387,13 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
     with progress.stage("assemble") as counts:
         kg_ontology = canonical_ontology(ontology)
         _refuse_instance_data(kg_ontology, ontology)
-        graphs = {GRAPH_ONTOLOGY: kg_ontology, GRAPH_MAPPINGS: mapping_graph(mappings)}
+        released = canonical_ontology(ontology, inferred_axioms(inputs.classes))
+        graphs = {GRAPH_ONTOLOGY: released, GRAPH_MAPPINGS: mapping_graph(mappings)}
         shared_by_graph = {
             name: set().union(*(p.shared.get(name, ()) for p in parts)) for name in (GRAPH_FACTS, GRAPH_PROVENANCE)
         }
         sizes = {
-            GRAPH_ONTOLOGY: len(kg_ontology),
+            GRAPH_ONTOLOGY: len(released),
             GRAPH_FACTS: sum(p.own_counts[GRAPH_FACTS] for p in parts) + len(shared_by_graph[GRAPH_FACTS]),
             GRAPH_PROVENANCE: sum(p.own_counts[GRAPH_PROVENANCE] for p in parts)
             + len(shared_by_graph[GRAPH_PROVENANCE]),

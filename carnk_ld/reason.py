@@ -25,7 +25,7 @@ from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI
 from carnk_ld.errors import CarnkError, InputError, Location, QualityGateFailed
 from carnk_ld.ontology import OWL_THING, Ontology
 from carnk_ld.rdfio import serialize_bytes
-from carnk_ld.vocab import OWL, RDF, RDFS
+from carnk_ld.vocab import OBOINOWL, OWL, RDF, RDFS, XSD
 
 OWL_NOTHING = OWL.Nothing.value
 
@@ -111,6 +111,15 @@ def reason(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = N
     }
     world.close()
     return Hierarchy(asserted, inferred_direct, inferred_all, "HermiT (owlready2)")
+
+
+def classify(ontology: Ontology, *, java: str | None = None) -> Ontology:
+    """The ontology with every superclass HermiT infers as its subsumers, which documents' facts are checked against.
+
+    Commands that read facts outside a build (guide, suggest, terms --predicates) call it; a build
+    classifies once per ontology version through its cache (:func:`carnk_ld.gates.classify_gate`).
+    """
+    return ontology.classified(reason(ontology, ontology.triples, java=java).inferred_all)
 
 
 def representatives(triples: list[ox.Triple]) -> list[ox.Triple]:
@@ -280,4 +289,26 @@ def inferred_triples(hierarchy: Hierarchy) -> list[ox.Triple]:
     ]
 
 
-__all__ = ["Hierarchy", "find_java", "hierarchy_rows", "inferred_triples", "reason"]
+def inferred_axioms(hierarchy: Hierarchy) -> list[ox.Triple]:
+    """The subclass edges HermiT infers that the ontology does not assert, each marked as inferred.
+
+    As ROBOT reason does with ``--annotate-inferred-axioms``: the edge itself, so a SPARQL user
+    without a reasoner sees the classified hierarchy, plus an ``owl:Axiom`` annotating it with
+    ``oboInOwl:is_inferred "true"``, so the released ontology still tells what was asserted.
+    """
+    sub, axiom = RDFS.subClassOf, OWL.Axiom
+    triples: list[ox.Triple] = []
+    for c, p in hierarchy.new_edges():
+        child, parent, node = ox.NamedNode(c), ox.NamedNode(p), ox.BlankNode()
+        triples += [
+            ox.Triple(child, sub, parent),
+            ox.Triple(node, RDF.type, axiom),
+            ox.Triple(node, OWL.annotatedSource, child),
+            ox.Triple(node, OWL.annotatedProperty, sub),
+            ox.Triple(node, OWL.annotatedTarget, parent),
+            ox.Triple(node, OBOINOWL.is_inferred, ox.Literal("true", datatype=XSD.string)),
+        ]
+    return triples
+
+
+__all__ = ["Hierarchy", "classify", "find_java", "hierarchy_rows", "inferred_axioms", "inferred_triples", "reason"]

@@ -376,9 +376,10 @@ def draft_for(root: Path, path: Path) -> Drafted:
     from carnk_ld.facts import load_facts
     from carnk_ld.mappings import load_corpus_mappings
     from carnk_ld.ontology import load_corpus_ontology
+    from carnk_ld.reason import classify
 
     ((file, shown),) = corpus_documents(root, [path])
-    ontology = load_corpus_ontology(root)
+    ontology = classify(load_corpus_ontology(root))
     mapping_set = load_corpus_mappings(root, ontology)
     document = read_document(file, display_path=shown)
     facts_file = root / FACTS_DIR / f"{document.doc_id}.yaml"

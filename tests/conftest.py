@@ -178,7 +178,7 @@ def generated_graph(generated_corpus: Path) -> KnowledgeGraph:
     from tests.oracle import build_graph, load_corpus
 
     corpus = load_corpus(generated_corpus)
-    return build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+    return build_graph(corpus.ontology, corpus.factsets, corpus.mappings, corpus.classes)
 
 
 def run_process(

@@ -22,7 +22,7 @@ from carnk_ld.cache import _MAGIC, Cache, Codec, Undecodable, code_fingerprint, 
 from carnk_ld.errors import Location
 from carnk_ld.graph import canonical_ontology
 from carnk_ld.mappings import MappingSet, load_mappings
-from carnk_ld.ontology import Ontology, load_ontology
+from carnk_ld.ontology import Ontology
 from carnk_ld.parts import DocumentPart, compute_part, part_key
 from carnk_ld.pipeline import Inputs, cached_types, compute_parts
 from carnk_ld.reason import Hierarchy, reason
@@ -31,6 +31,7 @@ from carnk_ld.shacl import query_rows
 from carnk_ld.validate import Violation, fast_validate, load_shapes
 from carnk_ld.workers import Workers
 from tests.conftest import PROJECT
+from tests.oracle import classified
 
 CARNK = "https://w3id.org/carnk/"
 DOC = PROJECT / "documents" / "carnk-overview.txt"
@@ -39,7 +40,7 @@ FACTS = PROJECT / "facts" / "carnk-overview.yaml"
 
 @pytest.fixture(scope="module")
 def ontology() -> Ontology:
-    return load_ontology(PROJECT / "ontology" / "carnk.ttl")
+    return classified(PROJECT / "ontology" / "carnk.ttl")[0]
 
 
 @pytest.fixture(scope="module")
@@ -452,7 +453,7 @@ def test_a_changed_input_or_code_version_never_finds_the_old_part(
 
     def load() -> tuple[DocumentPart, Cache]:
         cache = Cache(directory, types=cached_types())
-        inputs = Inputs(ontology, "ontology digest", pairs, [])
+        inputs = Inputs(ontology, "ontology digest", Hierarchy({}, {}, {}, "none"), pairs, [])
         parts = compute_parts(inputs, cache, Workers(1))
         return parts[0], cache
 

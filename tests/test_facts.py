@@ -15,9 +15,8 @@ import yaml
 from carnk_ld.documents import read_document
 from carnk_ld.errors import InputError, InputErrors
 from carnk_ld.facts import FactSet, load_facts
-from carnk_ld.ontology import load_ontology
 from tests.conftest import edit, line_of, write_sample_corpus
-from tests.oracle import load_corpus
+from tests.oracle import classified, load_corpus
 
 CARNK = "https://w3id.org/carnk/"
 
@@ -108,7 +107,7 @@ def test_study_numbers_are_integers_and_absent_events_are_negated(sample: FactSe
 
 def load(root: Path) -> FactSet:
     """The sample document's resolved facts in a corpus tree."""
-    ontology = load_ontology(root / "ontology" / "carnk.ttl")
+    ontology, _ = classified(root / "ontology" / "carnk.ttl")
     doc = read_document(root / "documents" / "sample.txt")
     return load_facts(root / "facts" / "sample.yaml", {doc.path.name: doc}, ontology)
 

@@ -317,7 +317,7 @@ def test_the_ontology_may_not_describe_documents_nodes(corpus: Path, tmp_path: P
 def _parts_of(root: Path, inject=None):
     """Parts built from each document's triples (optionally edited), G, and the whole-graph equivalent."""
     corpus = load_corpus(root)
-    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+    kg = build_graph(corpus.ontology, corpus.factsets, corpus.mappings, corpus.classes)
     parts, graphs_by_doc = [], {}
     for factset in sorted(corpus.factsets, key=lambda f: f.document.doc_id):
         graph = document_graph(factset)

@@ -25,7 +25,7 @@ EXACT = "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"
 @pytest.fixture(scope="module")
 def base(project_root: Path) -> tuple[KnowledgeGraph, object]:
     corpus = load_corpus(project_root)
-    return build_graph(corpus.ontology, corpus.factsets), corpus.ontology
+    return build_graph(corpus.ontology, corpus.factsets, classes=corpus.classes), corpus.ontology
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from carnk_ld.documents import read_document
 from carnk_ld.facts import IS_A, load_facts
 from carnk_ld.ontology import load_ontology
 from carnk_ld.suggest import render, suggest
+from tests.oracle import classified
 from tests.test_annotate import CARNK, FIXTURES, fixture_mappings
 
 CASES = yaml.safe_load((FIXTURES / "suggest-cases.yaml").read_text(encoding="utf-8"))
@@ -122,7 +123,7 @@ def test_write_appends_blocks_that_the_reader_accepts_once_uncommented(sample_co
     assert added.count("- id: ") >= 3
     facts.write_text(before.decode("utf-8") + _uncommented(added, "  "), encoding="utf-8")
     document = read_document(sample_corpus / "documents" / "sample.txt")
-    ontology = load_ontology(sample_corpus / "ontology" / "carnk.ttl")
+    ontology, _ = classified(sample_corpus / "ontology" / "carnk.ttl")
     factset = load_facts(facts, {"sample.txt": document}, ontology, require_coverage=False)
     assert len(factset.facts) == 1 + added.count("- id: ")
 

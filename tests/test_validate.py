@@ -27,7 +27,7 @@ def shapes(project_root: Path):
 
 def graph_of(root: Path) -> KnowledgeGraph:
     corpus = load_corpus(root)
-    return build_graph(corpus.ontology, corpus.factsets, corpus.mappings)
+    return build_graph(corpus.ontology, corpus.factsets, corpus.mappings, corpus.classes)
 
 
 def test_the_project_graph_conforms(project_root: Path, shapes) -> None:
