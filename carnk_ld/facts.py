@@ -1083,12 +1083,14 @@ def _relation_fact(res: _Resolver, node: YNode) -> Fact | None:
                     raise r.error(
                         pred_node.line, "an is_a fact relates two classes", "use a predicate for a named individual"
                     )
-                if polarity == "Affirmed" and not res.ont.is_subclass(subject, obj):
+                # A firm is_a claim is evidence for what the ontology states or entails; a negated or
+                # merely possible one is a claim only, and never becomes an axiom.
+                if polarity == "Affirmed" and modality != "Possible" and not res.ont.is_subclass(subject, obj):
                     raise r.error(
                         pred_node.line,
                         f"the ontology does not say {_local(subject)} is a subclass of {_local(obj)}",
-                        "an is_a fact is evidence for an ontology axiom: add the rdfs:subClassOf axiom to "
-                        "ontology/carnk.ttl",
+                        "an is_a fact is evidence for an ontology axiom: add the rdfs:subClassOf axiom (or a "
+                        "logical definition that entails it) to ontology/carnk.ttl",
                     )
     elif predicate is not None and prop is not None:
         if subject is not None and subject == study:

@@ -8,17 +8,150 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
+from carnk_ld.documents import read_document
 from carnk_ld.errors import InputError
+from carnk_ld.facts import load_facts
 from carnk_ld.ontology import find_subclass_cycle, load_ontology
-from carnk_ld.reason import find_java
+from carnk_ld.reason import classify, find_java, reason
 from tests.conftest import line_of, run_process
 
 ONTOLOGY = Path("ontology") / "carnk.ttl"
 C = "https://w3id.org/carnk/"
+DEFINITIONS = Path(__file__).resolve().parent / "fixtures" / "definitions" / "definitions.ttl"
+GRAPH_ONTOLOGY = ox.NamedNode(C + "kg/graph/ontology")
+
+
+def with_definitions(root: Path) -> Path:
+    """Append the fixture's defined classes to the corpus's ontology; the ontology file's path."""
+    path = root / ONTOLOGY
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + DEFINITIONS.read_text(encoding="utf-8"), "utf-8")
+    return path
+
+
+def fx(*names: str) -> tuple[str, ...]:
+    return tuple(sorted(C + name for name in names))
+
+
+#: What OWL semantics makes of the fixture's definitions: each class's direct named superclasses.
+PLACED = {
+    "FxCARNKCell": fx("FxNKCell"),
+    "FxNKCellTherapy": fx("FxCellTherapy"),
+    "FxCARNKCellTherapy": fx("FxNKCellTherapy"),  # its cells are CAR NK cells, which are NK cells
+    "FxNKProduct": fx("FxNKCellTherapy", "FxProduct"),  # a product is a cell therapy
+    "FxCARNKProduct": fx("FxCARNKCellTherapy", "FxNKProduct"),
+}
+
+
+def test_logical_definitions_place_therapy_and_product_classes_by_inference(sample_corpus: Path) -> None:
+    ontology = load_ontology(with_definitions(sample_corpus))
+    hierarchy = reason(ontology, ontology.triples)
+    for name, parents in PLACED.items():
+        assert hierarchy.asserted[C + name] == (), name
+        assert hierarchy.inferred_direct[C + name] == parents, name
+    assert set(hierarchy.new_edges()) >= {(C + name, p) for name, parents in PLACED.items() for p in parents}
+
+
+def test_facts_are_checked_against_the_classified_hierarchy(sample_corpus: Path) -> None:
+    """An is_a fact that only a logical definition backs is refused without the reasoner, accepted with it."""
+    path = with_definitions(sample_corpus)
+    facts = sample_corpus / "facts" / "sample.yaml"
+    text = facts.read_text(encoding="utf-8")
+    old = "    subject: CARNKCellTherapy\n    predicate: is_a\n    object: Immunotherapy\n"
+    assert old in text
+    facts.write_text(
+        text.replace(old, "    subject: FxCARNKProduct\n    predicate: is_a\n    object: FxNKCellTherapy\n"), "utf-8"
+    )
+    document = read_document(sample_corpus / "documents" / "sample.txt")
+    told = load_ontology(path)
+    with pytest.raises(InputError, match="the ontology does not say FxCARNKProduct is a subclass of FxNKCellTherapy"):
+        load_facts(facts, {"sample.txt": document}, told)
+    factset = load_facts(facts, {"sample.txt": document}, classify(told))
+    assert any(f.subject == C + "FxCARNKProduct" and f.object == C + "FxNKCellTherapy" for f in factset.facts)
+
+
+def _reachable(graph: ox.Store, start: ox.NamedNode) -> set[str]:
+    """The IRIs an ontology graph's axioms about ``start`` mention, through its blank-node expressions."""
+    found: set[str] = set()
+    todo: list[ox.NamedNode | ox.BlankNode] = [start]
+    seen: set[object] = set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for quad in graph.quads_for_pattern(node, None, None, GRAPH_ONTOLOGY):
+            if quad.predicate.value in (RDFS.label, RDF.type):
+                continue
+            if isinstance(quad.object, ox.BlankNode):
+                todo.append(quad.object)
+            elif isinstance(quad.object, ox.NamedNode):
+                found.add(quad.object.value)
+    return found
+
+
+def test_negated_and_hedged_claims_never_become_axioms(sample_corpus: Path, cli) -> None:
+    facts = sample_corpus / "facts" / "sample.yaml"
+    text = facts.read_text(encoding="utf-8")
+    extra = (
+        "facts:\n"
+        "  - id: allogeneic-nk-is-not-cart\n"
+        '    quote: "Unlike CART cells"\n'
+        "    subject: AllogeneicNKCellTherapy\n"
+        "    predicate: is_a\n"
+        "    object: CARTCellTherapy\n"
+        "    polarity: negated\n"
+        "  - id: carnk-maybe-a-product\n"
+        '    quote: "CAR NK cell therapy could become an off the shelf product."\n'
+        "    subject: CARNKCellTherapy\n"
+        "    predicate: is_a\n"
+        "    object: CellTherapyProduct\n"
+        "    modality: possible\n"
+    )
+    facts.write_text(text.replace("facts:\n", extra, 1), "utf-8")
+    out = sample_corpus / "build"
+    result = cli("build", "--root", str(sample_corpus), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    store = ox.Store()
+    store.load(path=str(out / "carnk.nq"), format=ox.RdfFormat.N_QUADS)
+    polarity, modality = ox.NamedNode(C + "polarity"), ox.NamedNode(C + "modality")
+    claims = set()
+    for quad in store.quads_for_pattern(None, polarity, ox.NamedNode(C + "Negated"), None):
+        claims.add(quad.subject)
+    for quad in store.quads_for_pattern(None, modality, ox.NamedNode(C + "Possible"), None):
+        claims.add(quad.subject)
+    hierarchy = {
+        row.split("\t")[0]: set(row.split("\t")[4].split())
+        for row in (out / "class-hierarchy.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    }
+    def spo(statement: ox.NamedNode | ox.BlankNode) -> tuple:
+        return tuple(
+            next(store.quads_for_pattern(statement, ox.NamedNode(str(RDF) + name), None, None)).object
+            for name in ("subject", "predicate", "object")
+        )
+
+    statements = {q.subject for q in store.quads_for_pattern(None, ox.NamedNode(str(RDF.subject)), None, None)}
+    firm = {spo(st) for st in statements - claims if not isinstance(st, ox.Triple)}
+    checked = []
+    for statement in claims:
+        s, p, o = spo(statement)
+        if (s, p, o) not in firm:  # another document may state it firmly, and that statement is published plain
+            assert not list(store.quads_for_pattern(s, p, o, None)), f"{s} {p} {o} is published as a plain triple"
+        if isinstance(o, ox.NamedNode) and o.value in hierarchy:
+            assert o.value not in _reachable(store, s), f"the ontology graph has an axiom from {s} to {o}"
+            assert o.value not in hierarchy.get(s.value, set()), f"{s} is placed under {o}"
+        checked.append((s.value, p.value, o.value))
+    negated_is_a = (C + "AllogeneicNKCellTherapy", str(RDFS.subClassOf), C + "CARTCellTherapy")
+    hedged_is_a = (C + "CARNKCellTherapy", str(RDFS.subClassOf), C + "CellTherapyProduct")
+    assert negated_is_a in checked and hedged_is_a in checked
+    for name in ("ontology.owl", "ontology-inferred.ttl"):
+        graph = rdflib.Graph().parse(out / name, format="xml" if name.endswith(".owl") else "turtle")
+        for s, _, o in (negated_is_a, hedged_is_a):
+            assert (rdflib.URIRef(s), RDFS.subClassOf, rdflib.URIRef(o)) not in graph, name
 
 
 def test_cycle_finder_handles_self_loops_and_long_cycles() -> None:
