@@ -22,7 +22,9 @@ VERSION = "0.1.0"
 RELEASE_FILE = Path(__file__).resolve().parent / "release.ttl"
 
 #: Prefix names the code builds IRIs from; a release file without one of them is refused.
-REQUIRED_PREFIXES = tuple("carnk kg dcterms oa obo oboInOwl owl prov rdf rdfs skos sssom semapv void dcat xsd".split())
+REQUIRED_PREFIXES = tuple(
+    "carnk kg dcterms oa obo oboInOwl owl prov rdf rdfs schema skos sssom semapv void dcat xsd".split()
+)
 
 #: A prefix declaration as the release file writes it: ``PREFIX name: <namespace>``, one a line.
 _PREFIX_LINE_RE = re.compile(r"^PREFIX[ \t]+([A-Za-z](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?):[ \t]*<([^<>\s]*)>[ \t]*$")

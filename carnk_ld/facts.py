@@ -27,7 +27,7 @@ from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.hints import CLOSED_SET_RATIO, did_you_mean
 from carnk_ld.literals import XSD, decimal_form, literal_problem
 from carnk_ld.numbers import number_value, numbers_in, states
-from carnk_ld.ontology import Ontology
+from carnk_ld.ontology import DECLARE_PROPERTY, Ontology
 from carnk_ld.vocab import RDFS
 from carnk_ld.yamlreader import Reader, YMap, YNode, YScalar, load_yaml
 
@@ -673,7 +673,7 @@ class _Resolver:
         if not _LOCAL_NAME_RE.fullmatch(local):
             how = "write the term's local name as ontology/carnk.ttl declares it (letters, digits, '_' and '-')"
         elif new is None:
-            how = "declare it in ontology/carnk.ttl as an owl:AnnotationProperty with its rdfs:domain and rdfs:range"
+            how = DECLARE_PROPERTY
         else:
             how = new.hint(local)
         return f"{close} Otherwise {how}" if close else how

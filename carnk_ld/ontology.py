@@ -3,6 +3,12 @@
 The index answers the questions the fact resolver asks (is this term declared, what kind
 is it, is A a subclass of B, what are a property's domain and range) without a reasoner,
 and remembers the line each term is declared on so errors can point there.
+
+A property's domain and range come from ``rdfs:domain`` and ``rdfs:range`` for object and
+datatype properties (they relate individuals, for which the RDFS meaning is right) and from
+``schema:domainIncludes`` and ``schema:rangeIncludes`` for annotation properties: those relate
+classes, and RDFS reasoning over ``rdfs:domain`` would make each class a fact names an instance
+of the domain class.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from carnk_ld.rdfio import (
     value_line,
 )
 from carnk_ld.scopes import code_lines
-from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SKOS, compact_iri
+from carnk_ld.vocab import DCTERMS, OWL, RDF, RDFS, SCHEMA, SKOS, compact_iri
 
 _KINDS = {
     OWL.Class: "class",
@@ -40,6 +46,16 @@ _KINDS = {
     OWL.NamedIndividual: "individual",
 }
 OWL_THING = PREFIXES["owl"] + "Thing"
+_ANNOTATION = "annotation property"
+#: The predicates that state a property's domain and range: schema.org's pair (which has no RDFS
+#: or OWL entailments) for an annotation property, the RDFS pair for any other.
+_INCLUDES = (SCHEMA.domainIncludes, SCHEMA.rangeIncludes)
+_RDFS_BOUNDS = (RDFS.domain, RDFS.range)
+
+
+def _bounds(kind: str) -> tuple[ox.NamedNode, ox.NamedNode]:
+    """The predicates of the domain and the range of a term of ``kind``."""
+    return _INCLUDES if kind == _ANNOTATION else _RDFS_BOUNDS
 
 
 @dataclass
@@ -49,7 +65,9 @@ class Term:
     iri: str
     kind: str
     label: str | None = None
+    #: The class a subject must lie within: ``rdfs:domain``, or ``schema:domainIncludes`` of an annotation property.
     domain: str | None = None
+    #: The class an object must lie within: ``rdfs:range``, or ``schema:rangeIncludes`` of an annotation property.
     range: str | None = None
     types: set[str] = field(default_factory=set)
     #: ``skos:notation``: the word facts files write for a controlled value (one expected).
@@ -207,6 +225,7 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
     lines = subject_lines(text_lines)
     _check_predicates(triples, shown, text_lines, lines)
     _check_kinds(triples, shown, lines)
+    _check_bounds(triples, shown, text_lines, lines)
     _check_literals(triples, shown, text, lines)
     _check_licences(triples, shown, text_lines, lines)
     _check_declared(triples, terms, shown, text_lines, lines)
@@ -221,9 +240,9 @@ def load_ontology(path: Path, *, display_path: Path | None = None) -> Ontology:
             term.notations.append(o.value)
         elif p == RDFS.subClassOf and isinstance(o, ox.NamedNode):
             parents[s.value].add(o.value)
-        elif p == RDFS.domain and isinstance(o, ox.NamedNode):
+        elif p == _bounds(term.kind)[0] and isinstance(o, ox.NamedNode):
             term.domain = o.value
-        elif p == RDFS.range and isinstance(o, ox.NamedNode):
+        elif p == _bounds(term.kind)[1] and isinstance(o, ox.NamedNode):
             term.range = o.value
     if not any(t.subject == ontology_node and t.object == OWL.Ontology for t in triples):
         raise InputError(shown, f"no owl:Ontology with IRI <{ONTOLOGY_IRI}>")
@@ -349,20 +368,15 @@ def _check_predicates(triples: list[ox.Triple], shown: Path, text: list[str], li
 
 
 def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -> None:
-    """Refuse an IRI of two kinds of entity, or a property with two domains or ranges, at its declaration line.
+    """Refuse an IRI of two kinds of entity at its declaration line.
 
     OWL 2 DL lets one IRI name a class and an individual (punning), which owlready2 handles; any
     other pair (a class that is also a property, an object property that is also a datatype
     property, a property that is also an individual) it forbids, and owlready2 either guesses
     (with a warning) or fails with a Python TypeError while the reasoner's results are read.
-    The facts reader checks a fact's subject against the one ``rdfs:domain`` and its object
-    against the one ``rdfs:range``: with two, OWL means both at once (an intersection), which is
-    rarely what a curator meant (usually "either"), so the ontology has to say which with a
-    single class: a common superclass for "either", a class below both for "both".
     """
     classes = {t.subject for t in triples if t.predicate == RDF.type and t.object == OWL.Class}
     kinds: dict[str, list[str]] = defaultdict(list)
-    bounds: dict[tuple[str, str], list[str]] = defaultdict(list)
     for t in triples:
         s, p, o = t.subject, t.predicate, t.object
         if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.NamedNode):
@@ -371,8 +385,6 @@ def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -
             kind = _KINDS.get(o, "individual")
             if kind not in kinds[s.value]:
                 kinds[s.value].append(kind)
-        elif p in (RDFS.domain, RDFS.range) and o.value not in bounds[(s.value, p.value)]:
-            bounds[(s.value, p.value)].append(o.value)
     for iri, found in sorted(kinds.items()):
         clashing = sorted(k for k in found if not (k == "individual" and "class" in found))  # punning is allowed
         if len(clashing) > 1:
@@ -384,15 +396,137 @@ def _check_kinds(triples: list[ox.Triple], shown: Path, lines: dict[str, int]) -
                 "keep one declaration: classes group individuals, object properties link individuals, datatype "
                 "properties give literals, annotation properties annotate (only a class may also be an individual)",
             )
-    for (iri, which), ranges in sorted(bounds.items()):
-        if len(ranges) > 1:
-            name = "rdfs:domain" if which == RDFS.domain.value else "rdfs:range"
-            raise InputError(
-                Location(shown, lines.get(iri)),
-                f"{_short(iri)} has {len(ranges)} {name} values ({', '.join(_short(c) for c in sorted(ranges))}); "
-                f"the build checks facts against one",
-                f"for either class, use a common superclass as the {name}; for both, a class below both",
+
+
+def _check_bounds(triples: list[ox.Triple], shown: Path, text: list[str], lines: dict[str, int]) -> None:
+    """Refuse a property's domain or range stated with the wrong pair, or twice, at its line.
+
+    An annotation property relates classes (``carnk:CARNKCell carnk:expresses
+    carnk:ChimericAntigenReceptor``): with ``rdfs:domain carnk:Cell``, a store applying the RDFS
+    rules derives ``carnk:CARNKCell rdf:type carnk:Cell``, a class made an instance. Its expected
+    classes are ``schema:domainIncludes`` and ``schema:rangeIncludes``, which entail nothing.
+    Object and datatype properties relate individuals, where ``rdfs:domain`` and ``rdfs:range``
+    mean what the build checks; schema.org's pair on them would be published but never checked.
+    The facts reader checks a fact's subject against one domain class and its object against
+    one range class: two would mean both at once under RDFS (an intersection) and either one
+    under schema.org, and a curator usually means "either", so the ontology has to say which
+    with a single class: a common superclass for "either", a class below both for "both".
+    """
+    kinds = {
+        t.subject.value: _KINDS[t.object]
+        for t in triples
+        if t.predicate == RDF.type
+        and isinstance(t.subject, ox.NamedNode)
+        and isinstance(t.object, ox.NamedNode)
+        and t.object in _KINDS
+    }
+    prefixes = declared_prefixes(text)
+    errors: list[InputError] = []
+    values: dict[tuple[str, ox.NamedNode], list[str]] = defaultdict(list)
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        if not isinstance(s, ox.NamedNode) or p not in (*_INCLUDES, *_RDFS_BOUNDS):
+            continue
+        kind = kinds.get(s.value)
+        if kind not in ("object property", "datatype property", _ANNOTATION):
+            continue
+        expected = _bounds(kind)
+        if p in expected:
+            if isinstance(o, ox.NamedNode) and o.value not in values[(s.value, p)]:
+                values[(s.value, p)].append(o.value)
+            continue
+        instead = expected[1] if p in (SCHEMA.rangeIncludes, RDFS.range) else expected[0]
+        where = Location(shown, _triple_line(text, lines, s, p, o, prefixes))
+        if kind == _ANNOTATION:
+            errors.append(
+                InputError(
+                    where,
+                    f"annotation property {_short(s.value)} has {compact_iri(p.value)} {_shown(o)}: RDFS reasoning "
+                    f"would make the classes it relates instances of {_shown(o)}",
+                    f"write {compact_iri(instead.value)} {_shown(o)} instead: it names the expected class "
+                    "(or its subclasses) without entailments",
+                )
             )
+        else:
+            errors.append(
+                InputError(
+                    where,
+                    f"{kind} {_short(s.value)} has {compact_iri(p.value)} {_shown(o)}: the build reads "
+                    f"the domain and range of {_a(kind)} from rdfs:domain and rdfs:range",
+                    f"write {compact_iri(instead.value)} {_shown(o)} instead (schema:domainIncludes and "
+                    "schema:rangeIncludes are for annotation properties)",
+                )
+            )
+    for (iri, which), found in sorted(values.items(), key=lambda item: (item[0][0], item[0][1].value)):
+        if len(found) > 1:
+            name = compact_iri(which.value)
+            errors.append(
+                InputError(
+                    Location(shown, lines.get(iri)),
+                    f"{_short(iri)} has {len(found)} {name} values ({', '.join(_short(c) for c in sorted(found))}); "
+                    "the build checks facts against one",
+                    f"for either class, use a common superclass as the {name}; for both, a class below both",
+                )
+            )
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _shown(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as an error names it: carnk: names short, other IRIs with the project's prefixes."""
+    if isinstance(node, ox.NamedNode):
+        return _short(node.value) if node.value.startswith(BASE) else compact_iri(node.value)
+    if isinstance(node, ox.BlankNode):
+        return "[ ... ]"  # a class expression; its generated label would mean nothing to the editor
+    return str(node)
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _triple_line(
+    text: list[str],
+    lines: dict[str, int],
+    subject: ox.NamedNode,
+    predicate: ox.NamedNode,
+    obj: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+    prefixes: dict[str, str],
+) -> int | None:
+    """The line of the triple ``subject predicate obj`` in the Turtle ``text``, as near as the text shows it.
+
+    No RDF parser at hand reports positions, so the text is searched: a statement written on
+    one line (``carnk:x rdfs:domain carnk:C .``) anywhere, else ``predicate obj`` from the
+    subject's block on, else the predicate from there, else the block itself.
+    """
+    pred = _spelled(predicate.value, prefixes)
+    what = _spelled(obj.value, prefixes) if isinstance(obj, ox.NamedNode) else None
+    if what is not None:
+        whole = re.compile(rf"^\s*{_spelled(subject.value, prefixes)}\s+{pred}\s+{what}{_END}")
+        found = next((n for n, line in enumerate(text, 1) if whole.search(line)), None)
+        if found is not None:
+            return found
+        pair = re.compile(rf"(?<![\w:/#<-]){pred}\s+{what}{_END}")
+        start = lines.get(subject.value, 1)
+        found = next((n for n in range(start, len(text) + 1) if pair.search(text[n - 1])), None)
+        if found is not None:
+            return found
+    alone = re.compile(rf"(?<![\w:/#<-]){pred}{_END}")
+    start = lines.get(subject.value, 1)
+    return next((n for n in range(start, len(text) + 1) if alone.search(text[n - 1])), lines.get(subject.value))
+
+
+#: Where a term written in Turtle ends: not before a name character (a local name may hold a dot
+#: between name characters, never at its end).
+_END = r"(?![\w-]|\.[\w-])"
+
+
+def _spelled(iri: str, prefixes: dict[str, str]) -> str:
+    """A regex for ``iri`` written in full or with any of the file's prefixes that abbreviate it."""
+    forms = [f"<{iri}>"] + [
+        f"{prefix}:{iri[len(namespace) :]}" for prefix, namespace in prefixes.items() if iri.startswith(namespace)
+    ]
+    return "(?:" + "|".join(re.escape(form) for form in forms) + ")"
 
 
 #: How deeply blank nodes may nest in the ontology. A class expression inside another takes two
@@ -545,7 +679,10 @@ def _shown_value(value: str) -> str:
 
 
 #: How a name used as a predicate, or as a class or value, is declared (the hints facts give too).
-_DECLARE_PROPERTY = "declare it in ontology/carnk.ttl as an owl:AnnotationProperty with its rdfs:domain and rdfs:range"
+DECLARE_PROPERTY = (
+    "declare it in ontology/carnk.ttl as an owl:AnnotationProperty with its schema:domainIncludes "
+    "and schema:rangeIncludes"
+)
 _DECLARE_TERM = "declare it with: carnk-ld add-term {name} --parent PARENT_CLASS (or --type CLASS for a value)"
 
 
@@ -571,7 +708,7 @@ def _check_declared(
                 continue
             seen.add(node.value)
             close = did_you_mean(local, locals_)
-            how = _DECLARE_PROPERTY if role == "predicate" else _DECLARE_TERM.format(name=local or "NAME")
+            how = DECLARE_PROPERTY if role == "predicate" else _DECLARE_TERM.format(name=local or "NAME")
             line, column = _use_position(text, lines, t.subject, node.value)
             article = "an" if role == "object" else "a"
             errors.append(

@@ -3,10 +3,10 @@
 A suggestion relates two mentions of one segment (:mod:`carnk_ld.annotate`), the first as subject
 and the second as object, by the predicate that fits them best:
 
-- the predicate's ``rdfs:domain`` must hold the subject and its ``rdfs:range`` the object, as the
-  facts reader checks (a class or a subclass of it, or a named individual of it); ``is_a`` fits
-  two classes the ontology already says are subclass and superclass, when the text between them
-  says so ("is a", "form of");
+- the predicate's ``schema:domainIncludes`` must hold the subject and its ``schema:rangeIncludes``
+  the object, as the facts reader checks (a class or a subclass of it, or a named individual of
+  it); ``is_a`` fits two classes the ontology already says are subclass and superclass, when the
+  text between them says so ("is a", "form of");
 - among those, a predicate whose label or synonym is written between the two mentions ("carries
   a risk of" for ``hasToxicityRisk``) ranks first, then the one with the narrowest domain and
   range (a predicate for any thing fits every pair, and suggests nothing unless its words are

@@ -42,6 +42,7 @@ VOID = Namespace(PREFIXES["void"])
 DCAT = Namespace(PREFIXES["dcat"])
 CITO = Namespace(PREFIXES["cito"])
 BIBO = Namespace(PREFIXES["bibo"])
+SCHEMA = Namespace(PREFIXES["schema"])
 
 #: IAO:0000115, the OBO "definition" annotation property.
 DEFINITION = OBO.IAO_0000115

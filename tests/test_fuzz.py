@@ -159,7 +159,7 @@ carnk:FuzzTherapy a owl:Class ; rdfs:label "fuzz therapy"@en ; obo:IAO_0000115 "
 carnk:FuzzChallenge a owl:Class ; rdfs:label "fuzz challenge"@en ; obo:IAO_0000115 "A problem."@en .
 carnk:fuzzHasChallenge a owl:AnnotationProperty ; rdfs:label "fuzz has challenge"@en ;
     obo:IAO_0000115 "A therapy faces a challenge."@en ;
-    rdfs:domain carnk:FuzzTherapy ; rdfs:range carnk:FuzzChallenge .
+    schema:domainIncludes carnk:FuzzTherapy ; schema:rangeIncludes carnk:FuzzChallenge .
 """
 MINI_ONTOLOGY = (
     """\
@@ -168,6 +168,7 @@ MINI_ONTOLOGY = (
 @prefix obo: <http://purl.obolibrary.org/obo/> .
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix schema: <http://schema.org/> .
 
 <https://w3id.org/carnk/ontology> a owl:Ontology ;
     owl:versionIRI <https://w3id.org/carnk/releases/0.1.0/ontology.owl> ;

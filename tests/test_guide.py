@@ -22,8 +22,8 @@ NEW_PROPERTY = """
 carnk:testPrefersRoute a owl:AnnotationProperty ;
     rdfs:label "test prefers route"@en ;
     obo:IAO_0000115 "Relates a therapy to the route a test document says it is best given by."@en ;
-    rdfs:domain carnk:TherapeuticIntervention ;
-    rdfs:range carnk:RouteOfAdministration .
+    schema:domainIncludes carnk:TherapeuticIntervention ;
+    schema:rangeIncludes carnk:RouteOfAdministration .
 """
 #: A key no section has, and far from every key, so the reader lists the allowed keys instead of guessing.
 UNKNOWN = "zzzzz"

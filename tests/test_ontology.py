@@ -21,6 +21,7 @@ CARNK = rdflib.Namespace("https://w3id.org/carnk/")
 IAO_DEFINITION = rdflib.URIRef("http://purl.obolibrary.org/obo/IAO_0000115")
 EXACT = rdflib.URIRef("http://www.geneontology.org/formats/oboInOwl#hasExactSynonym")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+SCHEMA = rdflib.Namespace("http://schema.org/")
 #: Keys of a facts file whose values are ontology classes.
 TERM_KEYS = (
     "subject",
@@ -110,11 +111,18 @@ def test_synonyms_are_trimmed_and_no_spelling_names_two_classes(onto: rdflib.Gra
 
 
 def test_properties_have_domain_and_range(onto: rdflib.Graph) -> None:
-    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty):
+    """Object and datatype properties by RDFS; annotation properties, which relate classes, by schema.org."""
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
         for prop in onto.subjects(RDF.type, kind):
             if str(prop).startswith(str(CARNK)):
                 assert onto.value(prop, RDFS.domain) is not None, prop
                 assert onto.value(prop, RDFS.range) is not None, prop
+    for prop in onto.subjects(RDF.type, OWL.AnnotationProperty):
+        if str(prop).startswith(str(CARNK)):
+            assert onto.value(prop, SCHEMA.domainIncludes) is not None, prop
+            assert onto.value(prop, SCHEMA.rangeIncludes) is not None, prop
+            assert onto.value(prop, RDFS.domain) is None, prop
+            assert onto.value(prop, RDFS.range) is None, prop
 
 
 def test_labels_are_unique(onto: rdflib.Graph) -> None:

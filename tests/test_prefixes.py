@@ -255,5 +255,5 @@ def test_a_qc_check_that_rebinds_a_release_prefix_is_refused_at_its_line(tmp_pat
         qc.load_checks(tmp_path, display_dir=Path("queries/checks"))
     assert str(caught.value).startswith(f"queries/checks/missing-label-violation.rq:{line}: error: prefix rdfs: is")
     # Another name for a release namespace reads the same IRIs: the loader lets it be.
-    edit(check, rdfs.replace("#>", ">"), rdfs.replace("rdfs:", "schema:") + "\n" + rdfs)
+    edit(check, rdfs.replace("#>", ">"), rdfs.replace("rdfs:", "rdfschema:") + "\n" + rdfs)
     assert len(qc.load_checks(tmp_path)) == len(list(tmp_path.glob("*.rq")))

@@ -20,6 +20,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 DEF = "http://purl.obolibrary.org/obo/IAO_0000115"
 EXACT = "http://www.geneontology.org/formats/oboInOwl#hasExactSynonym"
+SCHEMA = "http://schema.org/"
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ CASES: dict[str, tuple[Edit, str]] = {
     "duplicate-label-synonym": (plus(t(C + "TCell", EXACT, en("NK cell"))), C + "NKCell"),
     "ontology-metadata": (without(C + "ontology", "http://purl.org/dc/terms/license"), C + "ontology"),
     "deprecated-reference": (plus(t(C + "NKCell", OWL + "deprecated", TRUE)), C + "CARNKCell"),
-    "property-domain-range": (without(C + "targets", RDFS + "range"), C + "targets"),
+    "property-domain-range": (without(C + "targets", SCHEMA + "rangeIncludes"), C + "targets"),
     "undeclared-term": (plus(t(C + "CARNKCell", C + "derivedFrom", C + "Spleen"), graph="facts"), C + "Spleen"),
     "missing-superclass": (plus(*NEW_CLASS), C + "Orphan"),
     "missing-synonym": (plus(*NEW_CLASS), C + "Orphan"),
@@ -106,6 +107,35 @@ def test_each_check_finds_its_violation(base, checks, rule: str) -> None:
     assert any(f.entity == entity for f in hits), [f.render() for f in hits]
     clean = run_checks(checks, dataset_store(kg), ontology)
     assert not any(f.rule == rule and f.entity == entity for f in clean)
+
+
+def swap(s: str, old: str, new: str) -> Edit:
+    """The ontology with ``s``'s values of ``old`` given with ``new`` instead."""
+
+    def run(kg: KnowledgeGraph) -> KnowledgeGraph:
+        moved = [x for x in kg.ontology if x.subject.value == s and x.predicate.value == old]
+        assert moved
+        kept = [x for x in kg.ontology if x not in moved]
+        return replace(kg, ontology=[*kept, *(ox.Triple(x.subject, ox.NamedNode(new), x.object) for x in moved)])
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("edit", "entity", "missing"),
+    [
+        (swap(C + "targets", SCHEMA + "rangeIncludes", RDFS + "range"), C + "targets", SCHEMA + "rangeIncludes"),
+        (swap(C + "targets", SCHEMA + "domainIncludes", RDFS + "domain"), C + "targets", SCHEMA + "domainIncludes"),
+        (swap(C + "phase", RDFS + "range", SCHEMA + "rangeIncludes"), C + "phase", RDFS + "range"),
+        (without(C + "sha256", RDFS + "domain"), C + "sha256", RDFS + "domain"),
+    ],
+    ids=["annotation-rdfs-range", "annotation-rdfs-domain", "object-range-includes", "datatype-no-domain"],
+)
+def test_domain_and_range_are_read_from_the_pair_of_the_property_kind(base, checks, edit, entity, missing) -> None:
+    """Annotation properties need schema.org's pair (rdfs:domain and rdfs:range do not count); the others RDFS's."""
+    kg, ontology = base
+    hits = [f for f in run_checks(checks, dataset_store(edit(kg)), ontology) if f.rule == "property-domain-range"]
+    assert [(f.entity, f.property) for f in hits] == [(entity, missing)], [f.render() for f in hits]
 
 
 @pytest.mark.parametrize(
