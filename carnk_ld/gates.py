@@ -137,36 +137,55 @@ def reason_gate(
     ontology_digest: str,
     kg_ontology: list[ox.Triple],
     parts: list[DocumentPart],
+    classes: Hierarchy,
     cache: Cache,
     java: str | None,
 ) -> Hierarchy:
-    """HermiT on the ontology plus one individual per class set; on a problem, on every individual."""
+    """The documents' individuals against the classified ontology (``classes``); its hierarchy is the answer.
+
+    The individuals carry class assertions only (see :func:`carnk_ld.reason.reasoner_input`). One
+    whose classes have a most specific member, below all the others, is in a class the
+    classification found satisfiable, so it cannot make the ontology inconsistent; HermiT runs
+    on the ontology plus one individual per other set of classes, if there is one. On a
+    problem, it runs again on every individual, to name them.
+    """
     least: dict[frozenset[str], str] = {}
     for part in parts:
-        for classes, individual in part.conjunctions.items():
-            best = least.get(classes)
+        for conjunction, individual in part.conjunctions.items():
+            if _most_specific(conjunction, classes):
+                continue
+            best = least.get(conjunction)
             if best is None or f"<{individual}>" < f"<{best}>":
-                least[classes] = individual
+                least[conjunction] = individual
+    if not least:
+        return classes
     conjunctions = ("\t".join(sorted(c)) for c in sorted(least, key=sorted))
     key = digest(cache.fingerprint, "reason", ontology_digest, *conjunctions)
-    found = cache.get("reason", key)
-    if isinstance(found, Hierarchy):
-        return found
+    if isinstance(cache.get("reason", key), Hierarchy):
+        return classes
     rdf_type = ox.NamedNode(RDF_TYPE)
     typed = [
         ox.Triple(ox.NamedNode(individual), rdf_type, ox.NamedNode(c))
-        for classes, individual in sorted(least.items(), key=lambda kv: kv[1])
-        for c in sorted(classes)
+        for conjunction, individual in sorted(least.items(), key=lambda kv: kv[1])
+        for c in sorted(conjunction)
     ]
     try:
-        hierarchy = reason(ontology, [*kg_ontology, *typed], java=java)
+        checked = reason(ontology, [*kg_ontology, *typed], java=java)
     except QualityGateFailed:
         # Explain the problem with every individual that has it, not only the representatives.
         everything = [q.triple for part in parts for q in part.quads()]
         reason(ontology, reasoner_input(kg_ontology, everything), java=java)
         raise
-    cache.put("reason", key, hierarchy)
-    return hierarchy
+    cache.put("reason", key, checked)
+    return classes
+
+
+def _most_specific(conjunction: frozenset[str], classes: Hierarchy) -> bool:
+    """Whether one class of ``conjunction`` lies below all the others in the classification."""
+    return any(
+        c in classes.inferred_all and all(o == c or o in classes.inferred_all[c] for o in conjunction)
+        for c in conjunction
+    )
 
 
 # -- SPARQL over shards ---------------------------------------------------------------

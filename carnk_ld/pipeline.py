@@ -408,7 +408,9 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
         counts["triples"] = distinct
     sources = Sources(parts, ontology_sources(ontology, mappings))
     with progress.stage("reason") as counts:
-        hierarchy = reason_gate(ontology, inputs.ontology_digest, kg_ontology, parts, cache, options.java)
+        hierarchy = reason_gate(
+            ontology, inputs.ontology_digest, kg_ontology, parts, inputs.classes, cache, options.java
+        )
         counts["classes"] = len(hierarchy.inferred_all)
     service = QueryService(glob, parts, cache, pool)
     include_qc(rules.checks, service)

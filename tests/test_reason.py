@@ -7,16 +7,20 @@ subclass cycle and owl:imports are cases of tests/bad_inputs/.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
+from carnk_ld import gates
+from carnk_ld.cache import Cache
 from carnk_ld.documents import read_document
-from carnk_ld.errors import InputError
+from carnk_ld.errors import InputError, QualityGateFailed
 from carnk_ld.facts import load_facts
 from carnk_ld.ontology import find_subclass_cycle, load_ontology
+from carnk_ld.pipeline import cached_types
 from carnk_ld.reason import classify, find_java, reason
 from tests.conftest import line_of, run_process
 
@@ -236,3 +240,37 @@ def test_an_owlready2_failure_names_the_gate_and_file_without_a_traceback(
     assert info.value.exit_code == 2
     assert info.value.render().startswith(f"{ONTOLOGY}: error: reasoning gate: ")
     assert "ValueError: invalid literal for int() with base 10: 'ten'" in info.value.message
+
+
+def test_the_data_gate_runs_hermit_only_for_class_sets_without_a_most_specific_class(
+    sample_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An individual in one class, or in classes one of which is below the others, needs no second run."""
+    ontology = load_ontology(with_definitions(sample_corpus))
+    classes = reason(ontology, ontology.triples)
+    runs: list[int] = []
+
+    def counted(onto, triples, *, java=None):
+        runs.append(len(triples))
+        return reason(onto, triples, java=java)
+
+    monkeypatch.setattr(gates, "reason", counted)
+    kg = "https://w3id.org/carnk/kg/doc/t/"
+
+    def gate(*conjunctions: frozenset[str]) -> object:
+        types = [
+            ox.Quad(ox.NamedNode(f"{kg}{i}"), ox.NamedNode(str(RDF.type)), ox.NamedNode(c))
+            for i, conjunction in enumerate(conjunctions)
+            for c in sorted(conjunction)
+        ]
+        part = SimpleNamespace(conjunctions={c: f"{kg}{i}" for i, c in enumerate(conjunctions)}, quads=lambda: types)
+        cache = Cache(tmp_path / f"cache-{len(runs)}-{len(conjunctions)}", types=cached_types())
+        return gates.reason_gate(ontology, "digest", ontology.triples, [part], classes, cache, None)
+
+    chain = frozenset({C + "FxCARNKProduct", C + "FxNKCellTherapy", C + "FxTherapy"})  # defined below both
+    assert gate(frozenset({C + "FxCell"}), chain) is classes and runs == []
+    unrelated = frozenset({C + "FxReceptor", C + "FxTherapy"})
+    assert gate(chain, unrelated) is classes and len(runs) == 1
+    disjoint = frozenset({C + "FxCell", C + "FxTherapy"})
+    with pytest.raises(QualityGateFailed, match="inconsistent"):
+        gate(disjoint)
