@@ -173,8 +173,8 @@ FACTS_SCHEMA: dict[str, Section] = {
             ),
             _req(
                 "predicate",
-                "a carnk: annotation property (see Predicates), or `is_a` for evidence of a subclass axiom the "
-                "ontology states",
+                "a carnk: annotation property (see Predicates), or `is_a` for evidence of a subclass relation "
+                "the ontology states or entails",
                 term=TermRule(("annotation property",)),
             ),
             _req(

@@ -161,9 +161,11 @@ class _Writer:
         self.out(
             "### `is_a`",
             "",
-            "Evidence for a subclass axiom (`rdfs:subClassOf`) that the ontology already states between the "
-            "subject and the object, both classes. The statement is published with its evidence, never as a "
-            "plain triple: the ontology's axiom is that triple.",
+            "Evidence for a subclass relation (`rdfs:subClassOf`) between the subject and the object, both "
+            "classes, that the ontology states or entails through its logical definitions (the reasoner "
+            "decides). A negated or merely possible `is_a` claim needs no such axiom and never becomes one. The "
+            "statement is published with its evidence, never as a plain triple: the ontology's axiom, or the "
+            "inferred edge the release marks `oboInOwl:is_inferred`, is that triple.",
             "",
         )
         self.example(IS_A)

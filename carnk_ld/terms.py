@@ -439,9 +439,9 @@ def vocabulary(ontology: Ontology, factsets: list[FactSet], keys: dict[str, KeyE
         Entry(
             "predicate",
             "is_a",
-            "evidence for a subclass axiom the ontology states",
+            "evidence for a subclass relation the ontology states or entails",
             "a class",
-            "a class the ontology says the subject is a subclass of",
+            "a class the ontology says or entails the subject is a subclass of",
             example(IS_A),
         )
     ]
