@@ -63,14 +63,16 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
 from carnk_ld.constants import RELEASE_FILE
+
+T = TypeVar("T")
 
 #: Bump when the file format or the layout of cached values changes (it is part of every key).
 CACHE_FORMAT = 2
@@ -428,6 +430,15 @@ class Cache:
         with contextlib.suppress(OSError):  # damaged or from another format: make room for the recomputed value
             path.unlink()
         return None
+
+    def memo(self, kind: str, key: str, wanted: type[T], compute: Callable[[], T]) -> T:
+        """The value kept under (kind, key) if it is a ``wanted``, else ``compute()``, kept for next time."""
+        found = self.get(kind, key)
+        if isinstance(found, wanted):
+            return found
+        value = compute()
+        self.put(kind, key, value)
+        return value
 
     def put(self, kind: str, key: str, value: object) -> None:
         """Keep ``value`` under (kind, key); TypeError when it holds a type the format does not have."""

@@ -124,12 +124,7 @@ def classify_gate(
     therapy because its cells are NK cells).
     """
     key = digest(cache.fingerprint, "classify", ontology_digest)
-    found = cache.get("classify", key)
-    if isinstance(found, Hierarchy):
-        return found
-    hierarchy = reason(ontology, kg_ontology, java=java)
-    cache.put("classify", key, hierarchy)
-    return hierarchy
+    return cache.memo("classify", key, Hierarchy, lambda: reason(ontology, kg_ontology, java=java))
 
 
 def reason_gate(

@@ -257,12 +257,7 @@ def _mappings(root: Path, ontology: Ontology, ontology_digest: str, cache: Cache
         key = digest(cache.fingerprint, "mappings", ontology_digest, file_digest(root, shown))
     except InputError:
         return load_mappings(path, ontology, display_path=shown)  # reports a missing file in its own words
-    found = cache.get("mappings", key)
-    if isinstance(found, MappingSet):
-        return found
-    mapping_set = load_mappings(path, ontology, display_path=shown)
-    cache.put("mappings", key, mapping_set)
-    return mapping_set
+    return cache.memo("mappings", key, MappingSet, lambda: load_mappings(path, ontology, display_path=shown))
 
 
 def _errors(errors: list[InputError]) -> CarnkError:
