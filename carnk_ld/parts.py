@@ -282,7 +282,8 @@ def part_from_graphs(
     ]
     jsonld: dict[str, list[tuple[str, str, str]]] = {}
     for name, triples in sorted(graphs.items()):
-        nodes = list(jsonld_nodes(sort_triples(t for t in triples if is_own[t.subject])))
+        in_graph = set(triples)
+        nodes = list(jsonld_nodes([t for t in own_sorted if t in in_graph]))  # sorted already: filtered, not sorted
         runs = _runs([kind_of_iri(_iri(subject)) for subject, _ in nodes])
         texts = [nested_node(text) for _, text in nodes]
         if nodes:
