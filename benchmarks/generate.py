@@ -852,8 +852,10 @@ def base_triples(root: Path) -> int:
     graphs = {GRAPH_ONTOLOGY: canonical_ontology(ontology), GRAPH_MAPPINGS: mapping_graph(mapping_set)}
     counts = {GRAPH_ONTOLOGY: len(graphs[GRAPH_ONTOLOGY]), GRAPH_FACTS: 0, GRAPH_PROVENANCE: 0}
     counts[GRAPH_MAPPINGS] = len(graphs[GRAPH_MAPPINGS])
-    counts[GRAPH_METADATA] = 0
-    graphs[GRAPH_METADATA] = metadata_graph(ontology, counts, mapping_set)
+    outside = {t for triples in graphs.values() for t in triples}
+    graphs[GRAPH_METADATA] = metadata_graph(
+        ontology, counts, mapping_set, distinct=len(outside), elsewhere=outside.__contains__
+    )
     return len({t for triples in graphs.values() for t in triples})
 
 

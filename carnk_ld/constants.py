@@ -23,7 +23,7 @@ RELEASE_FILE = Path(__file__).resolve().parent / "release.ttl"
 
 #: Prefix names the code builds IRIs from; a release file without one of them is refused.
 REQUIRED_PREFIXES = tuple(
-    "carnk kg dcterms oa obo oboInOwl owl prov rdf rdfs schema skos sssom semapv void dcat xsd".split()
+    "carnk kg dcterms oa obo oboInOwl owl prov rdf rdfs schema skos sssom semapv void dcat spdx xsd".split()
 )
 
 #: A prefix declaration as the release file writes it: ``PREFIX name: <namespace>``, one a line.

@@ -21,6 +21,7 @@ from carnk_ld.constants import (
     GRAPH_METADATA,
     ONTOLOGY_IRI,
 )
+from carnk_ld.distributions import distribution_triples
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
 from carnk_ld.facts import TRIAL_IRI, Fact, FactSet, Quantity, Study
@@ -224,9 +225,28 @@ def mapping_graph(mapping_set: MappingSet) -> list[ox.Triple]:
     return sort_triples(set(mapping_triples(mapping_set)))
 
 
-def metadata_graph(ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None) -> list[ox.Triple]:
-    """The metadata named graph, from the triple count of every other graph."""
-    return sort_triples(set(_dataset_description(ontology, counts, mapping_set)))
+def metadata_graph(
+    ontology: Ontology,
+    counts: dict[str, int],
+    mapping_set: MappingSet | None,
+    *,
+    distinct: int,
+    elsewhere: Callable[[ox.Triple], bool],
+) -> list[ox.Triple]:
+    """The metadata named graph: the dataset, its graphs (itself included), linksets and distributions.
+
+    ``counts`` are the triples of every other named graph, ``distinct`` the distinct triples
+    of their union and ``elsewhere`` whether a triple is in one of them. The graph states its
+    own size and the dataset's total, which it is part of; how many triples it has does not
+    depend on those two numbers, so it is described once with placeholders to count itself.
+    """
+    others = {name: count for name, count in counts.items() if name != GRAPH_METADATA}
+    draft = set(_dataset_description(ontology, others, mapping_set, own=0, total=0))
+    total = distinct + sum(1 for t in draft if not elsewhere(t))
+    final = set(_dataset_description(ontology, others, mapping_set, own=len(draft), total=total))
+    if len(final) != len(draft):  # pragma: no cover - a count that changed the description's shape
+        raise RuntimeError("the metadata graph's size depends on the counts it states")
+    return sort_triples(final)
 
 
 class _OrderedSet(dict):
@@ -236,21 +256,37 @@ class _OrderedSet(dict):
         self[item] = None
 
 
-def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None) -> list[ox.Triple]:
-    """VoID and DCAT description of the release: its graphs with triple counts and its linksets.
+def _dataset_description(
+    ontology: Ontology, counts: dict[str, int], mapping_set: MappingSet | None, *, own: int, total: int
+) -> list[ox.Triple]:
+    """VoID and DCAT description of the release: its graphs with triple counts, linksets and distributions.
 
-    What the dataset is (types, title, vocabulary) comes from the package's release file; its
-    licence and version from the ontology header, which states them once for the whole release.
+    What the dataset is (types, title, description, the ontology it conforms to) comes from
+    the package's release file; its licence, version, dates and publisher from the ontology
+    header, which states them once for the whole release: the dataset was first issued when
+    the ontology was created (``dcterms:created``) and last modified when this release was
+    issued (``dcterms:issued``), the date of every file of the release. The publisher is the
+    header's ``dcterms:publisher``, else each creator the ontology types ``prov:Organization``.
     """
     dataset = N(DATASET)
     header = N(ONTOLOGY_IRI)
+
+    def values(predicate: ox.NamedNode) -> list[Any]:
+        return sorted((t.object for t in ontology.triples if t.subject == header and t.predicate == predicate), key=str)
+
+    licences = values(DCTERMS.license)
+    created, issued, creators = values(DCTERMS.created), values(DCTERMS.issued), values(DCTERMS.creator)
+    organisations = {t.subject for t in ontology.triples if t.predicate == RDF.type and t.object == PROV.Organization}
+    publishers = values(DCTERMS.publisher) or [c for c in creators if c in organisations]
     triples = list(DATASET_DESCRIPTION)
-    licences = [t.object for t in ontology.triples if t.subject == header and t.predicate == DCTERMS.license]
     triples += [ox.Triple(dataset, DCTERMS.license, licence) for licence in licences]
+    triples += [ox.Triple(dataset, DCTERMS.creator, creator) for creator in creators]
+    triples += [ox.Triple(dataset, DCTERMS.publisher, publisher) for publisher in publishers]
+    triples += [ox.Triple(dataset, DCTERMS.issued, date) for date in created]
+    triples += [ox.Triple(dataset, DCTERMS.modified, date) for date in issued]
     triples.append(ox.Triple(dataset, DCAT.version, _str(ontology.version_info)))
-    for name, count in counts.items():
-        if name == GRAPH_METADATA:
-            continue
+    triples.append(ox.Triple(dataset, VOID.triples, _int(total, XSD.integer)))
+    for name, count in sorted({**counts, GRAPH_METADATA: own}.items()):
         subset = N(name)
         triples += [
             ox.Triple(dataset, VOID.subset, subset),
@@ -259,6 +295,7 @@ def _dataset_description(ontology: Ontology, counts: dict[str, int], mapping_set
         ]
     if mapping_set is not None:
         triples += linkset_triples(mapping_set, dataset)
+    triples += distribution_triples(dataset, ontology.version_info, licences, issued)
     return triples
 
 

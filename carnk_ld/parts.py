@@ -32,9 +32,11 @@ from carnk_ld.facts import FactSet, load_facts
 from carnk_ld.graph import document_graph, sort_triples
 from carnk_ld.ontology import Ontology
 from carnk_ld.serialise import (
+    NODE_SEPARATOR,
     Sections,
     graph_ntriples,
     jsonld_nodes,
+    nested_node,
     nquads_of,
     sections_of,
     sorted_lines,
@@ -126,8 +128,10 @@ class DocumentPart:
     own_triples: int  # distinct triples whose subject is the document's own
     own_counts: dict[str, int]  # per graph: distinct triples with an own subject
     shared: dict[str, tuple[ox.Triple, ...]]  # per graph: triples about nodes outside the document
-    jsonld: list[tuple[str, str, str]]  # per kind of own subject: first and last subject (N-Triples form), nodes
-    turtle: list[bytes]  # the Turtle blocks of the subjects of each ``jsonld`` section, same order
+    # per graph, per kind of own subject: first and last subject (N-Triples form), the JSON-LD
+    # nodes as they stand in the graph's @graph (see serialise.nested_node)
+    jsonld: dict[str, list[tuple[str, str, str]]]
+    turtle: list[tuple[str, str, bytes]]  # per kind of own subject: first and last subject, Turtle blocks
     conjunctions: dict[frozenset[str], str]  # carnk: classes of an individual -> the least such individual
     local: str  # "" when the part refers to no other document's nodes and has no blank node, else why not
     shared_subject_predicates: frozenset[str]
@@ -268,18 +272,25 @@ def part_from_graphs(
         shared[name] = tuple(outside)
         own_counts[name] = len(set(triples)) - len(set(outside))
     own_sorted = sort_triples(t for t in everything if is_own[t.subject])
-    nodes = list(jsonld_nodes(own_sorted))
+    subjects = [t.subject for i, t in enumerate(own_sorted) if i == 0 or own_sorted[i - 1].subject != t.subject]
     blocks = turtle_blocks(own_sorted)
-    if len(blocks) != len(nodes):  # pragma: no cover - a change in Oxigraph's Turtle layout
-        raise RuntimeError(f"Turtle blocks of {doc_id} do not match its subjects ({len(blocks)} vs {len(nodes)})")
-    jsonld: list[tuple[str, str, str]] = []
-    turtle: list[bytes] = []
-    start = 0
-    for end in range(1, len(nodes) + 1):
-        if end == len(nodes) or kind_of_iri(nodes[end][0].value) != kind_of_iri(nodes[start][0].value):
-            jsonld.append((str(nodes[start][0]), str(nodes[end - 1][0]), ",\n  ".join(t for _, t in nodes[start:end])))
-            turtle.append(b"".join(blocks[start:end]))
-            start = end
+    if len(blocks) != len(subjects):  # pragma: no cover - a change in Oxigraph's Turtle layout
+        raise RuntimeError(f"Turtle blocks of {doc_id} do not match its subjects ({len(blocks)} vs {len(subjects)})")
+    turtle = [
+        (str(subjects[start]), str(subjects[end - 1]), b"".join(blocks[start:end]))
+        for start, end in _runs([kind_of_iri(_iri(subject)) for subject in subjects])
+    ]
+    jsonld: dict[str, list[tuple[str, str, str]]] = {}
+    for name, triples in sorted(graphs.items()):
+        in_graph = set(triples)
+        nodes = list(jsonld_nodes([t for t in own_sorted if t in in_graph]))  # sorted already: filtered, not sorted
+        runs = _runs([kind_of_iri(_iri(subject)) for subject, _ in nodes])
+        texts = [nested_node(text) for _, text in nodes]
+        if nodes:
+            jsonld[name] = [
+                (str(nodes[start][0]), str(nodes[end - 1][0]), NODE_SEPARATOR.join(texts[start:end]))
+                for start, end in runs
+            ]
     conjunctions: dict[frozenset[str], str] = {}
     types: dict[ox.NamedNode, set[str]] = {}
     for t in everything:
@@ -317,6 +328,22 @@ def part_from_graphs(
         literals=frozenset(literals),
         graph_digests={name: digest(data) for name, data in sorted(per_graph.items())},
     )
+
+
+def _iri(term: object) -> str:
+    """The IRI of a named node; "" for any other term (a document's own subjects are named nodes)."""
+    return term.value if isinstance(term, ox.NamedNode) else ""
+
+
+def _runs(kinds: list[str | None]) -> list[tuple[int, int]]:
+    """The (start, end) of each run of equal kinds in ``kinds``."""
+    runs = []
+    start = 0
+    for end in range(1, len(kinds) + 1):
+        if end == len(kinds) or kinds[end] != kinds[start]:
+            runs.append((start, end))
+            start = end
+    return runs
 
 
 __all__ = [

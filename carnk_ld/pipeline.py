@@ -357,7 +357,7 @@ class Checked:
     mappings: MappingSet
     parts: list[DocumentPart]
     glob: Global
-    global_triples: list[ox.Triple]  # G plus the parts' triples about shared nodes: sorted, distinct
+    global_graphs: dict[str, list[ox.Triple]]  # per named graph, G plus the parts' triples about shared nodes
     counts: dict[str, int]  # triples per named graph
     distinct_triples: int
     validation: ValidationResult
@@ -393,13 +393,19 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
             GRAPH_PROVENANCE: sum(p.own_counts[GRAPH_PROVENANCE] for p in parts)
             + len(shared_by_graph[GRAPH_PROVENANCE]),
             GRAPH_MAPPINGS: len(graphs[GRAPH_MAPPINGS]),
-            GRAPH_METADATA: 0,
         }
-        graphs[GRAPH_METADATA] = metadata_graph(ontology, sizes, mappings)
+        # Every triple outside the parts' own subjects: the metadata graph counts the union's
+        # distinct triples, of which its own are part.
+        outside = set(released) | set(graphs[GRAPH_MAPPINGS])
+        outside |= shared_by_graph[GRAPH_FACTS] | shared_by_graph[GRAPH_PROVENANCE]
+        own = sum(p.own_triples for p in parts)
+        graphs[GRAPH_METADATA] = metadata_graph(
+            ontology, sizes, mappings, distinct=own + len(outside), elsewhere=outside.__contains__
+        )
         sizes[GRAPH_METADATA] = len(graphs[GRAPH_METADATA])
         glob = Global.of(graphs)
-        shared = sort_triples(set(glob.triples) | shared_by_graph[GRAPH_FACTS] | shared_by_graph[GRAPH_PROVENANCE])
-        distinct = sum(p.own_triples for p in parts) + len(shared)
+        distinct = own + len(outside | set(graphs[GRAPH_METADATA]))
+        global_graphs = {**graphs, **{name: sort_triples(triples) for name, triples in shared_by_graph.items()}}
         counts["triples"] = distinct
     sources = Sources(parts, ontology_sources(ontology, mappings))
     with progress.stage("reason") as counts:
@@ -431,7 +437,8 @@ def check(root: Path, options: BuildOptions, cache: Cache, pool: Workers, progre
     if errors:
         raise QualityGateFailed("\n".join(f.render() for f in errors) + f"\nontology QC: {len(errors)} ERROR findings")
     return Checked(
-        root, ontology, mappings, parts, glob, shared, sizes, distinct, result, hierarchy, rules.checks, findings, cache
+        root, ontology, mappings, parts, glob, global_graphs, sizes, distinct, result, hierarchy, rules.checks,
+        findings, cache,
     )
 
 
@@ -466,7 +473,7 @@ def release_files(checked: Checked) -> dict:
         checked.mappings,
         checked.ontology,
     )
-    return render_release(checked.parts, glob.nt, glob.nq, checked.global_triples, content)
+    return render_release(checked.parts, glob.nt, glob.nq, checked.global_graphs, content)
 
 
 def cached_types() -> dict[str, type]:

@@ -37,6 +37,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from carnk_ld.corpusfiles import read_input
@@ -426,8 +427,19 @@ def _acquire(path: Path, out: Path) -> int:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class AfterOthers:
+    """A release file rendered after every other (but ``SHA256SUMS``), from their sizes and digests.
+
+    ``render`` is given ``name -> (size in bytes, SHA-256 hex digest)`` of each file written
+    before it (``RELEASE.json`` included).
+    """
+
+    render: Callable[[dict[str, tuple[int, str]]], bytes]
+
+
 def publish_release(
-    files: dict[str, Callable[[], bytes | list[bytes]]],
+    files: dict[str, Callable[[], bytes | list[bytes]] | AfterOthers],
     out: Path,
     progress: Progress | None = None,
     checkpoint: Callable[[str], None] = lambda name: None,
@@ -452,12 +464,18 @@ def publish_release(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=parent))
     try:
         digests = {}
+        written: dict[str, tuple[int, str]] = {}
         progress = progress or Progress()
-        for index, name in enumerate(sorted(files)):
+        later = sorted(name for name, render in files.items() if isinstance(render, AfterOthers))
+        first = sorted(name for name in files if name not in later)
+        for index, name in enumerate(first + later):
             with progress.stage(f"write {name}") as counts:
-                data = files[name]()
+                render = files[name]
+                data = render.render(dict(written)) if isinstance(render, AfterOthers) else render()
                 digests[name] = _write_synced(staging / name, data)
-                counts["bytes"] = len(data) if isinstance(data, bytes) else sum(len(chunk) for chunk in data)
+                size = len(data) if isinstance(data, bytes) else sum(len(chunk) for chunk in data)
+                counts["bytes"] = size
+                written[name] = (size, digests[name])
                 del data
             if index == 0:
                 checkpoint("staging-written")
@@ -520,6 +538,7 @@ __all__ = [
     "RELEASE_FORMAT",
     "RELEASE_MARKER",
     "RELEASE_TOOL",
+    "AfterOthers",
     "BuildLocked",
     "FileState",
     "check_release",

@@ -12,22 +12,25 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
 from carnk_ld import qc
 from carnk_ld.conflicts import CONFLICTS_HEADER, Measure, conflict_rows
-from carnk_ld.constants import PREFIXES, VERSION
+from carnk_ld.constants import ONTOLOGY_IRI, PREFIXES, VERSION
+from carnk_ld.distributions import UNMEASURED, measured_triples
 from carnk_ld.graph import sort_triples
 from carnk_ld.mappings import MappingSet, coverage, render_sssom
 from carnk_ld.ontology import Ontology
 from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy, hierarchy_rows, inferred_triples
+from carnk_ld.release import AfterOthers
 from carnk_ld.validate import ValidationResult
 from carnk_ld.vocab import RDF, compact_iri
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
+Text = TypeVar("Text", str, bytes)
 _LANG_STRING = PREFIXES["rdf"] + "langString"
 
 
@@ -106,14 +109,18 @@ def to_rdfxml(triples: list[ox.Triple]) -> bytes:
 
 
 def jsonld_context() -> dict[str, object]:
-    """The published JSON-LD context: the project's prefixes, JSON-LD 1.1."""
-    context: dict[str, object] = {"@version": 1.1}
-    context.update(PREFIXES)
+    """The published JSON-LD context: the project's prefixes.
+
+    Nothing in it needs JSON-LD 1.1 (every namespace ends in ``/`` or ``#``, so 1.0 and 1.1
+    processors alike use each term as a prefix), so it declares no ``@version`` and JSON-LD
+    1.0 processors read the release too.
+    """
+    context: dict[str, object] = dict(PREFIXES)
     return {"@context": context}
 
 
 def to_jsonld(triples: list[ox.Triple], *, presorted: bool = False) -> bytes:
-    """Compacted JSON-LD 1.1 with the published context inlined (no remote context to fetch).
+    """Compacted JSON-LD of one graph with the published context inlined (no remote context to fetch).
 
     Produces exactly the bytes of ``json.dumps(document, indent=1, ensure_ascii=False)``
     (``tests/oracle.py``'s ``to_jsonld``, compared in tests), but streams: triples come
@@ -138,6 +145,43 @@ def jsonld_document(node_texts: Iterable[str]) -> bytes:
         out[-1] = ',\n "@graph": []'
     out.append("\n}\n" if first else "\n ]\n}\n")
     return "".join(out).encode("utf-8")
+
+
+#: What separates two node texts inside a named graph's ``@graph`` (``json.dumps(indent=1)``'s layout).
+NODE_SEPARATOR = ",\n    "
+
+
+def nested_node(text: str) -> str:
+    """A node text of :func:`jsonld_nodes` (laid out for a document's ``@graph``) as it stands in a named graph's.
+
+    Two levels deeper: every line but the first is indented by two more spaces. A node text
+    holds no line break but its layout's (JSON escapes those inside strings).
+    """
+    return text.replace("\n", "\n  ")
+
+
+def jsonld_dataset(graphs: Iterable[tuple[str, Iterable[str]]]) -> Iterator[bytes]:
+    """A JSON-LD document of named graphs, as chunks: one ``{"@id": graph, "@graph": [...]}`` per graph.
+
+    ``graphs`` are (graph IRI, its node texts from :func:`nested_node` in subject order), in
+    graph order; a graph without nodes is left out (an RDF dataset has no empty named graph).
+    The bytes are those of ``json.dumps(document, indent=1, ensure_ascii=False)`` and a line
+    break (``tests/oracle.py``), written one graph at a time.
+    """
+    head: list[str] = ['{\n "@context": ']
+    _dump_value(jsonld_context()["@context"], " ", head)
+    head.append(',\n "@graph": [')
+    yield "".join(head).encode("utf-8")
+    compact = _compactor()
+    first = True
+    for name, texts in graphs:
+        body = NODE_SEPARATOR.join(texts)
+        if not body:
+            continue
+        opening = "\n  {\n   \"@id\": " if first else ",\n  {\n   \"@id\": "
+        yield (opening + _encode(compact(name)) + ',\n   "@graph": [\n    ' + body + "\n   ]\n  }").encode("utf-8")
+        first = False
+    yield b"]\n}\n" if first else b"\n ]\n}\n"
 
 
 def jsonld_nodes(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, str]]:
@@ -328,7 +372,7 @@ class ReleaseContent:
     ontology: Ontology
 
 
-def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes]]:
+def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes] | AfterOthers]:
     """The release files made from the global graphs and the gates' results."""
 
     def inferred() -> bytes:
@@ -353,11 +397,21 @@ def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes]]:
         "mapping-coverage.tsv": lambda: to_tsv(
             MAPPING_COVERAGE_HEADER, mapping_coverage_rows(r.mapping_set, r.ontology)
         ),
-        "void.ttl": lambda: (
-            generated_header("Turtle: VoID/DCAT description of the release")
-            + serialize_bytes(sort_triples(r.metadata_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        ),
+        "void.ttl": AfterOthers(lambda written: void_ttl(r.metadata_graph, r.ontology.version_info, written)),
     }
+
+
+def void_ttl(metadata_graph: list[ox.Triple], version: str, written: dict[str, tuple[int, str]]) -> bytes:
+    """``void.ttl``: the metadata graph plus the byte size and SHA-256 of every release file it can give.
+
+    ``written`` holds ``name -> (size, digest)`` of the files written before it; files in
+    folders (none in this release format) are not distributions of their own.
+    """
+    measured = {name: facts for name, facts in written.items() if "/" not in name and name not in UNMEASURED}
+    triples = sort_triples(set(metadata_graph) | set(measured_triples(version, measured)))
+    return generated_header("Turtle: VoID/DCAT description of the release, with file sizes and digests") + (
+        serialize_bytes(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    )
 
 
 MAPPING_COVERAGE_HEADER = ("scope", "classes_exact", "classes_close_or_broad_only", "classes_linked_or_no_term")
@@ -446,8 +500,8 @@ class Shard(Protocol):
     doc_id: str
     nt: Sections
     nq: Sections
-    jsonld: list[tuple[str, str, str]]
-    turtle: list[bytes]
+    jsonld: dict[str, list[tuple[str, str, str]]]
+    turtle: list[tuple[str, str, bytes]]
     coverage_tsv: bytes
 
     @property
@@ -459,66 +513,87 @@ class _Measured(Protocol):
     def measures(self) -> tuple[tuple[str, ...], ...]: ...  # see carnk_ld.conflicts.Measure
 
 
+def is_ontology_header(triple: ox.Triple) -> bool:
+    """Whether a triple is the ontology's header (its subject is the ontology's IRI).
+
+    The one-graph dumps (``carnk.ttl``, ``carnk.nt``) are the knowledge graph, described by
+    ``kg:dataset``: they leave the header out, so that no OWL tool reads them as the ontology
+    with its IRI and versionIRI. The ontology's own graph and files keep it.
+    """
+    return triple.subject.value == ONTOLOGY_IRI if isinstance(triple.subject, ox.NamedNode) else False
+
+
+_HEADER_LINE = f"<{ONTOLOGY_IRI}> ".encode()
+
+
+def without_header_lines(sorted_ntriples: bytes) -> bytes:
+    """Sorted N-Triples lines without those of the ontology's header (see :func:`is_ontology_header`)."""
+    return b"".join(line + b"\n" for line in sorted_ntriples.split(b"\n") if line and not line.startswith(_HEADER_LINE))
+
+
+def _subject_key(subject: ox.NamedNode | ox.BlankNode) -> tuple[int, str]:
+    return (1 if isinstance(subject, ox.BlankNode) else 0, str(subject))
+
+
+def _in_subject_order(
+    owned: list[tuple[str, str, Text]], shared: list[tuple[ox.NamedNode | ox.BlankNode, Text]]
+) -> list[Text]:
+    """Shards' sections (first and last subject in N-Triples form, text) and shared subjects' texts, by subject.
+
+    Sections of one shard never interleave with another's or with a shared subject (checked).
+    """
+    items = [((0, first), (0, last), text) for first, last, text in owned]
+    items += [(_subject_key(subject), _subject_key(subject), text) for subject, text in shared]
+    items.sort(key=lambda item: item[0])
+    for before, after in itertools.pairwise(items):
+        if not before[1] < after[0]:  # pragma: no cover - shards own their subjects (checked when assembled)
+            raise RuntimeError(f"subjects of two release shards interleave at {after[0][1]}")
+    return [text for _, _, text in items]
+
+
 def render_release(
     shards: Sequence[Shard],
     global_nt: bytes,
     global_nq: bytes,
-    global_triples: list[ox.Triple],
+    global_graphs: dict[str, list[ox.Triple]],
     content: ReleaseContent,
-) -> dict[str, Callable[[], bytes | list[bytes]]]:
+) -> dict[str, Callable[[], bytes | list[bytes]] | AfterOthers]:
     """All release files as name -> a function rendering its bytes (or chunks), merged from shards.
 
-    Document shards hold their sorted N-Triples and N-Quads lines and the JSON-LD node and
-    Turtle block of each of their own subjects; ``global_triples`` (G plus the shards'
-    triples about shared nodes, sorted and distinct) are rendered here. Subjects never
+    Document shards hold their sorted N-Triples and N-Quads lines and, per kind of their own
+    subjects, the Turtle blocks and each graph's JSON-LD nodes; ``global_graphs`` (G plus the
+    shards' triples about shared nodes, per named graph) are rendered here. Subjects never
     repeat across those pieces (a shard's own nodes are its own), so merging by subject or
     by line gives the bytes of serialising the whole graph at once. Files are rendered one
     at a time while they are written, so a large release never holds every serialisation
-    in memory at once.
+    in memory at once. ``void.ttl`` is rendered last, from the other files' sizes and digests.
     """
     shards = sorted(shards, key=lambda shard: shard.doc_id)
-    shared_nodes = list(jsonld_nodes(global_triples))
 
-    order: list[tuple[tuple[int, str], tuple[int, str], int, int]] = []
+    def jsonld() -> list[bytes]:
+        def graph(name: str) -> list[str]:
+            shared = list(jsonld_nodes(sort_triples(global_graphs.get(name, []))))
+            owned = [section for shard in shards for section in shard.jsonld.get(name, [])]
+            return _in_subject_order(owned, [(subject, nested_node(text)) for subject, text in shared])
 
-    def ordered() -> list[tuple[tuple[int, str], tuple[int, str], int, int]]:
-        """(first subject, last subject, shard or -1 for shared nodes, section) in subject order, checked.
-
-        Computed once, for the JSON-LD and Turtle files alike.
-        """
-        if order:
-            return order
-        for index, shard in enumerate(shards):
-            for position, (first, last, _) in enumerate(shard.jsonld):
-                order.append(((0, first), (0, last), index, position))
-        for position, (subject, _) in enumerate(shared_nodes):
-            key = (1 if isinstance(subject, ox.BlankNode) else 0, str(subject))
-            order.append((key, key, -1, position))
-        order.sort()
-        for before, after in itertools.pairwise(order):
-            if not before[1] < after[0]:  # pragma: no cover - shards own their subjects (checked when assembled)
-                raise RuntimeError(f"subjects of two release shards interleave at {after[0][1]}")
-        return order
-
-    def jsonld() -> bytes:
-        texts = (
-            shared_nodes[position][1] if index < 0 else shards[index].jsonld[position][2]
-            for _, _, index, position in ordered()
-        )
-        return jsonld_document(texts)
+        names = sorted(set(global_graphs) | {name for shard in shards for name in shard.jsonld})
+        return list(jsonld_dataset((name, graph(name)) for name in names))
 
     def turtle() -> list[bytes]:
-        shared_blocks = turtle_blocks(global_triples)
-        chunks = [generated_header("Turtle: ontology, facts and provenance"), turtle_prefix_block()]
-        for _, _, index, position in ordered():
-            chunks.append(shared_blocks[position] if index < 0 else shards[index].turtle[position])
+        dump = sort_triples({t for triples in global_graphs.values() for t in triples if not is_ontology_header(t)})
+        shared = [t.subject for i, t in enumerate(dump) if i == 0 or dump[i - 1].subject != t.subject]
+        blocks = turtle_blocks(dump)
+        owned = [section for shard in shards for section in shard.turtle]
+        chunks = [generated_header("Turtle: ontology, facts and provenance")]
+        chunks.append(turtle_prefix_block())
+        chunks += _in_subject_order(owned, list(zip(shared, blocks, strict=True)))  # type: ignore[arg-type]
         return chunks
 
     def coverage_tsv() -> list[bytes]:
         return [("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8"), *(shard.coverage_tsv for shard in shards)]
 
     return {
-        "carnk.nt": lambda: merge_sections([shard.nt for shard in shards], global_nt),
+        "carnk.nt": lambda: merge_sections([shard.nt for shard in shards], without_header_lines(global_nt)),
         "carnk.nq": lambda: merge_sections([shard.nq for shard in shards], global_nq),
         "carnk.jsonld": jsonld,
         "carnk.ttl": turtle,

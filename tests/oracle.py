@@ -105,6 +105,26 @@ def to_jsonld(triples: list[ox.Triple]) -> bytes:
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def to_jsonld_dataset(graphs: dict[str, list[ox.Triple]]) -> bytes:
+    """Compacted JSON-LD of named graphs: one ``{"@id": graph, "@graph": [nodes]}`` per non-empty graph."""
+    from carnk_ld.serialise import jsonld_context
+
+    named = []
+    for name in sorted(graphs):
+        if graphs[name]:
+            document = json.loads(to_jsonld(graphs[name]))
+            named.append({"@id": compact_iri(name), "@graph": document["@graph"]})
+    document = {"@context": jsonld_context()["@context"], "@graph": named}
+    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def knowledge_graph_dump(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples of the one-graph dumps: all but the ontology header's (whose subject is the ontology IRI)."""
+    from carnk_ld.constants import ONTOLOGY_IRI
+
+    return [t for t in triples if t.subject != ox.NamedNode(ONTOLOGY_IRI)]
+
+
 def to_turtle(triples: list[ox.Triple]) -> bytes:
     """Readable Turtle with the project's prefixes."""
     from carnk_ld.serialise import generated_header as _header
@@ -182,7 +202,15 @@ def build_graph(
     kg.provenance = list(prov)
     if mapping_set is not None:
         kg.mappings = mapping_graph(mapping_set)
-    kg.metadata = metadata_graph(ontology, {name: len(graph) for name, graph in kg.graphs().items()}, mapping_set)
+    others = {name: graph for name, graph in kg.graphs().items() if name != GRAPH_METADATA}
+    union = {t for graph in others.values() for t in graph}
+    kg.metadata = metadata_graph(
+        ontology,
+        {name: len(set(graph)) for name, graph in others.items()},
+        mapping_set,
+        distinct=len(union),
+        elsewhere=union.__contains__,
+    )
     return kg
 
 
@@ -357,7 +385,7 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
     from carnk_ld.conflicts import CONFLICTS_HEADER
     from carnk_ld.constants import CHECKS_DIR, SHAPES_DIR
     from carnk_ld.reason import reason, reasoner_input
-    from carnk_ld.release import CHECKSUMS, RELEASE_MARKER
+    from carnk_ld.release import CHECKSUMS, RELEASE_MARKER, AfterOthers
     from carnk_ld.serialise import COVERAGE_HEADER, ReleaseContent, small_files, to_tsv, tsv_row
     from carnk_ld.validate import load_shapes
 
@@ -384,20 +412,27 @@ def oracle_release(root: Path, *, engine: str = "fast") -> dict[str, bytes]:
         corpus.ontology,
     )
     files: dict[str, bytes] = {}
+    later = {}
     for name, render in small_files(content).items():
+        if isinstance(render, AfterOthers):
+            later[name] = render
+            continue
         data = render()
         files[name] = data if isinstance(data, bytes) else b"".join(data)
     files["coverage.tsv"] = ("\t".join(COVERAGE_HEADER) + "\n").encode("utf-8") + b"".join(
         tsv_row(row) for row in kg.coverage
     )
     files["conflicts.tsv"] = to_tsv(CONFLICTS_HEADER, conflicts_by_sparql(everything))
-    files["carnk.ttl"] = to_turtle(everything)
-    files["carnk.nt"] = to_ntriples(everything)
+    files["carnk.ttl"] = to_turtle(knowledge_graph_dump(everything))
+    files["carnk.nt"] = to_ntriples(knowledge_graph_dump(everything))
     files["carnk.nq"] = to_nquads(kg.graphs())
-    files["carnk.jsonld"] = to_jsonld(everything)
+    files["carnk.jsonld"] = to_jsonld_dataset(kg.graphs())
     import hashlib
 
     files[RELEASE_MARKER] = b'{"format": 1, "tool": "carnk-ld"}\n'  # as the README documents it
+    written = {name: (len(data), hashlib.sha256(data).hexdigest()) for name, data in files.items()}
+    for name, render in sorted(later.items()):
+        files[name] = render.render(written)
     files[CHECKSUMS] = "".join(
         f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)
     ).encode("ascii")
