@@ -62,6 +62,7 @@ from carnk_ld.suggest import appended_text, draft_for
 from carnk_ld.suggest import render as render_suggestions
 from carnk_ld.timings import output_target, timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
+from carnk_ld.w3id import htaccess
 
 ROOT_OPTION = click.option(
     "--root",
@@ -896,3 +897,23 @@ def serve(root: Path | None, out: Path | None, host: str, port: int, timeout: fl
         server.run()
     finally:
         server.close()
+
+
+@main.command()
+@click.option("--target", required=True, metavar="URL",
+              help="Where the release's site/ folder is served, ending in / (e.g. https://example.github.io/carnk/).")
+def w3id(target: str) -> None:
+    """Print the .htaccess that redirects https://w3id.org/carnk/ to the site at URL.
+
+    Every IRI answers 303 See Other to the file of the format its Accept header asks for
+    (q-values count; HTML by default), an IRI that belongs to a page to that page's fragment.
+    Submit it to w3id.org as carnk/.htaccess.
+
+    Example: carnk-ld w3id --target https://example.github.io/carnk/ > .htaccess
+    """
+    try:
+        rules = htaccess(target)
+    except CarnkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    _echo(rules, nl=False)

@@ -17,7 +17,9 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from webfixture import (
+    ACCEPTS,
     ARM,
+    BROWSER,
     DESCRIBED,
     GRAPH,
     LINKSET,
@@ -30,23 +32,6 @@ from webfixture import (
     write_release,
 )
 
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-#: Accept header -> the extension the contract says it gets.
-ACCEPTS = [
-    (None, "html"),
-    ("text/html", "html"),
-    ("text/turtle", "ttl"),
-    ("application/ld+json", "jsonld"),
-    ("application/n-triples", "nt"),
-    ("application/rdf+xml", "rdf"),
-    ("*/*", "html"),
-    (BROWSER, "html"),
-    ("image/png", "html"),
-    ("text/turtle;q=0.4, application/rdf+xml;q=0.9", "rdf"),
-    ("application/ld+json;q=0.2, text/html;q=0.1", "jsonld"),
-    ("text/*;q=0.8, text/html;q=0.1", "ttl"),
-    ("application/n-triples, */*;q=0.1", "nt"),
-]
 RDF_FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,

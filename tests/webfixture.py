@@ -41,6 +41,29 @@ TYPES = {
     "nt": "application/n-triples",
     "rdf": "application/rdf+xml",
 }
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+#: Accept header -> the extension contract 2 says it gets (q-values; HTML when nothing else is acceptable).
+ACCEPTS = [
+    (None, "html"),
+    ("text/html", "html"),
+    ("text/turtle", "ttl"),
+    ("application/ld+json", "jsonld"),
+    ("application/n-triples", "nt"),
+    ("application/rdf+xml", "rdf"),
+    ("*/*", "html"),
+    (BROWSER, "html"),
+    ("image/png", "html"),
+    ("text/turtle;q=0.4, application/rdf+xml;q=0.9", "rdf"),
+    ("application/ld+json;q=0.2, text/html;q=0.1", "jsonld"),
+    ("text/*;q=0.8, text/html;q=0.1", "ttl"),
+    ("application/n-triples, */*;q=0.1", "nt"),
+    ("text/turtle, */*", "ttl"),
+    ("TEXT/Turtle", "ttl"),
+    ("application/rdf+xml;q=0.50, text/turtle;q=0.5", "ttl"),
+    ("text/turtle;q=0", "html"),
+    ("text/html;q=0, application/ld+json;q=0.001", "jsonld"),
+    ("application/rdf+xml;q=1.000, text/html;q=0.999", "rdf"),
+]
 SEGMENT = "kg/doc/d1/segment/3"
 ARM = "kg/study/d1/t1/arm/high-dose"
 GRAPH = "kg/graph/facts"
