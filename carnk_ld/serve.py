@@ -133,6 +133,9 @@ class ReleaseApp:
         # Queries run in a forked child: import what it needs now, so that no other thread holds
         # an import lock at the moment of a fork (the child would wait on it until the timeout).
         check_query("ASK {}")
+        for fmt in ("turtle", "ntriples", "jsonld"):
+            graph_bytes([], fmt)
+        rdfxml_bytes([])
 
     def __call__(self, environ: dict, start_response: object) -> Iterable[bytes]:
         request = Request(environ)

@@ -127,7 +127,7 @@ def htaccess(target: str) -> str:
         var = f"CARNK_Q_{ext.upper()}"
         lines += [
             f"RewriteCond %{{ENV:{var}}} !^(?:0-|$)",
-            f"RewriteCond expr \"%{{env:{var}}} > %{{env:CARNK_Q}}\"",
+            f'RewriteCond expr "%{{env:{var}}} > %{{env:CARNK_Q}}"',
             f"RewriteRule ^ - [E=CARNK_EXT:{ext},E=CARNK_Q:%{{ENV:{var}}}]",
         ]
     lines += [

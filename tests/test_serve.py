@@ -144,6 +144,9 @@ def test_an_iri_no_page_describes_has_a_page_and_rdf_of_its_own(client: httpx.Cl
         "%2e%2e/SHA256SUMS",
         "..%2fRELEASE.json",
         "kg/doc/d1.ttl/x",
+        "a%20b",
+        "%3Cx%3E",
+        "caf%C3%A9",
     ],
 )
 def test_an_unknown_iri_is_404_with_a_short_html_page(client: httpx.Client, path: str) -> None:

@@ -169,9 +169,14 @@ def test_a_url_with_an_extension_redirects_to_that_file(apache: Apache, ext: str
     assert followed.content == body(path, ext)
 
 
-@pytest.mark.parametrize(("path", "owner", "fragment"), [(SEGMENT, "kg/doc/d1", "segment-3"),
-                                                        (ARM, "kg/study/d1/t1", "arm-high-dose"),
-                                                        ("kg/fact/d1/s1/evidence", "kg/fact/d1/s1", "evidence")])  # fmt: skip
+OWNED = [
+    (SEGMENT, "kg/doc/d1", "segment-3"),
+    (ARM, "kg/study/d1/t1", "arm-high-dose"),
+    ("kg/fact/d1/s1/evidence", "kg/fact/d1/s1", "evidence"),
+]
+
+
+@pytest.mark.parametrize(("path", "owner", "fragment"), OWNED)
 def test_an_owned_iri_goes_to_its_owners_page_fragment_or_file(
     apache: Apache, path: str, owner: str, fragment: str
 ) -> None:
