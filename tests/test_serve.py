@@ -275,3 +275,11 @@ def test_serve_refuses_a_release_changed_since_it_was_built(cli, tmp_path: Path)
 def test_serve_says_where_it_listens_on_loopback(base: str) -> None:
     assert base.startswith("http://127.0.0.1:")
     assert json.loads(httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=30).text)["boolean"] is True
+
+
+def test_serve_refuses_a_file_in_the_site_the_release_does_not_list(cli, tmp_path: Path) -> None:
+    release = write_release(tmp_path)
+    (release / "site" / "kg" / "notes.html").write_text("mine\n")
+    result = cli("serve", "--out", str(release), "--port", "0")
+    assert result.exit_code == 2
+    assert "site/kg/notes.html: error: not part of the release" in result.output
