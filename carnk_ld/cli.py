@@ -22,6 +22,7 @@ from typing import NoReturn
 
 import click
 
+from carnk_ld import serve as serving
 from carnk_ld import stopping
 from carnk_ld import terms as term_search
 from carnk_ld.annotate import FORMATS as ANNOTATION_FORMATS
@@ -46,13 +47,13 @@ from carnk_ld.guide import (
     modelling_guide,
 )
 from carnk_ld.mappings import coverage, load_corpus_mappings
-from carnk_ld.netguard import NetworkBlocked, last_blocked, network_blocked
+from carnk_ld.netguard import NetworkBlocked, allowed, last_blocked, network_blocked
 from carnk_ld.newterm import plan_term, write_term
 from carnk_ld.ontology import load_corpus_ontology
 from carnk_ld.options import SHACL_ENGINES, BuildOptions
 from carnk_ld.pipeline import check_tree, corpus_inputs, run_build
 from carnk_ld.progress import Progress
-from carnk_ld.query import FORMATS, parse_bindings, read_query, render_table, run_query
+from carnk_ld.query import FORMATS, check_timeout, parse_bindings, read_query, render_table, run_query
 from carnk_ld.reason import classify
 from carnk_ld.scaffold import new_facts
 from carnk_ld.store import store_path
@@ -61,6 +62,7 @@ from carnk_ld.suggest import appended_text, draft_for
 from carnk_ld.suggest import render as render_suggestions
 from carnk_ld.timings import output_target, timings_target, write_timings
 from carnk_ld.upload import DEFAULT_TIMEOUT, Target, upload_release
+from carnk_ld.w3id import htaccess
 
 ROOT_OPTION = click.option(
     "--root",
@@ -849,3 +851,69 @@ def suggest(document: Path, root: Path | None, write: bool) -> None:
         f"appended {len(drafted.suggestions)} suggestions for {len(drafted.uncovered)} segments to "
         f"{drafted.shown.as_posix()}"
     )
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help=f"The release to serve. Default: {DEFAULT_OUT}/ under the root.")
+@click.option("--host", default=serving.DEFAULT_HOST, show_default=True,
+              help="Address to listen on (the default, loopback, takes no connection from other machines).")
+@click.option("--port", type=click.IntRange(0, 65535), default=serving.DEFAULT_PORT, show_default=True,
+              help="Port to listen on (0: any free port; the URL is printed).")
+@click.option("--timeout", type=float, default=serving.DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds a /sparql query may run; then it is stopped and answered 503.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=serving.DEFAULT_MAX_ROWS, show_default=True,
+              help="Most rows (CONSTRUCT, DESCRIBE: triples) a /sparql answer may have; a larger one is refused "
+              "with 400, never cut short.")
+def serve(root: Path | None, out: Path | None, host: str, port: int, timeout: float, max_rows: int) -> None:
+    """Serve the release on the web: every https://w3id.org/carnk/PATH at /carnk/PATH, and /sparql.
+
+    IRIs answer 303 See Other to the format the Accept header asks for (HTML by default;
+    Turtle, JSON-LD, N-Triples, RDF/XML); PATH.html, PATH.ttl, ... answer 200. /sparql is a
+    read-only SPARQL 1.1 Protocol endpoint: updates and SERVICE are refused. Idle connections
+    are closed after 30 s. Ctrl-C stops the server.
+
+    Example: carnk-ld serve --port 8000, then open http://127.0.0.1:8000/carnk/
+    """
+    root = root or _default_root()
+    out = out or root / DEFAULT_OUT
+    try:
+        check_timeout(timeout)
+        site, store_dir = serving.open_release(out)
+        app = serving.ReleaseApp(site, store_dir, serving.ServeOptions(timeout=timeout, max_rows=max_rows))
+        with allowed(host, port):  # waitress resolves the address it binds; nothing else is reached
+            server = serving.make_server(app, host, port)
+    except CarnkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:  # the address is taken, or not one of this machine
+        click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{server.effective_port}"
+    try:
+        _echo(f"serving {out} at {url}{serving.MOUNT} and SPARQL at {url}/sparql (Ctrl-C stops)")
+        server.run()
+    finally:
+        server.close()
+
+
+@main.command()
+@click.option("--target", required=True, metavar="URL",
+              help="Where the release's site/ folder is served, ending in / (e.g. https://example.github.io/carnk/).")
+def w3id(target: str) -> None:
+    """Print the .htaccess that redirects https://w3id.org/carnk/ to the site at URL.
+
+    Every IRI answers 303 See Other to the file of the format its Accept header asks for
+    (q-values count; HTML by default), an IRI that belongs to a page to that page's fragment.
+    Submit it to w3id.org as carnk/.htaccess.
+
+    Example: carnk-ld w3id --target https://example.github.io/carnk/ > .htaccess
+    """
+    try:
+        rules = htaccess(target)
+    except CarnkError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    _echo(rules, nl=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import math
 import multiprocessing
 import os
@@ -152,6 +153,13 @@ def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
     if fmt == "turtle":
         return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     return to_ntriples(triples) if triples else b""
+
+
+def rdfxml_bytes(triples: list[ox.Triple]) -> bytes:
+    """Triples as RDF/XML, sorted as :func:`graph_bytes` sorts them, with the release's prefixes."""
+    from carnk_ld.graph import sort_triples
+
+    return ox.serialize(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES) or b""
 
 
 def bindable(text: str) -> set[str]:
@@ -320,6 +328,7 @@ def _child(
     fmt: str,
     source: str,
     conn: Connection,
+    limits: ResultLimits | None = None,
 ) -> None:
     """Run in the child process: check the query, open the store read-only, run, send serialised results back."""
     _die_with_parent(parent_pid)
@@ -328,7 +337,8 @@ def _child(
     try:
         query = prepared_query(query)
         form = check_query(query, source=source)
-        check_format(form, fmt)
+        if limits is None:
+            check_format(form, fmt)
         if bindings:
             for name in bindings:
                 if not re.search(rf"[?$]{name}\b", query):
@@ -351,7 +361,9 @@ def _child(
             result = store.query(query, use_default_graph_as_union=True, prefixes=PREFIXES)
         except SyntaxError as exc:  # what rdflib accepts and Oxigraph does not: an undeclared prefix
             raise sparql_syntax_error(exc, Path(source), query, PREFIXES) from None
-        if isinstance(result, ox.QueryTriples):
+        if limits is not None:
+            conn.send(_limited_answer(result, limits, source))
+        elif isinstance(result, ox.QueryTriples):
             conn.send(("graph", graph_bytes(list(result), fmt)))
         else:
             formats = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
@@ -364,6 +376,56 @@ def _child(
         conn.send(("error", str(exc).encode()))
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class ResultLimits:
+    """What an endpoint asks of an answer: at most ``max_rows`` rows (or triples), in the formats it serves.
+
+    ``table_format`` is a :class:`pyoxigraph.QueryResultsFormat` name (``JSON``, ``XML``, ``CSV``,
+    ``TSV``) for SELECT and ASK; ``graph_format`` one of :data:`GRAPH_FORMATS` or ``rdfxml`` for
+    CONSTRUCT and DESCRIBE. Whichever the query's form needs is used: the client names both.
+    """
+
+    max_rows: int
+    table_format: str = "JSON"
+    graph_format: str = "turtle"
+
+
+def _limited_answer(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, limits: ResultLimits, source: str
+) -> tuple[str, bytes]:
+    """The answer in the formats ``limits`` asks for; more than ``limits.max_rows`` rows is an error, not cut.
+
+    Solutions are drawn one at a time, so a query with a huge answer stops at the limit rather
+    than after building all of it. Oxigraph serialises only a whole answer, so the rows kept are
+    written as SPARQL 1.1 TSV (every RDF term in its N-Triples form, which ``str`` gives), then
+    parsed back by Oxigraph and written in the format asked for.
+    """
+    too_many = InputError(
+        source,
+        f"the answer has more than {limits.max_rows} rows, this endpoint's row limit",
+        "add LIMIT to the query or narrow it (the limit is serve's --max-rows)",
+    )
+    if isinstance(result, ox.QueryTriples):
+        triples = list(itertools.islice(result, limits.max_rows + 1))
+        if len(triples) > limits.max_rows:
+            raise too_many
+        if limits.graph_format == "rdfxml":
+            return "graph", rdfxml_bytes(triples)
+        return "graph", graph_bytes(triples, limits.graph_format)
+    table_format = getattr(ox.QueryResultsFormat, limits.table_format)
+    if isinstance(result, ox.QueryBoolean):
+        return "ask", result.serialize(format=table_format) or b""
+    variables = [v.value for v in result.variables]
+    rows = list(itertools.islice(result, limits.max_rows + 1))
+    if len(rows) > limits.max_rows:
+        raise too_many
+    lines = ["\t".join(f"?{name}" for name in variables)]
+    lines += ["\t".join("" if term is None else str(term) for term in row) for row in rows]
+    tsv = ("\n".join(lines) + "\n").encode("utf-8")
+    solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return "select", solutions.serialize(format=table_format) or b""
 
 
 def check_timeout(timeout: float) -> None:
@@ -411,8 +473,12 @@ def run_query(
     fmt: str = "table",
     timeout: float = 30.0,
     source: str = "query",
+    limits: ResultLimits | None = None,
 ) -> QueryOutcome:
-    """Check and run a query against the embedded store in a child process with a hard timeout."""
+    """Check and run a query against the embedded store in a child process with a hard timeout.
+
+    With ``limits`` (an endpoint's), ``fmt`` is not used: the answer is in ``limits``' formats.
+    """
     check_timeout(timeout)
     context = (
         multiprocessing.get_context("fork")
@@ -421,7 +487,9 @@ def run_query(
     )
     parent, child = context.Pipe(duplex=False)
     process = context.Process(
-        target=_child, args=(os.getpid(), str(store_dir), query, bindings or {}, fmt, source, child), daemon=True
+        target=_child,
+        args=(os.getpid(), str(store_dir), query, bindings or {}, fmt, source, child, limits),
+        daemon=True,
     )
     with _stopping_on_signals(process):
         process.start()

@@ -52,9 +52,10 @@ RELEASE_TOOL = "carnk-ld"
 #: The checksum list: every other file of the release, the marker included.
 CHECKSUMS = "SHA256SUMS"
 
-#: A line of ``SHA256SUMS``: a digest, two spaces and a plain file name of the release folder.
+#: A line of ``SHA256SUMS``: a digest, two spaces and a file's path in the release folder: a plain
+#: file name, or names joined by ``/`` for the files of its folders (``site/ontology.html``).
 _CHECKSUM_LINE_RE = re.compile(r"([0-9a-f]{64})  (.*)")
-_FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 _REPLACE_HINT = "move it away, or choose a new or empty folder with --out"
 
 
@@ -146,7 +147,7 @@ def check_release(
     digests = read_checksums(release)
     if RELEASE_MARKER not in digests:
         raise InputError(release / CHECKSUMS, f"{RELEASE_MARKER} is not listed", "rebuild the release")
-    present = {entry.name for entry in os.scandir(release)} - {CHECKSUMS}
+    present = set(_release_files(release)) - {CHECKSUMS}
     for name in sorted(present - set(digests)):
         raise InputError(
             release / name,
@@ -219,6 +220,18 @@ def _other_format(data: bytes) -> int | None:
     if type(version) is not int or version == RELEASE_FORMAT:
         return None
     return version
+
+
+def _release_files(folder: Path, prefix: str = "") -> Iterator[str]:
+    """Every entry of a release folder as ``SHA256SUMS`` names it; its folders' files, not the folders.
+
+    A symlink to a folder is an entry of its own, never followed: the release lists no symlinks.
+    """
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            yield from _release_files(Path(entry.path), f"{prefix}{entry.name}/")
+        else:
+            yield prefix + entry.name
 
 
 def _is_regular(path: Path) -> bool:
