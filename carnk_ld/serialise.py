@@ -390,8 +390,6 @@ def mapping_coverage_rows(mapping_set: MappingSet, ontology: Ontology) -> list[t
 HIERARCHY_HEADER = ("class", "label", "asserted_parents", "inferred_parents", "inferred_ancestors")
 
 
-
-
 @dataclass
 class Sections:
     """Sorted serialised lines of a part: one chunk per kind of own subject, plus the lines about shared nodes.
