@@ -17,6 +17,7 @@ import itertools
 from typing import NamedTuple
 
 from carnk_ld.facts import FactSet
+from carnk_ld.licences import publishable_quote
 
 CONFLICTS_HEADER = (
     "trial",
@@ -76,7 +77,7 @@ def measures_of(factset: FactSet) -> tuple[Measure, ...]:
                     "" if outcome.denominator is None else str(outcome.denominator),
                     "" if outcome.percentage is None else f"{outcome.percentage.normalize():f}",
                     outcome.value_text(),
-                    outcome.quote,
+                    outcome.quote if publishable_quote(outcome.quote, factset.metadata.licence) else "",
                 )
             )
     return tuple(found)

@@ -25,6 +25,7 @@ from carnk_ld.constants import BASE, KG
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError, InputErrors, Location
 from carnk_ld.hints import CLOSED_SET_RATIO, did_you_mean
+from carnk_ld.licences import UNKNOWN, republishes_text
 from carnk_ld.literals import XSD, decimal_form, literal_problem
 from carnk_ld.numbers import number_value, numbers_in, states
 from carnk_ld.ontology import DECLARE_PROPERTY, Ontology
@@ -138,7 +139,9 @@ FACTS_SCHEMA: dict[str, Section] = {
         (
             _req("document", "the document's file name in documents/ (not a path); the facts file is named after it"),
             _req("sha256", "the SHA-256 checksum of the document's bytes when it was curated (`sha256sum`)"),
-            _opt("metadata", "what the file says about its document", section="metadata"),
+            _req(
+                "metadata", "what the file says about its document: its origin and licence at least", section="metadata"
+            ),
             _opt("facts", "the claims the document states, a list", section="facts"),
             _opt("studies", "the clinical studies the document reports, a list", section="studies"),
             _opt("excluded", "the segments that yield no fact, each with a reason, a list", section="excluded"),
@@ -147,15 +150,28 @@ FACTS_SCHEMA: dict[str, Section] = {
     "metadata": Section(
         "metadata",
         "metadata",
-        "What the facts file says about its document; every key is optional.",
+        "What the facts file says about its document. `source` and `licence` are required: the release "
+        "republishes the document's text only under a licence that allows it (carnk_ld/licences.tsv).",
         (
+            _req(
+                "source",
+                "where the document comes from: its URL (http or https), its DOI (`doi:10.…`) or, for a text "
+                "without either, one line saying who wrote it and what it is based on; `unknown` where nobody knows; "
+                "published as dcterms:source",
+            ),
+            _req(
+                "licence",
+                "the IRI of the document's own licence (http or https), or `unknown` where nothing states it; "
+                "its text is republished only under a licence of carnk_ld/licences.tsv (CC BY, CC BY-SA, CC0, "
+                "public domain), otherwise the release keeps the facts, their selectors and quotes of at most "
+                "200 characters",
+            ),
             _opt("title", "the document's title"),
             _opt(
                 "kind",
                 "what kind of text the document is; a conference report makes its studies' figures preliminary",
                 values=BASE + "DocumentKind",
             ),
-            _opt("licence", "the IRI of the document's licence (http or https)"),
         ),
     ),
     "facts": Section(
@@ -590,11 +606,22 @@ class Study:
 
 @dataclass(frozen=True)
 class Metadata:
-    """What the facts file says about its document (each key optional)."""
+    """What the facts file says about its document: its origin and licence, and optionally title and kind."""
 
     title: str | None = None
     kind: str | None = None
-    licence: str | None = None
+    licence: str = UNKNOWN  # an IRI, or UNKNOWN where nothing states the licence
+    source: str | None = None  # an IRI (a URL, or a DOI's https://doi.org/ IRI) or one line of text
+
+    @property
+    def republishes_text(self) -> bool:
+        """Whether the release republishes the document's text (its licence allows it)."""
+        return republishes_text(self.licence)
+
+    @property
+    def source_is_iri(self) -> bool:
+        """Whether the source is an IRI (published as a resource) rather than a line of text."""
+        return self.source is not None and _IRI_RE.fullmatch(self.source) is not None
 
 
 @dataclass(frozen=True)
@@ -834,7 +861,11 @@ def _metadata(res: _Resolver, node: YNode) -> Metadata:
     r = res.r
     p = _Problems()
     m = _mapping(r, node, "metadata", p)
-    title = kind = licence = None
+    title = kind = source = None
+    licence = UNKNOWN
+    if "source" in m.items:
+        with p.check():
+            source = _source(r, m.items["source"][1])
     if "title" in m.items:
         with p.check():
             title = r.text(m.items["title"][1], "title")
@@ -845,19 +876,50 @@ def _metadata(res: _Resolver, node: YNode) -> Metadata:
         with p.check():
             licence = _licence(r, m.items["licence"][1])
     p.raise_any()
-    return Metadata(title, kind, licence)
+    return Metadata(title, kind, licence, source)
+
+
+#: An http(s) IRI as the facts file writes one (an RDF store must also take it: :func:`_valid_iri`).
+_IRI_RE = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
+#: A DOI as Crossref and DataCite mint them: ``10.`` a registrant code, ``/`` and a suffix.
+_DOI_RE = re.compile(r"doi:(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
 def _licence(r: Reader, node: YNode) -> str:
-    """A licence's IRI: an http(s) IRI an RDF store takes."""
+    """A licence's IRI (an http(s) IRI an RDF store takes), or ``unknown``."""
     licence = r.text(node, "licence")
-    if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", licence) or not _valid_iri(licence):
+    if licence == UNKNOWN:
+        return licence
+    if not _IRI_RE.fullmatch(licence) or not _valid_iri(licence):
         raise r.error(
             node,
-            f"licence must be the licence's IRI, got {licence!r}",
-            "for example https://creativecommons.org/licenses/by/4.0/",
+            f"licence must be the licence's IRI or {UNKNOWN!r}, got {licence!r}",
+            f"for example https://creativecommons.org/licenses/by/4.0/, or {UNKNOWN} where nothing states it",
         )
     return licence
+
+
+def _source(r: Reader, node: YNode) -> str:
+    """The document's origin: an http(s) IRI, a DOI as its https://doi.org/ IRI, or one line of text."""
+    source = r.text(node, "source")
+    if "\n" in source.strip():
+        raise r.error(node, "source must be one line", "write the URL, the DOI or one line of text")
+    if source.lower().startswith(("http:", "https:")):
+        if not _IRI_RE.fullmatch(source) or not _valid_iri(source):
+            raise r.error(
+                node,
+                f"source looks like a URL but is not a valid IRI: {source!r}",
+                "write the URL as the browser shows it",
+            )
+        return source
+    if source.lower().startswith("doi:"):
+        doi = _DOI_RE.fullmatch(source)
+        if doi is None or not _valid_iri("https://doi.org/" + doi.group(1)):
+            raise r.error(
+                node, f"source is not a DOI: {source!r}", "write doi:10.NNNN/SUFFIX, e.g. doi:10.1056/NEJMoa1910607"
+            )
+        return "https://doi.org/" + doi.group(1)
+    return source.strip()
 
 
 def _fold(text: str) -> str:
@@ -924,9 +986,16 @@ def load_facts(
     factset = FactSet(shown, document, works=works_of(document))
     res.works = {w.number: w.iri for w in factset.works if w.number is not None}
     problems = top_problems
-    if "metadata" in top.items and not reader.empty(top.items["metadata"][1]):
+    if "metadata" in top.items:
+        line, node = top.items["metadata"]
         with problems.check():
-            factset.metadata = _metadata(res, top.items["metadata"][1])
+            if reader.empty(node):
+                raise reader.error(
+                    line,
+                    "metadata is empty; it needs the document's source and licence",
+                    "write source: (URL, doi:… or one line of text) and licence: (an IRI, or unknown)",
+                )
+            factset.metadata = _metadata(res, node)
     res.preliminary = factset.metadata.kind == _local(CONFERENCE_REPORT)
 
     def each(key: str, handle: Callable[[YNode], None]) -> None:

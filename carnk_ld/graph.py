@@ -25,6 +25,7 @@ from carnk_ld.distributions import distribution_triples
 from carnk_ld.documents import Document
 from carnk_ld.errors import Location
 from carnk_ld.facts import TRIAL_IRI, Fact, FactSet, Quantity, Study
+from carnk_ld.licences import SHORT_QUOTE, UNKNOWN, publishable_quote, republishes_text
 from carnk_ld.literals import decimal_form
 from carnk_ld.mappings import MappingSet, linkset_triples, mapping_triples
 from carnk_ld.ontology import Ontology
@@ -109,7 +110,7 @@ def document_graph(factset: FactSet) -> DocumentGraph:
     doc = factset.document
     _document(doc, factset, prov, part)
     for fact in factset.facts:
-        _fact(fact, doc, facts, prov)
+        _fact(fact, doc, facts, prov, factset.metadata.licence)
         location = Location(factset.path, fact.line)
         for iri in (fact.iri, f"{fact.iri}/evidence", f"{fact.iri}/quote", f"{fact.iri}/position"):
             part.sources[iri] = location
@@ -307,8 +308,12 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
     prov.add(ox.Triple(d, CARNK.fileName, _str(doc.path.name)))
     if meta.kind:
         prov.add(ox.Triple(d, CARNK.documentKind, CARNK[meta.kind]))
-    if meta.licence:
+    if meta.source is not None and meta.source != UNKNOWN:
+        prov.add(ox.Triple(d, DCTERMS.source, N(meta.source) if meta.source_is_iri else _str(meta.source)))
+    if meta.licence != UNKNOWN:
         prov.add(ox.Triple(d, DCTERMS.license, N(meta.licence)))
+    if not meta.republishes_text:
+        prov.add(ox.Triple(d, DCTERMS.rights, _str(_withheld(meta.licence))))
     for work in factset.works:
         w = N(work.iri)
         kg.sources[work.iri] = Location(doc.shown, work.segment.line)
@@ -330,6 +335,7 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
     prov.add(ox.Triple(d, CARNK.sha256, _str(doc.sha256)))
     prov.add(ox.Triple(d, CARNK.characterCount, _int(len(doc.text))))
     kg.sources[doc.iri] = Location(doc.shown)
+    text = (lambda seg: seg.text) if meta.republishes_text else (lambda seg: "")
     excluded = {e.segment.index: e for e in factset.exclusions}
     works = {w.segment.index: w.iri.rsplit("/", 2)[-2] + "/" + w.iri.rsplit("/", 1)[-1] for w in factset.works}
     yielded: dict[int, list[str]] = {}
@@ -343,7 +349,8 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
         prov.add(ox.Triple(s, CARNK.segmentIndex, _int(seg.index, XSD.positiveInteger)))
         prov.add(ox.Triple(s, CARNK.segmentStart, _int(seg.start)))
         prov.add(ox.Triple(s, CARNK.segmentEnd, _int(seg.end)))
-        prov.add(ox.Triple(s, CARNK.segmentText, _str(seg.text)))
+        if meta.republishes_text:
+            prov.add(ox.Triple(s, CARNK.segmentText, _str(seg.text)))
         if seg.list_intro is not None:
             prov.add(ox.Triple(s, CARNK.listIntroducedBy, N(doc.segment_iri(seg.list_intro))))
         if seg.index in excluded:
@@ -360,22 +367,31 @@ def _document(doc: Document, factset: FactSet, prov: _OrderedSet, kg: DocumentGr
                     "excluded",
                     exclusion.reason,
                     exclusion.note or "",
-                    seg.text,
+                    text(seg),
                 )
             )
         elif seg.index in works:
             kg.coverage.append(
-                (doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "reference", works[seg.index], "", seg.text)
+                (doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "reference", works[seg.index], "", text(seg))
             )
         else:
             ids = " ".join(sorted(yielded.get(seg.index, [])))
-            kg.coverage.append((doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "facts", ids, "", seg.text))
+            kg.coverage.append((doc.doc_id, str(seg.index), str(seg.start), str(seg.end), "facts", ids, "", text(seg)))
 
 
 _SEGMENT_CLASSES = {"sentence": CARNK.Sentence, "list_item": CARNK.ListItem, "reference": CARNK.ReferenceListEntry}
 
 
-def _fact(fact: Fact, doc: Document, facts: _OrderedSet, prov: _OrderedSet) -> None:
+def _withheld(licence: str) -> str:
+    """What the document node says of a text the release does not republish."""
+    why = "its licence is unknown" if licence == UNKNOWN else f"its licence {licence} is not one that allows it"
+    return (
+        f"The text of this document is not republished: {why}. The release keeps its facts, "
+        f"their position selectors and the quotes of at most {SHORT_QUOTE} characters."
+    )
+
+
+def _fact(fact: Fact, doc: Document, facts: _OrderedSet, prov: _OrderedSet, licence: str) -> None:
     st = N(fact.iri)
     subject, predicate, obj = N(fact.subject), N(fact.predicate), N(fact.object)
     if fact.plain:
@@ -405,14 +421,16 @@ def _fact(fact: Fact, doc: Document, facts: _OrderedSet, prov: _OrderedSet) -> N
     prov.add(ox.Triple(st, CARNK.evidence, evidence))
     prov.add(ox.Triple(evidence, RDF.type, OA.SpecificResource))
     prov.add(ox.Triple(evidence, OA.hasSource, N(doc.iri)))
-    prov.add(ox.Triple(evidence, OA.hasSelector, quote))
+    if publishable_quote(ev.quote, licence):
+        prov.add(ox.Triple(evidence, OA.hasSelector, quote))
+        prov.add(ox.Triple(quote, RDF.type, OA.TextQuoteSelector))
+        prov.add(ox.Triple(quote, OA.exact, _str(ev.quote)))
+        # the context around the quote is the document's text beyond the quote: only where it is republished
+        if ev.prefix and republishes_text(licence):
+            prov.add(ox.Triple(quote, OA.prefix, _str(ev.prefix)))
+        if ev.suffix and republishes_text(licence):
+            prov.add(ox.Triple(quote, OA.suffix, _str(ev.suffix)))
     prov.add(ox.Triple(evidence, OA.hasSelector, position))
-    prov.add(ox.Triple(quote, RDF.type, OA.TextQuoteSelector))
-    prov.add(ox.Triple(quote, OA.exact, _str(ev.quote)))
-    if ev.prefix:
-        prov.add(ox.Triple(quote, OA.prefix, _str(ev.prefix)))
-    if ev.suffix:
-        prov.add(ox.Triple(quote, OA.suffix, _str(ev.suffix)))
     prov.add(ox.Triple(position, RDF.type, OA.TextPositionSelector))
     prov.add(ox.Triple(position, OA.start, _int(ev.start)))
     prov.add(ox.Triple(position, OA.end, _int(ev.end)))

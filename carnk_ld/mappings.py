@@ -76,7 +76,7 @@ _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: among them, which TSV readers split rows at) and the Unicode line and paragraph separators.
 _UNSAFE_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 #: Metadata values that become IRIs in the release.
-IRI_METADATA = ("mapping_set_id", "license")
+IRI_METADATA = ("mapping_set_id", "license", "mapping_provider")
 
 
 @dataclass(frozen=True)
@@ -281,6 +281,13 @@ def load_mappings(path: Path, ontology: Ontology, *, display_path: Path | None =
     )
     if ill_typed is not None:
         raise ill_typed
+    if "subject_source" in metadata:
+        # An entity reference, published as an IRI: a CURIE of the curie_map or an absolute IRI.
+        _check_iri(
+            expand_reference(metadata["subject_source"], curie_map),
+            "subject_source",
+            Location(shown, meta.items["subject_source"][0]),
+        )
     errors: list[InputError] = []
     for prefix, uri in sorted(curie_map.items()):
         prefix_line = Location(shown, curie_map_node.items[prefix][0])
@@ -422,27 +429,62 @@ def _row_date(value: str, where: Location) -> str:
     return value
 
 
-def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
-    """SKOS links on our terms, hasDbXref for exact matches, and the mapping set as SSSOM RDF.
+#: SSSOM slots published on each mapping record although the header states them for the whole set:
+#: the schema marks them propagatable, and the SSSOM/RDF specification asks for the propagated form
+#: where generic RDF applications read the file (they know nothing of propagation).
+PROPAGATED_METADATA = ("mapping_date", "mapping_provider", "subject_source", "subject_source_version")
 
-    Mapping records get IRIs (no blank nodes): ``kg:mapping/<subject>/<predicate>/<object>``.
+
+def mapping_set_iri(mapping_set: MappingSet) -> ox.NamedNode:
+    """The mapping set's resource: SSSOM/RDF names it by its ``mapping_set_id``."""
+    return ox.NamedNode(mapping_set.metadata["mapping_set_id"])
+
+
+def expand_reference(value: str, curie_map: dict[str, str]) -> str:
+    """An SSSOM entity reference (a CURIE of the set's curie_map, or an absolute IRI) as an IRI."""
+    prefix, _, local = value.partition(":")
+    return curie_map[prefix] + local if prefix in curie_map else value
+
+
+def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
+    """SKOS links on our terms, hasDbXref for exact matches, and the mapping set as SSSOM/RDF.
+
+    The SSSOM part follows the SSSOM/RDF specification: every slot is the property the SSSOM
+    LinkML schema gives as its ``slot_uri`` (``mapping_date`` is ``dcterms:created``, ``license``
+    ``dcterms:license``, ``mapping_set_version`` ``owl:versionInfo``, ``comment`` ``rdfs:comment``,
+    ...), else ``sssom:`` and the slot's name; the set is the resource named by its
+    ``mapping_set_id``; entity references and URIs are IRIs, dates ``xsd:date``. Mapping records
+    get IRIs (the schema's ``record_id``; no blank nodes): ``kg:mapping/<subject>/<predicate>/<object>``.
     """
     triples: list[ox.Triple] = []
-    set_iri = ox.NamedNode(KG + "mappingset/carnk")
     meta = mapping_set.metadata
+    set_iri = mapping_set_iri(mapping_set)
     triples += [
         ox.Triple(set_iri, RDF.type, ox.NamedNode(SSSOM + "MappingSet")),
-        ox.Triple(
-            set_iri, ox.NamedNode(SSSOM + "mapping_set_id"), ox.Literal(meta["mapping_set_id"], datatype=XSD.anyURI)
-        ),
         ox.Triple(set_iri, DCTERMS.license, ox.NamedNode(meta["license"])),
-        ox.Triple(set_iri, ox.NamedNode(SSSOM + "mapping_date"), ox.Literal(meta["mapping_date"], datatype=XSD.date)),
     ]
-    for key, prop in (("mapping_set_title", DCTERMS.title), ("mapping_set_description", DCTERMS.description)):
+    for key, prop in (
+        ("mapping_set_title", DCTERMS.title),
+        ("mapping_set_description", DCTERMS.description),
+        ("mapping_set_version", OWL.versionInfo),
+        ("comment", RDFS.comment),
+    ):
         if key in meta:
             triples.append(ox.Triple(set_iri, prop, ox.Literal(meta[key])))
-    if "mapping_set_version" in meta:
-        triples.append(ox.Triple(set_iri, OWL.versionInfo, ox.Literal(meta["mapping_set_version"])))
+    # SSSOM propagates a set's slot only to a set none of whose mappings has its own value: where
+    # a row gives its own mapping_date, the header's stays the set's and the other rows have none.
+    rows_dated = any(m.mapping_date for m in mapping_set.mappings)
+    if rows_dated:
+        triples.append(ox.Triple(set_iri, DCTERMS.created, ox.Literal(meta["mapping_date"], datatype=XSD.date)))
+    # The set's other propagatable slots, as each record states them.
+    shared: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = []
+    if "mapping_provider" in meta:
+        shared.append((ox.NamedNode(SSSOM + "mapping_provider"), ox.NamedNode(meta["mapping_provider"])))
+    if "subject_source" in meta:
+        source = expand_reference(meta["subject_source"], mapping_set.curie_map)
+        shared.append((ox.NamedNode(SSSOM + "subject_source"), ox.NamedNode(source)))
+    if "subject_source_version" in meta:
+        shared.append((ox.NamedNode(SSSOM + "subject_source_version"), ox.Literal(meta["subject_source_version"])))
     for m in mapping_set.mappings:
         subject = ox.NamedNode(m.subject)
         predicate = ox.NamedNode(SKOS + m.predicate.removeprefix("skos:"))
@@ -467,6 +509,12 @@ def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
                 ox.NamedNode(SEMAPV + m.justification.removeprefix("semapv:")),
             ),
         ]
+        if m.mapping_date or not rows_dated:
+            date = m.mapping_date or meta["mapping_date"]
+            triples.append(ox.Triple(record, DCTERMS.created, ox.Literal(date, datatype=XSD.date)))
+        triples += [ox.Triple(record, prop, value) for prop, value in shared]
+        if m.subject_label:
+            triples.append(ox.Triple(record, ox.NamedNode(SSSOM + "subject_label"), ox.Literal(m.subject_label)))
         if m.object_label:
             triples.append(ox.Triple(record, ox.NamedNode(SSSOM + "object_label"), ox.Literal(m.object_label)))
         if m.object_source_version:
@@ -475,10 +523,6 @@ def mapping_triples(mapping_set: MappingSet) -> list[ox.Triple]:
             )
         if m.comment:
             triples.append(ox.Triple(record, RDFS.comment, ox.Literal(m.comment)))
-        if m.mapping_date:
-            triples.append(
-                ox.Triple(record, ox.NamedNode(SSSOM + "mapping_date"), ox.Literal(m.mapping_date, datatype=XSD.date))
-            )
     return triples
 
 

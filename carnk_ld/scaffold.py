@@ -21,6 +21,7 @@ from carnk_ld.corpusfiles import create_file
 from carnk_ld.documents import Document, Segment
 from carnk_ld.errors import InputError
 from carnk_ld.facts import VALUE_CLASSES
+from carnk_ld.licences import UNKNOWN
 from carnk_ld.suggest import Suggestion, blocks, draft_for
 from carnk_ld.yamlreader import yaml_string
 
@@ -74,12 +75,14 @@ def facts_skeleton(
         f"sha256: {document.sha256}",
         "",
         "metadata:",
+        "  # where the document comes from: its URL, doi:10.… or one line of text; unknown until you know",
+        f"  source: {UNKNOWN}",
+        "  # the IRI of the document's own licence, e.g. https://creativecommons.org/licenses/by/4.0/;",
+        "  # unknown withholds its text from the release (CURATING.md: which licences republish it)",
+        f"  licence: {UNKNOWN}",
         f"  {'' if title else '# '}title: {yaml_string(title or 'the document title')}",
-        f"  # kind: \"\"  # one of: {', '.join(kinds)}",
-        "  # licence: https://creativecommons.org/licenses/by/4.0/  # the IRI of the document's own licence",
+        f'  # kind: ""  # one of: {", ".join(kinds)}',
     ]
-    if not title:
-        lines[lines.index("metadata:")] = "# metadata:"
     lines += ["", "facts:"]
     exclusions: list[str] = []
     for segment in document.segments:

@@ -392,7 +392,9 @@ def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes] | AfterOther
         "carnk.sssom.tsv": lambda: render_sssom(r.mapping_set),
         "carnk.sssom.ttl": lambda: (
             generated_header("Turtle: the SSSOM mapping set as RDF")
-            + serialize_bytes(sort_triples(r.mappings_graph), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            + serialize_bytes(
+                sort_triples(r.mappings_graph), format=ox.RdfFormat.TURTLE, prefixes=sssom_prefixes(r.mapping_set)
+            )
         ),
         "mapping-coverage.tsv": lambda: to_tsv(
             MAPPING_COVERAGE_HEADER, mapping_coverage_rows(r.mapping_set, r.ontology)
@@ -414,6 +416,16 @@ def void_ttl(metadata_graph: list[ox.Triple], version: str, written: dict[str, t
     )
 
 
+def sssom_prefixes(mapping_set: MappingSet) -> dict[str, str]:
+    """The release's prefixes plus the mapping set's curie_map.
+
+    The SSSOM/RDF specification asks a file meant to convert back to SSSOM/TSV to write its
+    identifiers as CURIEs of declared prefixes: the curie_map's, which the TSV uses.
+    """
+    extra = {k: v for k, v in sorted(mapping_set.curie_map.items()) if k not in PREFIXES}
+    return {**PREFIXES, **extra}
+
+
 MAPPING_COVERAGE_HEADER = ("scope", "classes_exact", "classes_close_or_broad_only", "classes_linked_or_no_term")
 
 
@@ -430,8 +442,6 @@ def mapping_coverage_rows(mapping_set: MappingSet, ontology: Ontology) -> list[t
 
 
 HIERARCHY_HEADER = ("class", "label", "asserted_parents", "inferred_parents", "inferred_ancestors")
-
-
 
 
 @dataclass

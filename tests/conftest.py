@@ -158,7 +158,7 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
 
 #: Size and seed of the generated corpus: several documents (so several studies and their
 #: interventions), small enough for pySHACL to validate it in seconds.
-GENERATED_TRIPLES = 9000
+GENERATED_TRIPLES = 10200
 GENERATED_SEED = 11
 
 

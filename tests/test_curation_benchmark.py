@@ -26,7 +26,12 @@ def counts_for(root: Path, facts: list[tuple[str, str, str]]):
     (root / "documents" / "one.txt").write_text(TEXT, encoding="utf-8")
     body = "".join(FACT.format(id=i, object=o, polarity=p) for i, o, p in facts)
     sha = hashlib.sha256(TEXT.encode()).hexdigest()
-    (root / "facts" / "one.yaml").write_text(f"document: one.txt\nsha256: {sha}\nfacts:\n{body}", encoding="utf-8")
+    (root / "facts" / "one.yaml").write_text(
+        f"document: one.txt\nsha256: {sha}\n"
+        "metadata:\n  source: test suite\n  licence: https://creativecommons.org/licenses/by/4.0/\n"
+        f"facts:\n{body}",
+        encoding="utf-8",
+    )
     ontology = load_ontology(root / "ontology" / "carnk.ttl")
     lexicon = Lexicon.of(ontology, load_mappings(root / "mappings" / "carnk.sssom.tsv", ontology))
     document = read_document(root / "documents" / "one.txt", display_path=Path("documents/one.txt"))

@@ -183,6 +183,9 @@ MINI_DOCUMENT = "Persistence is the main challenge.\n"
 MINI_FACTS = """\
 document: fuzz.txt
 sha256: {sha256}
+metadata:
+  source: "Written for the carnk-ld test suite"
+  licence: https://creativecommons.org/licenses/by/4.0/
 facts:
   - id: f1
     quote: "Persistence is the main challenge."

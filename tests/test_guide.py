@@ -188,12 +188,13 @@ def test_the_guide_never_reaches_the_network(cli, sample_corpus: Path, monkeypat
 #: How an unknown key reaches each section of the schema in the sample corpus's facts file: (section, text, the
 #: text that replaces it). The sample file has no arms, doses or time points, so those cases add one.
 _TOP = "\nfacts:\n"
+_LICENCE = "  licence: https://creativecommons.org/licenses/by/4.0/\n"
 _STUDY = '    population_quote: "patients with relapsed/refractory CD19-positive lymphoid malignancies"\n'
 _OUTCOME = "      - id: complete-response\n"
 _ARM = '    arms:\n      - id: one\n        quote: "CD19-directed CAR-NK cells from cord blood"\n'
 PLACES = [
     ("file", _TOP, f"\n{UNKNOWN}: 1\nfacts:\n"),
-    ("metadata", _TOP, f"\nmetadata:\n  {UNKNOWN}: 1\nfacts:\n"),
+    ("metadata", _LICENCE, f"{_LICENCE}  {UNKNOWN}: 1\n"),
     ("facts", "    object: Immunotherapy\n", f"    object: Immunotherapy\n    {UNKNOWN}: 1\n"),
     ("studies", "  - id: cd19-cord-blood-trial\n", f"  - id: cd19-cord-blood-trial\n    {UNKNOWN}: 1\n"),
     ("arms", _STUDY, f"{_STUDY}    arms:\n      - {UNKNOWN}: 1\n"),

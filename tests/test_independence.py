@@ -30,6 +30,9 @@ Interleukin-15 support may improve CAR-NK cell persistence in vivo.
 
 FACTS = """document: interim-report.txt
 sha256: {sha256}
+metadata:
+  source: "Written for the carnk-ld test suite"
+  licence: https://creativecommons.org/licenses/by/4.0/
 
 facts:
   - id: carnk-from-peripheral-blood

@@ -172,3 +172,18 @@ def test_new_drafts_facts_for_the_segments_it_lists(corpus: Path) -> None:
     path.write_text(uncomment(text, block), encoding="utf-8")
     remaining = errors_of(corpus)
     assert len(remaining) == 2 and not any("segment 2 " in e for e in remaining), remaining
+
+
+def test_the_skeleton_states_origin_and_licence_unknown_which_withholds_the_text(corpus: Path) -> None:
+    new_facts(corpus, Path("documents/new-trial.txt"))
+    text = (corpus / "facts" / "new-trial.yaml").read_text(encoding="utf-8")
+    assert "\n  source: unknown\n" in text and "\n  licence: unknown\n" in text
+    metadata = load_facts_metadata(corpus)
+    assert (metadata.source, metadata.licence, metadata.republishes_text) == ("unknown", "unknown", False)
+
+
+def load_facts_metadata(root: Path):
+    ontology = load_ontology(root / "ontology" / "carnk.ttl")
+    document = read_document(root / "documents" / "new-trial.txt", display_path=Path("documents/new-trial.txt"))
+    path = root / "facts" / "new-trial.yaml"
+    return load_facts(path, {document.path.name: document}, ontology, require_coverage=False).metadata

@@ -52,7 +52,7 @@ def test_generated_corpus_mixes_every_fact_kind(corpus: Path) -> None:
     assert len(documents) >= 20
     for path in sorted((corpus / "facts").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        assert set(data["metadata"]) == {"title", "kind", "licence"}
+        assert set(data["metadata"]) == {"title", "kind", "source", "licence"}
         kinds.add(data["metadata"]["kind"])
         for fact in data["facts"]:
             for key, value in fact.items():

@@ -105,8 +105,9 @@ def _uncommented(text: str, indent: str) -> str:
 def _partial_facts(sample: Path) -> bytes:
     """The sample's facts file cut to its first fact, so that most segments are unaccounted."""
     lines = (sample / "facts" / "sample.yaml").read_text(encoding="utf-8").split("\n")
-    header = [line for line in lines if line.startswith(("document:", "sha256:"))]
     start = lines.index("facts:")
+    metadata = [line for line in lines[:start] if line.startswith(("metadata:", "  "))]
+    header = lines[: lines.index("metadata:")] + metadata
     first = next(i for i in range(start + 2, len(lines)) if lines[i].startswith("  - id:"))
     return ("\n".join([*header, "facts:", *lines[start + 1 : first]]) + "\n").encode("utf-8")
 

@@ -199,7 +199,9 @@ def test_predicates_name_a_facts_file_that_does_not_load_once(cli, sample_corpus
     text = "First claim here.\nSecond claim here.\nThird claim here.\n"
     (sample_corpus / "documents" / "draft.txt").write_text(text, encoding="utf-8")
     sha = hashlib.sha256(text.encode()).hexdigest()
-    (sample_corpus / "facts" / "draft.yaml").write_text(f"document: draft.txt\nsha256: {sha}\n", encoding="utf-8")
+    (sample_corpus / "facts" / "draft.yaml").write_text(
+        f"document: draft.txt\nsha256: {sha}\nmetadata:\n  source: the suite\n  licence: unknown\n", encoding="utf-8"
+    )
     output = cli("terms", "--predicates", "--root", str(sample_corpus)).output  # three segments unaccounted
     notes = [line for line in output.splitlines() if line.startswith("note: examples leave out")]
     assert notes == ["note: examples leave out documents/draft.txt: it does not load yet (`carnk-ld check` says why)"]
