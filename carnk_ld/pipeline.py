@@ -31,6 +31,7 @@ import rdflib
 
 from carnk_ld import qc
 from carnk_ld.cache import Cache, digest
+from carnk_ld.conflicts import Measure, conflict_rows
 from carnk_ld.constants import (
     CHECKS_DIR,
     DEFAULT_OUT,
@@ -61,8 +62,9 @@ from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_
 from carnk_ld.progress import Progress
 from carnk_ld.rdfio import RDF_SUFFIXES
 from carnk_ld.reason import Hierarchy, inferred_axioms
-from carnk_ld.release import FileState, publish_release, release_lock, release_target, resolve_out
+from carnk_ld.release import FileState, Tree, publish_release, release_lock, release_target, resolve_out
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
+from carnk_ld.site import SITE_DIR, SiteData, site_entries
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
 
@@ -457,8 +459,8 @@ def _refuse_instance_data(kg_ontology: list[ox.Triple], ontology: Ontology) -> N
 # -- the release ------------------------------------------------------------------------
 
 
-def release_files(checked: Checked) -> dict:
-    """Every release file as name -> a function rendering it."""
+def release_files(checked: Checked) -> dict[str, Callable[[], bytes | list[bytes]] | Tree]:
+    """Every release file as name -> a function rendering it; the static site as a folder (:class:`Tree`)."""
     glob = checked.glob
     content = ReleaseContent(
         glob.graphs[GRAPH_ONTOLOGY],
@@ -471,7 +473,13 @@ def release_files(checked: Checked) -> dict:
         checked.mappings,
         checked.ontology,
     )
-    return render_release(checked.parts, glob.nt, glob.nq, checked.global_triples, content)
+    files: dict[str, Callable[[], bytes | list[bytes]] | Tree] = dict(
+        render_release(checked.parts, glob.nt, glob.nq, checked.global_triples, content)
+    )
+    conflicts = conflict_rows([Measure(*row) for part in checked.parts for row in part.summary.measures])
+    site = SiteData(checked.ontology, checked.hierarchy, checked.mappings, checked.global_triples, conflicts)
+    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site))
+    return files
 
 
 def cached_types() -> dict[str, type]:
