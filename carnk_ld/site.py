@@ -22,6 +22,7 @@ so the site of a large corpus is never held in memory at once.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import posixpath
@@ -58,7 +59,9 @@ SITE_DIR = "site"
 #: Site files that are not a resource's: a term whose path would take one of these names is refused.
 RESERVED = ("index", "search", "style")
 
+_esc = html.escape
 _RDF = PREFIXES["rdf"]
+_XSD_STRING = PREFIXES["xsd"] + "string"
 _RDFS = PREFIXES["rdfs"]
 _OA = PREFIXES["oa"]
 _TYPE = _RDF + "type"
@@ -122,12 +125,16 @@ class _Site:
 
     data: SiteData
     terms: dict[str, str] = field(default_factory=dict)  # site path -> IRI of every ontology term
+    _compacted: dict[str, str] = field(default_factory=dict)
+    iris: set[str] = field(default_factory=set)  # the IRIs of the terms
+    links: dict[tuple[str, str], Markup] = field(default_factory=dict)  # (folder, term IRI) -> its link
 
     def __post_init__(self) -> None:
         for iri in self.data.ontology.terms:
             path = path_of(iri)
             if path is not None and not path.startswith(_KG_PATH) and iri != ONTOLOGY_IRI:
                 self.terms[path] = iri
+                self.iris.add(iri)
         for path in sorted(self.terms):
             if path in RESERVED or not all(_SEGMENT_RE.fullmatch(s) for s in path.split("/")):
                 raise InputError(
@@ -152,14 +159,24 @@ class _Site:
             cut = path.rfind("/", 0, cut)
         return None
 
-    def label(self, iri: str, local: dict[str, str] | None = None) -> str:
+    def label(self, iri: str, local: dict[str, str]) -> str:
         """A term's label, a local node's label or title, else the IRI compacted."""
+        found = local.get(iri)
+        if found is not None:
+            return found
         term = self.data.ontology.terms.get(iri)
         if term is not None and term.label:
             return term.label
-        if local is not None and iri in local:
-            return local[iri]
-        return compact_iri(iri)
+        return self.compact(iri)
+
+    def compact(self, iri: str) -> str:
+        """:func:`compact_iri`, remembered for the IRIs outside the documents (they repeat on every page)."""
+        if iri.startswith(KG):
+            return "kg:" + iri[len(KG) :]
+        found = self._compacted.get(iri)
+        if found is None:
+            found = self._compacted[iri] = compact_iri(iri)
+        return found
 
 
 class _Page:
@@ -196,30 +213,39 @@ class _Page:
             link = self.href_file(page + ".html")
         return link + ("#" + fragment if fragment else "")
 
-    def value(self, term: object) -> dict[str, str]:
-        """How a triple's object is shown: text, and a link or a datatype/language."""
-        if isinstance(term, ox.NamedNode):
-            href = self.href(term.value)
-            text = self.site.label(term.value, self.labels)
-            if href is None:
-                return {"text": text, "href": term.value, "external": "1", "iri": term.value}
-            return {"text": text, "href": href, "iri": term.value}
-        if isinstance(term, ox.BlankNode):
-            return {"text": "(an anonymous node, in the RDF files)"}
-        assert isinstance(term, ox.Literal)
-        extra = ""
-        if term.language:
-            extra = "@" + term.language
-        elif term.datatype.value != PREFIXES["xsd"] + "string":
-            extra = compact_iri(term.datatype.value)
-        return {"text": term.value, "note": extra}
+    def value(self, term: object) -> Markup:
+        """How a triple's term is shown: a link to its page (or out of the site), or a literal and its type.
 
-    def rows(self, triples: Iterable[ox.Triple]) -> list[dict[str, object]]:
+        Built with :func:`html.escape` rather than ``Markup.format``: a large site shows millions of values.
+        """
+        if isinstance(term, ox.NamedNode):
+            iri = term.value
+            key = (self.folder, iri)
+            found = self.site.links.get(key)
+            if found is not None:
+                return found
+            href = self.href(iri)
+            text = _esc(self.site.label(iri, self.labels))
+            if href is None:
+                shown = Markup('<a href="' + _esc(iri) + '" class="external">' + text + "</a>")
+            else:
+                shown = Markup('<a href="' + _esc(href) + '">' + text + "</a>")
+            if iri in self.site.iris:  # a term: shown alike on every page of a folder
+                self.site.links[key] = shown
+            return shown
+        if isinstance(term, ox.BlankNode):
+            return Markup('<span class="note">(an anonymous node, in the RDF files)</span>')
+        assert isinstance(term, ox.Literal)
+        if term.language:
+            return Markup(_esc(term.value) + ' <span class="note">@' + _esc(term.language) + "</span>")
+        if term.datatype.value != _XSD_STRING:
+            note = self.site.compact(term.datatype.value)
+            return Markup(_esc(term.value) + ' <span class="note">' + _esc(note) + "</span>")
+        return Markup(_esc(term.value))
+
+    def rows(self, triples: Iterable[ox.Triple]) -> list[tuple[Markup, Markup]]:
         """A property table: predicate and value of each triple."""
-        return [
-            {"predicate": self.value(t.predicate), "value": self.value(t.object)}
-            for t in triples
-        ]
+        return [(self.value(t.predicate), self.value(t.object)) for t in triples]
 
 
 def _literal_values(triples: Iterable[ox.Triple], predicates: Sequence[str]) -> list[str]:
@@ -297,7 +323,16 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["value"] = _shown
     return env
+
+
+_NONE = Markup('<span class="none">(none)</span>')
+
+
+def _shown(value: Markup | None) -> Markup:
+    """A value as :meth:`_Page.value` rendered it, or "(none)"."""
+    return _NONE if value is None else value
 
 
 def _embedded(jsonld: bytes) -> Markup:
@@ -400,7 +435,9 @@ def _conflict_rows(page: _Page, rows: Iterable[tuple[str, ...]]) -> list[dict[st
         shown.append({
             "trial": trial,
             "measure": page.value(ox.NamedNode(measure)),
-            "context": ", ".join(x for x in (time_point, page.site.label(subgroup) if subgroup else "", among) if x),
+            "context": ", ".join(
+                x for x in (time_point, page.site.label(subgroup, {}) if subgroup else "", among) if x
+            ),
             "a": {"doc": page.href(KG + "doc/" + doc_a), "name": doc_a, "value": value_a, "quote": quote_a},
             "b": {"doc": page.href(KG + "doc/" + doc_b), "name": doc_b, "value": value_b, "quote": quote_b},
         })
@@ -422,6 +459,7 @@ def _document_pages(
     """The pages of one document, its statements and study reports, from its part alone."""
     doc_path = _KG_PATH + "doc/" + shard.doc_id
     doc_iri = BASE + doc_path
+    site.links.clear()  # the folders of this document's pages are its own
     index: dict[object, list[ox.Triple]] = defaultdict(list)
     for t in ox.parse(shard.nt.text(), format=ox.RdfFormat.N_TRIPLES):
         subject = t.subject
@@ -493,7 +531,6 @@ def _document_pages(
             "end": end,
             "text": highlight(text, start, inside) if text is not None else None,
             "raw": text,
-            "kind": [page.value(t.object) for t in triples if t.predicate.value == _TYPE],
             "quotes": [
                 {"key": f"{s}-{e}", "by": [{"href": page.href(BASE + p), "text": labels.get(BASE + p, p)}
                                            for p in sorted(set(spans[(s, e)]))]}
@@ -524,8 +561,12 @@ def _document_pages(
     statements = sorted(p for p in owned if p.startswith(_KG_PATH + "fact/"))
     studies = sorted(p for p in owned if p.startswith(_KG_PATH + "study/"))
     stmt_rows = []
+    from_study: dict[str, list[str]] = defaultdict(list)  # study IRI -> its statements' paths, in order
     for path in statements:
         triples = own(node(path))
+        study = _first_object(triples, BASE + "fromStudy")
+        if isinstance(study, ox.NamedNode):
+            from_study[study.value].append(path)
         subject = _first_object(triples, _RDF + "subject")
         predicate = _first_object(triples, _RDF + "predicate")
         obj = _first_object(triples, _RDF + "object")
@@ -612,8 +653,7 @@ def _document_pages(
     for path, ref in study_refs.items():
         tpage = _Page(site, path, labels)
         conflicts = [row for row in conflicts_by_trial.get(ref.trial, ()) if shard.doc_id in (row[5], row[8])]
-        stated = sorted(p for p in statements if any(
-            t.predicate.value == BASE + "fromStudy" and t.object == node(path) for t in own(node(p))))
+        stated = from_study.get(BASE + path, [])
         yield from _render(
             env, "study.html", tpage, ref.label, _cbd(owned[path], index),
             rows=tpage.rows(own(node(path))),
@@ -654,6 +694,7 @@ def _global_pages(
     data = site.data
     ontology = data.ontology
     hierarchy = data.hierarchy
+    site.links.clear()
     index: dict[object, list[ox.Triple]] = defaultdict(list)
     for t in data.global_triples:
         index[t.subject].append(t)

@@ -63,7 +63,8 @@ def test_checksums_match_the_files(release: Path) -> None:
     listed = dict(reversed(line.split("  ", 1)) for line in lines)
     site = {name for name in listed if name.startswith("site/")}
     assert set(listed) - site == EXPECTED_FILES - {"SHA256SUMS"}
-    assert site == {"site/" + str(p.relative_to(release / "site")) for p in (release / "site").rglob("*") if p.is_file()}
+    on_disk = {"site/" + str(p.relative_to(release / "site")) for p in (release / "site").rglob("*") if p.is_file()}
+    assert site == on_disk
     for name, digest in listed.items():
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest
 
