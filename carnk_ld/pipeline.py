@@ -459,8 +459,11 @@ def _refuse_instance_data(kg_ontology: list[ox.Triple], ontology: Ontology) -> N
 # -- the release ------------------------------------------------------------------------
 
 
-def release_files(checked: Checked) -> dict[str, Callable[[], bytes | list[bytes]] | Tree]:
-    """Every release file as name -> a function rendering it; the static site as a folder (:class:`Tree`)."""
+def release_files(checked: Checked, pool: Workers | None = None) -> dict[str, Callable[[], bytes | list[bytes]] | Tree]:
+    """Every release file as name -> a function rendering it; the static site as a folder (:class:`Tree`).
+
+    ``pool`` renders the pages of documents (default: this process).
+    """
     glob = checked.glob
     content = ReleaseContent(
         glob.graphs[GRAPH_ONTOLOGY],
@@ -478,7 +481,7 @@ def release_files(checked: Checked) -> dict[str, Callable[[], bytes | list[bytes
     )
     conflicts = conflict_rows([Measure(*row) for part in checked.parts for row in part.summary.measures])
     site = SiteData(checked.ontology, checked.hierarchy, checked.mappings, checked.global_triples, conflicts)
-    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site))
+    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site, pool))
     return files
 
 
@@ -520,7 +523,7 @@ def run_build(
         try:
             cache = Cache(directory, types=cached_types())
             checked = check(root, options, cache, pool, progress)
-            files = release_files(checked)
+            files = release_files(checked, pool)
             publish_release(files, target, progress, checkpoint=options.checkpoint, verified=verified)
         except BaseException:
             if fresh and directory is not None:

@@ -46,6 +46,7 @@ from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy
 from carnk_ld.serialise import Sections, to_jsonld, to_ntriples, to_rdfxml
 from carnk_ld.vocab import compact_iri
+from carnk_ld.workers import Workers
 
 #: The RDF alternates of every page: extension and media type (contract 2 of issue 18).
 ALTERNATES = (
@@ -123,14 +124,14 @@ def _shape_described(path: str) -> bool:
 class _Site:
     """What every page needs: the ontology's terms as site paths, their labels, the link rules."""
 
-    data: SiteData
+    ontology: Ontology
     terms: dict[str, str] = field(default_factory=dict)  # site path -> IRI of every ontology term
     _compacted: dict[str, str] = field(default_factory=dict)
     iris: set[str] = field(default_factory=set)  # the IRIs of the terms
     links: dict[tuple[str, str], Markup] = field(default_factory=dict)  # (folder, term IRI) -> its link
 
     def __post_init__(self) -> None:
-        for iri in self.data.ontology.terms:
+        for iri in self.ontology.terms:
             path = path_of(iri)
             if path is not None and not path.startswith(_KG_PATH) and iri != ONTOLOGY_IRI:
                 self.terms[path] = iri
@@ -138,7 +139,7 @@ class _Site:
         for path in sorted(self.terms):
             if path in RESERVED or not all(_SEGMENT_RE.fullmatch(s) for s in path.split("/")):
                 raise InputError(
-                    self.data.ontology.path,
+                    self.ontology.path,
                     f"the term <{self.terms[path]}> cannot have a page of the site (site/{path}.html)",
                     "rename the term: its name must not be index, search or style, and use only letters, "
                     "digits and . _ ~ -",
@@ -164,7 +165,7 @@ class _Site:
         found = local.get(iri)
         if found is not None:
             return found
-        term = self.data.ontology.terms.get(iri)
+        term = self.ontology.terms.get(iri)
         if term is not None and term.label:
             return term.label
         return self.compact(iri)
@@ -390,24 +391,82 @@ def _cbd(subjects: Iterable[object], index: dict[object, list[ox.Triple]]) -> li
     return found
 
 
-def site_entries(shards: Sequence[SiteShard], data: SiteData) -> Iterator[tuple[str, bytes]]:
-    """Every file of ``site/`` as (path under ``site/``, bytes), rendered one at a time."""
-    site = _Site(data)
-    env = _environment()
+@dataclass
+class _Gathered:
+    """What the pages of documents tell the global pages: term uses, study reports, search entries."""
+
+    uses: dict[str, list[_Use]] = field(default_factory=lambda: defaultdict(list))
+    studies_of: dict[str, list[_StudyRef]] = field(default_factory=lambda: defaultdict(list))
+    documents: list[tuple[str, str]] = field(default_factory=list)  # (path, title)
+    studies: list[_StudyRef] = field(default_factory=list)
+    statements: int = 0
+    search: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, other: _Gathered) -> None:
+        for iri, found in other.uses.items():
+            self.uses[iri].extend(found)
+        for iri, refs in other.studies_of.items():
+            self.studies_of[iri].extend(refs)
+        self.documents.extend(other.documents)
+        self.studies.extend(other.studies)
+        self.statements += other.statements
+        self.search.extend(other.search)
+
+
+@dataclass
+class _Shared:
+    """What every document's pages need, sent once to each worker."""
+
+    ontology: Ontology
+    conflicts: list[tuple[str, ...]]
+
+
+_State = tuple[_Site, jinja2.Environment, dict[str, list[tuple[str, ...]]]]
+#: Per process: the last :class:`_Shared` seen and the state made from it, so a worker makes it once
+#: (the object itself is kept, so its id cannot be reused by another while it is compared).
+_STATE: list[tuple[_Shared, _State]] = []
+
+
+def _state(shared: _Shared) -> _State:
+    if _STATE and _STATE[0][0] is shared:
+        return _STATE[0][1]
+    by_trial: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for row in shared.conflicts:
+        by_trial[row[0]].append(row)
+    state = (_Site(shared.ontology), _environment(), by_trial)
+    _STATE[:] = [(shared, state)]
+    return state
+
+
+def _document_files(shared: _Shared, item: tuple[str, bytes, bytes]) -> tuple[list[tuple[str, bytes]], _Gathered]:
+    """The files of one document's pages (a worker's task) and what they tell the global pages."""
+    site, env, by_trial = _state(shared)
+    gathered = _Gathered()
+    files = list(_document_pages(site, env, *item, gathered, by_trial))
+    return files, gathered
+
+
+def site_entries(
+    shards: Sequence[SiteShard], data: SiteData, pool: Workers | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Every file of ``site/`` as (path under ``site/``, bytes).
+
+    The pages of each document are rendered by ``pool`` (in order, each document's as soon
+    as it and those before it are done), then the pages of terms, the ontology and the home
+    page here; the files are yielded one document at a time.
+    """
+    shared = _Shared(data.ontology, data.conflicts)
+    site, env, by_trial = _state(shared)
     yield "style.css", resources.files("carnk_ld").joinpath("templates/style.css").read_bytes()
-    uses: dict[str, list[_Use]] = defaultdict(list)
-    studies_of: dict[str, list[_StudyRef]] = defaultdict(list)
-    documents: list[tuple[str, str]] = []  # (path, title)
-    all_studies: list[_StudyRef] = []
-    counts = {"statements": 0}
-    search: list[dict[str, object]] = []
-    conflicts_by_trial: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for row in data.conflicts:
-        conflicts_by_trial[row[0]].append(row)
-    for shard in sorted(shards, key=lambda s: s.doc_id):
-        yield from _document_pages(site, env, shard, uses, studies_of, documents, all_studies, counts, search,
-                                   conflicts_by_trial)
-    yield from _global_pages(site, env, uses, studies_of, documents, all_studies, counts, search, conflicts_by_trial)
+    items = [(s.doc_id, s.nt.text(), s.coverage_tsv) for s in sorted(shards, key=lambda s: s.doc_id)]
+    gathered = _Gathered()
+    results = pool.imap(_document_files, shared, items) if pool is not None else (
+        _document_files(shared, item) for item in items
+    )
+    for files, found in results:
+        yield from files
+        gathered.add(found)
+    yield from _global_pages(site, data, env, gathered, by_trial)
 
 
 def _render(env: jinja2.Environment, template: str, page: _Page, title: str, triples: list[ox.Triple],
@@ -447,21 +506,19 @@ def _conflict_rows(page: _Page, rows: Iterable[tuple[str, ...]]) -> list[dict[st
 def _document_pages(
     site: _Site,
     env: jinja2.Environment,
-    shard: SiteShard,
-    uses: dict[str, list[_Use]],
-    studies_of: dict[str, list[_StudyRef]],
-    documents: list[tuple[str, str]],
-    all_studies: list[_StudyRef],
-    counts: dict[str, int],
-    search: list[dict[str, object]],
+    doc_id: str,
+    nt_text: bytes,
+    coverage_tsv: bytes,
+    gathered: _Gathered,
     conflicts_by_trial: dict[str, list[tuple[str, ...]]],
 ) -> Iterator[tuple[str, bytes]]:
-    """The pages of one document, its statements and study reports, from its part alone."""
-    doc_path = _KG_PATH + "doc/" + shard.doc_id
+    """The pages of one document, its statements and study reports, from its part's N-Triples alone."""
+    uses, studies_of, search = gathered.uses, gathered.studies_of, gathered.search
+    doc_path = _KG_PATH + "doc/" + doc_id
     doc_iri = BASE + doc_path
     site.links.clear()  # the folders of this document's pages are its own
     index: dict[object, list[ox.Triple]] = defaultdict(list)
-    for t in ox.parse(shard.nt.text(), format=ox.RdfFormat.N_TRIPLES):
+    for t in ox.parse(nt_text, format=ox.RdfFormat.N_TRIPLES):
         subject = t.subject
         if isinstance(subject, ox.NamedNode):
             path = path_of(subject.value)
@@ -490,8 +547,8 @@ def _document_pages(
             for t in triples:
                 if t.predicate.value == _IDENTIFIER and isinstance(t.object, ox.Literal):
                     labels[subject.value] = t.object.value  # type: ignore[attr-defined]
-    doc_title = labels.get(doc_iri, shard.doc_id)
-    documents.append((doc_path, doc_title))
+    doc_title = labels.get(doc_iri, doc_id)
+    gathered.documents.append((doc_path, doc_title))
     search.append({"label": doc_title, "synonyms": [], "path": doc_path + ".html"})
 
     def node(path: str) -> ox.NamedNode:
@@ -541,7 +598,7 @@ def _document_pages(
         segment_by_iri[subject.value] = segment
     segments.sort(key=lambda s: (s["number"], s["id"]))
     ledger = []
-    for line in shard.coverage_tsv.decode("utf-8").split("\n"):
+    for line in coverage_tsv.decode("utf-8").split("\n"):
         if not line:
             continue
         cells = [_TSV_ESCAPE.sub(lambda m: _TSV_UNESCAPED[m.group(1)], c) for c in line.split("\t")]
@@ -551,7 +608,7 @@ def _document_pages(
             "href": page.href(doc_iri + "/segment/" + row_number),
         }
         if status == "facts":
-            entry["facts"] = [{"text": name, "href": page.href(f"{KG}fact/{shard.doc_id}/{name}")}
+            entry["facts"] = [{"text": name, "href": page.href(f"{KG}fact/{doc_id}/{name}")}
                               for name in facts_or_reason.split()]
         else:
             entry["reason"] = facts_or_reason
@@ -574,7 +631,7 @@ def _document_pages(
         modality = _first_object(triples, BASE + "modality")
         if subject is None or predicate is None or obj is None:
             continue
-        counts["statements"] += 1
+        gathered.statements += 1
         use_args = (
             path, subject.value, predicate.value, obj.value,
             polarity.value if polarity is not None else "", modality.value if modality is not None else "",
@@ -596,7 +653,7 @@ def _document_pages(
         ref = _StudyRef(path, labels.get(BASE + path, path), doc_path, doc_title,
                         trial.value if isinstance(trial, ox.NamedNode) else "")
         study_refs[path] = ref
-        all_studies.append(ref)
+        gathered.studies.append(ref)
         search.append({"label": ref.label, "synonyms": [], "path": path + ".html"})
         products = sorted({t.object.value for s in owned[path] for t in own(s)
                            if t.predicate.value in _STUDY_PREDICATES and isinstance(t.object, ox.NamedNode)})
@@ -652,7 +709,7 @@ def _document_pages(
         )
     for path, ref in study_refs.items():
         tpage = _Page(site, path, labels)
-        conflicts = [row for row in conflicts_by_trial.get(ref.trial, ()) if shard.doc_id in (row[5], row[8])]
+        conflicts = [row for row in conflicts_by_trial.get(ref.trial, ()) if doc_id in (row[5], row[8])]
         stated = from_study.get(BASE + path, [])
         yield from _render(
             env, "study.html", tpage, ref.label, _cbd(owned[path], index),
@@ -681,17 +738,14 @@ def _tree(
 
 def _global_pages(
     site: _Site,
+    data: SiteData,
     env: jinja2.Environment,
-    uses: dict[str, list[_Use]],
-    studies_of: dict[str, list[_StudyRef]],
-    documents: list[tuple[str, str]],
-    all_studies: list[_StudyRef],
-    counts: dict[str, int],
-    search: list[dict[str, object]],
+    gathered: _Gathered,
     conflicts_by_trial: dict[str, list[tuple[str, ...]]],
 ) -> Iterator[tuple[str, bytes]]:
     """The term pages, the ontology page, the home page and ``search.json``."""
-    data = site.data
+    uses, studies_of, search = gathered.uses, gathered.studies_of, gathered.search
+    documents, all_studies = gathered.documents, gathered.studies
     ontology = data.ontology
     hierarchy = data.hierarchy
     site.links.clear()
@@ -786,7 +840,7 @@ def _global_pages(
             "properties": sum(len(v) for k, v in kinds.items() if k.endswith("property")),
             "individuals": len(kinds.get("individual", [])),
             "documents": len(documents),
-            "statements": counts["statements"],
+            "statements": gathered.statements,
             "studies": len(all_studies),
         },
         documents=[{"href": p + ".html", "text": t} for p, t in documents],
