@@ -155,7 +155,39 @@ def test_the_site_is_listed_in_the_checksums(sample_release: Path, site: Path) -
     assert on_disk and on_disk <= listed
 
 
+@pytest.fixture(scope="module")
+def generated_release(generated_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the generated corpus: many documents, studies of registered trials, conflicts."""
+    return _build_once(generated_corpus, tmp_path_factory.mktemp("generated-site") / "build")
+
+
 def test_every_internal_link_and_fragment_resolves(site: Path) -> None:
+    assert_links_resolve(site)
+
+
+@pytest.mark.slow
+def test_every_link_of_a_generated_corpus_site_resolves(generated_release: Path) -> None:
+    assert_links_resolve(generated_release / "site")
+
+
+def test_study_pages_show_the_conflicts_of_their_trial(generated_release: Path) -> None:
+    rows = [line.split("\t") for line in (generated_release / "conflicts.tsv").read_text().splitlines()[1:]]
+    assert rows, "the generated corpus has conflicting reports"
+    trials: dict[tuple[str, str], list[str]] = defaultdict(list)  # (document, trial) -> its study reports
+    for t in release_triples(generated_release):
+        if t.predicate.value == BASE + "reportsOnTrial":
+            document = t.subject.value[len(KG + "study/") :].split("/")[0]
+            trials[(document, t.object.value)].append(t.subject.value[len(BASE) :])
+    site = generated_release / "site"
+    for trial, _, _, _, _, doc_a, value_a, _, doc_b, value_b, _ in rows:
+        for document in (doc_a, doc_b):
+            for study in trials[(document, trial)]:
+                text = (site / f"{study}.html").read_text(encoding="utf-8")
+                conflicts = text[text.index('id="section-conflicts"') :]
+                assert f"<strong>{value_a}</strong>" in conflicts and f"<strong>{value_b}</strong>" in conflicts
+
+
+def assert_links_resolve(site: Path) -> None:
     pages = {str(p.relative_to(site)): read_page(p) for p in site.rglob("*.html")}
     broken = []
     for name, page in sorted(pages.items()):
