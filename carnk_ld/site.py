@@ -55,6 +55,8 @@ ALTERNATES = (
     ("nt", "application/n-triples"),
     ("rdf", "application/rdf+xml"),
 )
+#: Documents whose pages are rendered at once (by the workers); see :func:`site_entries`.
+WINDOW = 64
 #: The release folder that holds the site.
 SITE_DIR = "site"
 #: Site files that are not a resource's: a term whose path would take one of these names is refused.
@@ -458,14 +460,18 @@ def site_entries(
     shared = _Shared(data.ontology, data.conflicts)
     site, env, by_trial = _state(shared)
     yield "style.css", resources.files("carnk_ld").joinpath("templates/style.css").read_bytes()
-    items = [(s.doc_id, s.nt.text(), s.coverage_tsv) for s in sorted(shards, key=lambda s: s.doc_id)]
+    ordered = sorted(shards, key=lambda s: s.doc_id)
     gathered = _Gathered()
-    results = pool.imap(_document_files, shared, items) if pool is not None else (
-        _document_files(shared, item) for item in items
-    )
-    for files, found in results:
-        yield from files
-        gathered.add(found)
+    # A window of documents at a time: the workers' finished pages wait in this process until
+    # written, and a window bounds them (and the N-Triples sent out) whatever the corpus.
+    for at in range(0, len(ordered), WINDOW):
+        items = [(s.doc_id, s.nt.text(), s.coverage_tsv) for s in ordered[at : at + WINDOW]]
+        results = pool.imap(_document_files, shared, items) if pool is not None else (
+            _document_files(shared, item) for item in items
+        )
+        for files, found in results:
+            yield from files
+            gathered.add(found)
     yield from _global_pages(site, data, env, gathered, by_trial)
 
 
