@@ -208,6 +208,25 @@ def assert_links_resolve(site: Path) -> None:
     assert not broken, "\n".join(broken[:20])
 
 
+def test_every_iri_that_belongs_to_a_resource_has_its_fragment_on_its_page(sample_release: Path, site: Path) -> None:
+    paths = described(sample_release)
+    pages: dict[str, Page] = {}
+    checked = set()
+    for t in release_triples(sample_release):
+        if not isinstance(t.subject, ox.NamedNode) or not t.subject.value.startswith(BASE):
+            continue
+        path = t.subject.value[len(BASE) :]
+        owners = [p for p in paths if path.startswith(p + "/")]
+        if path in paths or not owners or path in checked:
+            continue
+        checked.add(path)
+        owner = max(owners, key=len)
+        fragment = path[len(owner) + 1 :].replace("/", "-")
+        page = pages.setdefault(owner, read_page(site / f"{owner}.html"))
+        assert fragment in page.ids, f"{owner}.html has no id {fragment} for <{t.subject.value}>"
+    assert any(p.startswith("kg/doc/") and "/segment/" in p for p in checked)
+
+
 def test_pages_link_their_four_rdf_alternates(sample_release: Path, site: Path) -> None:
     media = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
              "application/rdf+xml": "rdf"}
