@@ -31,6 +31,7 @@ import rdflib
 
 from carnk_ld import qc
 from carnk_ld.cache import Cache, digest
+from carnk_ld.conflicts import Measure, conflict_rows
 from carnk_ld.constants import (
     CHECKS_DIR,
     DEFAULT_OUT,
@@ -61,8 +62,17 @@ from carnk_ld.parts import DocumentPart, Summary, compute_part, part_key, scope_
 from carnk_ld.progress import Progress
 from carnk_ld.rdfio import RDF_SUFFIXES
 from carnk_ld.reason import Hierarchy, inferred_axioms
-from carnk_ld.release import FileState, publish_release, release_lock, release_target, resolve_out
+from carnk_ld.release import (
+    AfterOthers,
+    FileState,
+    Tree,
+    publish_release,
+    release_lock,
+    release_target,
+    resolve_out,
+)
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
+from carnk_ld.site import SITE_DIR, SiteData, site_entries
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
 
@@ -459,8 +469,16 @@ def _refuse_instance_data(kg_ontology: list[ox.Triple], ontology: Ontology) -> N
 # -- the release ------------------------------------------------------------------------
 
 
-def release_files(checked: Checked) -> dict:
-    """Every release file as name -> a function rendering it."""
+#: What a release file is made by: a function giving its bytes (or chunks), one rendered after the
+#: others from their sizes and digests (void.ttl), or a folder of files (the site).
+ReleaseFiles = dict[str, Callable[[], bytes | list[bytes]] | AfterOthers | Tree]
+
+
+def release_files(checked: Checked, pool: Workers | None = None) -> ReleaseFiles:
+    """Every release file as name -> a function rendering it; the static site as a folder (:class:`Tree`).
+
+    ``pool`` renders the pages of documents (default: this process).
+    """
     glob = checked.glob
     content = ReleaseContent(
         glob.graphs[GRAPH_ONTOLOGY],
@@ -473,7 +491,14 @@ def release_files(checked: Checked) -> dict:
         checked.mappings,
         checked.ontology,
     )
-    return render_release(checked.parts, glob.nt, glob.nq, checked.global_graphs, content)
+    files: ReleaseFiles = dict(
+        render_release(checked.parts, glob.nt, glob.nq, checked.global_graphs, content)
+    )
+    conflicts = conflict_rows([Measure(*row) for part in checked.parts for row in part.summary.measures])
+    global_triples = sort_triples({t for triples in checked.global_graphs.values() for t in triples})
+    site = SiteData(checked.ontology, checked.hierarchy, checked.mappings, global_triples, conflicts)
+    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site, pool))
+    return files
 
 
 def cached_types() -> dict[str, type]:
@@ -514,7 +539,7 @@ def run_build(
         try:
             cache = Cache(directory, types=cached_types())
             checked = check(root, options, cache, pool, progress)
-            files = release_files(checked)
+            files = release_files(checked, pool)
             publish_release(files, target, progress, checkpoint=options.checkpoint, verified=verified)
         except BaseException:
             if fresh and directory is not None:

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import errno
 import fcntl
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -55,7 +57,7 @@ CHECKSUMS = "SHA256SUMS"
 #: A line of ``SHA256SUMS``: a digest, two spaces and a file's path in the release folder: a plain
 #: file name, or names joined by ``/`` for the files of its folders (``site/ontology.html``).
 _CHECKSUM_LINE_RE = re.compile(r"([0-9a-f]{64})  (.*)")
-_FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+_FILE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9_][A-Za-z0-9._~-]*)*")
 _REPLACE_HINT = "move it away, or choose a new or empty folder with --out"
 
 
@@ -147,7 +149,7 @@ def check_release(
     digests = read_checksums(release)
     if RELEASE_MARKER not in digests:
         raise InputError(release / CHECKSUMS, f"{RELEASE_MARKER} is not listed", "rebuild the release")
-    present = set(_release_files(release)) - {CHECKSUMS}
+    present = set(_files_in(release)) - {CHECKSUMS}
     for name in sorted(present - set(digests)):
         raise InputError(
             release / name,
@@ -222,16 +224,21 @@ def _other_format(data: bytes) -> int | None:
     return version
 
 
-def _release_files(folder: Path, prefix: str = "") -> Iterator[str]:
-    """Every entry of a release folder as ``SHA256SUMS`` names it; its folders' files, not the folders.
+def _files_in(release: Path) -> Iterator[str]:
+    """Every entry of the release, as ``SHA256SUMS`` names it: folders (the site) are walked, not listed.
 
-    A symlink to a folder is an entry of its own, never followed: the release lists no symlinks.
+    A symlink to a folder is an entry, not walked: a build never writes one.
     """
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            yield from _release_files(Path(entry.path), f"{prefix}{entry.name}/")
-        else:
-            yield prefix + entry.name
+    todo = [""]
+    while todo:
+        prefix = todo.pop()
+        with os.scandir(release / prefix if prefix else release) as entries:
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append(name + "/")
+                else:
+                    yield name
 
 
 def _is_regular(path: Path) -> bool:
@@ -451,8 +458,60 @@ class AfterOthers:
     render: Callable[[dict[str, tuple[int, str]]], bytes]
 
 
+@dataclasses.dataclass(frozen=True)
+class Tree:
+    """A folder of the release: ``entries`` gives (path inside the folder, bytes) of each file, one at a time.
+
+    Its files are listed in ``SHA256SUMS`` as ``FOLDER/PATH``. A folder of many small files
+    (the site) is synced once, with the file system, not one fsync per file.
+    """
+
+    entries: Callable[[], Iterable[tuple[str, bytes]]]
+
+
+def _write_tree(folder: Path, name: str, tree: Tree, digests: dict[str, str]) -> int:
+    """Write a :class:`Tree` under ``folder / name``; its digests go in ``digests``; the bytes written."""
+    made: set[str] = set()
+    size = 0
+    for path, data in tree.entries():
+        key = f"{name}/{path}"
+        if not _FILE_NAME_RE.fullmatch(key) or key in digests:
+            raise ValueError(f"not a new file name inside a release: {key!r}")
+        parent = posixpath.dirname(key)
+        if parent not in made:
+            (folder / parent).mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        with open(folder / key, "wb") as handle:
+            handle.write(data)
+        digests[key] = hashlib.sha256(data).hexdigest()
+        size += len(data)
+    (folder / name).mkdir(exist_ok=True)
+    _sync_tree(folder / name, sorted(made))
+    return size
+
+
+def _sync_tree(top: Path, folders: list[str]) -> None:
+    """Make a folder's files durable: ``syncfs`` of its file system (Linux), else every file and folder fsynced."""
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) == 0:
+                return
+        except (OSError, AttributeError):
+            pass
+    finally:
+        os.close(fd)
+    for path in sorted(top.rglob("*")):  # pragma: no cover - systems without syncfs
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    for folder in folders:  # pragma: no cover
+        _fsync_dir(top.parent / folder)
+
+
 def publish_release(
-    files: dict[str, Callable[[], bytes | list[bytes]] | AfterOthers],
+    files: dict[str, Callable[[], bytes | list[bytes]] | AfterOthers | Tree],
     out: Path,
     progress: Progress | None = None,
     checkpoint: Callable[[str], None] = lambda name: None,
@@ -476,7 +535,7 @@ def publish_release(
     files = {**files, RELEASE_MARKER: marker_bytes}
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=parent))
     try:
-        digests = {}
+        digests: dict[str, str] = {}
         written: dict[str, tuple[int, str]] = {}
         progress = progress or Progress()
         later = sorted(name for name, render in files.items() if isinstance(render, AfterOthers))
@@ -484,15 +543,18 @@ def publish_release(
         for index, name in enumerate(first + later):
             with progress.stage(f"write {name}") as counts:
                 render = files[name]
-                data = render.render(dict(written)) if isinstance(render, AfterOthers) else render()
-                digests[name] = _write_synced(staging / name, data)
-                size = len(data) if isinstance(data, bytes) else sum(len(chunk) for chunk in data)
-                counts["bytes"] = size
-                written[name] = (size, digests[name])
-                del data
+                if isinstance(render, Tree):
+                    counts["bytes"] = _write_tree(staging, name, render, digests)
+                else:
+                    data = render.render(dict(written)) if isinstance(render, AfterOthers) else render()
+                    digests[name] = _write_synced(staging / name, data)
+                    size = len(data) if isinstance(data, bytes) else sum(len(chunk) for chunk in data)
+                    counts["bytes"] = size
+                    written[name] = (size, digests[name])
+                    del data
             if index == 0:
                 checkpoint("staging-written")
-        sums = "".join(f"{digests[n]}  {n}\n" for n in sorted(files))
+        sums = "".join(f"{digests[n]}  {n}\n" for n in sorted(digests))
         _write_synced(staging / CHECKSUMS, sums.encode("ascii"))
         os.chmod(staging, 0o755)
         _fsync_dir(staging)
@@ -554,6 +616,7 @@ __all__ = [
     "AfterOthers",
     "BuildLocked",
     "FileState",
+    "Tree",
     "check_release",
     "file_state",
     "marker_bytes",

@@ -215,7 +215,7 @@ def claim_of(triples: list[ox.Triple], qualifier: str, value: str) -> ox.Triple:
 
 def tree_bytes(directory: Path) -> dict[str, bytes]:
     """Every file of a directory by name, to compare releases byte for byte."""
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if not p.is_dir()}
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:

@@ -62,13 +62,16 @@ def no_fetch(url: str, options: dict | None = None) -> dict:
 
 
 def test_release_has_every_file(release: Path) -> None:
-    assert {p.name for p in release.iterdir()} == EXPECTED_FILES
+    assert {p.name for p in release.iterdir()} == EXPECTED_FILES | {"site"}
 
 
 def test_checksums_match_the_files(release: Path) -> None:
     lines = (release / "SHA256SUMS").read_text().splitlines()
     listed = dict(reversed(line.split("  ", 1)) for line in lines)
-    assert set(listed) == EXPECTED_FILES - {"SHA256SUMS"}
+    site = {name for name in listed if name.startswith("site/")}
+    assert set(listed) - site == EXPECTED_FILES - {"SHA256SUMS"}
+    on_disk = {"site/" + str(p.relative_to(release / "site")) for p in (release / "site").rglob("*") if p.is_file()}
+    assert site == on_disk
     for name, digest in listed.items():
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == digest
 
