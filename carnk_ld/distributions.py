@@ -16,6 +16,8 @@ from pathlib import PurePosixPath
 import pyoxigraph as ox
 
 from carnk_ld.constants import BASE, KG, PREFIXES
+from carnk_ld.media import MEDIA_TYPES as WEB_FORMATS
+from carnk_ld.media import mime
 
 N = ox.NamedNode
 _RDF = PREFIXES["rdf"]
@@ -28,14 +30,11 @@ _SPDX = PREFIXES["spdx"]
 #: IANA's registry: DCAT 3 gives a distribution's dcat:mediaType as the IRI of its registry entry.
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
-#: Media type by file extension (issue 18's table, plus the release's tables, texts and marker).
+#: Media type by file extension: the web formats of :mod:`carnk_ld.media` (what the server and the
+#: w3id rules answer), plus the release's other files: N-Quads, the ontology, tables, texts, marker.
 MEDIA_TYPES = {
-    ".html": "text/html",
-    ".ttl": "text/turtle",
-    ".jsonld": "application/ld+json",
-    ".nt": "application/n-triples",
+    **{f".{ext}": mime(ext) for ext in WEB_FORMATS},
     ".nq": "application/n-quads",
-    ".rdf": "application/rdf+xml",
     ".owl": "application/rdf+xml",  # ontology.owl is RDF/XML, as OBO publishes it
     ".tsv": "text/tab-separated-values",
     ".txt": "text/plain",
