@@ -28,7 +28,7 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Protocol
@@ -39,6 +39,7 @@ from markupsafe import Markup, escape
 
 from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.errors import InputError
+from carnk_ld.facts import IS_A
 from carnk_ld.graph import sort_triples
 from carnk_ld.mappings import MappingSet
 from carnk_ld.ontology import Ontology
@@ -704,7 +705,8 @@ def _document_pages(
             }
         main = {t.predicate.value: t.object for t in triples}
         yield from _render(
-            env, "statement.html", spage, labels.get(BASE + path, path), _cbd(owned[path], index),
+            env, "statement.html", spage, _claim_title(main, lambda iri: site.label(iri, labels)) or path,
+            _cbd(owned[path], index),
             subject=spage.value(main[_RDF + "subject"]) if _RDF + "subject" in main else None,
             predicate=spage.value(main[_RDF + "predicate"]) if _RDF + "predicate" in main else None,
             object=spage.value(main[_RDF + "object"]) if _RDF + "object" in main else None,
@@ -725,6 +727,23 @@ def _document_pages(
             conflicts=_conflict_rows(tpage, conflicts),
             owned_nodes=owned_sections(tpage, path, set()),
         )
+
+
+def _claim_title(main: Mapping[str, object], label: Callable[[str], str]) -> str | None:
+    """A statement's page title: its claim in words ("allogeneic NK cell therapy · has toxicity risk ·
+    graft-versus-host disease (negated)"), since a statement has no label of its own."""
+    words = []
+    for role in ("subject", "predicate", "object"):
+        term = main.get(_RDF + role)
+        if not isinstance(term, ox.NamedNode):
+            return None
+        words.append("is a" if term.value == IS_A else label(term.value))
+    title = " · ".join(words)
+    if main.get(BASE + "polarity") == ox.NamedNode(BASE + "Negated"):
+        title += " (negated)"
+    if main.get(BASE + "modality") == ox.NamedNode(BASE + "Possible"):
+        title += " (possible)"
+    return title
 
 
 def _tree(

@@ -25,6 +25,7 @@ from carnk_ld.pipeline import run_build
 from carnk_ld.site import highlight
 from tests.conftest import _build_once, assert_isomorphic, tree_bytes, write_sample_corpus
 
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 BASE = "https://w3id.org/carnk/"
 KG = BASE + "kg/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -355,6 +356,20 @@ def test_a_statement_page_describes_the_statement_and_its_parts(sample_release: 
         if t.subject.value == BASE + statement or t.subject.value.startswith(BASE + statement + "/")
     }
     assert found == expected
+
+
+def test_a_statement_page_is_titled_by_its_claim_in_words(sample_release: Path, site: Path) -> None:
+    """A negated statement's heading: its subject, predicate and object by their labels, and "(negated)"."""
+    by_subject: dict[str, dict[str, str]] = defaultdict(dict)
+    for t in release_triples(sample_release):
+        by_subject[t.subject.value].setdefault(t.predicate.value, t.object.value)
+    label = RDFS_LABEL
+    negated = sorted(s for s, p in by_subject.items() if p.get(BASE + "polarity") == BASE + "Negated")
+    assert negated, "the sample corpus has a negated statement"
+    statement = by_subject[negated[0]]
+    words = [by_subject[statement[RDF + role]][label] for role in ("subject", "predicate", "object")]
+    heading = re.search(r"<h1>(.*?)</h1>", (site / f"{negated[0][len(BASE):]}.html").read_text(encoding="utf-8"))
+    assert heading and heading.group(1) == " · ".join(words) + " (negated)"
 
 
 @pytest.mark.slow
