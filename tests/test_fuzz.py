@@ -87,7 +87,12 @@ def corpus_for(project_root: Path, root: Path, sentences: list[str], notes: list
         }
         for i, sentence in enumerate(sentences)
     ]
-    data = {"document": "fuzz.txt", "sha256": hashlib.sha256(document.read_bytes()).hexdigest(), "facts": facts}
+    data = {
+        "document": "fuzz.txt",
+        "sha256": hashlib.sha256(document.read_bytes()).hexdigest(),
+        "metadata": {"source": "Written for the carnk-ld test suite", "licence": CC_BY},
+        "facts": facts,
+    }
     (root / "facts" / "fuzz.yaml").write_text(
         yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
@@ -180,6 +185,7 @@ obo:IAO_0000115 a owl:AnnotationProperty ; rdfs:label "definition" .
     + MINI_TERMS
 )
 MINI_DOCUMENT = "Persistence is the main challenge.\n"
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 MINI_FACTS = """\
 document: fuzz.txt
 sha256: {sha256}
