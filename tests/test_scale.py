@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import yaml
 
@@ -123,7 +124,8 @@ def test_progress_is_shown_per_stage_when_asked_and_quiet_otherwise(tmp_path: Pa
     assert re.match(
         rf"carnk-ld: load +\d+\.\d\d s  peak [\d,]+ MiB  \({documents} documents, \d+ statements, 0 cached\)", lines[0]
     )
-    triples = sum(1 for _ in (tmp_path / "b" / "carnk.nt").open("rb"))
+    # every distinct triple of the release: carnk.nt leaves out the ontology's header, carnk.nq has it
+    triples = len({q.triple for q in ox.parse(path=str(tmp_path / "b" / "carnk.nq"), format=ox.RdfFormat.N_QUADS)})
     assert any(re.match(rf"carnk-ld: assemble .*\({triples:,} triples\)", line) for line in lines)
     assert any(line.startswith("carnk-ld: write carnk.nq ") and "bytes)" in line for line in lines)
     assert (tmp_path / "a" / "carnk.nq").read_bytes() == (tmp_path / "b" / "carnk.nq").read_bytes()
