@@ -81,6 +81,27 @@ def sort_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     return [t for _, t in decorated]
 
 
+def concise_description(
+    starts: Iterable[object], triples_of: Callable[[object], Iterable[ox.Triple]]
+) -> list[ox.Triple]:
+    """The concise bounded description of ``starts``: their triples and, recursively, those of the
+    blank nodes they reach, each once, in the order found. ``triples_of`` gives a node's triples
+    (from an index, or a store)."""
+    found: dict[ox.Triple, None] = {}
+    seen: set[object] = set()
+    todo = list(starts)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for t in triples_of(node):
+            found.setdefault(t)
+            if isinstance(t.object, ox.BlankNode) and t.object not in seen:
+                todo.append(t.object)
+    return list(found)
+
+
 def canonical_ontology(ontology: Ontology, inferred: Iterable[ox.Triple] = ()) -> list[ox.Triple]:
     """Ontology triples (plus ``inferred`` ones) with blank nodes relabelled by RDFC-1.0, so labels are stable."""
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in (*ontology.triples, *inferred))

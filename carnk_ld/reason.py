@@ -279,16 +279,6 @@ def hierarchy_rows(ontology: Ontology, hierarchy: Hierarchy) -> list[tuple[str, 
     return rows
 
 
-def inferred_triples(hierarchy: Hierarchy) -> list[ox.Triple]:
-    """Inferred direct ``rdfs:subClassOf`` triples (asserted ones included), like ROBOT reason's output."""
-    sub = RDFS.subClassOf
-    return [
-        ox.Triple(ox.NamedNode(c), sub, ox.NamedNode(p))
-        for c, parents in sorted(hierarchy.inferred_direct.items())
-        for p in parents
-    ]
-
-
 def inferred_axioms(hierarchy: Hierarchy) -> list[ox.Triple]:
     """The subclass edges HermiT infers that the ontology does not assert, each marked as inferred.
 
@@ -311,4 +301,4 @@ def inferred_axioms(hierarchy: Hierarchy) -> list[ox.Triple]:
     return triples
 
 
-__all__ = ["Hierarchy", "classify", "find_java", "hierarchy_rows", "inferred_axioms", "inferred_triples", "reason"]
+__all__ = ["Hierarchy", "classify", "find_java", "hierarchy_rows", "inferred_axioms", "reason"]

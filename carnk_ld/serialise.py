@@ -24,7 +24,7 @@ from carnk_ld.graph import sort_triples
 from carnk_ld.mappings import MappingSet, coverage, render_sssom
 from carnk_ld.ontology import Ontology
 from carnk_ld.rdfio import serialize_bytes
-from carnk_ld.reason import Hierarchy, hierarchy_rows, inferred_triples
+from carnk_ld.reason import Hierarchy, hierarchy_rows
 from carnk_ld.release import AfterOthers
 from carnk_ld.validate import ValidationResult
 from carnk_ld.vocab import RDF, compact_iri
@@ -376,7 +376,8 @@ def small_files(r: ReleaseContent) -> dict[str, Callable[[], bytes] | AfterOther
     """The release files made from the global graphs and the gates' results."""
 
     def inferred() -> bytes:
-        triples = sort_triples(set(r.ontology_graph) | set(inferred_triples(r.hierarchy)))
+        # the released ontology graph already holds every inferred edge (carnk_ld.reason.inferred_axioms)
+        triples = sort_triples(r.ontology_graph)
         return generated_header("Turtle: ontology plus the subclass axioms HermiT infers") + serialize_bytes(
             triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
         )

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Request, Response
 
 from carnk_ld.constants import BASE
 from carnk_ld.errors import InputError
+from carnk_ld.graph import concise_description
 from carnk_ld.media import MEDIA_TYPES, mime, negotiate
 from carnk_ld.query import (
     QueryTimeout,
@@ -230,19 +231,10 @@ class ReleaseApp:
 
     def triples(self, path: str) -> list[ox.Triple]:
         """The IRI's concise bounded description: its triples in any graph, and those of the blank nodes they reach."""
-        seen: set[ox.Triple] = set()
-        todo: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(BASE + path)]
-        visited: set[ox.NamedNode | ox.BlankNode] = set()
-        while todo:
-            subject = todo.pop()
-            if subject in visited:
-                continue
-            visited.add(subject)
-            for quad in self.store.quads_for_pattern(subject, None, None):
-                seen.add(quad.triple)
-                if isinstance(quad.object, ox.BlankNode):
-                    todo.append(quad.object)
-        return list(seen)
+        return concise_description(
+            [ox.NamedNode(BASE + path)],
+            lambda node: (q.triple for q in self.store.quads_for_pattern(node, None, None)),  # type: ignore[arg-type]  # a node the walk found: a subject or a blank object
+        )
 
     def description(self, path: str, ext: str) -> Response:
         triples = self.triples(path)

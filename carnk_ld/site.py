@@ -40,7 +40,7 @@ from markupsafe import Markup, escape
 from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.errors import InputError
 from carnk_ld.facts import IS_A
-from carnk_ld.graph import sort_triples
+from carnk_ld.graph import concise_description, sort_triples
 from carnk_ld.mappings import MappingSet
 from carnk_ld.ontology import Ontology
 from carnk_ld.rdfio import serialize_bytes
@@ -379,19 +379,7 @@ class _StudyRef:
 
 def _cbd(subjects: Iterable[object], index: dict[object, list[ox.Triple]]) -> list[ox.Triple]:
     """The triples of ``subjects`` and, recursively, of their blank-node objects."""
-    found: list[ox.Triple] = []
-    seen: set[object] = set()
-    todo = list(subjects)
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for t in index.get(node, ()):
-            found.append(t)
-            if isinstance(t.object, ox.BlankNode) and t.object not in seen:
-                todo.append(t.object)
-    return found
+    return concise_description(subjects, lambda node: index.get(node, ()))
 
 
 @dataclass
