@@ -113,7 +113,8 @@ def code_fingerprint() -> str:
         except PackageNotFoundError:
             fields.append(f"{name} absent")
     package = Path(__file__).resolve().parent
-    for path in [*sorted(package.glob("*.py")), RELEASE_FILE]:  # the prefixes shape every part
+    # the prefixes shape every part, the templates every page of the site
+    for path in [*sorted(package.glob("*.py")), RELEASE_FILE, *sorted(package.glob("templates/*"))]:
         fields.append(path.name)
         fields.append(hashlib.sha256(path.read_bytes()).hexdigest())
     return digest(*fields)

@@ -70,8 +70,10 @@ from carnk_ld.release import (
     release_lock,
     release_target,
     resolve_out,
+    reusable_digests,
 )
 from carnk_ld.serialise import ReleaseContent, Sections, render_release
+from carnk_ld.site import CACHED_TYPES as SITE_CACHED_TYPES
 from carnk_ld.site import SITE_DIR, SiteData, site_entries
 from carnk_ld.validate import ValidationResult, Violation, load_shapes
 from carnk_ld.workers import Workers, workers
@@ -474,11 +476,18 @@ def _refuse_instance_data(kg_ontology: list[ox.Triple], ontology: Ontology) -> N
 ReleaseFiles = dict[str, Callable[[], bytes | list[bytes]] | AfterOthers | Tree]
 
 
-def release_files(checked: Checked, pool: Workers | None = None) -> ReleaseFiles:
+def release_files(
+    checked: Checked, pool: Workers | None = None, previous: dict[str, str] | None = None
+) -> ReleaseFiles:
     """Every release file as name -> a function rendering it; the static site as a folder (:class:`Tree`).
 
-    ``pool`` renders the pages of documents (default: this process).
+    ``pool`` renders the pages of documents (default: this process). ``previous`` is what
+    the release being replaced holds intact (name -> SHA-256, see
+    :func:`carnk_ld.release.reusable_digests`): a document's pages found there and in the
+    cache are not rendered again.
     """
+    prefix = SITE_DIR + "/"
+    kept = {name[len(prefix) :]: sha for name, sha in (previous or {}).items() if name.startswith(prefix)}
     glob = checked.glob
     content = ReleaseContent(
         glob.graphs[GRAPH_ONTOLOGY],
@@ -497,13 +506,14 @@ def release_files(checked: Checked, pool: Workers | None = None) -> ReleaseFiles
     conflicts = conflict_rows([Measure(*row) for part in checked.parts for row in part.summary.measures])
     global_triples = sort_triples({t for triples in checked.global_graphs.values() for t in triples})
     site = SiteData(checked.ontology, checked.hierarchy, checked.mappings, global_triples, conflicts)
-    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site, pool))
+    files[SITE_DIR] = Tree(lambda: site_entries(checked.parts, site, pool, checked.cache, kept))
     return files
 
 
 def cached_types() -> dict[str, type]:
     """The dataclasses the build cache may hold, by the name its files use (the decoder's allow-list)."""
     classes: list[type] = [DocumentPart, Sections, Summary, Hierarchy, MappingSet, Mapping, Violation, Location]
+    classes.extend(SITE_CACHED_TYPES)
     return {cls.__name__: cls for cls in classes}
 
 
@@ -539,7 +549,7 @@ def run_build(
         try:
             cache = Cache(directory, types=cached_types())
             checked = check(root, options, cache, pool, progress)
-            files = release_files(checked, pool)
+            files = release_files(checked, pool, reusable_digests(target, verified))
             publish_release(files, target, progress, checkpoint=options.checkpoint, verified=verified)
         except BaseException:
             if fresh and directory is not None:

@@ -124,7 +124,10 @@ FileState = tuple[int, int, int, int, int]
 
 def file_state(path: Path) -> FileState:
     """:data:`FileState` of ``path`` (symlinks not followed)."""
-    info = path.lstat()
+    return _state_of(path.lstat())
+
+
+def _state_of(info: os.stat_result) -> FileState:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
@@ -158,12 +161,16 @@ def check_release(
         )
     for name in sorted(digests):
         path = release / name
-        if not _is_regular(path):
+        try:
+            info = path.lstat()  # once: a release of a large corpus has a site of many files
+        except OSError:
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
             raise InputError(path, f"listed in {CHECKSUMS} but missing or not a regular file", "rebuild the release")
         if not verify:
             continue
         key = f"{path}\n{digests[name]}"
-        state = file_state(path)
+        state = _state_of(info)
         if verified is not None and verified.get(key) == state:
             continue
         if sha256_file(path) != digests[name]:
@@ -460,34 +467,91 @@ class AfterOthers:
 
 @dataclasses.dataclass(frozen=True)
 class Tree:
-    """A folder of the release: ``entries`` gives (path inside the folder, bytes) of each file, one at a time.
+    """A folder of the release: ``entries`` gives each of its files (:class:`TreeFile`), one at a time.
 
     Its files are listed in ``SHA256SUMS`` as ``FOLDER/PATH``. A folder of many small files
     (the site) is synced once, with the file system, not one fsync per file.
     """
 
-    entries: Callable[[], Iterable[tuple[str, bytes]]]
+    entries: Callable[[], Iterable[TreeFile]]
 
 
-def _write_tree(folder: Path, name: str, tree: Tree, digests: dict[str, str]) -> int:
-    """Write a :class:`Tree` under ``folder / name``; its digests go in ``digests``; the bytes written."""
+@dataclass(frozen=True)
+class TreeFile:
+    """A file of a :class:`Tree`: its path inside the folder, its SHA-256 (hex) and its bytes.
+
+    ``data`` is None for a file the release being replaced holds, intact, under the same name
+    and digest: the writer takes that one.
+    """
+
+    path: str
+    digest: str
+    data: bytes | None
+
+
+#: A file of the release being replaced that was found intact: its digest and its state then.
+Reusable = dict[str, tuple[str, FileState]]
+
+
+def _write_tree(
+    folder: Path, name: str, tree: Tree, digests: dict[str, str], previous: Path, reusable: Reusable
+) -> int:
+    """Write a :class:`Tree` under ``folder / name``; its digests go in ``digests``; the bytes written.
+
+    A file the release being replaced (``previous``) holds intact with the same digest is
+    hard-linked from it instead of written: a rebuild after a small edit then writes only
+    the files that changed (the old release is removed after the switch; the new one keeps
+    the inode). Where the file system cannot link, its bytes are copied.
+    """
     made: set[str] = set()
     size = 0
-    for path, data in tree.entries():
-        key = f"{name}/{path}"
+    for entry in tree.entries():
+        key = f"{name}/{entry.path}"
         if not _FILE_NAME_RE.fullmatch(key) or key in digests:
             raise ValueError(f"not a new file name inside a release: {key!r}")
         parent = posixpath.dirname(key)
         if parent not in made:
             (folder / parent).mkdir(parents=True, exist_ok=True)
             made.add(parent)
+        data = entry.data
+        old = reusable.get(key)
+        if old is not None and old[0] == entry.digest:
+            linked = _link_intact(previous / key, folder / key, old)
+            if linked is not None:
+                digests[key] = entry.digest
+                size += linked
+                continue
+        if data is None:
+            data = _read_intact(previous / key, entry.digest, old)
         with open(folder / key, "wb") as handle:
             handle.write(data)
-        digests[key] = hashlib.sha256(data).hexdigest()
+        digests[key] = entry.digest
         size += len(data)
     (folder / name).mkdir(exist_ok=True)
     _sync_tree(folder / name, sorted(made))
     return size
+
+
+def _link_intact(source: Path, target: Path, old: tuple[str, FileState]) -> int | None:
+    """Hard-link ``source`` to ``target`` if it is still as found intact; its size, else None."""
+    try:
+        if file_state(source) != old[1]:
+            return None
+        os.link(source, target)
+    except OSError:
+        return None
+    return old[1][2]
+
+
+def _read_intact(source: Path, expected: str, old: tuple[str, FileState] | None) -> bytes:
+    """The bytes of a file of the release being replaced, which must still have the digest it was found with."""
+    try:
+        data = source.read_bytes() if old is not None else None
+    except OSError:
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != expected:
+        raise InputError(source, "the release changed while the build ran", "build again")
+    return data
 
 
 def _sync_tree(top: Path, folders: list[str]) -> None:
@@ -531,8 +595,10 @@ def publish_release(
     target = resolve_out(out)
     parent = target.parent
     _remove_stale(parent, target.name)  # first: it may restore the release a killed build swapped out
+    verified = {} if verified is None else verified
     release_target(target, verified=verified)
     files = {**files, RELEASE_MARKER: marker_bytes}
+    reusable = _reusable(target, verified)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=parent))
     try:
         digests: dict[str, str] = {}
@@ -544,7 +610,7 @@ def publish_release(
             with progress.stage(f"write {name}") as counts:
                 render = files[name]
                 if isinstance(render, Tree):
-                    counts["bytes"] = _write_tree(staging, name, render, digests)
+                    counts["bytes"] = _write_tree(staging, name, render, digests, target, reusable)
                 else:
                     data = render.render(dict(written)) if isinstance(render, AfterOthers) else render()
                     digests[name] = _write_synced(staging / name, data)
@@ -568,6 +634,22 @@ def publish_release(
         checkpoint("after-swap")
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # after an exchange it holds the old release
+
+
+def _reusable(release: Path, verified: dict[str, FileState]) -> Reusable:
+    """The files of the release at ``release`` found intact (in ``verified``): digest and state."""
+    prefix = f"{release}/"
+    found: Reusable = {}
+    for key, state in verified.items():  # check_release's keys: path, a line break, digest
+        path, _, sha = key.rpartition("\n")
+        if path.startswith(prefix):
+            found[path[len(prefix) :]] = (sha, state)
+    return found
+
+
+def reusable_digests(release: Path, verified: dict[str, FileState]) -> dict[str, str]:
+    """The digests of the files of ``release`` found intact, by name: what a build may take from it."""
+    return {name: sha for name, (sha, _) in _reusable(release, verified).items()}
 
 
 def _exchange(staging: Path, out: Path, parent: Path) -> None:
@@ -617,6 +699,7 @@ __all__ = [
     "BuildLocked",
     "FileState",
     "Tree",
+    "TreeFile",
     "check_release",
     "file_state",
     "marker_bytes",
@@ -625,5 +708,6 @@ __all__ = [
     "release_lock",
     "release_target",
     "resolve_out",
+    "reusable_digests",
     "sha256_file",
 ]

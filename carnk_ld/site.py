@@ -22,6 +22,7 @@ so the site of a large corpus is never held in memory at once.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import json
@@ -37,6 +38,7 @@ import jinja2
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
+from carnk_ld.cache import Cache, digest
 from carnk_ld.constants import BASE, KG, ONTOLOGY_IRI, PREFIXES
 from carnk_ld.errors import InputError
 from carnk_ld.facts import IS_A
@@ -45,6 +47,7 @@ from carnk_ld.mappings import MappingSet
 from carnk_ld.ontology import Ontology
 from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy
+from carnk_ld.release import TreeFile
 from carnk_ld.serialise import Sections, to_jsonld, to_ntriples, to_rdfxml
 from carnk_ld.vocab import compact_iri
 from carnk_ld.workers import Workers
@@ -96,6 +99,7 @@ class SiteShard(Protocol):
     """What the site reads of a document's part (see :class:`carnk_ld.parts.DocumentPart`)."""
 
     doc_id: str
+    key: str  # a digest of everything the part is made from
     nt: Sections
     coverage_tsv: bytes
 
@@ -354,7 +358,7 @@ def _rdf_files(path: str, triples: list[ox.Triple]) -> Iterator[tuple[str, bytes
 
 
 @dataclass
-class _Use:
+class TermUse:
     """A statement that uses a term, as a term page lists it."""
 
     path: str
@@ -369,7 +373,7 @@ class _Use:
 
 
 @dataclass
-class _StudyRef:
+class StudyRef:
     path: str
     label: str
     document: str
@@ -383,21 +387,24 @@ def _cbd(subjects: Iterable[object], index: dict[object, list[ox.Triple]]) -> li
 
 
 @dataclass
-class _Gathered:
-    """What the pages of documents tell the global pages: term uses, study reports, search entries."""
+class Gathered:
+    """What the pages of documents tell the global pages: term uses, study reports, search entries.
 
-    uses: dict[str, list[_Use]] = field(default_factory=lambda: defaultdict(list))
-    studies_of: dict[str, list[_StudyRef]] = field(default_factory=lambda: defaultdict(list))
+    Plain dicts (not defaultdicts): a document's is kept in the build cache (:class:`DocumentPages`).
+    """
+
+    uses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # term IRI -> TermUse fields
+    studies_of: dict[str, list[StudyRef]] = field(default_factory=dict)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (path, title)
-    studies: list[_StudyRef] = field(default_factory=list)
+    studies: list[StudyRef] = field(default_factory=list)
     statements: int = 0
     search: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, other: _Gathered) -> None:
+    def add(self, other: Gathered) -> None:
         for iri, found in other.uses.items():
-            self.uses[iri].extend(found)
+            self.uses.setdefault(iri, []).extend(found)
         for iri, refs in other.studies_of.items():
-            self.studies_of[iri].extend(refs)
+            self.studies_of.setdefault(iri, []).extend(refs)
         self.documents.extend(other.documents)
         self.studies.extend(other.studies)
         self.statements += other.statements
@@ -405,63 +412,126 @@ class _Gathered:
 
 
 @dataclass
-class _Shared:
-    """What every document's pages need, sent once to each worker."""
+class DocumentPages:
+    """A document's site files by path and SHA-256, and what they tell the global pages.
 
-    ontology: Ontology
-    conflicts: list[tuple[str, ...]]
+    Kept in the build cache under a key of the document's part and the conflicts that name
+    the document: a later build that finds it, and finds those very files in the release it
+    replaces, reuses them instead of rendering the document's pages again.
+    """
+
+    paths: str  # the files' paths, one a line
+    digests: str  # their SHA-256s (hex), one after another
+    gathered: Gathered
+
+    @classmethod
+    def of(cls, files: Sequence[TreeFile], gathered: Gathered) -> DocumentPages:
+        return cls("\n".join(f.path for f in files), "".join(f.digest for f in files), gathered)
+
+    def files(self) -> list[tuple[str, str]]:
+        """(path, SHA-256) of each file."""
+        paths = self.paths.split("\n") if self.paths else []
+        return [(path, self.digests[64 * i : 64 * i + 64]) for i, path in enumerate(paths)]
+
+
+#: The dataclasses of the site that the build cache holds (see carnk_ld.pipeline.cached_types).
+CACHED_TYPES: tuple[type, ...] = (DocumentPages, Gathered, StudyRef)
 
 
 _State = tuple[_Site, jinja2.Environment, dict[str, list[tuple[str, ...]]]]
-#: Per process: the last :class:`_Shared` seen and the state made from it, so a worker makes it once
-#: (the object itself is kept, so its id cannot be reused by another while it is compared).
-_STATE: list[tuple[_Shared, _State]] = []
 
 
-def _state(shared: _Shared) -> _State:
-    if _STATE and _STATE[0][0] is shared:
-        return _STATE[0][1]
-    by_trial: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for row in shared.conflicts:
-        by_trial[row[0]].append(row)
-    state = (_Site(shared.ontology), _environment(), by_trial)
-    _STATE[:] = [(shared, state)]
-    return state
+class _Shared:
+    """What every document's pages need, sent once to each worker, and the state made from it there.
+
+    The state (link rules, templates, conflicts by trial) is made on first use in each
+    process that receives this object and kept on it, not pickled with it (a Jinja
+    environment cannot be): a worker makes it once for all its documents.
+    """
+
+    def __init__(self, ontology: Ontology, conflicts: list[tuple[str, ...]]):
+        self.ontology = ontology
+        self.conflicts = conflicts
+        self._state: _State | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"ontology": self.ontology, "conflicts": self.conflicts, "_state": None}
+
+    def state(self) -> _State:
+        if self._state is None:
+            by_trial: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+            for row in self.conflicts:
+                by_trial[row[0]].append(row)
+            self._state = (_Site(self.ontology), _environment(), by_trial)
+        return self._state
 
 
-def _document_files(shared: _Shared, item: tuple[str, bytes, bytes]) -> tuple[list[tuple[str, bytes]], _Gathered]:
-    """The files of one document's pages (a worker's task) and what they tell the global pages."""
-    site, env, by_trial = _state(shared)
-    gathered = _Gathered()
-    files = list(_document_pages(site, env, *item, gathered, by_trial))
+def _file(path: str, data: bytes) -> TreeFile:
+    return TreeFile(path, hashlib.sha256(data).hexdigest(), data)
+
+
+def _document_files(shared: _Shared, item: tuple[str, bytes, bytes]) -> tuple[list[TreeFile], Gathered]:
+    """The files of one document's pages (a worker's task, hashed there) and what they tell the global pages."""
+    site, env, by_trial = shared.state()
+    gathered = Gathered()
+    files = [_file(path, data) for path, data in _document_pages(site, env, *item, gathered, by_trial)]
     return files, gathered
 
 
 def site_entries(
-    shards: Sequence[SiteShard], data: SiteData, pool: Workers | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """Every file of ``site/`` as (path under ``site/``, bytes).
+    shards: Sequence[SiteShard],
+    data: SiteData,
+    pool: Workers | None = None,
+    cache: Cache | None = None,
+    previous: Mapping[str, str] | None = None,
+) -> Iterator[TreeFile]:
+    """Every file of ``site/`` (its path under ``site/``, SHA-256 and bytes).
 
     The pages of each document are rendered by ``pool`` (in order, each document's as soon
     as it and those before it are done), then the pages of terms, the ontology and the home
     page here; the files are yielded one document at a time.
+
+    A document whose pages ``cache`` holds (:class:`DocumentPages`), all of them in
+    ``previous`` (path under ``site/`` -> SHA-256 of the files of the release being
+    replaced that were found intact) with the same digests, is not rendered again: its files
+    are yielded without bytes, for the release writer to take from that release.
     """
+    previous = previous or {}
     shared = _Shared(data.ontology, data.conflicts)
-    site, env, by_trial = _state(shared)
-    yield "style.css", resources.files("carnk_ld").joinpath("templates/style.css").read_bytes()
+    site, env, by_trial = shared.state()
+    yield _file("style.css", resources.files("carnk_ld").joinpath("templates/style.css").read_bytes())
     ordered = sorted(shards, key=lambda s: s.doc_id)
-    gathered = _Gathered()
+    naming: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # document -> the conflict rows naming it
+    for row in data.conflicts:
+        for doc_id in sorted({row[5], row[8]}):
+            naming[doc_id].append(row)
+    gathered = Gathered()
     # A window of documents at a time: the workers' finished pages wait in this process until
     # written, and a window bounds them (and the N-Triples sent out) whatever the corpus.
     for at in range(0, len(ordered), WINDOW):
-        items = [(s.doc_id, s.nt.text(), s.coverage_tsv) for s in ordered[at : at + WINDOW]]
+        window = ordered[at : at + WINDOW]
+        keys = [digest(s.key, "site pages", *("\t".join(row) for row in naming.get(s.doc_id, ()))) for s in window]
+        kept: list[DocumentPages | None] = []
+        for key in keys:
+            found = cache.get("site", key) if cache is not None else None
+            usable = isinstance(found, DocumentPages) and all(previous.get(p) == d for p, d in found.files())
+            kept.append(found if usable else None)  # type: ignore[arg-type]
+        items = [(s.doc_id, s.nt.text(), s.coverage_tsv) for s, k in zip(window, kept, strict=True) if k is None]
         results = pool.imap(_document_files, shared, items) if pool is not None else (
             _document_files(shared, item) for item in items
         )
-        for files, found in results:
-            yield from files
-            gathered.add(found)
-    yield from _global_pages(site, data, env, gathered, by_trial)
+        for key, pages in zip(keys, kept, strict=True):
+            if pages is None:
+                files, found_here = next(results)
+                yield from files
+                pages = DocumentPages.of(files, found_here)
+                if cache is not None:
+                    cache.put("site", key, pages)
+            else:
+                yield from (TreeFile(path, sha, None) for path, sha in pages.files())
+            gathered.add(pages.gathered)
+    for path, page_bytes in _global_pages(site, data, env, gathered, by_trial):
+        yield _file(path, page_bytes)
 
 
 def _render(env: jinja2.Environment, template: str, page: _Page, title: str, triples: list[ox.Triple],
@@ -504,7 +574,7 @@ def _document_pages(
     doc_id: str,
     nt_text: bytes,
     coverage_tsv: bytes,
-    gathered: _Gathered,
+    gathered: Gathered,
     conflicts_by_trial: dict[str, list[tuple[str, ...]]],
 ) -> Iterator[tuple[str, bytes]]:
     """The pages of one document, its statements and study reports, from its part's N-Triples alone."""
@@ -634,18 +704,18 @@ def _document_pages(
         )
         for role, term in (("subject", subject), ("predicate", predicate), ("object", obj)):
             if isinstance(term, ox.NamedNode) and path_of(term.value) in site.terms:
-                uses[term.value].append(_Use(use_args[0], role, *use_args[1:]))
+                uses.setdefault(term.value, []).append((use_args[0], role, *use_args[1:]))
         stmt_rows.append({
             "href": page.href(BASE + path), "id": labels.get(BASE + path, path),
             "subject": page.value(subject), "predicate": page.value(predicate), "object": page.value(obj),
             "polarity": page.value(polarity) if polarity is not None else None,
             "modality": page.value(modality) if modality is not None else None,
         })
-    study_refs: dict[str, _StudyRef] = {}
+    study_refs: dict[str, StudyRef] = {}
     for path in studies:
         triples = own(node(path))
         trial = _first_object(triples, BASE + "reportsOnTrial")
-        ref = _StudyRef(path, labels.get(BASE + path, path), doc_path, doc_title,
+        ref = StudyRef(path, labels.get(BASE + path, path), doc_path, doc_title,
                         trial.value if isinstance(trial, ox.NamedNode) else "")
         study_refs[path] = ref
         gathered.studies.append(ref)
@@ -653,7 +723,7 @@ def _document_pages(
         products = sorted({t.object.value for s in owned[path] for t in own(s)
                            if t.predicate.value in _STUDY_PREDICATES and isinstance(t.object, ox.NamedNode)})
         for product in products:
-            studies_of[product].append(ref)
+            studies_of.setdefault(product, []).append(ref)
 
     def owned_sections(page: _Page, path: str, skip: set[str]) -> list[dict[str, object]]:
         """A property table for each IRI that belongs to ``path`` (other than itself and ``skip``)."""
@@ -753,7 +823,7 @@ def _global_pages(
     site: _Site,
     data: SiteData,
     env: jinja2.Environment,
-    gathered: _Gathered,
+    gathered: Gathered,
     conflicts_by_trial: dict[str, list[tuple[str, ...]]],
 ) -> Iterator[tuple[str, bytes]]:
     """The term pages, the ontology page, the home page and ``search.json``."""
@@ -795,7 +865,7 @@ def _global_pages(
         search.append({"label": label, "synonyms": synonyms, "path": path + ".html"})
         trials = sorted({ref.trial for ref in studies_of.get(iri, []) if ref.trial})
         conflicts = [row for trial in trials for row in conflicts_by_trial.get(trial, ())]
-        term_uses = sorted(uses.get(iri, []), key=lambda u: (u.document, u.path, u.role))
+        term_uses = sorted((TermUse(*u) for u in uses.get(iri, [])), key=lambda u: (u.document, u.path, u.role))
         yield from _render(
             env, "term.html", page, label, _cbd(owned.get(path, [ox.NamedNode(iri)]), index),
             term=term,
@@ -865,4 +935,17 @@ def _global_pages(
     yield "search.json", (json.dumps(search, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
 
 
-__all__ = ["ALTERNATES", "SITE_DIR", "SiteData", "SiteShard", "highlight", "path_of", "site_entries"]
+__all__ = [
+    "ALTERNATES",
+    "CACHED_TYPES",
+    "SITE_DIR",
+    "DocumentPages",
+    "Gathered",
+    "SiteData",
+    "SiteShard",
+    "StudyRef",
+    "TermUse",
+    "highlight",
+    "path_of",
+    "site_entries",
+]

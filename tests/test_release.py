@@ -25,7 +25,7 @@ from carnk_ld.constants import (
     ONTOLOGY_IRI,
 )
 from carnk_ld.errors import InputError
-from carnk_ld.release import publish_release, release_target
+from carnk_ld.release import Tree, TreeFile, publish_release, release_target
 from tests.conftest import assert_isomorphic, edit, run_process, tree_bytes
 
 EXPECTED_FILES = {
@@ -394,3 +394,67 @@ def test_a_file_edited_after_the_start_check_is_still_refused_and_an_unchanged_o
     assert "changed since it was built" in refused.value.message
     assert (out / "a.txt").read_bytes() == b"mine\n", "the edited release is left as it is"
     assert "a.txt" in hashed
+
+
+def _tree(files: dict[str, bytes | None], digests: dict[str, str] | None = None) -> Tree:
+    """A Tree of the given files; a file given as None has no bytes (the previous release's, by digest)."""
+    digests = digests or {}
+
+    def entries():
+        for path, data in files.items():
+            yield TreeFile(path, hashlib.sha256(data).hexdigest() if data is not None else digests[path], data)
+
+    return Tree(entries)
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+def _rebuild(out: Path, files: dict) -> None:
+    verified: dict = {}
+    release_target(out, verified=verified)  # as a build does when it starts
+    publish_release(files, out, verified=verified)
+
+
+def test_a_folder_s_unchanged_files_are_taken_from_the_release_they_replace(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    publish_release({"t": _tree({"a.html": b"same\n", "d/b.html": b"old\n", "d/c.html": b"c\n"})}, out)
+    before = _inodes(out)
+    kept = hashlib.sha256(b"c\n").hexdigest()
+    _rebuild(out, {"t": _tree({"a.html": b"same\n", "d/b.html": b"new\n", "d/c.html": None}, {"d/c.html": kept})})
+    after = _inodes(out)
+    assert after["t/a.html"] == before["t/a.html"], "an unchanged file is linked, not written again"
+    assert after["t/d/c.html"] == before["t/d/c.html"], "a file given by digest only is the old file"
+    assert after["t/d/b.html"] != before["t/d/b.html"]
+    assert (out / "t" / "d" / "b.html").read_bytes() == b"new\n"
+    assert (out / "t" / "d" / "c.html").read_bytes() == b"c\n"
+    assert release.check_release(out)["t/d/c.html"] == kept
+
+
+def test_without_hard_links_the_unchanged_files_are_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "release"
+    publish_release({"t": _tree({"a.html": b"same\n", "b.html": b"b\n"})}, out)
+    before = _inodes(out)
+
+    def no_links(source: object, target: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    _rebuild(out, {"t": _tree({"a.html": b"same\n", "b.html": None}, {"b.html": hashlib.sha256(b"b\n").hexdigest()})})
+    assert (out / "t" / "a.html").read_bytes() == b"same\n"
+    assert (out / "t" / "b.html").read_bytes() == b"b\n"
+    assert _inodes(out)["t/a.html"] != before["t/a.html"]
+    release.check_release(out)
+
+
+def test_a_file_given_by_digest_that_the_old_release_lacks_fails_the_build_and_keeps_the_release(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "release"
+    publish_release({"t": _tree({"a.html": b"old\n"})}, out)
+    before = tree_bytes(out)
+    with pytest.raises(InputError) as failed:
+        _rebuild(out, {"t": _tree({"b.html": None}, {"b.html": hashlib.sha256(b"other\n").hexdigest()})})
+    assert "the release changed while the build ran" in failed.value.message
+    assert tree_bytes(out) == before

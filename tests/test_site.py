@@ -10,6 +10,7 @@ import itertools
 import json
 import posixpath
 import re
+import shutil
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -383,3 +384,54 @@ def test_two_builds_give_identical_sites(
     run_build(root, tmp_path / "out", BuildOptions(jobs=2, cache=False))
     first = tree_bytes(sample_release / "site")
     assert first and first == tree_bytes(tmp_path / "out" / "site")
+
+
+def test_a_rebuild_renders_only_the_edited_document_and_writes_only_changed_files(
+    project_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carnk_ld import site as site_module
+
+    rendered: list[str] = []
+    real = site_module._document_pages
+
+    def recording(site, env, doc_id, *rest):  # type: ignore[no-untyped-def]
+        rendered.append(doc_id)
+        return real(site, env, doc_id, *rest)
+
+    monkeypatch.setattr(site_module, "_document_pages", recording)
+    root = write_sample_corpus(project_root, tmp_path / "sample")
+    out = tmp_path / "out"
+    run_build(root, out, BuildOptions(jobs=1))
+    documents = sorted(rendered)
+    assert len(documents) >= 2, "the sample corpus has two documents"
+    before = {p.relative_to(out).as_posix(): (p.stat().st_ino, p.read_bytes()) for p in (out / "site").rglob("*")
+              if p.is_file()}
+    edited, other = documents[-1], documents[0]
+    facts = root / "facts" / f"{edited}.yaml"
+    text = facts.read_text(encoding="utf-8")
+    source = re.search(r'^  source: "(.*)"$', text, re.MULTILINE)
+    assert source, "the facts file names its source"
+    edited_text = text.replace(source.group(0), '  source: "Another origin, for the rebuild test"')
+    facts.write_text(edited_text, encoding="utf-8")
+
+    rendered.clear()
+    run_build(root, out, BuildOptions(jobs=1))
+    assert rendered == [edited], "the other document's pages come from the cache and the previous release"
+    after = {p.relative_to(out).as_posix(): (p.stat().st_ino, p.read_bytes()) for p in (out / "site").rglob("*")
+             if p.is_file()}
+    changed = sorted(name for name in after if name not in before or after[name][1] != before[name][1])
+    assert f"site/kg/doc/{edited}.html" in changed
+    assert b"Another origin, for the rebuild test" in after[f"site/kg/doc/{edited}.html"][1]
+    assert not [name for name in changed if f"/{other}" in name], "the other document's files are unchanged"
+    rewritten = [name for name in after if name not in changed and after[name][0] != before[name][0]]
+    assert rewritten == [], "a file whose bytes did not change is linked from the previous release, not written"
+
+    # the same bytes as a build of the edited corpus from nothing; and with the release gone but the
+    # cache kept, every document is rendered again
+    run_build(root, tmp_path / "fresh", BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
+    shutil.rmtree(out)
+    rendered.clear()
+    run_build(root, out, BuildOptions(jobs=1))
+    assert sorted(rendered) == documents
+    assert tree_bytes(out) == tree_bytes(tmp_path / "fresh")
