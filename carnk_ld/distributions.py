@@ -89,8 +89,13 @@ def download_url(version: str, name: str) -> str:
 
 
 def distribution_iri(version: str, name: str) -> str:
-    """The IRI of file ``name`` of release ``version`` as a distribution (not the file's URL)."""
-    return f"{KG}distribution/{version}/{name}"
+    """The IRI of file ``name`` of release ``version`` as a distribution (not the file's URL).
+
+    The file name's dots are written ``-`` (``carnk.ttl`` is ``carnk-ttl``): an IRI ending in
+    ``.ttl`` would be taken for a file of the site by the server and the w3id rules, and the
+    distribution's own page could not be reached.
+    """
+    return f"{KG}distribution/{version}/{name.replace('.', '-')}"
 
 
 def distribution_triples(

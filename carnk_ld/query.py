@@ -139,27 +139,16 @@ def check_format(form: str, fmt: str) -> None:
         )
 
 
+#: The file extension of each graph format a query answers in.
+_GRAPH_EXTENSIONS = {"turtle": "ttl", "ntriples": "nt", "jsonld": "jsonld", "json": "jsonld", "rdfxml": "rdf"}
+
+
 def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
-    """A query's graph in ``fmt``, sorted so the same answer is the same bytes, with the release's prefixes.
+    """A query's graph in ``fmt`` (:data:`GRAPH_FORMATS`, ``json`` or ``rdfxml``), sorted so the same
+    answer is the same bytes, with the release's prefixes: :func:`carnk_ld.serialise.rdf_bytes`."""
+    from carnk_ld.serialise import rdf_bytes
 
-    The release's own writers: N-Triples as ``carnk.nt`` is written, JSON-LD as ``carnk.jsonld``.
-    """
-    from carnk_ld.graph import sort_triples
-    from carnk_ld.rdfio import serialize_bytes
-    from carnk_ld.serialise import to_jsonld, to_ntriples
-
-    if fmt in ("jsonld", "json"):
-        return to_jsonld(triples)
-    if fmt == "turtle":
-        return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    return to_ntriples(triples) if triples else b""
-
-
-def rdfxml_bytes(triples: list[ox.Triple]) -> bytes:
-    """Triples as RDF/XML, sorted as :func:`graph_bytes` sorts them, with the release's prefixes."""
-    from carnk_ld.graph import sort_triples
-
-    return ox.serialize(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES) or b""
+    return rdf_bytes(triples, _GRAPH_EXTENSIONS[fmt])
 
 
 def bindable(text: str) -> set[str]:
@@ -411,8 +400,6 @@ def _limited_answer(
         triples = list(itertools.islice(result, limits.max_rows + 1))
         if len(triples) > limits.max_rows:
             raise too_many
-        if limits.graph_format == "rdfxml":
-            return "graph", rdfxml_bytes(triples)
         return "graph", graph_bytes(triples, limits.graph_format)
     table_format = getattr(ox.QueryResultsFormat, limits.table_format)
     if isinstance(result, ox.QueryBoolean):

@@ -108,6 +108,24 @@ def to_rdfxml(triples: list[ox.Triple]) -> bytes:
     return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
 
 
+def rdf_bytes(triples: Iterable[ox.Triple], ext: str, *, presorted: bool = False) -> bytes:
+    """``triples`` sorted, in the RDF format of file extension ``ext``, with the release's prefixes.
+
+    One writer for every description the release serves: a site page's alternates, ``serve``'s
+    answer for an IRI and a query's graph. ``ext`` is ``ttl``, ``jsonld``, ``nt`` or ``rdf``.
+    """
+    ordered = list(triples) if presorted else sort_triples(triples)
+    if ext == "ttl":
+        return serialize_bytes(ordered, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    if ext == "jsonld":
+        return to_jsonld(ordered, presorted=True)
+    if ext == "nt":
+        return to_ntriples(ordered) if ordered else b""
+    if ext == "rdf":
+        return serialize_bytes(ordered, format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+    raise ValueError(f"not an RDF file extension: {ext!r}")
+
+
 def jsonld_context() -> dict[str, object]:
     """The published JSON-LD context: the project's prefixes.
 

@@ -8,8 +8,10 @@ Every IRI ``https://w3id.org/carnk/PATH`` is answered at ``/carnk/PATH`` (issue 
 - any other IRI of the release (one the store holds) answers 303 too: in HTML to the page of the
   described resource it belongs to, ``OWNER.html#REST`` (the longest described prefix of its path,
   ``/`` in the rest written ``-``), in RDF to ``PATH.EXT``, which answers 200 with the IRI's
-  concise bounded description read from the release's store; an IRI that belongs to no described
-  resource (a named graph, a linkset) has a small HTML page of its own, made from the same triples;
+  concise bounded description read from the release's store (the site has a page for every
+  subject of the release that belongs to no other, so every IRI of the release has an owner);
+- ``releases/VERSION/FILE``, a distribution's download URL (the ontology's versionIRI among
+  them), answers 200 with the release's file when VERSION is the release's;
 - anything else is 404 with a short HTML page.
 
 ``/sparql`` is a read-only SPARQL 1.1 Protocol query endpoint. Queries go through
@@ -39,22 +41,25 @@ from werkzeug.security import safe_join
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from carnk_ld.constants import BASE
+from carnk_ld.constants import BASE, ONTOLOGY_IRI, PREFIXES
+from carnk_ld.distributions import media_type
 from carnk_ld.errors import InputError
 from carnk_ld.graph import concise_description
-from carnk_ld.media import MEDIA_TYPES, mime, negotiate
+from carnk_ld.media import MEDIA_TYPES, negotiate
 from carnk_ld.query import (
     QueryTimeout,
     ResultLimits,
     check_query,
     check_timeout,
     graph_bytes,
-    rdfxml_bytes,
     run_query,
 )
-from carnk_ld.release import check_release
+from carnk_ld.release import CHECKSUMS, check_release, read_checksums
+from carnk_ld.serialise import rdf_bytes
 from carnk_ld.store import store_path
 
+#: Where release files are published: ``releases/VERSION/FILE`` (the versionIRI's pattern).
+RELEASES = "releases/"
 #: The folder of the release that holds the site (contract 1).
 SITE = "site"
 #: Where the site is mounted: ``https://w3id.org/carnk/PATH`` is ``/carnk/PATH``.
@@ -86,7 +91,6 @@ GRAPH_TYPES = {
     "application/ld+json": ("jsonld", "application/ld+json"),
     "application/rdf+xml": ("rdfxml", "application/rdf+xml"),
 }
-_GRAPH_FORMAT_OF_EXT = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,11 @@ class ReleaseApp:
     def __init__(self, site: Path, store_dir: Path, options: ServeOptions):
         check_timeout(options.timeout)
         self.site = site
+        self.release = site.parent
+        self.files = frozenset([CHECKSUMS, *(name for name in read_checksums(self.release) if "/" not in name)])
         self.store_dir = store_dir
         self.store = ox.Store.read_only(str(store_dir))
+        self.version = _version(self.store)
         self.options = options
         self.urls = Map(
             [
@@ -134,9 +141,8 @@ class ReleaseApp:
         # Queries run in a forked child: import what it needs now, so that no other thread holds
         # an import lock at the moment of a fork (the child would wait on it until the timeout).
         check_query("ASK {}")
-        for fmt in ("turtle", "ntriples", "jsonld"):
+        for fmt in ("turtle", "ntriples", "jsonld", "rdfxml"):
             graph_bytes([], fmt)
-        rdfxml_bytes([])
 
     def __call__(self, environ: dict, start_response: object) -> Iterable[bytes]:
         request = Request(environ)
@@ -167,29 +173,38 @@ class ReleaseApp:
 
     def resource(self, request: Request, environ: dict, path: str) -> Response:
         """Answer ``/carnk/PATH`` as the module docstring says."""
+        if path.startswith(RELEASES):
+            return self.download(environ, path[len(RELEASES) :])
         if self.is_file(path):
             return self.file(environ, path)
         stem, dot, ext = path.rpartition(".")
         if dot and ext in MEDIA_TYPES:
-            if self.is_file(f"{stem}.html") or not self.known(stem):
+            owner = self.owner(stem)
+            if owner is None or self.is_file(f"{stem}.html") or not self.known(stem):
                 raise NotFound()  # a described resource's file is in the site, or it is not there at all
             if ext != "html":
                 return self.description(stem, ext)
-            owner = self.owner(stem)
-            if owner is not None:
-                return _redirect(_owner_url(stem, owner), 303)
-            return self.data_page(stem)
+            return _redirect(_owner_url(stem, owner), 303)
         if self.is_file(f"{path}.html"):
             return _negotiated(request, path)
-        if self.known(path):
-            owner = self.owner(path)
+        owner = self.owner(path)
+        if owner is not None and self.known(path):
             chosen = negotiate(request.headers.get("Accept"))
-            if chosen == "html" and owner is not None:
+            if chosen == "html":
                 response = _redirect(_owner_url(path, owner), 303)
                 response.vary.add("Accept")
                 return response
             return _negotiated(request, path)
         raise NotFound()
+
+    def download(self, environ: dict, rest: str) -> Response:
+        """``releases/VERSION/FILE`` (a distribution's download URL, the ontology's versionIRI): the release's file."""
+        version, _, name = rest.partition("/")
+        if self.version is None or version != self.version or name not in self.files:
+            raise NotFound()
+        response = send_file(self.release / name, environ, mimetype=media_type(name), conditional=True, max_age=300)
+        response.headers["Content-Type"] = media_type(name)
+        return response
 
     def is_file(self, path: str) -> bool:
         target = safe_join(str(self.site), path)
@@ -238,28 +253,8 @@ class ReleaseApp:
 
     def description(self, path: str, ext: str) -> Response:
         triples = self.triples(path)
-        data = rdf_bytes(triples, _GRAPH_FORMAT_OF_EXT[ext])
+        data = rdf_bytes(triples, ext)
         return Response(data, status=200, content_type=MEDIA_TYPES[ext])
-
-    def data_page(self, path: str) -> Response:
-        """A page for an IRI no site page describes: its triples as a table, with links to its RDF."""
-        iri = BASE + path
-        name = path.rsplit("/", 1)[-1]
-        alternates = "".join(
-            f'<link rel="alternate" type="{mime(ext)}" href="{html.escape(quote(name))}.{ext}">\n'
-            for ext in _GRAPH_FORMAT_OF_EXT
-        )
-        rows = "".join(
-            f"<tr><td>{_term_html(t.predicate)}</td><td>{_term_html(t.object)}</td></tr>\n"
-            for t in sorted(self.triples(path), key=lambda t: (str(t.predicate), str(t.object)))
-        )
-        body = (
-            f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(path)}</title>\n{alternates}</head>\n<body>\n<main>\n"
-            f"<h1>{html.escape(iri)}</h1>\n<table>\n<tr><th>property</th><th>value</th></tr>\n{rows}</table>\n"
-            f'<p><a href="{MOUNT}">Home</a></p>\n</main>\n</body>\n</html>\n'
-        )
-        return Response(body, status=200, content_type=MEDIA_TYPES["html"])
 
     # --- SPARQL ----------------------------------------------------------------------------
 
@@ -331,11 +326,14 @@ def _refuse_graph_parameters(params: object) -> None:
             raise _Refused(400, f"{name} is not supported: every named graph of the release is in the default graph")
 
 
-def rdf_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
-    """Triples in ``turtle``, ``ntriples``, ``jsonld`` (the release's writers, sorted) or ``rdfxml``."""
-    if fmt == "rdfxml":
-        return rdfxml_bytes(triples)
-    return graph_bytes(triples, fmt) if triples or fmt != "jsonld" else graph_bytes([], fmt)
+def _version(store: ox.Store) -> str | None:
+    """The release's version, from the ontology's versionIRI (``<base>releases/VERSION/ontology.owl``)."""
+    version_iri = ox.NamedNode(PREFIXES["owl"] + "versionIRI")
+    for quad in store.quads_for_pattern(ox.NamedNode(ONTOLOGY_IRI), version_iri, None):
+        value = quad.object.value if isinstance(quad.object, ox.NamedNode) else ""
+        if value.startswith(BASE + RELEASES):
+            return value[len(BASE + RELEASES) :].partition("/")[0]
+    return None
 
 
 def _owner_url(path: str, owner: str) -> str:
@@ -368,15 +366,6 @@ def _error_page(code: int, message: str) -> Response:
         f'<p><a href="{MOUNT}">Home</a></p>\n</main>\n</body>\n</html>\n'
     )
     return Response(body, status=code, content_type=MEDIA_TYPES["html"])
-
-
-def _term_html(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        href = MOUNT + term.value[len(BASE) :] if term.value.startswith(BASE) else term.value
-        return f'<a href="{html.escape(href)}">{html.escape(term.value)}</a>'
-    if isinstance(term, ox.Literal):
-        return html.escape(term.value)
-    return html.escape(str(term))
 
 
 def make_server(app: ReleaseApp, host: str, port: int) -> Any:

@@ -45,10 +45,9 @@ from carnk_ld.facts import IS_A
 from carnk_ld.graph import concise_description, sort_triples
 from carnk_ld.mappings import MappingSet
 from carnk_ld.ontology import Ontology
-from carnk_ld.rdfio import serialize_bytes
 from carnk_ld.reason import Hierarchy
 from carnk_ld.release import TreeFile
-from carnk_ld.serialise import Sections, to_jsonld, to_ntriples, to_rdfxml
+from carnk_ld.serialise import Sections, rdf_bytes
 from carnk_ld.vocab import compact_iri
 from carnk_ld.workers import Workers
 
@@ -127,11 +126,36 @@ def _shape_described(path: str) -> bool:
     return bool(_DOC_RE.fullmatch(path) or _SCOPED_RE.fullmatch(path))
 
 
+def other_paths(site: _Site, triples: Iterable[ox.Triple]) -> frozenset[str]:
+    """The paths of the subjects under the base that no described resource owns: each gets a page of its own.
+
+    They are the global graphs' nodes outside the ontology's terms (the dataset, named graphs,
+    distributions, linksets, mappings); a path no page can have (see :data:`_SEGMENT_RE`) is left out.
+    """
+    found: set[str] = set()
+    for t in triples:
+        subject = t.subject
+        if isinstance(subject, ox.NamedNode):
+            path = path_of(subject.value)
+            if (
+                path is not None
+                and path not in found
+                and site.owner(path) is None
+                and path.split("/", 1)[0] not in RESERVED
+                and all(_SEGMENT_RE.fullmatch(part) for part in path.split("/"))
+            ):
+                found.add(path)
+    return frozenset(found)
+
+
 @dataclass
 class _Site:
     """What every page needs: the ontology's terms as site paths, their labels, the link rules."""
 
     ontology: Ontology
+    #: Paths of the release's other IRIs that belong to no term, document, statement or study
+    #: (the dataset, its named graphs, distributions and linksets, the mappings): each has a page.
+    others: frozenset[str] = frozenset()
     terms: dict[str, str] = field(default_factory=dict)  # site path -> IRI of every ontology term
     _compacted: dict[str, str] = field(default_factory=dict)
     iris: set[str] = field(default_factory=set)  # the IRIs of the terms
@@ -153,7 +177,11 @@ class _Site:
                 )
 
     def described(self, path: str) -> bool:
-        return path == "ontology" or path in self.terms or _shape_described(path)
+        return path == "ontology" or path in self.terms or _shape_described(path) or path in self.others
+
+    def global_page(self, path: str) -> bool:
+        """Whether the page of a described ``path`` is rendered from the global triples (not a document's part)."""
+        return path == "ontology" or path in self.terms or path in self.others
 
     def owner(self, path: str) -> tuple[str, str] | None:
         """The described resource a path belongs to, and its fragment ("" for the resource itself)."""
@@ -351,10 +379,8 @@ def _embedded(jsonld: bytes) -> Markup:
 
 def _rdf_files(path: str, triples: list[ox.Triple]) -> Iterator[tuple[str, bytes]]:
     ordered = sort_triples(triples)
-    yield path + ".ttl", serialize_bytes(ordered, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    yield path + ".jsonld", to_jsonld(ordered, presorted=True)
-    yield path + ".nt", to_ntriples(ordered)
-    yield path + ".rdf", to_rdfxml(ordered)
+    for ext, _ in ALTERNATES:
+        yield f"{path}.{ext}", rdf_bytes(ordered, ext, presorted=True)
 
 
 @dataclass
@@ -449,20 +475,21 @@ class _Shared:
     environment cannot be): a worker makes it once for all its documents.
     """
 
-    def __init__(self, ontology: Ontology, conflicts: list[tuple[str, ...]]):
+    def __init__(self, ontology: Ontology, conflicts: list[tuple[str, ...]], others: frozenset[str]):
         self.ontology = ontology
         self.conflicts = conflicts
+        self.others = others
         self._state: _State | None = None
 
     def __getstate__(self) -> dict[str, object]:
-        return {"ontology": self.ontology, "conflicts": self.conflicts, "_state": None}
+        return {"ontology": self.ontology, "conflicts": self.conflicts, "others": self.others, "_state": None}
 
     def state(self) -> _State:
         if self._state is None:
             by_trial: dict[str, list[tuple[str, ...]]] = defaultdict(list)
             for row in self.conflicts:
                 by_trial[row[0]].append(row)
-            self._state = (_Site(self.ontology), _environment(), by_trial)
+            self._state = (_Site(self.ontology, self.others), _environment(), by_trial)
         return self._state
 
 
@@ -497,7 +524,8 @@ def site_entries(
     are yielded without bytes, for the release writer to take from that release.
     """
     previous = previous or {}
-    shared = _Shared(data.ontology, data.conflicts)
+    others = other_paths(_Site(data.ontology), data.global_triples)
+    shared = _Shared(data.ontology, data.conflicts, others)
     site, env, by_trial = shared.state()
     yield _file("style.css", resources.files("carnk_ld").joinpath("templates/style.css").read_bytes())
     ordered = sorted(shards, key=lambda s: s.doc_id)
@@ -505,12 +533,16 @@ def site_entries(
     for row in data.conflicts:
         for doc_id in sorted({row[5], row[8]}):
             naming[doc_id].append(row)
+    others_key = digest(*sorted(others))  # a document's pages link to these IRIs' pages
     gathered = Gathered()
     # A window of documents at a time: the workers' finished pages wait in this process until
     # written, and a window bounds them (and the N-Triples sent out) whatever the corpus.
     for at in range(0, len(ordered), WINDOW):
         window = ordered[at : at + WINDOW]
-        keys = [digest(s.key, "site pages", *("\t".join(row) for row in naming.get(s.doc_id, ()))) for s in window]
+        keys = [
+            digest(s.key, "site pages", others_key, *("\t".join(row) for row in naming.get(s.doc_id, ())))
+            for s in window
+        ]
         kept: list[DocumentPages | None] = []
         for key in keys:
             found = cache.get("site", key) if cache is not None else None
@@ -595,12 +627,12 @@ def _document_pages(
     for subject in index:
         assert isinstance(subject, ox.NamedNode)
         found = site.owner(path_of(subject.value) or "")
-        if found is None or found[0] in site.terms or found[0] == "ontology":
+        if found is None or site.global_page(found[0]):
             continue
         owned[found[0]].append(subject)
     for subject in list(index):
         found = site.owner(path_of(subject.value) or "")  # type: ignore[attr-defined]
-        if found is None or found[0] in site.terms or found[0] == "ontology":
+        if found is None or site.global_page(found[0]):
             del index[subject]
     labels: dict[str, str] = {}
     for subject, triples in index.items():
@@ -840,7 +872,7 @@ def _global_pages(
         if isinstance(subject, ox.NamedNode):
             path = path_of(subject.value)
             found = site.owner(path) if path is not None else None
-            if found is not None and (found[0] in site.terms or found[0] == "ontology"):
+            if found is not None and site.global_page(found[0]):
                 owned[found[0]].append(subject)
     asserted_children: dict[str, list[str]] = defaultdict(list)
     inferred_children: dict[str, list[str]] = defaultdict(list)
@@ -895,6 +927,19 @@ def _global_pages(
                       "document": {"href": page.href(BASE + r.document), "text": r.document_title}}
                      for r in studies_of.get(iri, [])],
             conflicts=_conflict_rows(page, conflicts),
+            rows=page.rows(own),
+        )
+    for path in sorted(site.others):
+        page = _Page(site, path)
+        own = index.get(ox.NamedNode(BASE + path), [])
+        named = _literal_values(own, (_TITLE, _LABEL, _IDENTIFIER))
+        title = named[0] if named else site.compact(BASE + path)
+        for label in sorted(set(_literal_values(own, (_TITLE, _LABEL)))):
+            search.append({"label": label, "synonyms": [], "path": path + ".html"})
+        types = [page.value(t.object) for t in own if t.predicate.value == _TYPE]
+        yield from _render(
+            env, "resource.html", page, title, _cbd(owned.get(path, [ox.NamedNode(BASE + path)]), index),
+            kind=Markup("A ") + Markup(", ").join(types) + Markup(" of this release.") if types else "",
             rows=page.rows(own),
         )
     page = _Page(site, "ontology")

@@ -9,7 +9,9 @@ is hosted (the *target*, which serves ``build/site/`` as its folder), as ``carnk
 - an IRI that belongs to a described resource (contract 1: ``kg/doc/D/segment/3`` belongs to
   ``kg/doc/D``) goes, in HTML, to the owner's page at its fragment, ``TARGET/kg/doc/D.html#segment-3``,
   and in RDF to the owner's file, which holds its triples (a static host has no file per IRI);
-- the namespace itself goes to the target, the home page.
+- the namespace itself goes to the target, the home page;
+- ``releases/VERSION/FILE`` (a distribution's download URL, the ontology's versionIRI) goes with
+  302 Found to ``TARGET/releases/VERSION/FILE``: the host publishes each release's files there.
 
 The ``Accept`` header is negotiated with its q-values, as :func:`carnk_ld.media.negotiate` does:
 mod_rewrite cannot compare numbers, so each format's q-value is captured with trailing zeros
@@ -134,6 +136,10 @@ def htaccess(target: str) -> str:
         "",
         "# The namespace: the home page.",
         f"RewriteRule ^$ {target} [R=303,L]",
+        "",
+        "# A release's files (download URLs, the ontology's versionIRI): the files themselves, published",
+        "# under the target's releases/VERSION/ (302: the IRI names the file, not a thing it describes).",
+        f"RewriteRule ^(releases/[^/]+/[^/]+)$ {target}$1 [R=302,L]",
         "",
         "# A file of the site, by its extension.",
         rf"RewriteRule ^(.+\.(?:{exts}))$ {target}$1 [R=303,L]",

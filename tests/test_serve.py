@@ -21,10 +21,11 @@ from webfixture import (
     ARM,
     BROWSER,
     DESCRIBED,
-    GRAPH,
     LINKSET,
+    ONTOLOGY_OWL,
     SEGMENT,
     TYPES,
+    VERSION,
     body,
     quads,
     segment_triples,
@@ -121,14 +122,23 @@ def test_an_owned_iri_in_rdf_is_its_own_description_from_the_store(
     assert triples_of(followed.content, RDF_FORMATS[ext]) == segment_triples()
 
 
-@pytest.mark.parametrize("path", [GRAPH, LINKSET])
-def test_an_iri_no_page_describes_has_a_page_and_rdf_of_its_own(client: httpx.Client, path: str) -> None:
-    page = get(client, f"/carnk/{path}", follow_redirects=True)
-    assert page.status_code == 200 and page.headers["Content-Type"] == TYPES["html"]
-    assert f"https://w3id.org/carnk/{path}" in page.text
-    turtle = get(client, f"/carnk/{path}", "text/turtle", follow_redirects=True)
-    expected = {quad.triple for quad in quads() if quad.subject.value == f"https://w3id.org/carnk/{path}"}
-    assert triples_of(turtle.content, ox.RdfFormat.TURTLE) == expected
+def test_an_iri_the_store_holds_with_neither_page_nor_owner_is_404(client: httpx.Client) -> None:
+    assert any(quad.subject.value.endswith(LINKSET) for quad in quads())
+    for accept in (None, "text/turtle"):
+        assert get(client, f"/carnk/{LINKSET}", accept).status_code == 404
+    for ext in TYPES:
+        assert get(client, f"/carnk/{LINKSET}.{ext}").status_code == 404
+
+
+def test_a_download_url_of_the_release_s_version_answers_its_file(client: httpx.Client) -> None:
+    answer = get(client, f"/carnk/releases/{VERSION}/ontology.owl", "text/html")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/rdf+xml"
+    assert answer.content == ONTOLOGY_OWL
+    assert get(client, f"/carnk/releases/{VERSION}/SHA256SUMS").headers["Content-Type"] == "text/plain"
+    for path in ("releases/0.0.1/ontology.owl", f"releases/{VERSION}/nothing.owl",
+                 f"releases/{VERSION}/site/index.html", f"releases/{VERSION}", "releases/"):  # fmt: skip
+        assert get(client, f"/carnk/{path}").status_code == 404, path
 
 
 @pytest.mark.parametrize(

@@ -125,17 +125,24 @@ def release_triples(release: Path) -> list[ox.Triple]:
 
 
 def described(release: Path) -> set[str]:
-    """The paths contract 1 says the site describes, from the release's triples."""
+    """The paths contract 1 says the site describes, from the release's triples.
+
+    The ontology, its terms, documents, statements and study reports; then every other subject
+    under the base that none of those owns (the dataset, graphs, distributions, mappings...).
+    """
     found = {"ontology"}
+    subjects = set()
     for t in release_triples(release):
         if not isinstance(t.subject, ox.NamedNode) or not t.subject.value.startswith(BASE):
             continue
         path = t.subject.value[len(BASE) :]
+        subjects.add(path)
         if re.fullmatch(r"kg/doc/[^/]+|kg/(fact|study)/[^/]+/[^/]+", path):
             found.add(path)
         elif t.predicate.value == RDF + "type" and t.object.value in TERM_TYPES and not path.startswith("kg/"):
             found.add(path)
-    return found
+    owned = {path for path in subjects if any(path.startswith(p + "/") for p in found)}
+    return found | (subjects - owned)
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +156,23 @@ def test_every_described_resource_has_its_five_files(sample_release: Path, site:
     missing = [f"{p}.{ext}" for p in sorted(paths) for ext in EXTENSIONS if not (site / f"{p}.{ext}").is_file()]
     assert not missing
     assert (site / "index.html").is_file() and (site / "style.css").is_file()
+
+
+def test_every_iri_of_the_release_has_a_page_or_an_owner_with_one(sample_release: Path, site: Path) -> None:
+    paths = described(sample_release)
+    for name in ("kg/dataset", "kg/graph/facts"):  # the dataset and a named graph, as a user looks them up
+        assert name in paths and (site / f"{name}.html").is_file()
+        assert f"IRI: <code>{BASE}{name}</code>" in (site / f"{name}.html").read_text(encoding="utf-8")
+    without = []
+    for t in release_triples(sample_release):
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE) and term.value != BASE:
+                path = term.value[len(BASE) :]
+                if path.startswith("releases/"):  # a release's files, published beside the site
+                    continue
+                if not any(path == p or path.startswith(p + "/") for p in paths):
+                    without.append(path)
+    assert not without, sorted(set(without))[:20]
 
 
 def test_the_site_is_listed_in_the_checksums(sample_release: Path, site: Path) -> None:

@@ -190,6 +190,13 @@ def test_an_owned_iri_goes_to_its_owners_page_fragment_or_file(
     assert turtle.content == body(owner, "ttl")
 
 
+def test_a_release_file_goes_to_that_file_under_the_target(apache: Apache) -> None:
+    for accept in (None, "text/turtle"):
+        answer = get(f"{apache.w3id}/carnk/releases/9.9.9/ontology.owl", accept, follow=False)
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == f"{apache.target}releases/9.9.9/ontology.owl"
+
+
 def test_the_namespace_goes_to_the_home_page(apache: Apache) -> None:
     answer = get(f"{apache.w3id}/carnk/", None, follow=False)
     assert answer.status_code == 303 and answer.headers["Location"] == apache.target

@@ -2,7 +2,9 @@
 
 Each described resource has its five files, whose bytes name the resource and the format, so a
 test can tell which file it was served. The store holds a few triples of each resource, a
-segment owned by the document, and IRIs no page describes (a named graph, a linkset).
+segment owned by the document, and an IRI with neither a page nor an owner (a linkset: a site
+built by carnk-ld never leaves one, see tests/test_site.py). The release's version is
+:data:`VERSION` (the ontology's versionIRI) and it has an ``ontology.owl``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ DESCRIBED = {
     "statement": "kg/fact/d1/s1",
     "document": "kg/doc/d1",
     "study": "kg/study/d1/t1",
+    "graph": "kg/graph/facts",
 }
 #: The contract's formats: extension and the media type it is served as.
 TYPES = {
@@ -66,7 +69,9 @@ ACCEPTS = [
 ]
 SEGMENT = "kg/doc/d1/segment/3"
 ARM = "kg/study/d1/t1/arm/high-dose"
-GRAPH = "kg/graph/facts"
+GRAPH = DESCRIBED["graph"]
+VERSION = "9.9.9"
+ONTOLOGY_OWL = b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
 LINKSET = "kg/linkset/cl/exactMatch"
 
 _GRAPH_IRI = C + GRAPH
@@ -82,6 +87,7 @@ def quads() -> list[ox.Quad]:
     n = ox.NamedNode
     return [
         q("ontology", RDF_TYPE, n(OWL + "Ontology")),
+        q("ontology", OWL + "versionIRI", n(f"{C}releases/{VERSION}/ontology.owl")),
         q("NKCell", RDF_TYPE, n(OWL + "Class")),
         q("NKCell", LABEL, ox.Literal("NK cell", language="en")),
         q("kg/doc/d1", LABEL, ox.Literal("Document one")),
@@ -109,6 +115,7 @@ def write_release(out: Path, *, site: bool = True) -> Path:
     """A release folder as `carnk-ld build` writes it: marker, files, checksum list."""
     files: dict[str, bytes] = {"RELEASE.json": marker_bytes()}
     files["carnk.nq"] = ox.serialize(quads(), format=ox.RdfFormat.N_QUADS)
+    files["ontology.owl"] = ONTOLOGY_OWL
     if site:
         files["site/index.html"] = b"<!DOCTYPE html><title>home</title>\n"
         files["site/search.json"] = b"[]\n"
