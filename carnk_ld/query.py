@@ -139,16 +139,16 @@ def check_format(form: str, fmt: str) -> None:
         )
 
 
-#: The file extension of each graph format a query answers in.
-_GRAPH_EXTENSIONS = {"turtle": "ttl", "ntriples": "nt", "jsonld": "jsonld", "json": "jsonld", "rdfxml": "rdf"}
+#: The file extension of each graph format a query answers in; any other (``table``, ``ntriples``) is N-Triples.
+_GRAPH_EXTENSIONS = {"turtle": "ttl", "jsonld": "jsonld", "json": "jsonld", "rdfxml": "rdf"}
 
 
 def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
-    """A query's graph in ``fmt`` (:data:`GRAPH_FORMATS`, ``json`` or ``rdfxml``), sorted so the same
-    answer is the same bytes, with the release's prefixes: :func:`carnk_ld.serialise.rdf_bytes`."""
+    """A query's graph in ``fmt`` (one of :data:`FORMATS` or ``rdfxml``), sorted so the same answer is
+    the same bytes, with the release's prefixes: :func:`carnk_ld.serialise.rdf_bytes`."""
     from carnk_ld.serialise import rdf_bytes
 
-    return rdf_bytes(triples, _GRAPH_EXTENSIONS[fmt])
+    return rdf_bytes(triples, _GRAPH_EXTENSIONS.get(fmt, "nt"))
 
 
 def bindable(text: str) -> set[str]:
