@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from carnk_ld import gates
+from carnk_ld import reason as reason_module
 from carnk_ld.cli import main
 from carnk_ld.errors import CarnkError
 from carnk_ld.ontology import Ontology
@@ -51,41 +52,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def hermit_answers_reused() -> Iterator[None]:
-    """The reasoning gate reuses HermiT's answer to an input it already classified in this session.
+    """The reasoning gate and :func:`carnk_ld.reason.classify` reuse HermiT's answer to an input already classified.
 
     HermiT is deterministic, and each run starts a JVM (half a second, several cores): most
-    builds of the suite classify one of a few ontologies. The first run of each input is real;
-    the answer (a hierarchy or the error raised) is replayed for the same ontology file, text
-    and triples. Tests of the reasoner itself call :func:`carnk_ld.reason.reason` directly.
+    builds of the suite, and every ``guide``, ``suggest`` and ``terms --predicates``, classify
+    one of a few ontologies. The first run of each input is real; its hierarchy is replayed for
+    the same ontology text and triples wherever the corpus lies (a hierarchy names no file), and
+    an error only for the same ontology file, since its message names the file. Tests of the
+    reasoner itself call the :func:`carnk_ld.reason.reason` they imported, which is not replaced.
     """
-    answers: dict[str, tuple[bool, object]] = {}
-    real = gates.reason
+    hierarchies: dict[str, Hierarchy] = {}
+    errors: dict[tuple[str, str], CarnkError] = {}
+    real = reason_module.reason
 
     def reused(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = None) -> Hierarchy:
         key = hashlib.sha256(
             b"\0".join(
                 [
-                    str(ontology.path).encode(),
                     ontology.path.read_bytes() if ontology.path.is_file() else b"",
                     str(java).encode(),
-                    *sorted(str(t).encode() for t in triples),
+                    *sorted(line.encode() for line in _numbered_blank_nodes(triples)),
                 ]
             )
         ).hexdigest()
-        if key not in answers:
+        place = str(ontology.path)
+        if key not in hierarchies and (key, place) not in errors:
             try:
-                answers[key] = (True, real(ontology, triples, java=java))
+                hierarchies[key] = real(ontology, triples, java=java)
             except CarnkError as exc:
-                answers[key] = (False, exc)
-        ok, answer = answers[key]
-        if not ok:
-            assert isinstance(answer, CarnkError)
-            raise answer.with_traceback(None)
-        return copy.deepcopy(answer)  # type: ignore[return-value]
+                errors[key, place] = exc
+        if key in hierarchies:
+            return copy.deepcopy(hierarchies[key])
+        raise errors[key, place].with_traceback(None)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gates, "reason", reused)
+        patch.setattr(reason_module, "reason", reused)
         yield
+
+
+def _numbered_blank_nodes(triples: list[ox.Triple]) -> list[str]:
+    """The triples as N-Triples, each blank node named by the order it first appears in.
+
+    A parser names blank nodes afresh on every parse; numbering them in order of appearance makes
+    the same text, parsed twice, the same lines (different inputs stay different).
+    """
+    names: dict[str, str] = {}
+
+    def name(term: object) -> str:
+        if isinstance(term, ox.BlankNode):
+            return names.setdefault(term.value, f"_:b{len(names)}")
+        if isinstance(term, ox.Triple):
+            return f"<< {name(term.subject)} {name(term.predicate)} {name(term.object)} >>"
+        return str(term)
+
+    return [f"{name(t.subject)} {name(t.predicate)} {name(t.object)} ." for t in triples]
 
 
 @pytest.fixture(scope="session")
