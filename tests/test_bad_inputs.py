@@ -159,9 +159,10 @@ def where(root: Path, expect: dict) -> str:
 def stat_signature(directory: Path) -> dict[str, tuple[int, int, int]]:
     """Every entry's inode, size and modification time: any write to a file changes them."""
     found = {}
-    for path in sorted(directory.rglob("*")):
-        info = path.lstat()
-        found[path.relative_to(directory).as_posix()] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    for folder, folders, files in os.walk(directory):
+        for name in folders + files:
+            info = os.lstat(os.path.join(folder, name))
+            found[os.path.join(folder, name)] = (info.st_ino, info.st_size, info.st_mtime_ns)
     return found
 
 
