@@ -177,6 +177,20 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
     return _build_once(root, root / "build")
 
 
+def copy_release(release: Path, out: Path) -> Path:
+    """A copy of ``release`` at ``out`` with its build cache beside it, as a user has them after a first build.
+
+    A test that edits the corpus and rebuilds starts from this instead of building afresh: the
+    rebuild then reuses what the cache holds (HermiT's classification above all), as a user's does.
+    """
+    from carnk_ld.pipeline import cache_dir
+
+    shutil.copytree(release, out, symlinks=True)
+    if cache_dir(release).is_dir():
+        shutil.copytree(cache_dir(release), cache_dir(out))
+    return out
+
+
 #: Size and seed of the generated corpus: several documents (so several studies and their
 #: interventions), small enough for pySHACL to validate it in seconds.
 GENERATED_TRIPLES = 10200
