@@ -50,40 +50,78 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: OWL 2's built-in annotation properties (OWL 2 Structural Specification, section 5.5).
+_BUILT_IN_ANNOTATIONS = frozenset(
+    f"{ns}{name}"
+    for ns, names in (
+        ("http://www.w3.org/2000/01/rdf-schema#", ("label", "comment", "seeAlso", "isDefinedBy")),
+        (
+            "http://www.w3.org/2002/07/owl#",
+            ("deprecated", "versionInfo", "priorVersion", "backwardCompatibleWith", "incompatibleWith"),
+        ),
+    )
+    for name in names
+)
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_ANNOTATION_PROPERTY = "http://www.w3.org/2002/07/owl#AnnotationProperty"
+
+
+def hierarchy_key(ontology: Ontology, triples: list[ox.Triple], java: str | None) -> str:
+    """What :func:`carnk_ld.reason.reason`'s hierarchy depends on: the ontology's classes and asserted parents,
+    and the triples HermiT reads less their annotation assertions.
+
+    Annotations carry no meaning in OWL 2 (Direct Semantics, section 2.3): a label, a definition or a
+    notation edited by a test cannot change a classification. Blank nodes are numbered in order of
+    appearance, as a parser names them afresh on every parse.
+    """
+    annotations = _BUILT_IN_ANNOTATIONS | {
+        t.subject.value for t in triples if t.predicate.value == _RDF_TYPE and t.object.value == _ANNOTATION_PROPERTY
+    }
+    logical = [t for t in triples if t.predicate.value not in annotations]
+    classes = sorted(iri for iri, term in ontology.terms.items() if term.kind == "class")
+    parents = sorted(f"{c} {' '.join(sorted(ups))}" for c, ups in ontology.parents.items())
+    return hashlib.sha256(
+        "\0".join([str(java), *classes, "", *parents, "", *sorted(_numbered_blank_nodes(logical))]).encode()
+    ).hexdigest()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def hermit_answers_reused() -> Iterator[None]:
     """The reasoning gate and :func:`carnk_ld.reason.classify` reuse HermiT's answer to an input already classified.
 
     HermiT is deterministic, and each run starts a JVM (half a second, several cores): most
-    builds of the suite, and every ``guide``, ``suggest`` and ``terms --predicates``, classify
-    one of a few ontologies. The first run of each input is real; its hierarchy is replayed for
-    the same ontology text and triples wherever the corpus lies (a hierarchy names no file), and
-    an error only for the same ontology file, since its message names the file. Tests of the
-    reasoner itself call the :func:`carnk_ld.reason.reason` they imported, which is not replaced.
+    builds of the suite, every ``guide``, ``suggest`` and ``terms --predicates``, and the oracle
+    classify one of a few ontologies. The first run of each input is real; its hierarchy is
+    replayed for an input that differs at most in annotations (:func:`hierarchy_key`) wherever the
+    corpus lies, since a hierarchy names no file. An error is replayed only for the same file, text
+    and triples, since its message names the file and may quote a label. Tests of the reasoner
+    itself call the :func:`carnk_ld.reason.reason` they imported, which is not replaced.
     """
     hierarchies: dict[str, Hierarchy] = {}
-    errors: dict[tuple[str, str], CarnkError] = {}
+    errors: dict[str, CarnkError] = {}
     real = reason_module.reason
 
     def reused(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = None) -> Hierarchy:
-        key = hashlib.sha256(
+        key = hierarchy_key(ontology, triples, java)
+        if key in hierarchies:
+            return copy.deepcopy(hierarchies[key])
+        exact = hashlib.sha256(
             b"\0".join(
                 [
+                    str(ontology.path).encode(),
                     ontology.path.read_bytes() if ontology.path.is_file() else b"",
                     str(java).encode(),
                     *sorted(line.encode() for line in _numbered_blank_nodes(triples)),
                 ]
             )
         ).hexdigest()
-        place = str(ontology.path)
-        if key not in hierarchies and (key, place) not in errors:
+        if exact not in errors:
             try:
                 hierarchies[key] = real(ontology, triples, java=java)
+                return copy.deepcopy(hierarchies[key])
             except CarnkError as exc:
-                errors[key, place] = exc
-        if key in hierarchies:
-            return copy.deepcopy(hierarchies[key])
-        raise errors[key, place].with_traceback(None)
+                errors[exact] = exc
+        raise errors[exact].with_traceback(None)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gates, "reason", reused)
