@@ -170,19 +170,21 @@ def stat_signature(directory: Path) -> dict[str, tuple[int, int, int]]:
 def previous_release(sample_release: Path, tmp_path: Path) -> Iterator[Path]:
     """The sample release as a user has it after a first build: the release, and its build cache beside it.
 
-    The release's files are hard links to the session's ``sample_release``: a release holds
-    some 1,500 files, and creating that many files costs about a second here, linking them a
-    few milliseconds. A build never writes into the previous release (it swaps in a new folder),
-    a patch with ``in: release`` replaces the file it edits by a copy first (:func:`unshare`),
-    and the session's release is checked to be unchanged after every case, so a build that did
-    write into a release file would fail the case that did it. The cache is copied: builds write it.
+    Their files are hard links to the session's ``sample_release`` and its cache: a release holds
+    some 1,500 files, and creating that many files costs about a second here, linking them a few
+    milliseconds. A build never writes into a file of the previous release or of its cache (it
+    swaps in a new release folder, and replaces a cache file by renaming a new one over it), a
+    patch with ``in: release`` replaces the file it edits by a copy first (:func:`unshare`), and the
+    session's release and cache are checked to be unchanged after every case, so a command that
+    did write into one of their files would fail the case that did it.
     """
     out = tmp_path / "release"
     shutil.copytree(sample_release, out, copy_function=os.link)
-    shutil.copytree(cache_dir(sample_release), cache_dir(out))
-    pristine = stat_signature(sample_release)
+    shutil.copytree(cache_dir(sample_release), cache_dir(out), copy_function=os.link)
+    pristine = stat_signature(sample_release), stat_signature(cache_dir(sample_release))
     yield out
-    assert stat_signature(sample_release) == pristine, "a command wrote into a file of the previous release"
+    after = stat_signature(sample_release), stat_signature(cache_dir(sample_release))
+    assert after == pristine, "a command wrote into a file of the previous release or its cache"
 
 
 def unshare(root: Path, patch: dict) -> None:
