@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-#: OWL 2's built-in annotation properties (OWL 2 Structural Specification, section 5.5).
+#: The annotation properties OWL 2 has built in (as listed in its Structural Specification).
 _BUILT_IN_ANNOTATIONS = frozenset(
     f"{ns}{name}"
     for ns, names in (
@@ -70,7 +70,7 @@ def hierarchy_key(ontology: Ontology, triples: list[ox.Triple], java: str | None
     """What :func:`carnk_ld.reason.reason`'s hierarchy depends on: the ontology's classes and asserted parents,
     and the triples HermiT reads less their annotation assertions.
 
-    Annotations carry no meaning in OWL 2 (Direct Semantics, section 2.3): a label, a definition or a
+    Annotations carry no meaning in OWL 2's Direct Semantics: a label, a definition or a
     notation edited by a test cannot change a classification. Blank nodes are numbered in order of
     appearance, as a parser names them afresh on every parse.
     """
