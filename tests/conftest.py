@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from carnk_ld import gates
+from carnk_ld import reason as reason_module
 from carnk_ld.cli import main
 from carnk_ld.errors import CarnkError
 from carnk_ld.ontology import Ontology
@@ -49,43 +50,101 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: The annotation properties OWL 2 has built in (as listed in its Structural Specification).
+_BUILT_IN_ANNOTATIONS = frozenset(
+    f"{ns}{name}"
+    for ns, names in (
+        ("http://www.w3.org/2000/01/rdf-schema#", ("label", "comment", "seeAlso", "isDefinedBy")),
+        (
+            "http://www.w3.org/2002/07/owl#",
+            ("deprecated", "versionInfo", "priorVersion", "backwardCompatibleWith", "incompatibleWith"),
+        ),
+    )
+    for name in names
+)
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_ANNOTATION_PROPERTY = "http://www.w3.org/2002/07/owl#AnnotationProperty"
+
+
+def hierarchy_key(ontology: Ontology, triples: list[ox.Triple], java: str | None) -> str:
+    """What :func:`carnk_ld.reason.reason`'s hierarchy depends on: the ontology's classes and asserted parents,
+    and the triples HermiT reads less their annotation assertions.
+
+    Annotations carry no meaning in OWL 2's Direct Semantics: a label, a definition or a
+    notation edited by a test cannot change a classification. Blank nodes are numbered in order of
+    appearance, as a parser names them afresh on every parse.
+    """
+    annotations = _BUILT_IN_ANNOTATIONS | {
+        t.subject.value for t in triples if t.predicate.value == _RDF_TYPE and t.object.value == _ANNOTATION_PROPERTY
+    }
+    logical = [t for t in triples if t.predicate.value not in annotations]
+    classes = sorted(iri for iri, term in ontology.terms.items() if term.kind == "class")
+    parents = sorted(f"{c} {' '.join(sorted(ups))}" for c, ups in ontology.parents.items())
+    return hashlib.sha256(
+        "\0".join([str(java), *classes, "", *parents, "", *sorted(_numbered_blank_nodes(logical))]).encode()
+    ).hexdigest()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def hermit_answers_reused() -> Iterator[None]:
-    """The reasoning gate reuses HermiT's answer to an input it already classified in this session.
+    """The reasoning gate and :func:`carnk_ld.reason.classify` reuse HermiT's answer to an input already classified.
 
     HermiT is deterministic, and each run starts a JVM (half a second, several cores): most
-    builds of the suite classify one of a few ontologies. The first run of each input is real;
-    the answer (a hierarchy or the error raised) is replayed for the same ontology file, text
-    and triples. Tests of the reasoner itself call :func:`carnk_ld.reason.reason` directly.
+    builds of the suite, every ``guide``, ``suggest`` and ``terms --predicates``, and the oracle
+    classify one of a few ontologies. The first run of each input is real; its hierarchy is
+    replayed for an input that differs at most in annotations (:func:`hierarchy_key`) wherever the
+    corpus lies, since a hierarchy names no file. An error is replayed only for the same file, text
+    and triples, since its message names the file and may quote a label. Tests of the reasoner
+    itself call the :func:`carnk_ld.reason.reason` they imported, which is not replaced.
     """
-    answers: dict[str, tuple[bool, object]] = {}
-    real = gates.reason
+    hierarchies: dict[str, Hierarchy] = {}
+    errors: dict[str, CarnkError] = {}
+    real = reason_module.reason
 
     def reused(ontology: Ontology, triples: list[ox.Triple], *, java: str | None = None) -> Hierarchy:
-        key = hashlib.sha256(
+        key = hierarchy_key(ontology, triples, java)
+        if key in hierarchies:
+            return copy.deepcopy(hierarchies[key])
+        exact = hashlib.sha256(
             b"\0".join(
                 [
                     str(ontology.path).encode(),
                     ontology.path.read_bytes() if ontology.path.is_file() else b"",
                     str(java).encode(),
-                    *sorted(str(t).encode() for t in triples),
+                    *sorted(line.encode() for line in _numbered_blank_nodes(triples)),
                 ]
             )
         ).hexdigest()
-        if key not in answers:
+        if exact not in errors:
             try:
-                answers[key] = (True, real(ontology, triples, java=java))
+                hierarchies[key] = real(ontology, triples, java=java)
+                return copy.deepcopy(hierarchies[key])
             except CarnkError as exc:
-                answers[key] = (False, exc)
-        ok, answer = answers[key]
-        if not ok:
-            assert isinstance(answer, CarnkError)
-            raise answer.with_traceback(None)
-        return copy.deepcopy(answer)  # type: ignore[return-value]
+                errors[exact] = exc
+        raise errors[exact].with_traceback(None)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gates, "reason", reused)
+        patch.setattr(reason_module, "reason", reused)
         yield
+
+
+def _numbered_blank_nodes(triples: list[ox.Triple]) -> list[str]:
+    """The triples as N-Triples, each blank node named by the order it first appears in.
+
+    A parser names blank nodes afresh on every parse; numbering them in order of appearance makes
+    the same text, parsed twice, the same lines (different inputs stay different).
+    """
+    names: dict[str, str] = {}
+
+    def name(term: object) -> str:
+        if isinstance(term, ox.BlankNode):
+            return names.setdefault(term.value, f"_:b{len(names)}")
+        if isinstance(term, ox.Triple):
+            return f"<< {name(term.subject)} {name(term.predicate)} {name(term.object)} >>"
+        return str(term)
+
+    return [f"{name(t.subject)} {name(t.predicate)} {name(t.object)} ." for t in triples]
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +215,20 @@ def sample_release(project_root: Path, tmp_path_factory: pytest.TempPathFactory)
     return _build_once(root, root / "build")
 
 
+def copy_release(release: Path, out: Path) -> Path:
+    """A copy of ``release`` at ``out`` with its build cache beside it, as a user has them after a first build.
+
+    A test that edits the corpus and rebuilds starts from this instead of building afresh: the
+    rebuild then reuses what the cache holds (HermiT's classification above all), as a user's does.
+    """
+    from carnk_ld.pipeline import cache_dir
+
+    shutil.copytree(release, out, symlinks=True)
+    if cache_dir(release).is_dir():
+        shutil.copytree(cache_dir(release), cache_dir(out))
+    return out
+
+
 #: Size and seed of the generated corpus: several documents (so several studies and their
 #: interventions), small enough for pySHACL to validate it in seconds.
 GENERATED_TRIPLES = 10200
@@ -214,8 +287,19 @@ def claim_of(triples: list[ox.Triple], qualifier: str, value: str) -> ox.Triple:
 
 
 def tree_bytes(directory: Path) -> dict[str, bytes]:
-    """Every file of a directory by name, to compare releases byte for byte."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if not p.is_dir()}
+    """Every file of a directory by name, to compare releases byte for byte.
+
+    Links to files are read, links to folders are left out and not followed. ``os.walk`` rather
+    than ``Path.rglob``: a release holds some 1,500 files, and pathlib's per-path work was most of
+    the time of the many tests that compare releases.
+    """
+    found: dict[str, bytes] = {}
+    for folder, _, files in os.walk(directory):
+        inside = os.path.relpath(folder, directory)
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                found[name if inside == "." else os.path.join(inside, name)] = handle.read()
+    return found
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:

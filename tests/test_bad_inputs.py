@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyld.jsonld
@@ -32,6 +33,7 @@ import pyoxigraph as ox
 import pytest
 import yaml
 
+from carnk_ld.pipeline import cache_dir
 from tests.conftest import line_of, tree_bytes
 
 CASES = sorted((Path(__file__).resolve().parent / "bad_inputs").glob("*.yaml"))
@@ -154,12 +156,53 @@ def where(root: Path, expect: dict) -> str:
     return text
 
 
-@pytest.mark.parametrize("case_path", [case_param(p) for p in CASES])
-def test_bad_input(case_path: Path, sample_corpus: Path, tmp_path: Path, sample_release: Path, cli) -> None:
-    case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+def stat_signature(directory: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry's inode, size and modification time: any write to a file changes them."""
+    found = {}
+    for folder, folders, files in os.walk(directory):
+        for name in folders + files:
+            info = os.lstat(os.path.join(folder, name))
+            found[os.path.join(folder, name)] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.fixture
+def previous_release(sample_release: Path, tmp_path: Path) -> Iterator[Path]:
+    """The sample release as a user has it after a first build: the release, and its build cache beside it.
+
+    Their files are hard links to the session's ``sample_release`` and its cache: a release holds
+    some 1,500 files, and creating that many files costs about a second here, linking them a few
+    milliseconds. A build never writes into a file of the previous release or of its cache (it
+    swaps in a new release folder, and replaces a cache file by renaming a new one over it), a
+    patch with ``in: release`` replaces the file it edits by a copy first (:func:`unshare`), and the
+    session's release and cache are checked to be unchanged after every case, so a command that
+    did write into one of their files would fail the case that did it.
+    """
     out = tmp_path / "release"
-    shutil.copytree(sample_release, out)
+    shutil.copytree(sample_release, out, copy_function=os.link)
+    shutil.copytree(cache_dir(sample_release), cache_dir(out), copy_function=os.link)
+    pristine = stat_signature(sample_release), stat_signature(cache_dir(sample_release))
+    yield out
+    after = stat_signature(sample_release), stat_signature(cache_dir(sample_release))
+    assert after == pristine, "a command wrote into a file of the previous release or its cache"
+
+
+def unshare(root: Path, patch: dict) -> None:
+    """Replace the release file a patch edits (a hard link to the session's release) by a private copy."""
+    path = root / patch["file"]
+    if path.is_file() and not path.is_symlink() and path.stat().st_nlink > 1:
+        copy = path.with_name(f".{path.name}.copy")
+        shutil.copy2(path, copy)
+        os.replace(copy, path)
+
+
+@pytest.mark.parametrize("case_path", [case_param(p) for p in CASES])
+def test_bad_input(case_path: Path, sample_corpus: Path, previous_release: Path, cli) -> None:
+    case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
+    out = previous_release
     for patch in case["patch"]:
+        if patch.get("in") == "release":
+            unshare(out, patch)
         apply(out if patch.get("in") == "release" else sample_corpus, patch)
     before = tree_bytes(out)
     corpus_before = snapshot(sample_corpus)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from carnk_ld.release import check_release
-from tests.conftest import PROJECT, edit, place_of, run_process
+from tests.conftest import PROJECT, copy_release, edit, place_of, run_process
 
 
 def build(cli, root: Path, out: Path):
@@ -117,12 +117,12 @@ def stage_names(path: Path) -> list[str]:
 
 
 def test_timings_are_written_when_the_command_succeeds_and_replace_only_timings(
-    cli, sample_corpus: Path, tmp_path: Path
+    cli, sample_corpus: Path, sample_release: Path, tmp_path: Path
 ) -> None:
     timings = tmp_path / "timings.json"
     timings.write_bytes(b"")  # as `mktemp` or benchmarks/run.py leave it: empty, nothing to lose
     timings.chmod(0o640)
-    assert build(cli, sample_corpus, tmp_path / "out").exit_code == 0
+    copy_release(sample_release, tmp_path / "out")
     result = cli("build", "--root", str(sample_corpus), "--out", str(tmp_path / "out"), "--timings", str(timings))
     assert result.exit_code == 0, result.output
     assert "load" in stage_names(timings) and "write SHA256SUMS" not in stage_names(timings)
@@ -193,8 +193,12 @@ def test_a_full_disk_on_stdout_is_one_line_on_stderr_and_exit_3(
     assert process.returncode == 3
 
 
-def test_a_full_disk_on_the_build_summary_says_the_release_was_published(sample_corpus: Path, tmp_path: Path) -> None:
-    out = tmp_path / "release"
+def test_a_full_disk_on_the_build_summary_says_the_release_was_published(
+    sample_corpus: Path, sample_release: Path, tmp_path: Path
+) -> None:
+    out = copy_release(sample_release, tmp_path / "release")
+    edit(sample_corpus / "facts" / "sample.yaml", "Implied by the contrast", "Implied only by the contrast")
+    before = (out / "carnk.nt").read_bytes()
     with open("/dev/full", "wb") as full:
         process = carnk_ld("build", "--root", str(sample_corpus), "--out", str(out), stdout=full)
         _, stderr = process.communicate(timeout=300)
@@ -204,6 +208,7 @@ def test_a_full_disk_on_the_build_summary_says_the_release_was_published(sample_
         f"the release was published in {out}; only its summary could not be printed\n"
     )
     assert check_release(out), "exit 3: the work is done, only its output is lost"
+    assert (out / "carnk.nt").read_bytes() != before, "the new release is the one published"
 
 
 #: Starts the command line as ``python -m carnk_ld`` does, sending itself SIGINT (a Ctrl-C) when the

@@ -19,7 +19,7 @@ import pytest
 from carnk_ld import release, stopping
 from carnk_ld.netguard import NetworkBlocked, network_blocked
 from carnk_ld.release import check_release, publish_release, release_lock
-from tests.conftest import PROJECT, edit, line_of, run_process, tree_bytes
+from tests.conftest import PROJECT, copy_release, edit, line_of, run_process, tree_bytes
 
 
 def build_process(corpus: Path, out: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -37,10 +37,9 @@ def leftovers(out: Path) -> list[str]:
 
 
 @pytest.fixture
-def built(sample_corpus: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
-    out = tmp_path / "release"
-    result = build_process(sample_corpus, out)
-    assert result.returncode == 0, result.stderr
+def built(sample_corpus: Path, sample_release: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """The sample corpus and its release (with its build cache), the corpus then edited so that a rebuild differs."""
+    out = copy_release(sample_release, tmp_path / "release")
     # change an input so that a completed rebuild would differ
     edit(sample_corpus / "facts" / "sample.yaml", "Implied by the contrast", "Implied only by the contrast")
     return sample_corpus, out, tree_bytes(out)
