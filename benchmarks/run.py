@@ -163,9 +163,12 @@ def edit_one_fact(corpus: Path, which: int) -> str:
 
 
 def same_release(a: Path, b: Path) -> bool:
-    """Whether two releases have the same files with the same bytes."""
-    names = sorted(p.name for p in a.iterdir())
-    if names != sorted(p.name for p in b.iterdir()):
+    """Whether two releases have the same files (the site's folders walked) with the same bytes."""
+    def files(root: Path) -> list[str]:
+        return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names)
+
+    names = files(a)
+    if names != files(b):
         return False
     return all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
