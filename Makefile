@@ -28,7 +28,7 @@ test: $(STAMP)  ## lint and run the whole test suite
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)  ## lint and run the tests not marked slow, on up to 4 cores (under a minute on 2)
+test-fast: $(STAMP)  ## lint and run the tests not marked slow, on up to 4 cores (about two minutes on 2)
 	$(BIN)/ruff check carnk_ld tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not slow" -n auto --maxprocesses 4
