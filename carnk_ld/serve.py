@@ -202,8 +202,12 @@ class ReleaseApp:
         version, _, name = rest.partition("/")
         if self.version is None or version != self.version or name not in self.files:
             raise NotFound()
-        response = send_file(self.release / name, environ, mimetype=media_type(name), conditional=True, max_age=300)
-        response.headers["Content-Type"] = media_type(name)
+        try:
+            kind = media_type(name)
+        except ValueError:  # a file of a later release format
+            kind = "application/octet-stream"
+        response = send_file(self.release / name, environ, mimetype=kind, conditional=True, max_age=300)
+        response.headers["Content-Type"] = kind
         return response
 
     def is_file(self, path: str) -> bool:

@@ -562,6 +562,10 @@ def site_entries(
             else:
                 yield from (TreeFile(path, sha, None) for path, sha in pages.files())
             gathered.add(pages.gathered)
+        # Every result was taken: run the pool's generator to its end, so that it shuts its
+        # workers down as after a finished map (dropped half-way, it would kill them as stopped).
+        if next(results, None) is not None:
+            raise AssertionError("more rendered documents than asked for")
     for path, page_bytes in _global_pages(site, data, env, gathered, by_trial):
         yield _file(path, page_bytes)
 
