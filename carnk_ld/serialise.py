@@ -105,7 +105,7 @@ def nquads_of(ntriples: dict[str, bytes]) -> bytes:
 
 def to_rdfxml(triples: list[ox.Triple]) -> bytes:
     """RDF/XML (for OWL tools such as Protégé and ROBOT)."""
-    return serialize_bytes(sort_triples(triples), format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES)
+    return rdf_bytes(triples, "rdf")
 
 
 def rdf_bytes(triples: Iterable[ox.Triple], ext: str, *, presorted: bool = False) -> bytes:
